@@ -1,0 +1,31 @@
+//! The Aegis evaluation core.
+//!
+//! The data path reads top to bottom: [`ingest`] validates and durably stores traces together
+//! with their evaluation jobs, [`pipeline`] claims jobs and runs the [`tiers`] cascade, and
+//! [`store`] holds everything in SQLite (the embedded default) or PostgreSQL.
+//! Nothing here knows about HTTP: the server and the dashboard are thin shells around it.
+
+pub mod error;
+pub mod model;
+
+#[cfg(feature = "engine")]
+pub mod auth;
+#[cfg(feature = "engine")]
+pub mod config;
+#[cfg(feature = "engine")]
+pub mod ingest;
+#[cfg(feature = "engine")]
+pub mod pipeline;
+#[cfg(feature = "engine")]
+pub mod seed;
+#[cfg(feature = "engine")]
+pub mod store;
+#[cfg(feature = "engine")]
+pub mod telemetry;
+#[cfg(feature = "engine")]
+pub mod tiers;
+
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use error::{Error, FieldError, Result};

@@ -1,0 +1,143 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// The verdict on a trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvaluationStatus {
+    Pass,
+    Fail,
+    NeedsReview,
+    /// The evaluation itself could not complete (after all retries).
+    Error,
+}
+
+impl EvaluationStatus {
+    pub const ALL: [EvaluationStatus; 4] = [
+        EvaluationStatus::Pass,
+        EvaluationStatus::Fail,
+        EvaluationStatus::NeedsReview,
+        EvaluationStatus::Error,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvaluationStatus::Pass => "pass",
+            EvaluationStatus::Fail => "fail",
+            EvaluationStatus::NeedsReview => "needs_review",
+            EvaluationStatus::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == s)
+    }
+}
+
+/// How bad an issue is. Ordered: `None < Low < ... < Critical`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    #[default]
+    None,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 5] =
+        [Severity::None, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::None => "none",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|severity| severity.as_str() == s)
+    }
+}
+
+/// Where in the trace an issue was found; offsets are in Unicode code points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub field: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// One problem a module found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Issue {
+    /// Stable machine name, e.g. `empty_output`, `medication_overdose`.
+    pub code: String,
+    /// The module that raised it.
+    pub module: String,
+    pub severity: Severity,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+}
+
+/// What one module of one tier concluded, and what it cost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModuleResult {
+    pub name: String,
+    pub tier: u8,
+    pub verdict: EvaluationStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<f64>,
+    pub issues_found: usize,
+    pub latency_ms: f64,
+    pub cost_micro_usd: i64,
+}
+
+/// The full result of evaluating one trace: `GET /api/v1/evaluations/{trace_id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    pub trace_id: Uuid,
+    pub status: EvaluationStatus,
+    pub severity: Severity,
+    pub tiers_run: Vec<u8>,
+    pub modules: Vec<ModuleResult>,
+    pub issues: Vec<Issue>,
+    pub cost_micro_usd: i64,
+    pub latency_ms: f64,
+    pub attempts: u32,
+    pub evaluated_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn severities_are_ordered() {
+        assert!(Severity::None < Severity::Low);
+        assert!(Severity::High < Severity::Critical);
+        assert_eq!(Severity::ALL.iter().max(), Some(&Severity::Critical));
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for s in Severity::ALL {
+            assert_eq!(Severity::parse(s.as_str()), Some(s));
+        }
+        for s in EvaluationStatus::ALL {
+            assert_eq!(EvaluationStatus::parse(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+    }
+}

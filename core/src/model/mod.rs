@@ -1,0 +1,32 @@
+//! The domain model shared by the core, the server and the browser.
+
+mod evaluation;
+mod trace;
+
+pub use evaluation::{Evaluation, EvaluationStatus, Evidence, Issue, ModuleResult, Severity};
+pub use trace::{AiProcessing, Step, Trace, TraceInput, TraceStatus, TraceSummary};
+
+/// One page of a keyset-paginated list; pass `next_cursor` back to get the next page.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// The identifier of an organization (tenant). Every row Aegis stores belongs to one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct OrgId(pub uuid::Uuid);
+
+impl std::fmt::Display for OrgId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::str::FromStr for OrgId {
+    type Err = uuid::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.parse().map(OrgId)
+    }
+}

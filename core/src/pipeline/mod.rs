@@ -1,0 +1,154 @@
+//! Workers: claim evaluation jobs, run the cascade, record the results.
+//!
+//! A worker holds its jobs under a lease. If it dies, the lease runs out and another worker
+//! (in this process or another) takes the jobs over; results are written at most once per
+//! trace, so a job that runs twice has no second effect.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng as _;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::config::WorkerConfig;
+use crate::model::{Evaluation, OrgId, Trace};
+use crate::store::{ClaimedJob, Store};
+use crate::telemetry::{CoreMetrics, StatusLabel};
+use crate::tiers::Cascade;
+
+/// How long to wait after the database itself failed before trying again.
+const STORE_ERROR_PAUSE: Duration = Duration::from_secs(1);
+/// Longest pause between two attempts at one job.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(300);
+
+/// One evaluation loop. Run several per process, and as many processes as needed.
+pub struct Worker {
+    pub name: String,
+    pub store: Store,
+    pub cascade: Arc<Cascade>,
+    pub config: WorkerConfig,
+    pub metrics: CoreMetrics,
+    /// Signalled when this process stores new traces, so idle workers need not wait to poll.
+    pub work_available: Arc<Notify>,
+}
+
+impl Worker {
+    pub async fn run(self, shutdown: CancellationToken) {
+        tracing::debug!(worker = %self.name, "worker started");
+        let poll = Duration::from_millis(self.config.poll_interval_ms);
+        let lease = Duration::from_secs(self.config.lease_secs);
+        loop {
+            // Registered before claiming, so a notification that arrives mid-claim is not lost.
+            let notified = self.work_available.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+
+            let jobs = match self.store.claim_jobs(&self.name, self.config.claim_batch, lease).await {
+                Ok(jobs) => jobs,
+                Err(e) => {
+                    tracing::warn!(worker = %self.name, error = %e, "could not claim jobs");
+                    tokio::select! {
+                        _ = tokio::time::sleep(STORE_ERROR_PAUSE) => continue,
+                        _ = shutdown.cancelled() => break,
+                    }
+                }
+            };
+            if jobs.is_empty() {
+                tokio::select! {
+                    _ = &mut notified => {}
+                    _ = tokio::time::sleep(poll) => {}
+                    _ = shutdown.cancelled() => break,
+                }
+                continue;
+            }
+            self.process(jobs).await;
+            if shutdown.is_cancelled() {
+                break;
+            }
+        }
+        tracing::debug!(worker = %self.name, "worker stopped");
+    }
+
+    /// Evaluates a claimed batch. Jobs whose results cannot be recorded keep their lease and
+    /// are retried when it runs out.
+    pub async fn process(&self, jobs: Vec<ClaimedJob>) {
+        let keys: Vec<(OrgId, Uuid)> = jobs.iter().map(|j| (j.org_id.clone(), j.trace_id)).collect();
+        let traces: HashMap<(OrgId, Uuid), Trace> = match self.store.get_traces(&keys).await {
+            Ok(found) => found.into_iter().map(|(org, t)| ((org, t.trace_id), t)).collect(),
+            Err(e) => {
+                tracing::warn!(worker = %self.name, error = %e, "could not load traces");
+                return;
+            }
+        };
+
+        let mut done: Vec<(ClaimedJob, Evaluation)> = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let outcome = match traces.get(&(job.org_id.clone(), job.trace_id)) {
+                Some(trace) => self.evaluate(trace, job.attempts),
+                // Cannot happen while traces and jobs are written together; recorded, not hidden.
+                None => Err("the trace of this job does not exist".to_string()),
+            };
+            match outcome {
+                Ok(evaluation) => done.push((job, evaluation)),
+                Err(error) if job.attempts >= self.config.max_attempts => {
+                    tracing::error!(trace_id = %job.trace_id, %error, "evaluation failed for good");
+                    let evaluation = Cascade::failed(job.trace_id, job.attempts, &error);
+                    done.push((job, evaluation));
+                }
+                Err(error) => {
+                    self.metrics.job_retries.inc();
+                    let delay = retry_delay(job.attempts);
+                    tracing::warn!(trace_id = %job.trace_id, %error, ?delay, "evaluation failed; will retry");
+                    if let Err(e) = self.store.retry_job(&job, &error, delay).await {
+                        tracing::warn!(error = %e, "could not reschedule job; its lease will expire");
+                    }
+                }
+            }
+        }
+
+        match self.store.record_evaluations(&done).await {
+            Ok(_) => {
+                for (_, e) in &done {
+                    self.metrics.evaluations.get_or_create(&StatusLabel { status: e.status.as_str().into() }).inc();
+                    self.metrics.evaluation_seconds.observe(e.latency_ms / 1e3);
+                }
+            }
+            Err(e) => tracing::warn!(worker = %self.name, error = %e, "could not record evaluations"),
+        }
+    }
+
+    fn evaluate(&self, trace: &Trace, attempts: u32) -> Result<Evaluation, String> {
+        // A module that panics is a bug in that module; it fails this job, not the worker.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.cascade.evaluate(trace, attempts)))
+            .map_err(|panic| {
+                let detail = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".into());
+                format!("an evaluation module panicked: {detail}")
+            })
+    }
+}
+
+/// Exponential backoff with jitter: about 2, 4, 8, ... seconds, capped at five minutes.
+pub fn retry_delay(attempts: u32) -> Duration {
+    let base = Duration::from_secs(1u64 << attempts.min(16)).min(MAX_RETRY_DELAY);
+    let jitter = rand::thread_rng().gen_range(0.5..1.0);
+    base.mul_f64(jitter).max(Duration::from_millis(500))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delays_grow_and_are_capped() {
+        assert!(retry_delay(1) <= Duration::from_secs(2));
+        assert!(retry_delay(5) >= Duration::from_secs(16));
+        assert!(retry_delay(30) <= MAX_RETRY_DELAY);
+    }
+}

@@ -1,0 +1,217 @@
+//! Storage: one schema, two backends.
+//!
+//! SQLite (a file, WAL) is the embedded default; PostgreSQL is the production store that lets
+//! several API nodes and workers share one database. Queries go through sqlx's `Any` driver and
+//! are written once in the SQL both dialects accept (`$n` placeholders, `ON CONFLICT`,
+//! `RETURNING`, `UPDATE ... FROM`); the few places that differ branch on [`Backend`].
+//! Timestamps are stored as microseconds since the Unix epoch (UTC), identifiers as text.
+
+mod evaluations;
+mod jobs;
+mod orgs;
+mod traces;
+mod users;
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::any::{AnyArguments, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::query::Query;
+use sqlx::{Any, AnyPool, Executor, Transaction};
+
+pub use evaluations::EvaluationLookup;
+pub use jobs::ClaimedJob;
+pub use orgs::{ApiKey, NewApiKey, Organization};
+pub use traces::{InsertOutcome, ListQuery, NewTrace};
+pub use users::{SessionUser, User};
+
+use crate::config::Config;
+use crate::{Error, Result};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
+
+/// Which database a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(Error::Config(format!("unsupported database url {url:?}")))
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A handle to the database. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens the database the configuration names, creating the embedded file if needed.
+    pub async fn open(config: &Config) -> Result<Store> {
+        if config.database_url.is_none() {
+            std::fs::create_dir_all(&config.data_dir)?;
+        }
+        Store::connect(&config.database_url(), config.db_max_connections).await
+    }
+
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let options = AnyPoolOptions::new()
+            .max_connections(max_connections.max(2))
+            .acquire_timeout(Duration::from_secs(10));
+        let options = match backend {
+            // WAL lets readers run beside the writer; `synchronous = FULL` makes every commit
+            // durable before we acknowledge it (group commit keeps that affordable). The busy
+            // timeout lets `aegis worker` processes share the file with `aegis serve`.
+            Backend::Sqlite => options.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                         PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => options,
+        };
+        let pool = options.connect(url).await?;
+        Ok(Store { pool, backend })
+    }
+
+    /// Brings the schema up to date. Safe to run from several processes at once.
+    pub async fn migrate(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// A round trip to the database, for health checks.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock up front, so that two
+    /// writers queue on the busy timeout instead of failing on a lock upgrade.
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+}
+
+/// A value to bind to a dynamically built query.
+#[derive(Debug, Clone)]
+pub(crate) enum Param {
+    Text(String),
+    Int(i64),
+}
+
+pub(crate) fn bind_all<'q>(
+    mut query: Query<'q, Any, AnyArguments<'q>>,
+    params: &'q [Param],
+) -> Query<'q, Any, AnyArguments<'q>> {
+    for p in params {
+        query = match p {
+            Param::Text(s) => query.bind(s.as_str()),
+            Param::Int(i) => query.bind(*i),
+        };
+    }
+    query
+}
+
+/// `($1, $2), ($3, $4)` for `rows` rows of `cols` columns, numbering from `$first`.
+pub(crate) fn values_list(rows: usize, cols: usize, first: usize) -> String {
+    let mut sql = String::with_capacity(rows * cols * 5);
+    let mut n = first;
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&n.to_string());
+            n += 1;
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// Microseconds since the epoch: the one time representation in the database.
+pub fn to_micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+pub fn from_micros(us: i64) -> DateTime<Utc> {
+    Utc.timestamp_micros(us).single().unwrap_or_default()
+}
+
+pub fn now_micros() -> i64 {
+    to_micros(Utc::now())
+}
+
+fn corrupt(what: &str, detail: impl std::fmt::Display) -> Error {
+    Error::Internal(format!("corrupt {what} row: {detail}"))
+}
+
+#[cfg(test)]
+mod helper_tests {
+    use super::*;
+
+    #[test]
+    fn values_list_numbers_placeholders() {
+        assert_eq!(values_list(2, 3, 1), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(values_list(1, 2, 5), "($5, $6)");
+    }
+
+    #[test]
+    fn micros_round_trip() {
+        let t = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
+        assert_eq!(from_micros(to_micros(t)), t);
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,129 @@
+//! Organizations (tenants) and their API keys.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::Row as _;
+use uuid::Uuid;
+
+use super::{corrupt, from_micros, now_micros, Store};
+use crate::auth;
+use crate::model::OrgId;
+use crate::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Organization {
+    pub id: OrgId,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// An API key as listed: never the secret itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKey {
+    pub id: Uuid,
+    pub org_id: OrgId,
+    pub name: String,
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A key just created: the only moment its plaintext exists.
+#[derive(Debug, Clone)]
+pub struct NewApiKey {
+    pub key: ApiKey,
+    pub plaintext: String,
+}
+
+impl Store {
+    pub async fn create_organization(&self, name: &str) -> Result<Organization> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            return Err(Error::Invalid(crate::FieldError::new("name", "must be 1 to 200 characters")));
+        }
+        let org = Organization { id: OrgId(Uuid::now_v7()), name: name.to_string(), created_at: Utc::now() };
+        let mut tx = self.begin_write().await?;
+        sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
+            .bind(org.id.to_string())
+            .bind(&org.name)
+            .bind(super::to_micros(org.created_at))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(org)
+    }
+
+    pub async fn get_organization(&self, id: &OrgId) -> Result<Option<Organization>> {
+        let row = sqlx::query("SELECT id, name, created_at FROM organizations WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| org_from_row(&r)).transpose()
+    }
+
+    pub async fn find_organization_by_name(&self, name: &str) -> Result<Option<Organization>> {
+        let row = sqlx::query("SELECT id, name, created_at FROM organizations WHERE name = $1 ORDER BY created_at LIMIT 1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| org_from_row(&r)).transpose()
+    }
+
+    pub async fn create_api_key(&self, org: &OrgId, name: &str) -> Result<NewApiKey> {
+        let secret = auth::generate_api_key();
+        let key = ApiKey {
+            id: Uuid::now_v7(),
+            org_id: org.clone(),
+            name: name.to_string(),
+            prefix: secret.display_prefix,
+            created_at: Utc::now(),
+        };
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO api_keys (id, org_id, name, prefix, key_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(key.id.to_string())
+        .bind(org.to_string())
+        .bind(&key.name)
+        .bind(&key.prefix)
+        .bind(&secret.hash)
+        .bind(super::to_micros(key.created_at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(NewApiKey { key, plaintext: secret.plaintext })
+    }
+
+    /// The organization a presented API key belongs to, if the key exists and is not revoked.
+    pub async fn authenticate_api_key(&self, plaintext: &str) -> Result<Option<OrgId>> {
+        let row = sqlx::query("SELECT org_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+            .bind(auth::digest(plaintext))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            let org: String = r.try_get("org_id")?;
+            org.parse().map_err(|e| corrupt("api key", e))
+        })
+        .transpose()
+    }
+
+    pub async fn revoke_api_key(&self, org: &OrgId, key_id: Uuid) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE org_id = $2 AND id = $3 AND revoked_at IS NULL")
+            .bind(now_micros())
+            .bind(org.to_string())
+            .bind(key_id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+fn org_from_row(row: &sqlx::any::AnyRow) -> Result<Organization> {
+    let id: String = row.try_get("id")?;
+    Ok(Organization {
+        id: id.parse().map_err(|e| corrupt("organization", e))?,
+        name: row.try_get("name")?,
+        created_at: from_micros(row.try_get("created_at")?),
+    })
+}

@@ -1,0 +1,246 @@
+//! The store against real databases: every test runs on SQLite and on PostgreSQL.
+
+use std::time::Duration;
+
+use chrono::{TimeZone, Utc};
+use uuid::Uuid;
+
+use super::*;
+use crate::model::{OrgId, TraceInput, TraceStatus};
+use crate::seed::Generator;
+use crate::testing::TestDb;
+use crate::tiers::Cascade;
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(super::Backend::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(super::Backend::Postgres).await })*
+        }
+    };
+}
+
+on_both_backends!(
+    insert_is_idempotent_per_org,
+    same_id_in_one_batch_is_a_duplicate,
+    list_is_keyset_paginated_and_filtered,
+    jobs_are_claimed_once_and_leases_expire,
+    results_are_recorded_once,
+    retries_are_rescheduled,
+    api_keys_and_sessions,
+);
+
+fn new_trace(org: &OrgId, input: &TraceInput, hash: &str) -> NewTrace {
+    NewTrace {
+        org_id: org.clone(),
+        trace_id: input.trace_id.unwrap_or_else(Uuid::now_v7),
+        application_id: input.application_id.clone(),
+        ai_processing: input.ai_processing.clone(),
+        steps_json: serde_json::to_string(&input.steps).unwrap(),
+        metadata_json: serde_json::to_string(&input.metadata).unwrap(),
+        domain: input.domain().map(str::to_string),
+        timestamp: input.timestamp.unwrap_or_else(Utc::now),
+        received_at: Utc::now(),
+        content_hash: hash.into(),
+    }
+}
+
+async fn org(store: &Store, name: &str) -> OrgId {
+    store.create_organization(name).await.unwrap().id
+}
+
+async fn insert_is_idempotent_per_org(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let (a, b) = (org(&db.store, "A").await, org(&db.store, "B").await);
+    let mut input = Generator::new(1).healthcare();
+    input.trace_id = Some(Uuid::new_v4());
+
+    let first = db.store.insert_traces(&[new_trace(&a, &input, "h1")]).await.unwrap();
+    assert_eq!(first, vec![InsertOutcome::Created]);
+    let again = db.store.insert_traces(&[new_trace(&a, &input, "h1")]).await.unwrap();
+    assert_eq!(again, vec![InsertOutcome::Duplicate(TraceStatus::Queued)]);
+    let changed = db.store.insert_traces(&[new_trace(&a, &input, "h2")]).await.unwrap();
+    assert_eq!(changed, vec![InsertOutcome::Conflict]);
+    // The same id in another organization is another trace, and reveals nothing.
+    let other = db.store.insert_traces(&[new_trace(&b, &input, "h1")]).await.unwrap();
+    assert_eq!(other, vec![InsertOutcome::Created]);
+
+    assert_eq!(db.store.queue_depth().await.unwrap(), 2, "one job per stored trace");
+    let stored = db.store.get_trace(&a, input.trace_id.unwrap()).await.unwrap().unwrap();
+    assert_eq!(stored.ai_processing, input.ai_processing);
+    assert_eq!(stored.steps, input.steps);
+    assert_eq!(stored.metadata, input.metadata);
+    assert_eq!(stored.status, TraceStatus::Queued);
+    assert!(db.store.get_trace(&org(&db.store, "C").await, input.trace_id.unwrap()).await.unwrap().is_none());
+}
+
+async fn same_id_in_one_batch_is_a_duplicate(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let a = org(&db.store, "A").await;
+    let mut input = Generator::new(2).trading();
+    input.trace_id = Some(Uuid::new_v4());
+    let out = db
+        .store
+        .insert_traces(&[new_trace(&a, &input, "h"), new_trace(&a, &input, "h"), new_trace(&a, &input, "x")])
+        .await
+        .unwrap();
+    assert_eq!(out, vec![InsertOutcome::Created, InsertOutcome::Duplicate(TraceStatus::Queued), InsertOutcome::Conflict]);
+    assert_eq!(db.store.queue_depth().await.unwrap(), 1);
+}
+
+async fn list_is_keyset_paginated_and_filtered(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let a = org(&db.store, "A").await;
+    let mut g = Generator::new(3);
+    let base = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+    let rows: Vec<NewTrace> = (0..25)
+        .map(|i| {
+            let mut t = if i % 5 == 0 { g.trading() } else { g.healthcare() };
+            // Pairs share a timestamp, so the id must break ties.
+            t.timestamp = Some(base + chrono::Duration::minutes(i / 2));
+            new_trace(&a, &t, "h")
+        })
+        .collect();
+    db.store.insert_traces(&rows).await.unwrap();
+
+    let mut seen = Vec::new();
+    let mut q = ListQuery { limit: 10, ..ListQuery::default() };
+    loop {
+        let page = db.store.list_traces(&a, &q).await.unwrap();
+        assert!(page.items.len() <= 10);
+        seen.extend(page.items.iter().map(|t| (t.timestamp, t.trace_id)));
+        match page.next_cursor {
+            Some(c) => q.cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 25, "every trace exactly once");
+    let mut sorted = seen.clone();
+    sorted.sort_by(|x, y| y.cmp(x));
+    assert_eq!(seen, sorted, "newest first, id breaking ties");
+
+    let trading = ListQuery { limit: 100, domain: Some("trading".into()), ..ListQuery::default() };
+    assert_eq!(db.store.list_traces(&a, &trading).await.unwrap().items.len(), 5);
+    let window = ListQuery {
+        limit: 100,
+        from: Some(base + chrono::Duration::minutes(2)),
+        to: Some(base + chrono::Duration::minutes(4)),
+        ..ListQuery::default()
+    };
+    assert_eq!(db.store.list_traces(&a, &window).await.unwrap().items.len(), 4);
+    let failed = ListQuery { limit: 100, status: Some(TraceStatus::Fail), ..ListQuery::default() };
+    assert!(db.store.list_traces(&a, &failed).await.unwrap().items.is_empty());
+    let summaries = db.store.list_trace_summaries(&a, &ListQuery { limit: 3, ..ListQuery::default() }).await.unwrap();
+    assert_eq!(summaries.items.len(), 3);
+    assert!(summaries.items[0].input_preview.chars().count() <= 160);
+    assert!(summaries.next_cursor.is_some());
+}
+
+async fn jobs_are_claimed_once_and_leases_expire(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let a = org(&db.store, "A").await;
+    let mut g = Generator::new(4);
+    let rows: Vec<NewTrace> = (0..30).map(|_| new_trace(&a, &g.trace(), "h")).collect();
+    db.store.insert_traces(&rows).await.unwrap();
+
+    // Two workers claiming at the same time never get the same job.
+    let (x, y) = tokio::join!(
+        db.store.claim_jobs("w1", 20, Duration::from_secs(60)),
+        db.store.claim_jobs("w2", 20, Duration::from_secs(60)),
+    );
+    let (x, y) = (x.unwrap(), y.unwrap());
+    assert_eq!(x.len() + y.len(), 30);
+    let mut ids: Vec<i64> = x.iter().chain(&y).map(|j| j.id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 30);
+    assert!(db.store.claim_jobs("w3", 50, Duration::from_secs(60)).await.unwrap().is_empty(), "all leased");
+
+    // A zero lease is one that has already run out: the jobs can be taken over.
+    let db2 = TestDb::new(backend).await;
+    let b = org(&db2.store, "B").await;
+    db2.store.insert_traces(&[new_trace(&b, &g.trace(), "h")]).await.unwrap();
+    let first = db2.store.claim_jobs("dying", 10, Duration::ZERO).await.unwrap();
+    let second = db2.store.claim_jobs("rescuer", 10, Duration::from_secs(60)).await.unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!(second[0].id, first[0].id);
+    assert_eq!(second[0].attempts, 2);
+}
+
+async fn results_are_recorded_once(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let a = org(&db.store, "A").await;
+    let mut g = Generator::new(5);
+    let mut input = g.healthcare();
+    input.ai_processing.output = String::new();
+    let row = new_trace(&a, &input, "h");
+    let id = row.trace_id;
+    db.store.insert_traces(&[row]).await.unwrap();
+    assert_eq!(db.store.get_evaluation(&a, id).await.unwrap(), EvaluationLookup::Pending);
+
+    let jobs = db.store.claim_jobs("w", 10, Duration::ZERO).await.unwrap();
+    let trace = db.store.get_traces(&[(a.clone(), id)]).await.unwrap().remove(0).1;
+    let evaluation = Cascade::default().evaluate(&trace, 1);
+    assert_eq!(db.store.record_evaluations(&[(jobs[0].clone(), evaluation.clone())]).await.unwrap(), 1);
+    // The same job finishing twice (its lease ran out under a slow worker) changes nothing.
+    let mut late = evaluation.clone();
+    late.status = crate::model::EvaluationStatus::Pass;
+    assert_eq!(db.store.record_evaluations(&[(jobs[0].clone(), late)]).await.unwrap(), 0);
+
+    match db.store.get_evaluation(&a, id).await.unwrap() {
+        EvaluationLookup::Done(e) => {
+            assert_eq!(e.status, evaluation.status);
+            assert_eq!(e.issues, evaluation.issues);
+            assert_eq!(e.modules, evaluation.modules);
+        }
+        other => panic!("{other:?}"),
+    }
+    let trace = db.store.get_trace(&a, id).await.unwrap().unwrap();
+    assert_eq!(trace.status, TraceStatus::Fail);
+    assert_eq!(db.store.queue_depth().await.unwrap(), 0);
+    assert_eq!(db.store.get_evaluation(&org(&db.store, "B").await, id).await.unwrap(), EvaluationLookup::NotFound);
+    let counts = db.store.count_evaluations_by_status(&a).await.unwrap();
+    assert_eq!(counts, vec![(crate::model::EvaluationStatus::Fail, 1)]);
+}
+
+async fn retries_are_rescheduled(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let a = org(&db.store, "A").await;
+    db.store.insert_traces(&[new_trace(&a, &Generator::new(6).trace(), "h")]).await.unwrap();
+    let job = db.store.claim_jobs("w", 1, Duration::from_secs(60)).await.unwrap().remove(0);
+    db.store.retry_job(&job, "judge timed out", Duration::ZERO).await.unwrap();
+    let again = db.store.claim_jobs("w", 1, Duration::from_secs(60)).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempts, 2);
+    // A stale worker's retry does not disturb the job's new owner.
+    db.store.retry_job(&job, "stale", Duration::ZERO).await.unwrap();
+    assert!(db.store.claim_jobs("w", 1, Duration::from_secs(60)).await.unwrap().is_empty());
+}
+
+async fn api_keys_and_sessions(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let a = org(&db.store, "Acme Health").await;
+    let key = db.store.create_api_key(&a, "ci").await.unwrap();
+    assert_eq!(db.store.authenticate_api_key(&key.plaintext).await.unwrap(), Some(a.clone()));
+    assert_eq!(db.store.authenticate_api_key("aegis_sk_nope").await.unwrap(), None);
+    assert!(db.store.revoke_api_key(&a, key.key.id).await.unwrap());
+    assert_eq!(db.store.authenticate_api_key(&key.plaintext).await.unwrap(), None);
+
+    let user = db.store.create_user(&a, "Ana@Example.com", "long enough").await.unwrap();
+    assert_eq!(user.email, "ana@example.com");
+    assert!(matches!(db.store.create_user(&a, "ana@example.com", "long enough").await, Err(crate::Error::Conflict(_))));
+    assert!(matches!(db.store.create_user(&a, "bob@example.com", "short").await, Err(crate::Error::Invalid(f)) if f.field == "password"));
+    assert!(db.store.authenticate_user("ana@example.com", "wrong password").await.unwrap().is_none());
+    assert!(db.store.authenticate_user("nobody@example.com", "long enough").await.unwrap().is_none());
+    let found = db.store.authenticate_user(" ANA@example.com ", "long enough").await.unwrap().unwrap();
+    let token = db.store.create_session(found.id, Duration::from_secs(3600)).await.unwrap();
+    let session = db.store.session_user(&token).await.unwrap().unwrap();
+    assert_eq!(session.org_id, a);
+    assert_eq!(session.org_name, "Acme Health");
+    db.store.delete_session(&token).await.unwrap();
+    assert!(db.store.session_user(&token).await.unwrap().is_none());
+}

@@ -1,0 +1,321 @@
+//! Traces: the group-committed insert that writes each trace with its evaluation job, and the
+//! keyset-paginated reads.
+
+use std::collections::HashSet;
+
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use sqlx::Row as _;
+use uuid::Uuid;
+
+use super::{bind_all, corrupt, from_micros, now_micros, to_micros, values_list, Param, Store};
+use crate::model::{AiProcessing, OrgId, Page, Severity, Trace, TraceStatus, TraceSummary};
+use crate::{Error, Result};
+
+/// A validated trace, serialized and ready to be written.
+#[derive(Debug, Clone)]
+pub struct NewTrace {
+    pub org_id: OrgId,
+    pub trace_id: Uuid,
+    pub application_id: String,
+    pub ai_processing: AiProcessing,
+    /// `steps` as a JSON array.
+    pub steps_json: String,
+    /// `metadata` as a JSON object.
+    pub metadata_json: String,
+    pub domain: Option<String>,
+    pub timestamp: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    /// Hash of the submitted content: a resubmission with the same id is a harmless retry only
+    /// if this matches.
+    pub content_hash: String,
+}
+
+/// What became of one trace in [`Store::insert_traces`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InsertOutcome {
+    /// Stored now, with its evaluation job.
+    Created,
+    /// Already stored with the same content: a client retry. Carries the current status.
+    Duplicate(TraceStatus),
+    /// Already stored with different content under the same id.
+    Conflict,
+}
+
+const TRACE_COLUMNS: usize = 17;
+/// Rows per INSERT statement: 500 × 17 parameters stays under SQLite's and Postgres' limits.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// Filters and position for listing traces, newest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListQuery {
+    pub limit: u32,
+    pub cursor: Option<String>,
+    pub domain: Option<String>,
+    pub status: Option<TraceStatus>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+const FULL_COLUMNS: &str = "id, application_id, model, input, output, prompt_tokens, \
+    completion_tokens, latency_ms, steps, metadata, ts, received_at, status, severity";
+const SUMMARY_COLUMNS: &str = "id, application_id, model, domain, substr(input, 1, 160) AS input, \
+    substr(output, 1, 160) AS output, ts, status, severity";
+
+impl Store {
+    /// Writes traces and their evaluation jobs in one transaction: after it returns `Ok`, every
+    /// `Created` trace is durable and will be evaluated; on `Err`, nothing was written.
+    pub async fn insert_traces(&self, traces: &[NewTrace]) -> Result<Vec<InsertOutcome>> {
+        let mut tx = self.begin_write().await?;
+        let mut inserted: HashSet<(String, String)> = HashSet::with_capacity(traces.len());
+        for chunk in traces.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO traces (org_id, id, application_id, model, input, output, \
+                 prompt_tokens, completion_tokens, latency_ms, steps, metadata, domain, ts, \
+                 received_at, status, severity, content_hash) VALUES {} \
+                 ON CONFLICT (org_id, id) DO NOTHING RETURNING org_id, id",
+                values_list(chunk.len(), TRACE_COLUMNS, 1)
+            );
+            let mut query = sqlx::query(&sql);
+            for t in chunk {
+                let ai = &t.ai_processing;
+                query = query
+                    .bind(t.org_id.to_string())
+                    .bind(t.trace_id.to_string())
+                    .bind(t.application_id.as_str())
+                    .bind(ai.model.as_str())
+                    .bind(ai.input.as_str())
+                    .bind(ai.output.as_str())
+                    .bind(ai.prompt_tokens.map(i64::from))
+                    .bind(ai.completion_tokens.map(i64::from))
+                    .bind(ai.latency_ms)
+                    .bind(t.steps_json.as_str())
+                    .bind(t.metadata_json.as_str())
+                    .bind(t.domain.as_deref())
+                    .bind(to_micros(t.timestamp))
+                    .bind(to_micros(t.received_at))
+                    .bind(TraceStatus::Queued.as_str())
+                    .bind(None::<String>)
+                    .bind(t.content_hash.as_str());
+            }
+            for row in query.fetch_all(&mut *tx).await? {
+                inserted.insert((row.try_get("org_id")?, row.try_get("id")?));
+            }
+        }
+
+        let mut outcomes = Vec::with_capacity(traces.len());
+        let mut jobs = Vec::with_capacity(inserted.len());
+        for t in traces {
+            let key = (t.org_id.to_string(), t.trace_id.to_string());
+            // `remove`: a second copy of the same id in this batch is a duplicate of the first.
+            if inserted.remove(&key) {
+                outcomes.push(InsertOutcome::Created);
+                jobs.push(key);
+                continue;
+            }
+            let row = sqlx::query("SELECT content_hash, status FROM traces WHERE org_id = $1 AND id = $2")
+                .bind(&key.0)
+                .bind(&key.1)
+                .fetch_one(&mut *tx)
+                .await?;
+            let hash: String = row.try_get("content_hash")?;
+            let status: String = row.try_get("status")?;
+            outcomes.push(if hash == t.content_hash {
+                InsertOutcome::Duplicate(
+                    TraceStatus::parse(&status).ok_or_else(|| corrupt("trace", &status))?,
+                )
+            } else {
+                InsertOutcome::Conflict
+            });
+        }
+
+        let now = now_micros();
+        for chunk in jobs.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO evaluation_jobs (org_id, trace_id, attempts, available_at, created_at) VALUES {}",
+                values_list(chunk.len(), 5, 1)
+            );
+            let mut query = sqlx::query(&sql);
+            for (org, id) in chunk {
+                query = query.bind(org.as_str()).bind(id.as_str()).bind(0_i64).bind(now).bind(now);
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    pub async fn get_trace(&self, org: &OrgId, trace_id: Uuid) -> Result<Option<Trace>> {
+        let sql = format!("SELECT {FULL_COLUMNS} FROM traces WHERE org_id = $1 AND id = $2");
+        let row = sqlx::query(&sql)
+            .bind(org.to_string())
+            .bind(trace_id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| trace_from_row(&r)).transpose()
+    }
+
+    /// Loads several traces of possibly several organizations (the worker's batch).
+    pub async fn get_traces(&self, keys: &[(OrgId, Uuid)]) -> Result<Vec<(OrgId, Trace)>> {
+        let mut out = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT org_id, {FULL_COLUMNS} FROM traces WHERE (org_id, id) IN (VALUES {})",
+                values_list(chunk.len(), 2, 1)
+            );
+            let mut query = sqlx::query(&sql);
+            for (org, id) in chunk {
+                query = query.bind(org.to_string()).bind(id.to_string());
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                let org: String = row.try_get("org_id")?;
+                let org = org.parse().map_err(|e| corrupt("trace", e))?;
+                out.push((org, trace_from_row(&row)?));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Traces of one organization, newest first, for the API.
+    pub async fn list_traces(&self, org: &OrgId, q: &ListQuery) -> Result<Page<Trace>> {
+        let rows = self.list_rows(org, q, FULL_COLUMNS).await?;
+        page(rows, q.limit, |r| trace_from_row(r), |t| (t.timestamp, t.trace_id))
+    }
+
+    /// Traces of one organization, newest first, with only what a table shows.
+    pub async fn list_trace_summaries(&self, org: &OrgId, q: &ListQuery) -> Result<Page<TraceSummary>> {
+        let rows = self.list_rows(org, q, SUMMARY_COLUMNS).await?;
+        page(rows, q.limit, summary_from_row, |t| (t.timestamp, t.trace_id))
+    }
+
+    async fn list_rows(&self, org: &OrgId, q: &ListQuery, columns: &str) -> Result<Vec<sqlx::any::AnyRow>> {
+        let mut params = vec![Param::Text(org.to_string())];
+        let mut sql = format!("SELECT {columns} FROM traces WHERE org_id = $1");
+        let mut push = |sql: &mut String, clause: &str, p: Param| {
+            params.push(p);
+            sql.push_str(&clause.replace('?', &format!("${}", params.len())));
+        };
+        if let Some(domain) = &q.domain {
+            push(&mut sql, " AND domain = ?", Param::Text(domain.clone()));
+        }
+        if let Some(status) = q.status {
+            push(&mut sql, " AND status = ?", Param::Text(status.as_str().into()));
+        }
+        if let Some(from) = q.from {
+            push(&mut sql, " AND ts >= ?", Param::Int(to_micros(from)));
+        }
+        if let Some(to) = q.to {
+            push(&mut sql, " AND ts < ?", Param::Int(to_micros(to)));
+        }
+        if let Some(cursor) = &q.cursor {
+            let (ts, id) = decode_cursor(cursor)?;
+            push(&mut sql, " AND (ts < ?", Param::Int(ts));
+            push(&mut sql, " OR (ts = ?", Param::Int(ts));
+            push(&mut sql, " AND id < ?))", Param::Text(id.to_string()));
+        }
+        push(&mut sql, " ORDER BY ts DESC, id DESC LIMIT ?", Param::Int(i64::from(q.limit) + 1));
+        Ok(bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?)
+    }
+}
+
+/// Turns `limit + 1` rows into a page and the cursor after its last item.
+fn page<T>(
+    rows: Vec<sqlx::any::AnyRow>,
+    limit: u32,
+    convert: impl Fn(&sqlx::any::AnyRow) -> Result<T>,
+    position: impl Fn(&T) -> (DateTime<Utc>, Uuid),
+) -> Result<Page<T>> {
+    let has_more = rows.len() > limit as usize;
+    let mut items = rows.iter().take(limit as usize).map(convert).collect::<Result<Vec<T>>>()?;
+    items.shrink_to_fit();
+    let next_cursor = match (has_more, items.last()) {
+        (true, Some(last)) => {
+            let (ts, id) = position(last);
+            Some(encode_cursor(to_micros(ts), id))
+        }
+        _ => None,
+    };
+    Ok(Page { items, next_cursor })
+}
+
+/// Cursors are opaque to clients: base64 of the last item's position.
+fn encode_cursor(ts: i64, id: Uuid) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{ts}:{id}"))
+}
+
+fn decode_cursor(cursor: &str) -> Result<(i64, Uuid)> {
+    let invalid = || Error::Invalid(crate::FieldError::new("cursor", "is not a cursor this API returned"));
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+    let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let (ts, id) = text.split_once(':').ok_or_else(invalid)?;
+    Ok((ts.parse().map_err(|_| invalid())?, id.parse().map_err(|_| invalid())?))
+}
+
+fn parse_status(row: &sqlx::any::AnyRow) -> Result<(TraceStatus, Option<Severity>)> {
+    let status: String = row.try_get("status")?;
+    let severity: Option<String> = row.try_get("severity")?;
+    let status = TraceStatus::parse(&status).ok_or_else(|| corrupt("trace", &status))?;
+    let severity = match severity {
+        Some(s) => Some(Severity::parse(&s).ok_or_else(|| corrupt("trace", &s))?),
+        None => None,
+    };
+    Ok((status, severity))
+}
+
+fn parse_id(row: &sqlx::any::AnyRow) -> Result<Uuid> {
+    let id: String = row.try_get("id")?;
+    id.parse().map_err(|e| corrupt("trace", e))
+}
+
+fn trace_from_row(row: &sqlx::any::AnyRow) -> Result<Trace> {
+    let (status, severity) = parse_status(row)?;
+    let prompt_tokens: Option<i64> = row.try_get("prompt_tokens")?;
+    let completion_tokens: Option<i64> = row.try_get("completion_tokens")?;
+    let steps: String = row.try_get("steps")?;
+    let metadata: String = row.try_get("metadata")?;
+    Ok(Trace {
+        trace_id: parse_id(row)?,
+        application_id: row.try_get("application_id")?,
+        ai_processing: AiProcessing {
+            model: row.try_get("model")?,
+            input: row.try_get("input")?,
+            output: row.try_get("output")?,
+            prompt_tokens: prompt_tokens.map(|n| n as u32),
+            completion_tokens: completion_tokens.map(|n| n as u32),
+            latency_ms: row.try_get("latency_ms")?,
+        },
+        steps: serde_json::from_str(&steps)?,
+        metadata: serde_json::from_str(&metadata)?,
+        timestamp: from_micros(row.try_get("ts")?),
+        received_at: from_micros(row.try_get("received_at")?),
+        status,
+        severity,
+    })
+}
+
+fn summary_from_row(row: &sqlx::any::AnyRow) -> Result<TraceSummary> {
+    let (status, severity) = parse_status(row)?;
+    Ok(TraceSummary {
+        trace_id: parse_id(row)?,
+        application_id: row.try_get("application_id")?,
+        model: row.try_get("model")?,
+        domain: row.try_get("domain")?,
+        input_preview: row.try_get("input")?,
+        output_preview: row.try_get("output")?,
+        timestamp: from_micros(row.try_get("ts")?),
+        status,
+        severity,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_round_trips_and_rejects_garbage() {
+        let id = Uuid::new_v4();
+        assert_eq!(decode_cursor(&encode_cursor(42, id)).unwrap(), (42, id));
+        assert!(matches!(decode_cursor("not-a-cursor"), Err(Error::Invalid(f)) if f.field == "cursor"));
+    }
+}

@@ -1,0 +1,81 @@
+//! Real databases for tests: a fresh SQLite file, or a fresh schema in the PostgreSQL server
+//! named by `AEGIS_TEST_POSTGRES_URL` (default: the local server's `test` database).
+//! Both backends are always tested; a missing Postgres is a test failure, not a skip.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sqlx::{Connection, Executor};
+
+use crate::store::{Backend, Store};
+
+/// The Postgres server tests use.
+pub fn postgres_url() -> String {
+    std::env::var("AEGIS_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A migrated store that disappears with this value.
+pub struct TestDb {
+    pub store: Store,
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, schema: String },
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => TestDb::sqlite().await,
+            Backend::Postgres => TestDb::postgres().await,
+        }
+    }
+
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("aegis.db").display());
+        let store = Store::connect(&url, 8).await.expect("open sqlite");
+        store.migrate().await.expect("migrate sqlite");
+        TestDb { store, url, cleanup: Cleanup::Sqlite(dir) }
+    }
+
+    pub async fn postgres() -> TestDb {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let admin_url = postgres_url();
+        let schema = format!(
+            "aegis_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            rand::random::<u32>()
+        );
+        sqlx::any::install_default_drivers();
+        let mut admin = sqlx::AnyConnection::connect(&admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is required for the tests: {e}"));
+        admin.execute(format!("CREATE SCHEMA {schema}").as_str()).await.expect("create schema");
+        let sep = if admin_url.contains('?') { '&' } else { '?' };
+        let url = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
+        let store = Store::connect(&url, 8).await.expect("open postgres");
+        store.migrate().await.expect("migrate postgres");
+        TestDb { store, url, cleanup: Cleanup::Postgres { admin_url, schema } }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, schema } = &self.cleanup {
+            let (admin_url, schema) = (admin_url.clone(), schema.clone());
+            // Drop runs inside the test's runtime, which cannot be blocked on: use a thread.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                rt.block_on(async {
+                    let mut admin = sqlx::AnyConnection::connect(&admin_url).await.ok()?;
+                    admin.execute(format!("DROP SCHEMA IF EXISTS {schema} CASCADE").as_str()).await.ok()
+                })
+            })
+            .join();
+        }
+    }
+}
