@@ -70,8 +70,10 @@ fn json_error(err: serde_path_to_error::Error<serde_json::Error>, prefix: &str) 
             let last = field.rsplit('.').next().unwrap_or_default();
             let message = if TIMESTAMP_FIELDS.contains(&last) && !message.starts_with("invalid type") {
                 "must be an RFC 3339 timestamp such as 2026-11-26T09:30:00Z".to_string()
+            } else if last == "trace_id" && !message.starts_with("invalid type") {
+                format!("must be a UUID such as 0b7c6a36-3f57-4b7e-9a51-2d1f0c1e9a11 ({message})")
             } else {
-                message
+                message.replace("expected u32", "expected a whole number from 0 to 4294967295")
             };
             let field = if field.is_empty() { "body".to_string() } else { field };
             Error::Invalid(FieldError::new(field, message))

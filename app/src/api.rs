@@ -1,0 +1,86 @@
+//! Server functions: the dashboard's only way to reach the core. Each checks the session
+//! cookie and reads nothing outside the user's organization.
+
+use aegis_core::model::{Evaluation, Page, Trace, TraceSummary};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The signed-in user, as the dashboard shows them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignedInUser {
+    pub email: String,
+    pub organization: String,
+}
+
+/// A trace with its evaluation, when there is one yet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceWithEvaluation {
+    pub trace: Trace,
+    pub evaluation: Option<Evaluation>,
+}
+
+/// Traces shown per page of the table.
+pub const PAGE_SIZE: u32 = 50;
+
+#[server]
+pub async fn current_user() -> Result<Option<SignedInUser>, ServerFnError> {
+    Ok(crate::session::user().await?.map(|u| SignedInUser { email: u.email, organization: u.org_name }))
+}
+
+#[server]
+pub async fn login(email: String, password: String) -> Result<(), ServerFnError> {
+    crate::session::login(&email, &password).await?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+#[server]
+pub async fn logout() -> Result<(), ServerFnError> {
+    crate::session::logout().await?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// A page of the organization's traces, newest first.
+#[server]
+pub async fn list_traces(
+    status: Option<String>,
+    domain: Option<String>,
+    cursor: Option<String>,
+) -> Result<Page<TraceSummary>, ServerFnError> {
+    use aegis_core::model::TraceStatus;
+    use aegis_core::store::ListQuery;
+
+    let (user, store) = crate::session::require_user().await?;
+    let status = match status.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => Some(TraceStatus::parse(s).ok_or_else(|| ServerFnError::new(format!("unknown status {s:?}")))?),
+        None => None,
+    };
+    let query = ListQuery {
+        limit: PAGE_SIZE,
+        cursor: cursor.filter(|c| !c.is_empty()),
+        domain: domain.filter(|d| !d.is_empty()),
+        status,
+        from: None,
+        to: None,
+    };
+    store.list_trace_summaries(&user.org_id, &query).await.map_err(crate::session::internal)
+}
+
+/// One trace in full, with its evaluation.
+#[server]
+pub async fn trace_detail(trace_id: uuid::Uuid) -> Result<TraceWithEvaluation, ServerFnError> {
+    use aegis_core::store::EvaluationLookup;
+
+    let (user, store) = crate::session::require_user().await?;
+    let trace = store
+        .get_trace(&user.org_id, trace_id)
+        .await
+        .map_err(crate::session::internal)?
+        .ok_or_else(|| ServerFnError::new("This trace does not exist in your organization."))?;
+    let evaluation = match store.get_evaluation(&user.org_id, trace_id).await.map_err(crate::session::internal)? {
+        EvaluationLookup::Done(e) => Some(*e),
+        EvaluationLookup::Pending | EvaluationLookup::NotFound => None,
+    };
+    Ok(TraceWithEvaluation { trace, evaluation })
+}

@@ -1,0 +1,44 @@
+use leptos::prelude::*;
+use leptos_router::components::{Redirect, A};
+
+use crate::api::{current_user, Logout};
+
+/// The frame of every signed-in page: navigation on the left, the page on the right.
+#[component]
+pub fn AppFrame(children: ChildrenFn) -> impl IntoView {
+    let user = Resource::new(|| (), |_| current_user());
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <div class="app">
+            <nav class="sidebar" aria-label="Main">
+                <a class="brand" href="/">
+                    <span class="brand-mark" aria-hidden="true">"◆"</span>
+                    <span>"Aegis"</span>
+                </a>
+                <ul class="nav">
+                    <li><A href="/traces" exact=false>"Traces"</A></li>
+                </ul>
+                <div class="sidebar-footer">
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            match user.await {
+                                Ok(Some(u)) => view! {
+                                    <div class="who">
+                                        <span class="org" data-testid="org-name">{u.organization}</span>
+                                        <span class="email">{u.email}</span>
+                                    </div>
+                                    <ActionForm action=logout>
+                                        <button type="submit" class="button ghost small">"Sign out"</button>
+                                    </ActionForm>
+                                }.into_any(),
+                                Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
+                                Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                            }
+                        })}
+                    </Suspense>
+                </div>
+            </nav>
+            <main class="content">{children()}</main>
+        </div>
+    }
+}

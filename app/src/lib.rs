@@ -1,0 +1,52 @@
+//! The Aegis dashboard: Leptos pages, rendered on the server and hydrated in the browser,
+//! and the server functions behind them. Server functions call `aegis-core` directly;
+//! every one of them is scoped to the signed-in user's organization.
+
+pub mod api;
+mod components;
+mod pages;
+#[cfg(feature = "ssr")]
+pub mod session;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+use pages::{LoginPage, NotFound, TracesPage};
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/aegis.css"/>
+        <Title formatter=|page: String| if page.is_empty() { "Aegis".to_string() } else { format!("{page} · Aegis") }/>
+        <Router>
+            <Routes fallback=NotFound>
+                <Route path=path!("/login") view=LoginPage/>
+                <Route path=path!("/") view=TracesPage/>
+                <Route path=path!("/traces") view=TracesPage/>
+            </Routes>
+        </Router>
+    }
+}

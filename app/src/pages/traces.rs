@@ -1,0 +1,232 @@
+use aegis_core::model::{Page, Severity, TraceSummary};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::{Form, A};
+use leptos_router::hooks::use_query_map;
+use uuid::Uuid;
+
+use crate::api::{list_traces, trace_detail, TraceWithEvaluation};
+use crate::components::{AppFrame, SeverityBadge, StatusBadge};
+
+const STATUSES: [(&str, &str); 5] =
+    [("queued", "Queued"), ("pass", "Pass"), ("fail", "Fail"), ("needs_review", "Needs review"), ("error", "Error")];
+const DOMAINS: [(&str, &str); 2] = [("healthcare", "Healthcare"), ("trading", "Trading")];
+
+/// The organization's traces: filters in the URL, so a view can be shared by link.
+#[component]
+pub fn TracesPage() -> impl IntoView {
+    let query = use_query_map();
+    let param = move |key: &'static str| query.with(|q| q.get(key).filter(|v| !v.is_empty()));
+    let traces = Resource::new(
+        move || (param("status"), param("domain"), param("cursor")),
+        |(status, domain, cursor)| list_traces(status, domain, cursor),
+    );
+    let selected = RwSignal::new(None::<Uuid>);
+
+    view! {
+        <Title text="Traces"/>
+        <AppFrame>
+            <header class="page-header">
+                <div>
+                    <h1>"Traces"</h1>
+                    <p class="muted">"Everything your applications sent, newest first. Click a trace to see its evaluation."</p>
+                </div>
+                <button class="button" on:click=move |_| traces.refetch() data-testid="refresh">"Refresh"</button>
+            </header>
+            <Form method="GET" action="">
+                <div class="filters">
+                    <label>
+                        "Status"
+                        <select name="status">
+                            <option value="">"All"</option>
+                            {STATUSES.iter().map(|(value, label)| view! {
+                                <option value=*value selected=move || param("status").as_deref() == Some(*value)>{*label}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <label>
+                        "Domain"
+                        <select name="domain">
+                            <option value="">"All"</option>
+                            {DOMAINS.iter().map(|(value, label)| view! {
+                                <option value=*value selected=move || param("domain").as_deref() == Some(*value)>{*label}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <button type="submit" class="button">"Apply"</button>
+                </div>
+            </Form>
+            <Transition fallback=|| view! { <p class="muted">"Loading traces…"</p> }>
+                {move || Suspend::new(async move {
+                    match traces.await {
+                        Ok(page) => view! {
+                            <TraceTable page selected status=param("status") domain=param("domain")/>
+                        }.into_any(),
+                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </AppFrame>
+    }
+}
+
+#[component]
+fn TraceTable(
+    page: Page<TraceSummary>,
+    selected: RwSignal<Option<Uuid>>,
+    status: Option<String>,
+    domain: Option<String>,
+) -> impl IntoView {
+    if page.items.is_empty() {
+        return view! {
+            <div class="empty">
+                <h2>"No traces yet"</h2>
+                <p class="muted">"Send one with " <code>"POST /api/v1/traces"</code> " and it appears here."</p>
+            </div>
+        }
+        .into_any();
+    }
+    let next = page.next_cursor.map(|cursor| {
+        let mut query = vec![format!("cursor={cursor}")];
+        query.extend(status.map(|s| format!("status={s}")));
+        query.extend(domain.map(|d| format!("domain={d}")));
+        format!("?{}", query.join("&"))
+    });
+    view! {
+        <table class="table traces">
+            <thead>
+                <tr>
+                    <th>"Time (UTC)"</th>
+                    <th>"Application"</th>
+                    <th>"Domain"</th>
+                    <th>"Model"</th>
+                    <th class="wide">"Input"</th>
+                    <th>"Status"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {page.items.into_iter().map(|t| view! { <TraceRow trace=t selected/> }).collect_view()}
+            </tbody>
+        </table>
+        <div class="pager">
+            <A href="?">"First page"</A>
+            {next.map(|href| view! { <A href=href>"Next page →"</A> })}
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn TraceRow(trace: TraceSummary, selected: RwSignal<Option<Uuid>>) -> impl IntoView {
+    let id = trace.trace_id;
+    let is_open = move || selected.get() == Some(id);
+    let toggle = move |_| selected.update(|s| *s = if *s == Some(id) { None } else { Some(id) });
+    view! {
+        <tr class="trace-row" class:open=is_open on:click=toggle data-trace-id=id.to_string() tabindex="0">
+            <td class="mono nowrap">{trace.timestamp.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+            <td>{trace.application_id}</td>
+            <td>{trace.domain.unwrap_or_else(|| "—".into())}</td>
+            <td class="mono">{trace.model}</td>
+            <td class="preview">{trace.input_preview}</td>
+            <td class="nowrap">
+                <StatusBadge status=trace.status/>
+                " "
+                <SeverityBadge severity=trace.severity/>
+            </td>
+        </tr>
+        <Show when=is_open>
+            <tr class="detail-row">
+                <td colspan="6"><TracePanel id/></td>
+            </tr>
+        </Show>
+    }
+}
+
+/// The full trace and its evaluation, loaded when the row is opened.
+#[component]
+fn TracePanel(id: Uuid) -> impl IntoView {
+    let detail = Resource::new(move || id, trace_detail);
+    view! {
+        <div class="trace-detail" data-testid="trace-detail">
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match detail.await {
+                        Ok(d) => view! { <TraceDetailView detail=d/> }.into_any(),
+                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}
+
+#[component]
+fn TraceDetailView(detail: TraceWithEvaluation) -> impl IntoView {
+    let TraceWithEvaluation { trace, evaluation } = detail;
+    let ai = trace.ai_processing;
+    let tokens = match (ai.prompt_tokens, ai.completion_tokens) {
+        (Some(p), Some(c)) => format!("{p} + {c} tokens"),
+        _ => "tokens not reported".into(),
+    };
+    let latency = ai.latency_ms.map(|ms| format!("{ms:.0} ms")).unwrap_or_else(|| "latency not reported".into());
+    view! {
+        <div class="detail-grid">
+            <section>
+                <h3>"Input"</h3>
+                <pre class="text-block">{ai.input}</pre>
+                <h3>"Output"</h3>
+                <pre class="text-block" data-testid="trace-output">{ai.output}</pre>
+                <p class="muted small">
+                    <span class="mono">{ai.model}</span> " · " {tokens} " · " {latency} " · "
+                    {trace.steps.len()} " steps · id " <span class="mono">{trace.trace_id.to_string()}</span>
+                </p>
+                <div class="chips">
+                    {trace.metadata.into_iter().map(|(k, v)| view! { <span class="chip">{k} ": " {v}</span> }).collect_view()}
+                </div>
+            </section>
+            <section>
+                <h3>"Evaluation"</h3>
+                {match evaluation {
+                    None => view! { <p class="muted" data-testid="evaluation-pending">"Queued for evaluation."</p> }.into_any(),
+                    Some(e) => {
+                        let tiers = e.tiers_run.iter().map(|t| format!("Tier {t}")).collect::<Vec<_>>().join(", ");
+                        view! {
+                            <div class="evaluation" data-testid="evaluation">
+                                <p>
+                                    <StatusBadge status=e.status.into()/>
+                                    " "
+                                    <SeverityBadge severity=Some(e.severity)/>
+                                    <span class="muted small">" " {tiers} " · " {format!("{:.2} ms", e.latency_ms)}</span>
+                                </p>
+                                <ul class="modules">
+                                    {e.modules.into_iter().map(|m| view! {
+                                        <li>
+                                            <span class="mono">{m.name}</span>
+                                            " (tier " {m.tier} "): "
+                                            <StatusBadge status=m.verdict.into()/>
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                                {if e.issues.is_empty() {
+                                    view! { <p class="muted">"No issues found."</p> }.into_any()
+                                } else {
+                                    view! {
+                                        <ul class="issues">
+                                            {e.issues.into_iter().map(|i| view! {
+                                                <li class=format!("issue severity-border-{}", i.severity.as_str())>
+                                                    <strong class="mono">{i.code}</strong>
+                                                    {(i.severity != Severity::None).then(|| view! { " " <SeverityBadge severity=Some(i.severity)/> })}
+                                                    <p>{i.message}</p>
+                                                </li>
+                                            }).collect_view()}
+                                        </ul>
+                                    }.into_any()
+                                }}
+                            </div>
+                        }.into_any()
+                    }
+                }}
+            </section>
+        </div>
+    }
+}

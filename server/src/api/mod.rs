@@ -1,0 +1,28 @@
+//! The public REST API, `/api/v1`, plus `/health` and `/metrics`.
+//! One module per endpoint group; every error is `{"error": {"code", "message", "field"?}}`.
+
+pub mod auth;
+pub mod error;
+mod evaluations;
+pub mod extract;
+pub mod health;
+mod traces;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::state::AppState;
+use error::ApiError;
+
+/// `/api/v1/...` routes.
+pub fn v1(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/traces", post(traces::create).get(traces::list))
+        .route("/traces/batch", post(traces::create_batch))
+        .route("/traces/{trace_id}", get(traces::get))
+        .route("/evaluations/{trace_id}", get(evaluations::get))
+        .fallback(|| async { ApiError::not_found("no such endpoint") })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+}

@@ -1,0 +1,170 @@
+//! `POST /traces`, `POST /traces/batch`, `GET /traces`, `GET /traces/{id}`.
+
+use aegis_core::ingest::parse::{parse_batch, parse_trace};
+use aegis_core::ingest::Accepted;
+use aegis_core::model::{TraceInput, TraceStatus};
+use aegis_core::store::{InsertOutcome, ListQuery};
+use aegis_core::{Error, FieldError};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::auth::Org;
+use super::error::ApiError;
+use super::extract::JsonBody;
+use crate::state::AppState;
+
+const DEFAULT_LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 1_000;
+
+/// `201 {"trace_id", "status": "queued"}` once the trace is durably stored.
+/// A retry of the same trace answers `200` with its current status; a different trace under
+/// an existing id answers `409`.
+pub async fn create(State(state): State<AppState>, Org(org): Org, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
+    let input = parse_trace(&body, "")?;
+    let accepted = state.ingestor.submit(&org, vec![input]).await?;
+    let Some(Accepted { trace_id, outcome }) = accepted.into_iter().next() else {
+        return Err(Error::Internal("the ingestor returned no result".into()).into());
+    };
+    Ok(match outcome {
+        InsertOutcome::Created => {
+            (StatusCode::CREATED, Json(json!({ "trace_id": trace_id, "status": "queued" }))).into_response()
+        }
+        InsertOutcome::Duplicate(status) => {
+            (StatusCode::OK, Json(json!({ "trace_id": trace_id, "status": status, "duplicate": true }))).into_response()
+        }
+        InsertOutcome::Conflict => conflict(trace_id).into_response(),
+    })
+}
+
+fn conflict(trace_id: Uuid) -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "conflict",
+        format!("trace {trace_id} already exists with different content; trace ids cannot be reused"),
+    )
+    .with_field("trace_id")
+}
+
+/// `207` with one result per item, in order: one bad item does not sink the rest.
+pub async fn create_batch(
+    State(state): State<AppState>,
+    Org(org): Org,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let items = parse_batch(&body)?;
+    let mut results: Vec<Value> = Vec::with_capacity(items.len());
+    let mut valid: Vec<TraceInput> = Vec::with_capacity(items.len());
+    let mut valid_at: Vec<usize> = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        match parse_trace(item.get().as_bytes(), &format!("traces[{index}]")) {
+            Ok(trace) => {
+                valid.push(trace);
+                valid_at.push(index);
+                results.push(Value::Null);
+            }
+            Err(e) => results.push(json!({ "index": index, "result": "invalid", "error": ApiError::from(e).body })),
+        }
+    }
+    let accepted = if valid.is_empty() { Vec::new() } else { state.ingestor.submit(&org, valid).await? };
+    let mut counts = [0usize; 3];
+    for (index, Accepted { trace_id, outcome }) in valid_at.into_iter().zip(accepted) {
+        results[index] = match outcome {
+            InsertOutcome::Created => {
+                counts[0] += 1;
+                json!({ "index": index, "result": "created", "trace_id": trace_id, "status": "queued" })
+            }
+            InsertOutcome::Duplicate(status) => {
+                counts[1] += 1;
+                json!({ "index": index, "result": "duplicate", "trace_id": trace_id, "status": status })
+            }
+            InsertOutcome::Conflict => {
+                counts[2] += 1;
+                json!({ "index": index, "result": "conflict", "trace_id": trace_id, "error": conflict(trace_id).body })
+            }
+        };
+    }
+    let invalid = results.len() - counts.iter().sum::<usize>();
+    let body = json!({
+        "created": counts[0], "duplicates": counts[1], "conflicts": counts[2], "invalid": invalid,
+        "items": results,
+    });
+    Ok((StatusCode::MULTI_STATUS, Json(body)).into_response())
+}
+
+pub async fn get(State(state): State<AppState>, Org(org): Org, Path(trace_id): Path<String>) -> Result<Response, ApiError> {
+    let not_found = || ApiError::not_found(format!("no trace {trace_id:?} in this organization"));
+    let id: Uuid = trace_id.parse().map_err(|_| not_found())?;
+    match state.store.get_trace(&org, id).await? {
+        Some(trace) => Ok(Json(trace).into_response()),
+        None => Err(not_found()),
+    }
+}
+
+/// `GET /traces?limit=&cursor=&domain=&status=&from=&to=` → `{"items", "next_cursor"}`.
+pub async fn list(
+    State(state): State<AppState>,
+    Org(org): Org,
+    query: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(pairs) =
+        query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_query", e.body_text()))?;
+    let query = list_query(&pairs)?;
+    Ok(Json(state.store.list_traces(&org, &query).await?).into_response())
+}
+
+fn list_query(pairs: &[(String, String)]) -> Result<ListQuery, FieldError> {
+    let mut q = ListQuery { limit: DEFAULT_LIMIT, ..ListQuery::default() };
+    for (key, value) in pairs {
+        match key.as_str() {
+            "limit" => {
+                q.limit = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=MAX_LIMIT).contains(n))
+                    .ok_or_else(|| FieldError::new("limit", format!("must be a whole number from 1 to {MAX_LIMIT}")))?;
+            }
+            "cursor" if !value.is_empty() => q.cursor = Some(value.clone()),
+            "domain" if !value.is_empty() => q.domain = Some(value.clone()),
+            "status" if !value.is_empty() => {
+                q.status = Some(TraceStatus::parse(value).ok_or_else(|| {
+                    FieldError::new("status", "must be one of queued, pass, fail, needs_review, error")
+                })?);
+            }
+            "from" if !value.is_empty() => q.from = Some(timestamp("from", value)?),
+            "to" if !value.is_empty() => q.to = Some(timestamp("to", value)?),
+            _ => {}
+        }
+    }
+    Ok(q)
+}
+
+fn timestamp(field: &str, value: &str) -> Result<DateTime<Utc>, FieldError> {
+    DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| FieldError::new(field, "must be an RFC 3339 timestamp such as 2026-11-26T09:30:00Z"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+        items.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn list_parameters_are_checked_and_named() {
+        let q = list_query(&pairs(&[("limit", "10"), ("status", "fail"), ("domain", "trading")])).unwrap();
+        assert_eq!((q.limit, q.status, q.domain.as_deref()), (10, Some(TraceStatus::Fail), Some("trading")));
+        assert_eq!(list_query(&pairs(&[("limit", "0")])).unwrap_err().field, "limit");
+        assert_eq!(list_query(&pairs(&[("limit", "ten")])).unwrap_err().field, "limit");
+        assert_eq!(list_query(&pairs(&[("status", "great")])).unwrap_err().field, "status");
+        assert_eq!(list_query(&pairs(&[("from", "yesterday")])).unwrap_err().field, "from");
+        assert_eq!(list_query(&pairs(&[])).unwrap().limit, DEFAULT_LIMIT);
+    }
+}

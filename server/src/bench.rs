@@ -1,0 +1,236 @@
+//! `aegis bench ingest`: a load generator for a running server.
+//!
+//! Closed loop by default (each client sends its next request when the previous one is
+//! answered, over a kept-alive connection), or open loop at a fixed `--rate` to measure
+//! latency at a given load. Latency is from sending a request to its full response.
+
+use std::time::{Duration, Instant};
+
+use aegis_core::seed::Generator;
+use serde_json::json;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// One trace per `POST /api/v1/traces`.
+    Single,
+    /// `--batch-size` traces per `POST /api/v1/traces/batch`.
+    Batch,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct IngestArgs {
+    /// Base URL of the server.
+    #[arg(long, default_value = "http://127.0.0.1:3000")]
+    pub url: String,
+    /// API key of the organization to load.
+    #[arg(long, env = "AEGIS_API_KEY")]
+    pub api_key: String,
+    #[arg(long, value_enum, default_value_t = Mode::Single)]
+    pub mode: Mode,
+    /// Concurrent clients, each with its own kept-alive connection.
+    #[arg(long, default_value_t = 64)]
+    pub clients: usize,
+    /// Seconds of measured load.
+    #[arg(long, default_value_t = 10)]
+    pub duration: u64,
+    /// Seconds of unmeasured load first, to warm caches and connections.
+    #[arg(long, default_value_t = 2)]
+    pub warmup: u64,
+    /// Traces per request in batch mode.
+    #[arg(long, default_value_t = 100)]
+    pub batch_size: usize,
+    /// Target traces per second across all clients (open loop); unset: as fast as answered.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Report the peak resident memory (VmHWM) of this process, e.g. the server's pid.
+    #[arg(long)]
+    pub server_pid: Option<u32>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Distinct request bodies, cycled through (bodies carry no trace id, so each request stores
+/// new traces).
+const SINGLE_BODIES: usize = 512;
+const BATCH_BODIES: usize = 32;
+
+struct ClientResult {
+    latencies_us: Vec<u32>,
+    traces: u64,
+    errors: u64,
+    first_error: Option<String>,
+}
+
+pub async fn ingest(args: IngestArgs) -> Result<(), String> {
+    if args.clients == 0 || args.batch_size == 0 || args.batch_size > 1000 {
+        return Err("--clients must be at least 1 and --batch-size from 1 to 1000".into());
+    }
+    let per_request = match args.mode {
+        Mode::Single => 1,
+        Mode::Batch => args.batch_size,
+    };
+    let endpoint = match args.mode {
+        Mode::Single => format!("{}/api/v1/traces", args.url.trim_end_matches('/')),
+        Mode::Batch => format!("{}/api/v1/traces/batch", args.url.trim_end_matches('/')),
+    };
+    let bodies = request_bodies(args.mode, args.batch_size);
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.clients)
+        .tcp_nodelay(true)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+    let health = format!("{}/health", args.url.trim_end_matches('/'));
+    client.get(&health).send().await.map_err(|e| format!("the server at {} does not answer: {e}", args.url))?;
+
+    // Each client paces itself to its share of the target rate.
+    let interval = args.rate.map(|rate| Duration::from_secs_f64(args.clients as f64 * per_request as f64 / rate));
+    let warmup_until = Instant::now() + Duration::from_secs(args.warmup);
+    let deadline = warmup_until + Duration::from_secs(args.duration);
+    let mut tasks = Vec::with_capacity(args.clients);
+    for c in 0..args.clients {
+        let client = client.clone();
+        let endpoint = endpoint.clone();
+        let key = format!("Bearer {}", args.api_key);
+        let bodies = bodies.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut result = ClientResult { latencies_us: Vec::new(), traces: 0, errors: 0, first_error: None };
+            let mut ticker = interval.map(|every| {
+                let mut t = tokio::time::interval(every);
+                t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                t
+            });
+            let mut i = c * 7;
+            loop {
+                if let Some(t) = ticker.as_mut() {
+                    t.tick().await;
+                }
+                let start = Instant::now();
+                if start >= deadline {
+                    break;
+                }
+                let body = bodies[i % bodies.len()].clone();
+                i += 1;
+                let sent = client
+                    .post(&endpoint)
+                    .header("authorization", &key)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await;
+                let outcome = match sent {
+                    Ok(response) => {
+                        let status = response.status();
+                        match response.bytes().await {
+                            Ok(_) if status.as_u16() == 201 || status.as_u16() == 207 => Ok(()),
+                            Ok(bytes) => Err(format!("HTTP {status}: {}", String::from_utf8_lossy(&bytes))),
+                            Err(e) => Err(e.to_string()),
+                        }
+                    }
+                    Err(e) => Err(e.to_string()),
+                };
+                if start < warmup_until {
+                    continue;
+                }
+                match outcome {
+                    Ok(()) => {
+                        result.latencies_us.push(start.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                        result.traces += per_request as u64;
+                    }
+                    Err(e) => {
+                        result.errors += 1;
+                        result.first_error.get_or_insert(e);
+                    }
+                }
+            }
+            result
+        }));
+    }
+    let mut latencies = Vec::new();
+    let (mut traces, mut errors, mut first_error) = (0u64, 0u64, None);
+    for task in tasks {
+        let r = task.await.map_err(|e| format!("a client task failed: {e}"))?;
+        latencies.extend(r.latencies_us);
+        traces += r.traces;
+        errors += r.errors;
+        first_error = first_error.or(r.first_error);
+    }
+    latencies.sort_unstable();
+    let secs = args.duration as f64;
+    let pct = |p: f64| -> f64 {
+        if latencies.is_empty() {
+            return 0.0;
+        }
+        let i = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
+        latencies[i] as f64 / 1000.0
+    };
+    let peak_rss_mb = args.server_pid.and_then(peak_rss_mb);
+    let report = json!({
+        "mode": match args.mode { Mode::Single => "single", Mode::Batch => "batch" },
+        "clients": args.clients,
+        "batch_size": per_request,
+        "target_rate": args.rate,
+        "duration_s": args.duration,
+        "requests": latencies.len(),
+        "traces": traces,
+        "traces_per_s": (traces as f64 / secs).round(),
+        "requests_per_s": (latencies.len() as f64 / secs).round(),
+        "latency_ms": { "p50": pct(0.50), "p95": pct(0.95), "p99": pct(0.99), "max": pct(1.0) },
+        "errors": errors,
+        "server_peak_rss_mb": peak_rss_mb,
+    });
+    if args.json {
+        println!("{report}");
+    } else {
+        println!(
+            "ingest {} x{} clients, {}s{}: {:.0} traces/s ({:.0} requests/s), latency p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms, max {:.2} ms, {} errors{}",
+            report["mode"].as_str().unwrap_or_default(),
+            args.clients,
+            args.duration,
+            args.rate.map(|r| format!(" at {r:.0} traces/s")).unwrap_or_default(),
+            traces as f64 / secs,
+            latencies.len() as f64 / secs,
+            pct(0.5),
+            pct(0.95),
+            pct(0.99),
+            pct(1.0),
+            errors,
+            peak_rss_mb.map(|mb| format!(", server peak RSS {mb:.0} MB")).unwrap_or_default(),
+        );
+    }
+    if let Some(e) = first_error {
+        eprintln!("first error: {e}");
+    }
+    if traces == 0 {
+        return Err("no trace was accepted".into());
+    }
+    Ok(())
+}
+
+fn request_bodies(mode: Mode, batch_size: usize) -> Vec<bytes::Bytes> {
+    let mut generator = Generator::new(2026);
+    let count = match mode {
+        Mode::Single => SINGLE_BODIES,
+        Mode::Batch => BATCH_BODIES,
+    };
+    (0..count)
+        .map(|_| {
+            let body = match mode {
+                Mode::Single => serde_json::to_vec(&generator.trace()),
+                Mode::Batch => {
+                    serde_json::to_vec(&json!({ "traces": (0..batch_size).map(|_| generator.trace()).collect::<Vec<_>>() }))
+                }
+            };
+            bytes::Bytes::from(body.unwrap_or_default())
+        })
+        .collect()
+}
+
+/// Peak resident set size of a process, from /proc (Linux).
+fn peak_rss_mb(pid: u32) -> Option<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}

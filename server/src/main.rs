@@ -1,0 +1,299 @@
+//! `aegis`: the command line. Errors end here, as a message and a non-zero exit.
+
+use std::io::Read as _;
+
+use std::time::Duration;
+
+use aegis_core::config::Config;
+use aegis_core::model::OrgId;
+use aegis_core::seed::Generator;
+use aegis_core::store::{ListQuery, Store};
+use aegis_server::api::auth::ApiKeyCache;
+use aegis_server::api::health;
+use aegis_server::bench;
+use aegis_server::engine::{shutdown_signal, Engine};
+use aegis_server::state::AppState;
+use aegis_server::web;
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+#[derive(Parser)]
+#[command(name = "aegis", version, about = "Aegis: evaluation for AI systems in high-stakes domains.")]
+#[command(after_help = "Configuration: aegis.toml, AEGIS_* variables and DATABASE_URL (see the README).")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API, the dashboard and evaluation workers in one process (the default).
+    Serve {
+        /// Address to listen on, e.g. 0.0.0.0:3000 [default: AEGIS_ADDR or 127.0.0.1:3000].
+        #[arg(long)]
+        addr: Option<String>,
+        /// Evaluation workers in this process; 0 leaves evaluation to `aegis worker` processes.
+        #[arg(long)]
+        workers: Option<usize>,
+    },
+    /// Run evaluation workers only. Start as many processes, on as many machines, as needed.
+    Worker {
+        /// Worker loops in this process.
+        #[arg(long)]
+        concurrency: Option<usize>,
+        /// Serve /health and /metrics on this address.
+        #[arg(long)]
+        addr: Option<String>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage organizations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Manage dashboard users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Store realistic demo traces (clinical assistant and RL trading agent).
+    Seed {
+        /// How many traces.
+        #[arg(long, default_value_t = 500)]
+        traces: usize,
+        /// Organization to seed [default: the "Demo" organization, created with a demo user].
+        #[arg(long)]
+        org: Option<OrgId>,
+        /// Random seed, for repeatable data.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Do nothing if the organization already has traces.
+        #[arg(long)]
+        if_empty: bool,
+    },
+    /// Load generators for the figures in docs/PERFORMANCE.md.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Create an organization and its first API key (shown once).
+    Create {
+        name: String,
+        /// Print {"organization_id", "api_key"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a dashboard user. The password comes from --password-stdin, else
+    /// AEGIS_USER_PASSWORD, else a generated one is printed.
+    Create {
+        #[arg(long)]
+        org: OrgId,
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Drive `POST /api/v1/traces` (or /traces/batch) of a running server and report
+    /// throughput and latency percentiles.
+    Ingest(bench::IngestArgs),
+}
+
+/// Login of the demo user `aegis seed` creates.
+const DEMO_EMAIL: &str = "demo@aegis.local";
+const DEMO_PASSWORD: &str = "aegis-demo";
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("AEGIS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let command = cli.command.unwrap_or(Command::Serve { addr: None, workers: None });
+    if let Command::Bench { command: BenchCommand::Ingest(args) } = command {
+        return bench::ingest(args).await.map_err(anyhow::Error::msg);
+    }
+    let config = Config::load()?;
+    match command {
+        Command::Serve { addr, workers } => serve(config, addr, workers).await,
+        Command::Worker { concurrency, addr } => worker(config, concurrency, addr).await,
+        Command::Migrate => {
+            let engine = Engine::open(config).await.context("cannot open the database")?;
+            println!("migrations applied ({})", engine.store.backend().name());
+            engine.shutdown().await;
+            Ok(())
+        }
+        Command::Org { command: OrgCommand::Create { name, json } } => {
+            let store = open_store(&config).await?;
+            let org = store.create_organization(&name).await?;
+            let key = store.create_api_key(&org.id, "default").await?;
+            if json {
+                println!("{}", json!({ "organization_id": org.id, "name": org.name, "api_key": key.plaintext }));
+            } else {
+                println!("organization  {} ({})", org.name, org.id);
+                println!("api key       {}", key.plaintext);
+                println!("              shown once: store it now.");
+            }
+            Ok(())
+        }
+        Command::User { command: UserCommand::Create { org, email, password_stdin } } => {
+            let store = open_store(&config).await?;
+            let (password, generated) = if password_stdin {
+                let mut s = String::new();
+                std::io::stdin().read_to_string(&mut s).context("cannot read the password from stdin")?;
+                (s.trim_end_matches(['\r', '\n']).to_string(), false)
+            } else if let Ok(p) = std::env::var("AEGIS_USER_PASSWORD") {
+                (p, false)
+            } else {
+                (aegis_core::auth::generate_password(), true)
+            };
+            let user = store.create_user(&org, &email, &password).await?;
+            println!("user {} created in organization {}", user.email, user.org_id);
+            if generated {
+                println!("password {password}");
+            }
+            Ok(())
+        }
+        Command::Seed { traces, org, seed, if_empty } => seed_demo(config, traces, org, seed, if_empty).await,
+        Command::Bench { .. } => unreachable!("handled above"),
+    }
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let store = Store::open(config).await.context("cannot open the database")?;
+    store.migrate().await.context("cannot migrate the database")?;
+    Ok(store)
+}
+
+async fn serve(config: Config, addr: Option<String>, workers: Option<usize>) -> anyhow::Result<()> {
+    let addr = addr.unwrap_or_else(|| config.addr.clone());
+    let workers = workers.unwrap_or(config.worker.concurrency);
+    let mut engine = Engine::open(config).await.context("cannot open the database")?;
+    let ingestor = engine.start_ingest();
+    engine.start_workers(workers);
+    let state = AppState {
+        store: engine.store.clone(),
+        ingestor,
+        config: engine.config.clone(),
+        telemetry: engine.telemetry.clone(),
+        api_keys: ApiKeyCache::default(),
+        leptos_options: web::leptos_options()?,
+    };
+    let listener = tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    tracing::info!(
+        "Aegis is listening on http://{addr} ({} database, {workers} workers)",
+        engine.store.backend().name()
+    );
+    axum::serve(listener, web::app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    engine.shutdown().await;
+    Ok(())
+}
+
+async fn worker(config: Config, concurrency: Option<usize>, addr: Option<String>) -> anyhow::Result<()> {
+    let concurrency = concurrency.unwrap_or(config.worker.concurrency).max(1);
+    let mut engine = Engine::open(config).await.context("cannot open the database")?;
+    engine.start_workers(concurrency);
+    tracing::info!("{concurrency} evaluation workers on the {} database", engine.store.backend().name());
+    match addr {
+        Some(addr) => {
+            let ops = health::Ops { store: engine.store.clone(), telemetry: engine.telemetry.clone() };
+            let listener =
+                tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+            tracing::info!("health and metrics on http://{addr}");
+            axum::serve(listener, health::routes().with_state(ops)).with_graceful_shutdown(shutdown_signal()).await?;
+        }
+        None => shutdown_signal().await,
+    }
+    engine.shutdown().await;
+    Ok(())
+}
+
+async fn seed_demo(config: Config, count: usize, org: Option<OrgId>, seed: u64, if_empty: bool) -> anyhow::Result<()> {
+    let mut engine = Engine::open(config).await.context("cannot open the database")?;
+    let store = engine.store.clone();
+    let org = match org {
+        Some(id) => match store.get_organization(&id).await? {
+            Some(org) => org,
+            None => bail!("no organization {id}"),
+        },
+        None => demo_organization(&store).await?,
+    };
+    let existing = store.list_traces(&org.id, &ListQuery { limit: 1, ..ListQuery::default() }).await?;
+    if if_empty && !existing.items.is_empty() {
+        println!("{} already has traces; not seeding", org.name);
+        engine.shutdown().await;
+        return Ok(());
+    }
+
+    let ingestor = engine.start_ingest();
+    let bar = ProgressBar::new(count as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} seeding {bar:40} {pos}/{len} traces ({per_sec}, {eta} left)")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    let mut generator = Generator::new(seed);
+    let mut left = count;
+    while left > 0 {
+        let n = left.min(500);
+        let batch = (0..n).map(|_| generator.trace()).collect();
+        ingestor.submit(&org.id, batch).await?;
+        bar.inc(n as u64);
+        left -= n;
+    }
+    bar.finish_and_clear();
+    drop(ingestor);
+    println!("seeded {count} traces into {} ({})", org.name, org.id);
+    engine.shutdown().await;
+    Ok(())
+}
+
+/// The "Demo" organization with its demo user, created on first use.
+async fn demo_organization(store: &Store) -> anyhow::Result<aegis_core::store::Organization> {
+    let org = match store.find_organization_by_name("Demo").await? {
+        Some(org) => org,
+        None => store.create_organization("Demo").await?,
+    };
+    match store.create_user(&org.id, DEMO_EMAIL, DEMO_PASSWORD).await {
+        Ok(_) => println!("demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}"),
+        Err(aegis_core::Error::Conflict(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(org)
+}
+

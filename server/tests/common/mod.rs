@@ -1,0 +1,151 @@
+//! An in-process Aegis on a real database, driven through its router.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use aegis_core::config::Config;
+use aegis_core::ingest::Ingestor;
+use aegis_core::model::OrgId;
+use aegis_core::pipeline::Worker;
+use aegis_core::store::{Backend, Store};
+use aegis_core::testing::TestDb;
+use aegis_core::tiers::Cascade;
+use aegis_server::api::auth::ApiKeyCache;
+use aegis_server::state::AppState;
+use aegis_server::telemetry::Telemetry;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tokio::sync::Notify;
+use tower::ServiceExt;
+
+/// Requests larger than this are refused in tests, to exercise the limit cheaply.
+pub const TEST_BODY_LIMIT: usize = 256 * 1024;
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(aegis_core::store::Backend::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(aegis_core::store::Backend::Postgres).await })*
+        }
+    };
+}
+pub(crate) use on_both_backends;
+
+pub struct TestApp {
+    pub router: Router,
+    pub store: Store,
+    pub org: OrgId,
+    pub key: String,
+    pub telemetry: Arc<Telemetry>,
+    pub db: TestDb,
+    /// Dropping a JoinSet aborts its tasks: the writers live as long as the app.
+    _writers: tokio::task::JoinSet<()>,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl TestApp {
+    pub async fn new(backend: Backend) -> TestApp {
+        let db = TestDb::new(backend).await;
+        let store = db.store.clone();
+        let config = Arc::new(Config { max_body_bytes: TEST_BODY_LIMIT, ..Config::default() });
+        let telemetry = Arc::new(Telemetry::new());
+        let (ingestor, writers) =
+            Ingestor::start(store.clone(), &config.ingest, telemetry.core.clone(), Arc::new(Notify::new()));
+        let org = store.create_organization("Acme Health").await.unwrap().id;
+        let key = store.create_api_key(&org, "tests").await.unwrap().plaintext;
+        let state = AppState {
+            store: store.clone(),
+            ingestor,
+            config,
+            telemetry: telemetry.clone(),
+            api_keys: ApiKeyCache::default(),
+            leptos_options: aegis_server::web::leptos_options().unwrap(),
+        };
+        TestApp { router: aegis_server::web::app(state), store, org, key, telemetry, db, _writers: writers }
+    }
+
+    /// A second organization with its own key.
+    pub async fn other_org(&self) -> (OrgId, String) {
+        let org = self.store.create_organization("Other Bank").await.unwrap().id;
+        let key = self.store.create_api_key(&org, "tests").await.unwrap().plaintext;
+        (org, key)
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&bytes).to_string();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply { status, headers, body, text }
+    }
+
+    pub async fn post(&self, path: &str, body: &str) -> Reply {
+        self.post_as(&self.key.clone(), path, body).await
+    }
+
+    pub async fn post_as(&self, key: &str, path: &str, body: &str) -> Reply {
+        let request = Request::post(path)
+            .header("authorization", format!("Bearer {key}"))
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        self.send(request).await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.get_as(&self.key.clone(), path).await
+    }
+
+    pub async fn get_as(&self, key: &str, path: &str) -> Reply {
+        self.send(Request::get(path).header("authorization", format!("Bearer {key}")).body(Body::empty()).unwrap()).await
+    }
+
+    /// Runs the evaluation workers' code over every queued job, synchronously.
+    pub async fn evaluate_all(&self) {
+        let worker = Worker {
+            name: "test".into(),
+            store: self.store.clone(),
+            cascade: Arc::new(Cascade::default()),
+            config: Default::default(),
+            metrics: self.telemetry.core.clone(),
+            work_available: Arc::new(Notify::new()),
+        };
+        loop {
+            let jobs = self.store.claim_jobs("test", 500, std::time::Duration::from_secs(60)).await.unwrap();
+            if jobs.is_empty() {
+                break;
+            }
+            worker.process(jobs).await;
+        }
+    }
+}
+
+/// A valid trace body, optionally with a fixed id.
+pub fn trace_json(id: Option<&str>, output: &str) -> String {
+    let id = id.map(|id| format!(r#""trace_id": "{id}","#)).unwrap_or_default();
+    format!(
+        r#"{{{id} "application_id": "triage-bot",
+            "ai_processing": {{"model": "gpt-4o", "input": "Max daily dose of acetaminophen?", "output": "{output}",
+                               "prompt_tokens": 12, "completion_tokens": 9, "latency_ms": 840.5}},
+            "steps": [{{"kind": "retrieval", "name": "formulary", "input": {{"q": "acetaminophen"}}, "output": ["doc1"],
+                        "started_at": "2026-11-26T10:00:00Z", "ended_at": "2026-11-26T10:00:00.120Z"}}],
+            "metadata": {{"domain": "healthcare", "specialty": "primary_care"}},
+            "timestamp": "2026-11-26T10:00:00Z"}}"#
+    )
+}
