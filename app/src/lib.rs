@@ -10,7 +10,7 @@ pub mod session;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{Redirect, Route, Router, Routes};
 use leptos_router::path;
 
 use pages::{LoginPage, NotFound, TracesPage};
@@ -44,7 +44,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=LoginPage/>
-                <Route path=path!("/") view=TracesPage/>
+                <Route path=path!("/") view=|| view! { <Redirect path="/traces"/> }/>
                 <Route path=path!("/traces") view=TracesPage/>
             </Routes>
         </Router>

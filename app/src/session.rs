@@ -57,10 +57,7 @@ pub async fn login(email: &str, password: &str) -> Result<(), ServerFnError> {
         .map_err(internal)?
         .ok_or_else(|| ServerFnError::new("Wrong email or password."))?;
     let token = store.create_session(user.id, SESSION_TTL).await.map_err(internal)?;
-    set_cookie(&format!(
-        "{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
-        SESSION_TTL.as_secs()
-    ));
+    set_cookie(&format!("{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}", SESSION_TTL.as_secs()));
     Ok(())
 }
 

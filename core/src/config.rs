@@ -77,13 +77,7 @@ impl Default for IngestConfig {
 
 impl Default for WorkerConfig {
     fn default() -> Self {
-        WorkerConfig {
-            concurrency: 2,
-            claim_batch: 256,
-            lease_secs: 60,
-            max_attempts: 5,
-            poll_interval_ms: 250,
-        }
+        WorkerConfig { concurrency: 2, claim_batch: 256, lease_secs: 60, max_attempts: 5, poll_interval_ms: 250 }
     }
 }
 

@@ -22,8 +22,10 @@ pub struct Generator {
     now: DateTime<Utc>,
 }
 
-const FIRST_NAMES: &[&str] = &["Maria", "James", "Aisha", "Robert", "Mei", "David", "Sofia", "Michael", "Priya", "John"];
-const LAST_NAMES: &[&str] = &["Garcia", "Smith", "Okafor", "Johnson", "Chen", "Miller", "Rossi", "Brown", "Patel", "Wilson"];
+const FIRST_NAMES: &[&str] =
+    &["Maria", "James", "Aisha", "Robert", "Mei", "David", "Sofia", "Michael", "Priya", "John"];
+const LAST_NAMES: &[&str] =
+    &["Garcia", "Smith", "Okafor", "Johnson", "Chen", "Miller", "Rossi", "Brown", "Patel", "Wilson"];
 const CLINICAL_MODELS: &[&str] = &["gpt-4o-2024-08-06", "claude-sonnet-4", "llama-3.1-70b-instruct"];
 const SPECIALTIES: &[&str] = &["primary_care", "cardiology", "emergency", "oncology", "pediatrics", "psychiatry"];
 
@@ -71,7 +73,8 @@ const CLINICAL_CASES: &[(&str, &str)] = &[
     ),
 ];
 
-const SYMBOLS: &[(&str, f64)] = &[("AAPL", 189.0), ("MSFT", 415.0), ("NVDA", 121.0), ("SPY", 548.0), ("TSLA", 242.0), ("JPM", 201.0)];
+const SYMBOLS: &[(&str, f64)] =
+    &[("AAPL", 189.0), ("MSFT", 415.0), ("NVDA", 121.0), ("SPY", 548.0), ("TSLA", 242.0), ("JPM", 201.0)];
 const STRATEGIES: &[&str] = &["momentum", "mean_reversion", "market_making", "pairs"];
 const TRADING_MODELS: &[&str] = &["ppo-v3.2", "sac-v1.8", "dqn-rainbow-v2"];
 
@@ -187,7 +190,9 @@ impl Generator {
             steps.push(Step {
                 kind: "action".into(),
                 name: Some(format!("t{i}")),
-                input: Some(json!({ "price": round2(price), "position": position - signed, "cash_pnl": round2(pnl - reward) })),
+                input: Some(
+                    json!({ "price": round2(price), "position": position - signed, "cash_pnl": round2(pnl - reward) }),
+                ),
                 output: Some(order),
                 reward: Some(round2(reward)),
                 started_at: Some(at),

@@ -32,7 +32,11 @@ impl CoreMetrics {
             evaluation_seconds: Histogram::new(exponential_buckets(0.000_01, 4.0, 12)),
             job_retries: Counter::default(),
         };
-        registry.register("aegis_traces_ingested", "Traces stored and queued for evaluation", m.traces_ingested.clone());
+        registry.register(
+            "aegis_traces_ingested",
+            "Traces stored and queued for evaluation",
+            m.traces_ingested.clone(),
+        );
         registry.register(
             "aegis_traces_duplicate",
             "Resubmitted traces answered from the store",

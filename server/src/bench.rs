@@ -218,9 +218,9 @@ fn request_bodies(mode: Mode, batch_size: usize) -> Vec<bytes::Bytes> {
         .map(|_| {
             let body = match mode {
                 Mode::Single => serde_json::to_vec(&generator.trace()),
-                Mode::Batch => {
-                    serde_json::to_vec(&json!({ "traces": (0..batch_size).map(|_| generator.trace()).collect::<Vec<_>>() }))
-                }
+                Mode::Batch => serde_json::to_vec(
+                    &json!({ "traces": (0..batch_size).map(|_| generator.trace()).collect::<Vec<_>>() }),
+                ),
             };
             bytes::Bytes::from(body.unwrap_or_default())
         })

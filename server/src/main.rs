@@ -296,4 +296,3 @@ async fn demo_organization(store: &Store) -> anyhow::Result<aegis_core::store::O
     }
     Ok(org)
 }
-

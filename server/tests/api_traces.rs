@@ -153,8 +153,14 @@ async fn bad_input_is_refused_with_a_named_field_and_nothing_written(backend: ae
 
     let no_such = app.get("/api/v1/nothing").await;
     assert_eq!((no_such.status, &no_such.body["error"]["code"]), (StatusCode::NOT_FOUND, &json!("not_found")));
-    let wrong_method =
-        app.send(Request::delete("/api/v1/traces").header("authorization", format!("Bearer {}", app.key)).body(Body::empty()).unwrap()).await;
+    let wrong_method = app
+        .send(
+            Request::delete("/api/v1/traces")
+                .header("authorization", format!("Bearer {}", app.key))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
     assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(wrong_method.body["error"]["code"], "method_not_allowed");
     assert_eq!(app.get("/api/v1/traces/not-a-uuid").await.status, StatusCode::NOT_FOUND);
@@ -223,7 +229,13 @@ async fn lists_are_paginated_and_filtered(backend: aegis_core::store::Backend) {
     let future = app.get("/api/v1/traces?from=2100-01-01T00:00:00Z").await;
     assert_eq!(future.body["items"], json!([]));
 
-    for (query, field) in [("limit=0", "limit"), ("limit=5000", "limit"), ("status=ok", "status"), ("to=tomorrow", "to"), ("cursor=garbage", "cursor")] {
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=5000", "limit"),
+        ("status=ok", "status"),
+        ("to=tomorrow", "to"),
+        ("cursor=garbage", "cursor"),
+    ] {
         let reply = app.get(&format!("/api/v1/traces?{query}")).await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
         assert_eq!(reply.body["error"]["field"], field, "{query}");
@@ -235,7 +247,10 @@ async fn health_and_metrics(backend: aegis_core::store::Backend) {
     let health = app.send(Request::get("/health").body(Body::empty()).unwrap()).await;
     assert_eq!(health.status, StatusCode::OK);
     assert_eq!(health.body["database"], "ok");
-    assert_eq!(health.body["backend"], if backend == aegis_core::store::Backend::Sqlite { "sqlite" } else { "postgres" });
+    assert_eq!(
+        health.body["backend"],
+        if backend == aegis_core::store::Backend::Sqlite { "sqlite" } else { "postgres" }
+    );
 
     app.post("/api/v1/traces", &trace_json(None, "4 g")).await;
     app.post("/api/v1/traces", &trace_json(None, "")).await;

@@ -178,7 +178,7 @@ fn TraceDetailView(detail: TraceWithEvaluation) -> impl IntoView {
                 <pre class="text-block" data-testid="trace-output">{ai.output}</pre>
                 <p class="muted small">
                     <span class="mono">{ai.model}</span> " · " {tokens} " · " {latency} " · "
-                    {trace.steps.len()} " steps · id " <span class="mono">{trace.trace_id.to_string()}</span>
+                    {match trace.steps.len() { 1 => "1 step".to_string(), n => format!("{n} steps") }} " · id " <span class="mono">{trace.trace_id.to_string()}</span>
                 </p>
                 <div class="chips">
                     {trace.metadata.into_iter().map(|(k, v)| view! { <span class="chip">{k} ": " {v}</span> }).collect_view()}

@@ -74,19 +74,15 @@ impl Ingestor {
     /// (see [`parse::parse_trace`]); the result has one entry per trace, in order.
     pub async fn submit(&self, org: &OrgId, traces: Vec<TraceInput>) -> Result<Vec<Accepted>> {
         let received_at = Utc::now();
-        let prepared = traces
-            .into_iter()
-            .map(|t| prepare(org, t, received_at))
-            .collect::<Result<Vec<_>>>()?;
+        let prepared = traces.into_iter().map(|t| prepare(org, t, received_at)).collect::<Result<Vec<_>>>()?;
         let ids: Vec<Uuid> = prepared.iter().map(|t| t.trace_id).collect();
         let (reply, outcome) = oneshot::channel();
         self.submissions
             .send(Submission { traces: prepared, reply })
             .await
             .map_err(|_| Error::Unavailable("the ingest writer has stopped".into()))?;
-        let outcomes = outcome
-            .await
-            .map_err(|_| Error::Unavailable("the ingest writer stopped before committing".into()))??;
+        let outcomes =
+            outcome.await.map_err(|_| Error::Unavailable("the ingest writer stopped before committing".into()))??;
         Ok(ids.into_iter().zip(outcomes).map(|(trace_id, outcome)| Accepted { trace_id, outcome }).collect())
     }
 }

@@ -137,14 +137,22 @@ mod tests {
 
     #[test]
     fn wrong_types_are_named() {
-        let e = invalid(r#"{"application_id":"a","ai_processing":{"model":"m","input":"i","output":"o","prompt_tokens":"many"}}"#);
+        let e = invalid(
+            r#"{"application_id":"a","ai_processing":{"model":"m","input":"i","output":"o","prompt_tokens":"many"}}"#,
+        );
         assert_eq!(e.field, "ai_processing.prompt_tokens");
-        let e = invalid(r#"{"application_id":"a","ai_processing":{"model":"m","input":"i","output":"o"},"metadata":{"n":3}}"#);
+        let e = invalid(
+            r#"{"application_id":"a","ai_processing":{"model":"m","input":"i","output":"o"},"metadata":{"n":3}}"#,
+        );
         assert_eq!(e.field, "metadata.n");
-        let e = invalid(r#"{"application_id":"a","ai_processing":{"model":"m","input":"i","output":"o"},"steps":[{"kind":"tool"},{"kind":"tool","started_at":"yesterday"}]}"#);
+        let e = invalid(
+            r#"{"application_id":"a","ai_processing":{"model":"m","input":"i","output":"o"},"steps":[{"kind":"tool"},{"kind":"tool","started_at":"yesterday"}]}"#,
+        );
         assert_eq!(e.field, "steps[1].started_at");
         assert!(e.message.contains("RFC 3339"));
-        let e = invalid(r#"{"trace_id":"nope","application_id":"a","ai_processing":{"model":"m","input":"i","output":"o"}}"#);
+        let e = invalid(
+            r#"{"trace_id":"nope","application_id":"a","ai_processing":{"model":"m","input":"i","output":"o"}}"#,
+        );
         assert_eq!(e.field, "trace_id");
         assert_eq!(invalid("[1]").field, "body");
     }

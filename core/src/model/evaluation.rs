@@ -14,12 +14,8 @@ pub enum EvaluationStatus {
 }
 
 impl EvaluationStatus {
-    pub const ALL: [EvaluationStatus; 4] = [
-        EvaluationStatus::Pass,
-        EvaluationStatus::Fail,
-        EvaluationStatus::NeedsReview,
-        EvaluationStatus::Error,
-    ];
+    pub const ALL: [EvaluationStatus; 4] =
+        [EvaluationStatus::Pass, EvaluationStatus::Fail, EvaluationStatus::NeedsReview, EvaluationStatus::Error];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -84,10 +84,7 @@ impl TraceInput {
         non_blank("ai_processing.model", &ai.model)?;
         if let Some(latency) = ai.latency_ms {
             if !(latency.is_finite() && latency >= 0.0) {
-                return Err(FieldError::new(
-                    "ai_processing.latency_ms",
-                    "must be a non-negative number",
-                ));
+                return Err(FieldError::new("ai_processing.latency_ms", "must be a non-negative number"));
             }
         }
         if self.steps.len() > MAX_STEPS {
@@ -97,10 +94,7 @@ impl TraceInput {
             non_blank("kind", &step.kind).map_err(|e| e.within(&format!("steps[{i}]")))?;
         }
         if self.metadata.len() > MAX_METADATA_ENTRIES {
-            return Err(FieldError::new(
-                "metadata",
-                format!("at most {MAX_METADATA_ENTRIES} entries"),
-            ));
+            return Err(FieldError::new("metadata", format!("at most {MAX_METADATA_ENTRIES} entries")));
         }
         for (key, value) in &self.metadata {
             let field = format!("metadata.{key}");
@@ -114,9 +108,7 @@ impl TraceInput {
         if let Some(domain) = self.metadata.get("domain") {
             let valid = !domain.is_empty()
                 && domain.len() <= 64
-                && domain
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+                && domain.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
             if !valid {
                 return Err(FieldError::new(
                     "metadata.domain",
@@ -155,13 +147,8 @@ pub enum TraceStatus {
 }
 
 impl TraceStatus {
-    pub const ALL: [TraceStatus; 5] = [
-        TraceStatus::Queued,
-        TraceStatus::Pass,
-        TraceStatus::Fail,
-        TraceStatus::NeedsReview,
-        TraceStatus::Error,
-    ];
+    pub const ALL: [TraceStatus; 5] =
+        [TraceStatus::Queued, TraceStatus::Pass, TraceStatus::Fail, TraceStatus::NeedsReview, TraceStatus::Error];
 
     pub fn as_str(self) -> &'static str {
         match self {

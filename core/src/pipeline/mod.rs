@@ -122,15 +122,16 @@ impl Worker {
 
     fn evaluate(&self, trace: &Trace, attempts: u32) -> Result<Evaluation, String> {
         // A module that panics is a bug in that module; it fails this job, not the worker.
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.cascade.evaluate(trace, attempts)))
-            .map_err(|panic| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.cascade.evaluate(trace, attempts))).map_err(
+            |panic| {
                 let detail = panic
                     .downcast_ref::<&str>()
                     .map(|s| s.to_string())
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "unknown panic".into());
                 format!("an evaluation module panicked: {detail}")
-            })
+            },
+        )
     }
 }
 

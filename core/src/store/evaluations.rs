@@ -61,10 +61,8 @@ impl Store {
         }
 
         // Only the first result for a trace sets its status.
-        let fresh: Vec<_> = done
-            .iter()
-            .filter(|(job, _)| new.contains(&(job.org_id.to_string(), job.trace_id.to_string())))
-            .collect();
+        let fresh: Vec<_> =
+            done.iter().filter(|(job, _)| new.contains(&(job.org_id.to_string(), job.trace_id.to_string()))).collect();
         for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "UPDATE traces SET status = v.column3, severity = v.column4 FROM (VALUES {}) AS v \

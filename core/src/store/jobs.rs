@@ -38,13 +38,8 @@ impl Store {
              RETURNING id, org_id, trace_id, attempts"
         );
         let mut tx = self.begin_write().await?;
-        let rows = sqlx::query(&sql)
-            .bind(lease_until)
-            .bind(worker)
-            .bind(now)
-            .bind(limit as i64)
-            .fetch_all(&mut *tx)
-            .await?;
+        let rows =
+            sqlx::query(&sql).bind(lease_until).bind(worker).bind(now).bind(limit as i64).fetch_all(&mut *tx).await?;
         tx.commit().await?;
         rows.iter()
             .map(|row| {

@@ -77,9 +77,8 @@ impl Store {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
-        let options = AnyPoolOptions::new()
-            .max_connections(max_connections.max(2))
-            .acquire_timeout(Duration::from_secs(10));
+        let options =
+            AnyPoolOptions::new().max_connections(max_connections.max(2)).acquire_timeout(Duration::from_secs(10));
         let options = match backend {
             // WAL lets readers run beside the writer; `synchronous = FULL` makes every commit
             // durable before we acknowledge it (group commit keeps that affordable). The busy

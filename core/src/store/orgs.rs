@@ -61,10 +61,11 @@ impl Store {
     }
 
     pub async fn find_organization_by_name(&self, name: &str) -> Result<Option<Organization>> {
-        let row = sqlx::query("SELECT id, name, created_at FROM organizations WHERE name = $1 ORDER BY created_at LIMIT 1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, name, created_at FROM organizations WHERE name = $1 ORDER BY created_at LIMIT 1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?;
         row.map(|r| org_from_row(&r)).transpose()
     }
 
@@ -108,12 +109,13 @@ impl Store {
 
     pub async fn revoke_api_key(&self, org: &OrgId, key_id: Uuid) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE org_id = $2 AND id = $3 AND revoked_at IS NULL")
-            .bind(now_micros())
-            .bind(org.to_string())
-            .bind(key_id.to_string())
-            .execute(&mut *tx)
-            .await?;
+        let done =
+            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE org_id = $2 AND id = $3 AND revoked_at IS NULL")
+                .bind(now_micros())
+                .bind(org.to_string())
+                .bind(key_id.to_string())
+                .execute(&mut *tx)
+                .await?;
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }

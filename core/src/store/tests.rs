@@ -88,7 +88,10 @@ async fn same_id_in_one_batch_is_a_duplicate(backend: Backend) {
         .insert_traces(&[new_trace(&a, &input, "h"), new_trace(&a, &input, "h"), new_trace(&a, &input, "x")])
         .await
         .unwrap();
-    assert_eq!(out, vec![InsertOutcome::Created, InsertOutcome::Duplicate(TraceStatus::Queued), InsertOutcome::Conflict]);
+    assert_eq!(
+        out,
+        vec![InsertOutcome::Created, InsertOutcome::Duplicate(TraceStatus::Queued), InsertOutcome::Conflict]
+    );
     assert_eq!(db.store.queue_depth().await.unwrap(), 1);
 }
 
@@ -233,7 +236,9 @@ async fn api_keys_and_sessions(backend: Backend) {
     let user = db.store.create_user(&a, "Ana@Example.com", "long enough").await.unwrap();
     assert_eq!(user.email, "ana@example.com");
     assert!(matches!(db.store.create_user(&a, "ana@example.com", "long enough").await, Err(crate::Error::Conflict(_))));
-    assert!(matches!(db.store.create_user(&a, "bob@example.com", "short").await, Err(crate::Error::Invalid(f)) if f.field == "password"));
+    assert!(
+        matches!(db.store.create_user(&a, "bob@example.com", "short").await, Err(crate::Error::Invalid(f)) if f.field == "password")
+    );
     assert!(db.store.authenticate_user("ana@example.com", "wrong password").await.unwrap().is_none());
     assert!(db.store.authenticate_user("nobody@example.com", "long enough").await.unwrap().is_none());
     let found = db.store.authenticate_user(" ANA@example.com ", "long enough").await.unwrap().unwrap();

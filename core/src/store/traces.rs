@@ -121,9 +121,7 @@ impl Store {
             let hash: String = row.try_get("content_hash")?;
             let status: String = row.try_get("status")?;
             outcomes.push(if hash == t.content_hash {
-                InsertOutcome::Duplicate(
-                    TraceStatus::parse(&status).ok_or_else(|| corrupt("trace", &status))?,
-                )
+                InsertOutcome::Duplicate(TraceStatus::parse(&status).ok_or_else(|| corrupt("trace", &status))?)
             } else {
                 InsertOutcome::Conflict
             });
@@ -147,11 +145,7 @@ impl Store {
 
     pub async fn get_trace(&self, org: &OrgId, trace_id: Uuid) -> Result<Option<Trace>> {
         let sql = format!("SELECT {FULL_COLUMNS} FROM traces WHERE org_id = $1 AND id = $2");
-        let row = sqlx::query(&sql)
-            .bind(org.to_string())
-            .bind(trace_id.to_string())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&sql).bind(org.to_string()).bind(trace_id.to_string()).fetch_optional(&self.pool).await?;
         row.map(|r| trace_from_row(&r)).transpose()
     }
 
@@ -179,7 +173,7 @@ impl Store {
     /// Traces of one organization, newest first, for the API.
     pub async fn list_traces(&self, org: &OrgId, q: &ListQuery) -> Result<Page<Trace>> {
         let rows = self.list_rows(org, q, FULL_COLUMNS).await?;
-        page(rows, q.limit, |r| trace_from_row(r), |t| (t.timestamp, t.trace_id))
+        page(rows, q.limit, trace_from_row, |t| (t.timestamp, t.trace_id))
     }
 
     /// Traces of one organization, newest first, with only what a table shows.

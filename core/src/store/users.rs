@@ -41,7 +41,8 @@ impl Store {
         if self.get_organization(org).await?.is_none() {
             return Err(Error::NotFound("organization"));
         }
-        let user = User { id: Uuid::now_v7(), org_id: org.clone(), email, role: "admin".into(), created_at: Utc::now() };
+        let user =
+            User { id: Uuid::now_v7(), org_id: org.clone(), email, role: "admin".into(), created_at: Utc::now() };
         let hash = auth::hash_password(password)?;
         let mut tx = self.begin_write().await?;
         let inserted = sqlx::query(

@@ -36,7 +36,12 @@ impl Module for WellFormed {
             issue("empty_output", Severity::High, "The model returned an empty answer.".into(), "ai_processing.output");
         }
         if ai.input.trim().is_empty() {
-            issue("empty_input", Severity::Medium, "The trace has no input to judge the answer against.".into(), "ai_processing.input");
+            issue(
+                "empty_input",
+                Severity::Medium,
+                "The trace has no input to judge the answer against.".into(),
+                "ai_processing.input",
+            );
         }
         if ai.output.contains('\u{FFFD}') {
             issue(

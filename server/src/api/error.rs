@@ -60,9 +60,11 @@ impl ApiError {
 impl From<Error> for ApiError {
     fn from(e: Error) -> ApiError {
         match e {
-            Error::Malformed(message) => {
-                ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {message}"))
-            }
+            Error::Malformed(message) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("the body is not valid JSON: {message}"),
+            ),
             Error::Invalid(field) => ApiError::invalid(field),
             Error::NotFound(what) => ApiError::not_found(format!("{what} not found")),
             Error::Conflict(message) => ApiError::new(StatusCode::CONFLICT, "conflict", message),

@@ -13,7 +13,11 @@ use super::error::ApiError;
 use crate::state::AppState;
 
 /// `200` with the evaluation once it exists, `202 {"status": "pending"}` while it is queued.
-pub async fn get(State(state): State<AppState>, Org(org): Org, Path(trace_id): Path<String>) -> Result<Response, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    Org(org): Org,
+    Path(trace_id): Path<String>,
+) -> Result<Response, ApiError> {
     let not_found = || ApiError::not_found(format!("no trace {trace_id:?} in this organization"));
     let id: Uuid = trace_id.parse().map_err(|_| not_found())?;
     match state.store.get_evaluation(&org, id).await? {

@@ -24,7 +24,11 @@ const MAX_LIMIT: u32 = 1_000;
 /// `201 {"trace_id", "status": "queued"}` once the trace is durably stored.
 /// A retry of the same trace answers `200` with its current status; a different trace under
 /// an existing id answers `409`.
-pub async fn create(State(state): State<AppState>, Org(org): Org, JsonBody(body): JsonBody) -> Result<Response, ApiError> {
+pub async fn create(
+    State(state): State<AppState>,
+    Org(org): Org,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
     let input = parse_trace(&body, "")?;
     let accepted = state.ingestor.submit(&org, vec![input]).await?;
     let Some(Accepted { trace_id, outcome }) = accepted.into_iter().next() else {
@@ -96,7 +100,11 @@ pub async fn create_batch(
     Ok((StatusCode::MULTI_STATUS, Json(body)).into_response())
 }
 
-pub async fn get(State(state): State<AppState>, Org(org): Org, Path(trace_id): Path<String>) -> Result<Response, ApiError> {
+pub async fn get(
+    State(state): State<AppState>,
+    Org(org): Org,
+    Path(trace_id): Path<String>,
+) -> Result<Response, ApiError> {
     let not_found = || ApiError::not_found(format!("no trace {trace_id:?} in this organization"));
     let id: Uuid = trace_id.parse().map_err(|_| not_found())?;
     match state.store.get_trace(&org, id).await? {
@@ -111,8 +119,7 @@ pub async fn list(
     Org(org): Org,
     query: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(pairs) =
-        query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_query", e.body_text()))?;
+    let Query(pairs) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_query", e.body_text()))?;
     let query = list_query(&pairs)?;
     Ok(Json(state.store.list_traces(&org, &query).await?).into_response())
 }
@@ -122,11 +129,10 @@ fn list_query(pairs: &[(String, String)]) -> Result<ListQuery, FieldError> {
     for (key, value) in pairs {
         match key.as_str() {
             "limit" => {
-                q.limit = value
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=MAX_LIMIT).contains(n))
-                    .ok_or_else(|| FieldError::new("limit", format!("must be a whole number from 1 to {MAX_LIMIT}")))?;
+                q.limit =
+                    value.parse().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
+                        FieldError::new("limit", format!("must be a whole number from 1 to {MAX_LIMIT}"))
+                    })?;
             }
             "cursor" if !value.is_empty() => q.cursor = Some(value.clone()),
             "domain" if !value.is_empty() => q.domain = Some(value.clone()),

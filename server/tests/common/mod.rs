@@ -113,7 +113,8 @@ impl TestApp {
     }
 
     pub async fn get_as(&self, key: &str, path: &str) -> Reply {
-        self.send(Request::get(path).header("authorization", format!("Bearer {key}")).body(Body::empty()).unwrap()).await
+        self.send(Request::get(path).header("authorization", format!("Bearer {key}")).body(Body::empty()).unwrap())
+            .await
     }
 
     /// Runs the evaluation workers' code over every queued job, synchronously.

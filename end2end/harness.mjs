@@ -1,0 +1,97 @@
+// Starts a real Aegis (the built binary, a fresh SQLite database) and a real Chromium.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import net from 'node:net';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+const BIN = process.env.AEGIS_BIN
+  ?? join(process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target'), 'debug', 'aegis');
+export const SCREENSHOTS = join(ROOT, 'end2end', 'screenshots');
+
+async function freePort() {
+  return new Promise((ok, fail) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => ok(port));
+    });
+    server.on('error', fail);
+  });
+}
+
+export class Aegis {
+  static async start() {
+    const dataDir = mkdtempSync(join(tmpdir(), 'aegis-e2e-'));
+    const env = {
+      ...process.env,
+      AEGIS_DATA_DIR: dataDir,
+      LEPTOS_SITE_ROOT: join(ROOT, 'target', 'site'),
+      AEGIS_LOG: 'warn',
+    };
+    delete env.DATABASE_URL;
+    const run = (args, input) => execFileSync(BIN, args, { env, cwd: ROOT, encoding: 'utf8', input });
+    const org = JSON.parse(run(['org', 'create', 'Riverside Clinic', '--json']));
+    const email = 'reviewer@riverside.test';
+    const password = 'correct-horse-battery';
+    run(['user', 'create', '--org', org.organization_id, '--email', email, '--password-stdin'], password);
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const server = spawn(BIN, ['serve', '--addr', `127.0.0.1:${port}`], { env, cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    const aegis = new Aegis(url, org.api_key, email, password, server);
+    await aegis.waitHealthy();
+    return aegis;
+  }
+
+  constructor(url, apiKey, email, password, server) {
+    Object.assign(this, { url, apiKey, email, password, server });
+  }
+
+  async waitHealthy() {
+    for (let i = 0; i < 100; i++) {
+      try {
+        const r = await fetch(`${this.url}/health`);
+        if (r.ok) return;
+      } catch {}
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('aegis did not become healthy');
+  }
+
+  async submit(trace) {
+    const r = await fetch(`${this.url}/api/v1/traces`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${this.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(trace),
+    });
+    if (r.status !== 201) throw new Error(`submit: ${r.status} ${await r.text()}`);
+    return (await r.json()).trace_id;
+  }
+
+  async evaluated(traceId) {
+    for (let i = 0; i < 100; i++) {
+      const r = await fetch(`${this.url}/api/v1/evaluations/${traceId}`, { headers: { authorization: `Bearer ${this.apiKey}` } });
+      if (r.status === 200) return r.json();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`trace ${traceId} was not evaluated`);
+  }
+
+  stop() {
+    this.server.kill('SIGTERM');
+  }
+}
+
+// playwright's launch() gives every browser a fresh, empty profile of its own.
+export async function browser() {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+}

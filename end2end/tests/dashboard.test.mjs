@@ -1,0 +1,82 @@
+// The dashboard in a real browser: sign in, see a trace that arrived through the API, and
+// open it, which only works once the WASM has hydrated the server-rendered page.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { Aegis, browser, SCREENSHOTS } from '../harness.mjs';
+
+let aegis;
+let chromium;
+
+before(async () => {
+  aegis = await Aegis.start();
+  chromium = await browser();
+});
+
+after(async () => {
+  await chromium?.close();
+  aegis?.stop();
+});
+
+const ANSWER = 'Avoid ibuprofen with warfarin: the combination raises the risk of bleeding. Acetaminophen up to 3 g/day is preferred.';
+
+test('sign in, see an API trace, open its evaluation', async () => {
+  const traceId = await aegis.submit({
+    application_id: 'anticoagulation-assistant',
+    ai_processing: { model: 'gpt-4o', input: 'Patient on warfarin 5 mg asks about ibuprofen for back pain.', output: ANSWER, prompt_tokens: 31, completion_tokens: 28, latency_ms: 912 },
+    steps: [{ kind: 'retrieval', name: 'formulary_lookup', started_at: '2026-11-26T09:00:00Z', ended_at: '2026-11-26T09:00:00.080Z' }],
+    metadata: { domain: 'healthcare', specialty: 'cardiology' },
+  });
+  const evaluation = await aegis.evaluated(traceId);
+  assert.equal(evaluation.status, 'pass');
+
+  const page = await chromium.newPage({ viewport: { width: 1440, height: 900 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+
+  // Without a session the dashboard sends us to sign in.
+  await page.goto(`${aegis.url}/`);
+  assert.match(page.url(), /\/login$/);
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await page.screenshot({ path: join(SCREENSHOTS, 'login.png') });
+
+  // A wrong password is refused in place.
+  await page.fill('#email', aegis.email);
+  await page.fill('#password', 'not-the-password');
+  await page.click('button[type=submit]');
+  await page.waitForSelector('.form-error');
+  assert.match(await page.textContent('.form-error'), /Wrong email or password/);
+
+  await page.fill('#password', aegis.password);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('tr.trace-row');
+  assert.equal(await page.textContent('[data-testid=org-name]'), 'Riverside Clinic');
+  const row = page.locator(`tr.trace-row[data-trace-id="${traceId}"]`);
+  assert.match(await row.textContent(), /anticoagulation-assistant/);
+  assert.match(await row.textContent(), /Pass/);
+
+  // Opening a trace fetches it through a server function: only a hydrated page can.
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await row.click();
+  const detail = page.locator('[data-testid=trace-detail]');
+  await detail.locator('[data-testid=evaluation]').waitFor();
+  assert.equal(await detail.locator('[data-testid=trace-output]').textContent(), ANSWER);
+  assert.match(await detail.textContent(), /well_formed/);
+  assert.match(await detail.textContent(), /No issues found/);
+  await page.screenshot({ path: join(SCREENSHOTS, 'traces-detail.png'), fullPage: true });
+
+  // Filters live in the URL, so a filtered view can be shared.
+  await page.selectOption('select[name=status]', 'fail');
+  await page.click('.filters button[type=submit]');
+  await page.waitForURL(/status=fail/);
+  await page.waitForSelector('.empty');
+
+  assert.deepEqual(errors, [], 'no errors in the browser console');
+});
+
+test('the dashboard serves its own 404 page and static assets', async () => {
+  const css = await fetch(`${aegis.url}/pkg/aegis.css`);
+  assert.equal(css.status, 200);
+  const wasm = await fetch(`${aegis.url}/pkg/aegis.wasm`);
+  assert.equal(wasm.status, 200);
+});

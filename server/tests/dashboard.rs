@@ -1,0 +1,72 @@
+//! The dashboard's server side, in-process on both backends: sessions gate the pages, and the
+//! server-rendered traces page shows the organization's own traces only.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use common::{on_both_backends, trace_json, TestApp};
+use leptos::server_fn::ServerFn;
+
+on_both_backends!(pages_need_a_session_and_show_only_the_organizations_traces);
+
+async fn sign_in(app: &TestApp, email: &str, password: &str) -> (StatusCode, Option<String>) {
+    let form = format!("email={}&password={}", email.replace('@', "%40"), password);
+    let reply = app
+        .send(
+            Request::post(app::api::Login::PATH)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ACCEPT, "application/json")
+                .body(Body::from(form))
+                .unwrap(),
+        )
+        .await;
+    let cookie = reply
+        .headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("aegis_session=") && !v.starts_with("aegis_session=;"))
+        .map(|v| v.split(';').next().unwrap_or_default().to_string());
+    (reply.status, cookie)
+}
+
+async fn page(app: &TestApp, path: &str, cookie: Option<&str>) -> common::Reply {
+    let mut request = Request::get(path);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    app.send(request.body(Body::empty()).unwrap()).await
+}
+
+async fn pages_need_a_session_and_show_only_the_organizations_traces(backend: aegis_core::store::Backend) {
+    let app = TestApp::new(backend).await;
+    app.store.create_user(&app.org, "ana@acme.test", "a long password").await.unwrap();
+    let (_, other_key) = app.other_org().await;
+    app.post("/api/v1/traces", &trace_json(None, "ours")).await;
+    let mut theirs = trace_json(None, "theirs");
+    theirs = theirs.replace("triage-bot", "other-bank-bot");
+    app.post_as(&other_key, "/api/v1/traces", &theirs).await;
+
+    let anonymous = page(&app, "/traces", None).await;
+    assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
+    assert_eq!(anonymous.headers[header::LOCATION], "/login");
+    let login = page(&app, "/login", None).await;
+    assert_eq!(login.status, StatusCode::OK);
+    assert!(login.text.contains("Sign in"));
+
+    let (_, none) = sign_in(&app, "ana@acme.test", "wrong password").await;
+    assert!(none.is_none(), "a wrong password starts no session");
+    let (status, cookie) = sign_in(&app, "ana@acme.test", "a long password").await;
+    assert!(status.is_success() || status.is_redirection(), "{status}");
+    let cookie = cookie.expect("a session cookie");
+
+    let traces = page(&app, "/traces", Some(&cookie)).await;
+    assert_eq!(traces.status, StatusCode::OK);
+    assert!(traces.text.contains("triage-bot"), "the organization's trace is listed");
+    assert!(!traces.text.contains("other-bank-bot"), "another organization's trace is not");
+    assert!(traces.text.contains("Acme Health"));
+
+    let forged = page(&app, "/traces", Some("aegis_session=forged")).await;
+    assert_eq!(forged.status, StatusCode::SEE_OTHER);
+}
