@@ -53,6 +53,9 @@ pub struct WorkerConfig {
     pub max_attempts: u32,
     /// How often an idle worker looks for jobs written by other processes.
     pub poll_interval_ms: u64,
+    /// How long a worker lets jobs accumulate before claiming a partial batch: a little
+    /// evaluation latency buys far fewer, larger write transactions.
+    pub batch_linger_ms: u64,
 }
 
 impl Default for Config {
@@ -77,7 +80,14 @@ impl Default for IngestConfig {
 
 impl Default for WorkerConfig {
     fn default() -> Self {
-        WorkerConfig { concurrency: 2, claim_batch: 256, lease_secs: 60, max_attempts: 5, poll_interval_ms: 250 }
+        WorkerConfig {
+            concurrency: 2,
+            claim_batch: 256,
+            lease_secs: 60,
+            max_attempts: 5,
+            poll_interval_ms: 250,
+            batch_linger_ms: 20,
+        }
     }
 }
 
@@ -127,6 +137,24 @@ mod tests {
     fn default_database_is_the_embedded_file() {
         let c = Config::default();
         assert_eq!(c.database_url(), "sqlite://data/aegis.db?mode=rwc");
+    }
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("aegis.toml", "addr = \"0.0.0.0:8080\"\n[worker]\nconcurrency = 8\nlease_secs = 30\n")?;
+            jail.set_env("AEGIS_WORKER__LEASE_SECS", "7");
+            jail.set_env("DATABASE_URL", "postgres://db/aegis");
+            let c = Config::load().map_err(|e| e.to_string())?;
+            assert_eq!(c.addr, "0.0.0.0:8080");
+            assert_eq!(c.worker.concurrency, 8);
+            assert_eq!(c.worker.lease_secs, 7, "the environment wins over the file");
+            assert_eq!(c.database_url(), "postgres://db/aegis");
+            assert_eq!(c.max_body_bytes, 10 * 1024 * 1024, "defaults fill the rest");
+            jail.set_env("AEGIS_WORKER__LEASE_SECS", "soon");
+            assert!(matches!(Config::load(), Err(Error::Config(_))));
+            Ok(())
+        });
     }
 
     #[test]

@@ -59,6 +59,8 @@ CREATE INDEX traces_by_status ON traces (org_id, status, ts DESC, id DESC);
 
 -- The durable queue. A job exists from the trace's own transaction until its evaluation is
 -- written; `available_at` is when it may next be claimed (a claim pushes it out by the lease).
+-- One job per trace holds because jobs are only written for traces the same transaction
+-- created; a unique index would cost every insert and delete to re-check it.
 CREATE TABLE evaluation_jobs (
     id            BIGSERIAL PRIMARY KEY,
     org_id        TEXT NOT NULL,
@@ -67,8 +69,7 @@ CREATE TABLE evaluation_jobs (
     available_at  BIGINT NOT NULL,
     locked_by     TEXT,
     last_error    TEXT,
-    created_at    BIGINT NOT NULL,
-    UNIQUE (org_id, trace_id)
+    created_at    BIGINT NOT NULL
 );
 CREATE INDEX evaluation_jobs_by_availability ON evaluation_jobs (available_at);
 

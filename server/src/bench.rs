@@ -214,13 +214,17 @@ fn request_bodies(mode: Mode, batch_size: usize) -> Vec<bytes::Bytes> {
         Mode::Single => SINGLE_BODIES,
         Mode::Batch => BATCH_BODIES,
     };
+    // Live traffic: no client timestamp, so the server stamps each trace as it arrives.
+    let mut live = || {
+        let mut trace = generator.trace();
+        trace.timestamp = None;
+        trace
+    };
     (0..count)
         .map(|_| {
             let body = match mode {
-                Mode::Single => serde_json::to_vec(&generator.trace()),
-                Mode::Batch => serde_json::to_vec(
-                    &json!({ "traces": (0..batch_size).map(|_| generator.trace()).collect::<Vec<_>>() }),
-                ),
+                Mode::Single => serde_json::to_vec(&live()),
+                Mode::Batch => serde_json::to_vec(&json!({ "traces": (0..batch_size).map(|_| live()).collect::<Vec<_>>() })),
             };
             bytes::Bytes::from(body.unwrap_or_default())
         })

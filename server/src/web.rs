@@ -69,7 +69,7 @@ async fn require_session(State(store): State<Store>, request: Request, next: Nex
         || path.starts_with("/pkg/")
         || path.starts_with("/api/")
         || path == "/favicon.ico"
-        || request.method() != Method::GET;
+        || !(request.method() == Method::GET || request.method() == Method::HEAD);
     if public {
         return next.run(request).await;
     }

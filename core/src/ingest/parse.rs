@@ -50,9 +50,15 @@ pub fn parse_json<T: DeserializeOwned>(json: &[u8], prefix: &str) -> Result<T> {
         let field = if prefix.is_empty() { "body" } else { prefix };
         return Err(FieldError::new(field, "must be a JSON object").into());
     }
+    // The fast path parses once; only a failure pays for tracking the path to name the field.
+    if let Ok(value) = serde_json::from_slice(json) {
+        return Ok(value);
+    }
     let de = &mut serde_json::Deserializer::from_slice(json);
-    let value = serde_path_to_error::deserialize(de).map_err(|e| json_error(e, prefix))?;
-    Ok(value)
+    match serde_path_to_error::deserialize(de) {
+        Ok(value) => Ok(value),
+        Err(e) => Err(json_error(e, prefix)),
+    }
 }
 
 fn json_error(err: serde_path_to_error::Error<serde_json::Error>, prefix: &str) -> Error {

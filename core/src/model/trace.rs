@@ -97,12 +97,12 @@ impl TraceInput {
             return Err(FieldError::new("metadata", format!("at most {MAX_METADATA_ENTRIES} entries")));
         }
         for (key, value) in &self.metadata {
-            let field = format!("metadata.{key}");
+            let field = || format!("metadata.{key}");
             if key.trim().is_empty() || key.chars().count() > MAX_NAME_CHARS {
-                return Err(FieldError::new(field, "keys must be 1 to 256 characters"));
+                return Err(FieldError::new(field(), "keys must be 1 to 256 characters"));
             }
             if value.chars().count() > MAX_METADATA_VALUE_CHARS {
-                return Err(FieldError::new(field, "values must be at most 4096 characters"));
+                return Err(FieldError::new(field(), "values must be at most 4096 characters"));
             }
         }
         if let Some(domain) = self.metadata.get("domain") {

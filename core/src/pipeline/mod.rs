@@ -40,6 +40,7 @@ impl Worker {
         tracing::debug!(worker = %self.name, "worker started");
         let poll = Duration::from_millis(self.config.poll_interval_ms);
         let lease = Duration::from_secs(self.config.lease_secs);
+        let linger = Duration::from_millis(self.config.batch_linger_ms);
         loop {
             // Registered before claiming, so a notification that arrives mid-claim is not lost.
             let notified = self.work_available.notified();
@@ -58,13 +59,24 @@ impl Worker {
             };
             if jobs.is_empty() {
                 tokio::select! {
-                    _ = &mut notified => {}
+                    _ = &mut notified => {
+                        // Let a few more commits land, so that one claim and one write serve
+                        // many traces instead of a handful.
+                        tokio::time::sleep(linger).await;
+                    }
                     _ = tokio::time::sleep(poll) => {}
                     _ = shutdown.cancelled() => break,
                 }
                 continue;
             }
+            let full = jobs.len() >= self.config.claim_batch;
             self.process(jobs).await;
+            if !full {
+                tokio::select! {
+                    _ = tokio::time::sleep(linger) => {}
+                    _ = shutdown.cancelled() => break,
+                }
+            }
             if shutdown.is_cancelled() {
                 break;
             }

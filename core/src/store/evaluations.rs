@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use sqlx::Row as _;
 use uuid::Uuid;
 
-use super::{corrupt, from_micros, to_micros, values_list, ClaimedJob, Store};
+use super::{corrupt, from_micros, to_micros, ClaimedJob, Store};
 use crate::model::{Evaluation, EvaluationStatus, OrgId, Severity, TraceStatus};
 use crate::Result;
 
@@ -36,7 +36,7 @@ impl Store {
                 "INSERT INTO evaluations (org_id, trace_id, status, severity, tiers_run, modules, \
                  issues, cost_micro_usd, latency_ms, attempts, evaluated_at) VALUES {} \
                  ON CONFLICT (org_id, trace_id) DO NOTHING RETURNING org_id, trace_id",
-                values_list(chunk.len(), EVALUATION_COLUMNS, 1)
+                self.values_list(chunk.len(), EVALUATION_COLUMNS, 1)
             );
             let mut query = sqlx::query(&sql);
             for (job, e) in chunk {
@@ -67,7 +67,7 @@ impl Store {
             let sql = format!(
                 "UPDATE traces SET status = v.column3, severity = v.column4 FROM (VALUES {}) AS v \
                  WHERE traces.org_id = v.column1 AND traces.id = v.column2",
-                values_list(chunk.len(), 4, 1)
+                self.values_list(chunk.len(), 4, 1)
             );
             let mut query = sqlx::query(&sql);
             for (job, e) in chunk {
@@ -81,8 +81,8 @@ impl Store {
         }
 
         for chunk in done.chunks(ROWS_PER_STATEMENT) {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-            let sql = format!("DELETE FROM evaluation_jobs WHERE id IN ({})", placeholders.join(", "));
+            // One "row" of n values is exactly an IN list: `IN ($1, $2, ...)`.
+            let sql = format!("DELETE FROM evaluation_jobs WHERE id IN {}", self.values_list(1, chunk.len(), 1));
             let mut query = sqlx::query(&sql);
             for (job, _) in chunk {
                 query = query.bind(job.id);

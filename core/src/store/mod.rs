@@ -11,7 +11,9 @@ mod jobs;
 mod orgs;
 mod traces;
 mod users;
+mod write_turn;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -27,6 +29,7 @@ pub use traces::{InsertOutcome, ListQuery, NewTrace};
 pub use users::{SessionUser, User};
 
 use crate::config::Config;
+use write_turn::{Priority, Turn, WriteTurn};
 use crate::{Error, Result};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -63,6 +66,34 @@ impl Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite's writers take turns here first (see [`write_turn`]).
+    write_turn: Arc<WriteTurn>,
+}
+
+/// A write transaction; on SQLite it also holds this process's write turn.
+pub(crate) struct WriteTx {
+    tx: Transaction<'static, Any>,
+    _turn: Option<Turn>,
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
 }
 
 impl Store {
@@ -87,7 +118,9 @@ impl Store {
                 Box::pin(async move {
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                         PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                         PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
+                         PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824; \
+                         PRAGMA temp_store = MEMORY;",
                     )
                     .await?;
                     Ok(())
@@ -96,7 +129,7 @@ impl Store {
             Backend::Postgres => options,
         };
         let pool = options.connect(url).await?;
-        Ok(Store { pool, backend })
+        Ok(Store { pool, backend, write_turn: Arc::default() })
     }
 
     /// Brings the schema up to date. Safe to run from several processes at once.
@@ -126,13 +159,21 @@ impl Store {
         self.pool.close().await;
     }
 
-    /// A transaction that will write. On SQLite it takes the write lock up front, so that two
-    /// writers queue on the busy timeout instead of failing on a lock upgrade.
-    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>> {
+    /// A transaction that will write. On SQLite it waits for this process's turn (ingest
+    /// first), then takes the database's write lock up front, so that writers of other
+    /// processes queue on the busy timeout instead of failing on a lock upgrade.
+    pub(crate) async fn begin_write_as(&self, priority: Priority) -> Result<WriteTx> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => {
+                let turn = self.write_turn.acquire(priority).await;
+                WriteTx { tx: self.pool.begin_with("BEGIN IMMEDIATE").await?, _turn: Some(turn) }
+            }
+            Backend::Postgres => WriteTx { tx: self.pool.begin().await?, _turn: None },
         })
+    }
+
+    pub(crate) async fn begin_write(&self) -> Result<WriteTx> {
+        self.begin_write_as(Priority::Background).await
     }
 }
 
@@ -156,26 +197,36 @@ pub(crate) fn bind_all<'q>(
     query
 }
 
-/// `($1, $2), ($3, $4)` for `rows` rows of `cols` columns, numbering from `$first`.
-pub(crate) fn values_list(rows: usize, cols: usize, first: usize) -> String {
-    let mut sql = String::with_capacity(rows * cols * 5);
-    let mut n = first;
-    for r in 0..rows {
-        if r > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for c in 0..cols {
-            if c > 0 {
+impl Store {
+    /// Placeholders for `rows` rows of `cols` values: `($1, $2), ($3, $4)` numbering from
+    /// `$first` on Postgres, and anonymous `(?, ?), (?, ?)` on SQLite, whose lookup of numbered
+    /// parameters is linear per parameter and so quadratic over a large multi-row statement.
+    /// A statement must take all its parameters from here, or none.
+    pub(crate) fn values_list(&self, rows: usize, cols: usize, first: usize) -> String {
+        let mut sql = String::with_capacity(rows * cols * 5);
+        let mut n = first;
+        for r in 0..rows {
+            if r > 0 {
                 sql.push_str(", ");
             }
-            sql.push('$');
-            sql.push_str(&n.to_string());
-            n += 1;
+            sql.push('(');
+            for c in 0..cols {
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                match self.backend {
+                    Backend::Sqlite => sql.push('?'),
+                    Backend::Postgres => {
+                        sql.push('$');
+                        sql.push_str(&n.to_string());
+                    }
+                }
+                n += 1;
+            }
+            sql.push(')');
         }
-        sql.push(')');
+        sql
     }
-    sql
 }
 
 /// Microseconds since the epoch: the one time representation in the database.
@@ -199,10 +250,14 @@ fn corrupt(what: &str, detail: impl std::fmt::Display) -> Error {
 mod helper_tests {
     use super::*;
 
-    #[test]
-    fn values_list_numbers_placeholders() {
-        assert_eq!(values_list(2, 3, 1), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(values_list(1, 2, 5), "($5, $6)");
+    #[tokio::test]
+    async fn placeholders_suit_the_backend() {
+        let sqlite = crate::testing::TestDb::sqlite().await;
+        assert_eq!(sqlite.store.values_list(2, 2, 1), "(?, ?), (?, ?)");
+        let pool = sqlite.store.pool.clone();
+        let postgres = Store { pool, backend: Backend::Postgres, write_turn: Arc::default() };
+        assert_eq!(postgres.values_list(2, 3, 1), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(postgres.values_list(1, 2, 5), "($5, $6)");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 use uuid::Uuid;
 
-use super::{bind_all, corrupt, from_micros, now_micros, to_micros, values_list, Param, Store};
+use super::{bind_all, corrupt, from_micros, now_micros, to_micros, Param, Priority, Store};
 use crate::model::{AiProcessing, OrgId, Page, Severity, Trace, TraceStatus, TraceSummary};
 use crate::{Error, Result};
 
@@ -66,7 +66,7 @@ impl Store {
     /// Writes traces and their evaluation jobs in one transaction: after it returns `Ok`, every
     /// `Created` trace is durable and will be evaluated; on `Err`, nothing was written.
     pub async fn insert_traces(&self, traces: &[NewTrace]) -> Result<Vec<InsertOutcome>> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin_write_as(Priority::Ingest).await?;
         let mut inserted: HashSet<(String, String)> = HashSet::with_capacity(traces.len());
         for chunk in traces.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
@@ -74,7 +74,7 @@ impl Store {
                  prompt_tokens, completion_tokens, latency_ms, steps, metadata, domain, ts, \
                  received_at, status, severity, content_hash) VALUES {} \
                  ON CONFLICT (org_id, id) DO NOTHING RETURNING org_id, id",
-                values_list(chunk.len(), TRACE_COLUMNS, 1)
+                self.values_list(chunk.len(), TRACE_COLUMNS, 1)
             );
             let mut query = sqlx::query(&sql);
             for t in chunk {
@@ -131,7 +131,7 @@ impl Store {
         for chunk in jobs.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "INSERT INTO evaluation_jobs (org_id, trace_id, attempts, available_at, created_at) VALUES {}",
-                values_list(chunk.len(), 5, 1)
+                self.values_list(chunk.len(), 5, 1)
             );
             let mut query = sqlx::query(&sql);
             for (org, id) in chunk {
@@ -153,9 +153,11 @@ impl Store {
     pub async fn get_traces(&self, keys: &[(OrgId, Uuid)]) -> Result<Vec<(OrgId, Trace)>> {
         let mut out = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+            // A join, not `(org_id, id) IN (VALUES ...)`: SQLite plans the latter as a full scan.
             let sql = format!(
-                "SELECT org_id, {FULL_COLUMNS} FROM traces WHERE (org_id, id) IN (VALUES {})",
-                values_list(chunk.len(), 2, 1)
+                "SELECT org_id, {FULL_COLUMNS} FROM (VALUES {}) AS v \
+                 JOIN traces ON traces.org_id = v.column1 AND traces.id = v.column2",
+                self.values_list(chunk.len(), 2, 1)
             );
             let mut query = sqlx::query(&sql);
             for (org, id) in chunk {
