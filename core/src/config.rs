@@ -140,6 +140,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // the closure's error type is figment's, not ours
     fn file_then_environment_override_defaults() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("aegis.toml", "addr = \"0.0.0.0:8080\"\n[worker]\nconcurrency = 8\nlease_secs = 30\n")?;

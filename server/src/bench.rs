@@ -224,7 +224,9 @@ fn request_bodies(mode: Mode, batch_size: usize) -> Vec<bytes::Bytes> {
         .map(|_| {
             let body = match mode {
                 Mode::Single => serde_json::to_vec(&live()),
-                Mode::Batch => serde_json::to_vec(&json!({ "traces": (0..batch_size).map(|_| live()).collect::<Vec<_>>() })),
+                Mode::Batch => {
+                    serde_json::to_vec(&json!({ "traces": (0..batch_size).map(|_| live()).collect::<Vec<_>>() }))
+                }
             };
             bytes::Bytes::from(body.unwrap_or_default())
         })

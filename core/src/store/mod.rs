@@ -29,8 +29,8 @@ pub use traces::{InsertOutcome, ListQuery, NewTrace};
 pub use users::{SessionUser, User};
 
 use crate::config::Config;
-use write_turn::{Priority, Turn, WriteTurn};
 use crate::{Error, Result};
+use write_turn::{Priority, Turn, WriteTurn};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
