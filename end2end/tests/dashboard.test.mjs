@@ -70,6 +70,7 @@ test('sign in, see an API trace, open its evaluation', async () => {
   await page.click('.filters button[type=submit]');
   await page.waitForURL(/status=fail/);
   await page.waitForSelector('.empty');
+  assert.match(await page.textContent('.empty'), /No traces match these filters/);
 
   assert.deepEqual(errors, [], 'no errors in the browser console');
 });

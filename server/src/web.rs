@@ -68,7 +68,7 @@ async fn require_session(State(store): State<Store>, request: Request, next: Nex
     let public = path == "/login"
         || path.starts_with("/pkg/")
         || path.starts_with("/api/")
-        || path == "/favicon.ico"
+        || path.starts_with("/favicon")
         || !(request.method() == Method::GET || request.method() == Method::HEAD);
     if public {
         return next.run(request).await;

@@ -16,7 +16,7 @@ pub fn AppFrame(children: ChildrenFn) -> impl IntoView {
                     <span>"Aegis"</span>
                 </a>
                 <ul class="nav">
-                    <li><A href="/traces" exact=false>"Traces"</A></li>
+                    <li><A href="/" exact=true>"Traces"</A></li>
                 </ul>
                 <div class="sidebar-footer">
                     <Suspense fallback=|| ()>

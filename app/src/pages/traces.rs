@@ -78,13 +78,23 @@ fn TraceTable(
     domain: Option<String>,
 ) -> impl IntoView {
     if page.items.is_empty() {
-        return view! {
-            <div class="empty">
-                <h2>"No traces yet"</h2>
-                <p class="muted">"Send one with " <code>"POST /api/v1/traces"</code> " and it appears here."</p>
-            </div>
-        }
-        .into_any();
+        return if status.is_some() || domain.is_some() {
+            view! {
+                <div class="empty">
+                    <h2>"No traces match these filters"</h2>
+                    <p class="muted"><A href="?">"Show all traces"</A></p>
+                </div>
+            }
+            .into_any()
+        } else {
+            view! {
+                <div class="empty">
+                    <h2>"No traces yet"</h2>
+                    <p class="muted">"Send one with " <code>"POST /api/v1/traces"</code> " and it appears here."</p>
+                </div>
+            }
+            .into_any()
+        };
     }
     let next = page.next_cursor.map(|cursor| {
         let mut query = vec![format!("cursor={cursor}")];
@@ -124,9 +134,9 @@ fn TraceRow(trace: TraceSummary, selected: RwSignal<Option<Uuid>>) -> impl IntoV
     view! {
         <tr class="trace-row" class:open=is_open on:click=toggle data-trace-id=id.to_string() tabindex="0">
             <td class="mono nowrap">{trace.timestamp.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
-            <td>{trace.application_id}</td>
+            <td class="nowrap">{trace.application_id}</td>
             <td>{trace.domain.unwrap_or_else(|| "—".into())}</td>
-            <td class="mono">{trace.model}</td>
+            <td class="mono nowrap">{trace.model}</td>
             <td class="preview">{trace.input_preview}</td>
             <td class="nowrap">
                 <StatusBadge status=trace.status/>
@@ -157,6 +167,15 @@ fn TracePanel(id: Uuid) -> impl IntoView {
                 })}
             </Suspense>
         </div>
+    }
+}
+
+/// Milliseconds for people: microseconds when under one.
+fn duration(ms: f64) -> String {
+    if ms < 1.0 {
+        format!("{:.0} µs", ms * 1000.0)
+    } else {
+        format!("{ms:.1} ms")
     }
 }
 
@@ -196,7 +215,7 @@ fn TraceDetailView(detail: TraceWithEvaluation) -> impl IntoView {
                                     <StatusBadge status=e.status.into()/>
                                     " "
                                     <SeverityBadge severity=Some(e.severity)/>
-                                    <span class="muted small">" " {tiers} " · " {format!("{:.2} ms", e.latency_ms)}</span>
+                                    <span class="muted small">" " {tiers} " · " {duration(e.latency_ms)}</span>
                                 </p>
                                 <ul class="modules">
                                     {e.modules.into_iter().map(|m| view! {

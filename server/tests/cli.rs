@@ -1,0 +1,171 @@
+//! The `aegis` command line: every command documents itself, does its job, and refuses bad
+//! input with a message and a non-zero exit.
+
+use std::io::Write as _;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+struct Cli {
+    dir: tempfile::TempDir,
+}
+
+impl Cli {
+    fn new() -> Cli {
+        Cli { dir: tempfile::tempdir().unwrap() }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_aegis"));
+        command.args(args).env("AEGIS_DATA_DIR", self.dir.path()).env_remove("DATABASE_URL").env("AEGIS_LOG", "warn");
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().unwrap()
+    }
+
+    fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Output {
+        let mut child =
+            self.command(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn org(&self) -> Value {
+        let out = self.run(&["org", "create", "Riverside Clinic", "--json"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+#[test]
+fn every_command_has_help() {
+    let cli = Cli::new();
+    let top = cli.run(&["--help"]);
+    assert!(top.status.success());
+    for command in ["serve", "worker", "migrate", "org", "user", "seed", "bench"] {
+        assert!(stdout(&top).contains(command), "{command} is listed");
+    }
+    for args in [
+        vec!["serve", "--help"],
+        vec!["worker", "--help"],
+        vec!["migrate", "--help"],
+        vec!["org", "create", "--help"],
+        vec!["user", "create", "--help"],
+        vec!["seed", "--help"],
+        vec!["bench", "ingest", "--help"],
+    ] {
+        let out = cli.run(&args);
+        assert!(out.status.success(), "{args:?}");
+        assert!(stdout(&out).contains("Usage: aegis"), "{args:?}");
+    }
+}
+
+#[test]
+fn org_create_prints_the_key_once_as_json() {
+    let cli = Cli::new();
+    let org = cli.org();
+    assert!(org["organization_id"].as_str().unwrap().parse::<uuid::Uuid>().is_ok());
+    assert!(org["api_key"].as_str().unwrap().starts_with("aegis_sk_"));
+    assert_eq!(org["name"], "Riverside Clinic");
+    let blank = cli.run(&["org", "create", "  "]);
+    assert!(!blank.status.success());
+    assert!(stderr(&blank).contains("name"), "{}", stderr(&blank));
+}
+
+#[test]
+fn user_create_checks_its_input() {
+    let cli = Cli::new();
+    let org = cli.org();
+    let id = org["organization_id"].as_str().unwrap();
+
+    let ok = cli.run_with_stdin(
+        &["user", "create", "--org", id, "--email", "ana@clinic.test", "--password-stdin"],
+        "long enough\n",
+    );
+    assert!(ok.status.success(), "{}", stderr(&ok));
+    assert!(stdout(&ok).contains("ana@clinic.test"));
+
+    let again = cli.run_with_stdin(
+        &["user", "create", "--org", id, "--email", "ana@clinic.test", "--password-stdin"],
+        "long enough",
+    );
+    assert!(!again.status.success());
+    assert!(stderr(&again).contains("already exists"), "{}", stderr(&again));
+
+    let short =
+        cli.run_with_stdin(&["user", "create", "--org", id, "--email", "bo@clinic.test", "--password-stdin"], "short");
+    assert!(!short.status.success());
+    assert!(stderr(&short).contains("password"), "{}", stderr(&short));
+
+    let email = cli
+        .run_with_stdin(&["user", "create", "--org", id, "--email", "not-an-email", "--password-stdin"], "long enough");
+    assert!(!email.status.success());
+    assert!(stderr(&email).contains("email"), "{}", stderr(&email));
+
+    let nobody = uuid::Uuid::new_v4().to_string();
+    let missing = cli.run_with_stdin(
+        &["user", "create", "--org", &nobody, "--email", "x@y.test", "--password-stdin"],
+        "long enough",
+    );
+    assert!(!missing.status.success());
+    assert!(stderr(&missing).contains("organization not found"), "{}", stderr(&missing));
+
+    let generated = cli.run(&["user", "create", "--org", id, "--email", "gen@clinic.test"]);
+    assert!(generated.status.success());
+    assert!(stdout(&generated).contains("password "), "a generated password is printed");
+
+    let not_uuid = cli.run(&["user", "create", "--org", "clinic", "--email", "x@y.test"]);
+    assert_eq!(not_uuid.status.code(), Some(2));
+    assert!(stderr(&not_uuid).contains("--org"), "{}", stderr(&not_uuid));
+}
+
+#[test]
+fn seed_fills_an_organization_and_can_skip() {
+    let cli = Cli::new();
+    let org = cli.org();
+    let id = org["organization_id"].as_str().unwrap();
+    let out = cli.run(&["seed", "--traces", "40", "--org", id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("seeded 40 traces"));
+    let skipped = cli.run(&["seed", "--traces", "40", "--org", id, "--if-empty"]);
+    assert!(stdout(&skipped).contains("already has traces"));
+
+    let demo = cli.run(&["seed", "--traces", "5"]);
+    assert!(demo.status.success(), "{}", stderr(&demo));
+    assert!(stdout(&demo).contains("demo@aegis.local"), "the demo login is printed");
+    let unknown = cli.run(&["seed", "--org", &uuid::Uuid::new_v4().to_string()]);
+    assert!(!unknown.status.success());
+    assert!(stderr(&unknown).contains("no organization"));
+}
+
+#[test]
+fn bad_configuration_is_reported() {
+    let cli = Cli::new();
+    let out = cli.command(&["migrate"]).env("DATABASE_URL", "mysql://localhost/aegis").output().unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("DATABASE_URL must start with sqlite: or postgres:"), "{}", stderr(&out));
+    let out = cli.command(&["migrate"]).env("AEGIS_WORKER__LEASE_SECS", "soon").output().unwrap();
+    assert!(!out.status.success());
+    assert!(stderr(&out).to_lowercase().contains("lease_secs"), "{}", stderr(&out));
+    let ok = cli.run(&["migrate"]);
+    assert!(ok.status.success());
+    assert!(stdout(&ok).contains("migrations applied (sqlite)"));
+}
+
+#[test]
+fn bench_explains_an_unreachable_server() {
+    let cli = Cli::new();
+    let out = cli.run(&["bench", "ingest", "--url", "http://127.0.0.1:9", "--api-key", "k", "--duration", "1"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("does not answer"), "{}", stderr(&out));
+}

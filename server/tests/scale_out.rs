@@ -1,0 +1,96 @@
+//! Scale-out: an API node without workers and two `aegis worker` processes on one database.
+//! Every trace is evaluated exactly once, and both workers take a share.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aegis_core::store::Backend;
+use aegis_core::testing::TestDb;
+use common::on_both_backends;
+use serde_json::json;
+
+on_both_backends!(two_worker_processes_share_the_queue);
+
+fn aegis(url: &str, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_aegis"))
+        .args(args)
+        .env("DATABASE_URL", url)
+        .env("AEGIS_LOG", "warn")
+        .env("AEGIS_WORKER__CLAIM_BATCH", "50")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn aegis")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn get_text(client: &reqwest::Client, url: &str) -> Option<String> {
+    client.get(url).send().await.ok()?.text().await.ok()
+}
+
+async fn wait_for(client: &reqwest::Client, url: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while get_text(client, url).await.is_none() {
+        assert!(Instant::now() < deadline, "{url} did not come up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn evaluated(metrics: &str) -> u64 {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with("aegis_evaluations_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+async fn two_worker_processes_share_the_queue(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let org = db.store.create_organization("Scale").await.unwrap().id;
+    let key = db.store.create_api_key(&org, "k").await.unwrap().plaintext;
+    let client = reqwest::Client::new();
+    let api = free_port();
+    let (w1, w2) = (free_port(), free_port());
+    let mut processes = [
+        aegis(&db.url, &["serve", "--addr", &format!("127.0.0.1:{api}"), "--workers", "0"]),
+        aegis(&db.url, &["worker", "--concurrency", "2", "--addr", &format!("127.0.0.1:{w1}")]),
+        aegis(&db.url, &["worker", "--concurrency", "2", "--addr", &format!("127.0.0.1:{w2}")]),
+    ];
+    for port in [api, w1, w2] {
+        wait_for(&client, &format!("http://127.0.0.1:{port}/health")).await;
+    }
+
+    let mut generator = aegis_core::seed::Generator::new(11);
+    for _ in 0..10 {
+        let traces: Vec<_> = (0..200).map(|_| generator.trace()).collect();
+        let reply = client
+            .post(format!("http://127.0.0.1:{api}/api/v1/traces/batch"))
+            .bearer_auth(&key)
+            .json(&json!({ "traces": traces }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status().as_u16(), 207);
+    }
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while db.store.queue_depth().await.unwrap() > 0 {
+        assert!(Instant::now() < deadline, "the workers did not drain the queue");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let first = evaluated(&get_text(&client, &format!("http://127.0.0.1:{w1}/metrics")).await.unwrap());
+    let second = evaluated(&get_text(&client, &format!("http://127.0.0.1:{w2}/metrics")).await.unwrap());
+    for p in processes.iter_mut() {
+        p.kill().unwrap();
+        p.wait().unwrap();
+    }
+    assert_eq!(first + second, 2000, "every trace evaluated exactly once ({first} + {second})");
+    assert!(first > 0 && second > 0, "both workers took a share ({first} + {second})");
+    let (evaluations,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM evaluations").fetch_one(db.store.pool()).await.unwrap();
+    assert_eq!(evaluations, 2000);
+}
