@@ -35,24 +35,8 @@ pub fn TracesPage() -> impl IntoView {
             </header>
             <Form method="GET" action="">
                 <div class="filters">
-                    <label>
-                        "Status"
-                        <select name="status">
-                            <option value="">"All"</option>
-                            {STATUSES.iter().map(|(value, label)| view! {
-                                <option value=*value selected=move || param("status").as_deref() == Some(*value)>{*label}</option>
-                            }).collect_view()}
-                        </select>
-                    </label>
-                    <label>
-                        "Domain"
-                        <select name="domain">
-                            <option value="">"All"</option>
-                            {DOMAINS.iter().map(|(value, label)| view! {
-                                <option value=*value selected=move || param("domain").as_deref() == Some(*value)>{*label}</option>
-                            }).collect_view()}
-                        </select>
-                    </label>
+                    <FilterSelect label="Status" name="status" options=&STATUSES current=move || param("status")/>
+                    <FilterSelect label="Domain" name="domain" options=&DOMAINS current=move || param("domain")/>
                     <button type="submit" class="button">"Apply"</button>
                 </div>
             </Form>
@@ -67,6 +51,27 @@ pub fn TracesPage() -> impl IntoView {
                 })}
             </Transition>
         </AppFrame>
+    }
+}
+
+/// A `<select>` for one filter of the URL, showing its current value.
+#[component]
+fn FilterSelect(
+    label: &'static str,
+    name: &'static str,
+    options: &'static [(&'static str, &'static str)],
+    current: impl Fn() -> Option<String> + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <label>
+            {label}
+            <select name=name>
+                <option value="">"All"</option>
+                {options.iter().map(|(value, text)| view! {
+                    <option value=*value selected=move || current().as_deref() == Some(*value)>{*text}</option>
+                }).collect_view()}
+            </select>
+        </label>
     }
 }
 

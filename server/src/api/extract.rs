@@ -1,9 +1,12 @@
-//! Request bodies: JSON only, within the size limit, with errors in the API's format.
+//! Request parts: JSON bodies within the size limit and trace ids in paths, with errors in the
+//! API's format.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
 use axum::http::StatusCode;
+use uuid::Uuid;
 
 use super::error::ApiError;
 use crate::state::AppState;
@@ -47,4 +50,23 @@ impl FromRequest<AppState> for JsonBody {
         })?;
         Ok(JsonBody(bytes))
     }
+}
+
+/// The `{trace_id}` of a path. Something that is not a UUID names no trace: `404`, like an
+/// id of another organization.
+pub struct TraceIdPath(pub Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for TraceIdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(raw) =
+            Path::<String>::from_request_parts(parts, state).await.map_err(|_| ApiError::not_found("no such trace"))?;
+        raw.parse().map(TraceIdPath).map_err(|_| not_found(&raw))
+    }
+}
+
+/// The answer for a trace this organization does not have.
+pub fn not_found(trace_id: &str) -> ApiError {
+    ApiError::not_found(format!("no trace {trace_id:?} in this organization"))
 }

@@ -5,7 +5,7 @@ use aegis_core::ingest::Accepted;
 use aegis_core::model::{TraceInput, TraceStatus};
 use aegis_core::store::{InsertOutcome, ListQuery};
 use aegis_core::{Error, FieldError};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::auth::Org;
 use super::error::ApiError;
-use super::extract::JsonBody;
+use super::extract::{not_found, JsonBody, TraceIdPath};
 use crate::state::AppState;
 
 const DEFAULT_LIMIT: u32 = 50;
@@ -103,13 +103,11 @@ pub async fn create_batch(
 pub async fn get(
     State(state): State<AppState>,
     Org(org): Org,
-    Path(trace_id): Path<String>,
+    TraceIdPath(id): TraceIdPath,
 ) -> Result<Response, ApiError> {
-    let not_found = || ApiError::not_found(format!("no trace {trace_id:?} in this organization"));
-    let id: Uuid = trace_id.parse().map_err(|_| not_found())?;
     match state.store.get_trace(&org, id).await? {
         Some(trace) => Ok(Json(trace).into_response()),
-        None => Err(not_found()),
+        None => Err(not_found(&id.to_string())),
     }
 }
 
