@@ -15,6 +15,8 @@ pub mod config;
 #[cfg(feature = "engine")]
 pub mod ingest;
 #[cfg(feature = "engine")]
+pub mod phi;
+#[cfg(feature = "engine")]
 pub mod pipeline;
 #[cfg(feature = "engine")]
 pub mod seed;

@@ -1,0 +1,274 @@
+//! People's names, without a neural model: census name lists, the shape of the words, and the
+//! cues around them ("Dr.", "Patient", "signed by", "Name:"). Drug names, eponymous diseases
+//! and clinical vocabulary are never people: "Dr. Lasix" is not a doctor and "Parkinson's
+//! disease" names nobody.
+
+use super::lexicon::{lexicon, never_name, Lexicon};
+use super::places::state_follows;
+use super::tokens::{is_title, Word};
+use super::types::{PhiType, Span};
+
+/// What a word can be, as far as names go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    First,
+    Last,
+    /// In a name list, but also an everyday word ("Grace", "Brown"): a name only with help.
+    Ambiguous,
+    /// Neither a listed name nor an English word ("Oyelaran"): a name after a cue.
+    Unknown,
+    /// An everyday word, a drug, a disease eponym in use, clinical vocabulary: never a name.
+    Other,
+}
+
+/// Words right before a name that say a person follows.
+const PERSON_CUES: &[&str] = &[
+    "mr", "mrs", "ms", "miss", "mx", "dr", "doctor", "prof", "professor", "patient", "pt", "name", "nurse", "rn",
+    "np", "attending", "resident", "fellow", "surgeon", "physician", "provider", "pcp", "therapist", "counselor",
+    "pharmacist", "son", "daughter", "wife", "husband", "mother", "father", "mom", "dad", "brother", "sister",
+    "spouse", "partner", "fiance", "fiancee", "grandson", "granddaughter", "grandmother", "grandfather", "aunt",
+    "uncle", "niece", "nephew", "cousin", "caregiver", "guardian", "friend", "neighbor", "roommate", "dear", "hi",
+    "hello", "thanks", "regards", "sincerely", "cc", "contact", "mrn", "member", "client", "resident", "baby",
+    "infant", "child", "boy", "girl", "man", "woman", "gentleman", "lady", "officer", "agent", "rep",
+];
+
+/// "... by" is a cue only after these ("signed by", not "caused by").
+const BY_VERBS: &[&str] = &[
+    "signed", "seen", "reviewed", "dictated", "authored", "referred", "examined", "evaluated", "accompanied",
+    "cosigned", "written", "prepared", "attested", "verified", "transcribed", "performed", "ordered", "approved",
+    "interpreted", "read", "called", "visited",
+];
+
+/// Words after an eponym that make it a disease, sign or test rather than a person.
+const EPONYM_HEADS: &[&str] = &[
+    "disease", "syndrome", "sign", "signs", "test", "palsy", "phenomenon", "maneuver", "manoeuvre", "reflex", "triad",
+    "score", "scale", "criteria", "sarcoma", "lymphoma", "tumor", "tumour", "ulcer", "esophagus", "node", "cell",
+    "cells", "classification", "staging", "hernia", "fracture", "contracture", "disorder", "anomaly", "deformity",
+    "body", "bodies", "law", "position", "point", "incision", "thyroiditis", "encephalopathy", "dementia", "tetralogy",
+    "coma", "stain", "solution", "procedure", "operation", "repair", "type",
+];
+
+/// Name particles that may sit between capitalised parts of a name.
+const PARTICLES: &[&str] = &["de", "van", "von", "del", "della", "da", "di", "la", "le", "bin", "al", "der", "den", "ter"];
+
+/// Words before a place: a lone city name after them is a place, not a person.
+pub const PLACE_CUES: &[&str] = &[
+    "in", "from", "to", "near", "at", "of", "outside", "visiting", "lives", "living", "moved", "relocated", "born",
+    "resident", "city", "town", "downtown", "via",
+];
+
+/// Lower-cased word without a possessive `'s`, and the byte end of that core.
+fn core(text: &str, w: &Word) -> (String, usize) {
+    let s = &text[w.start..w.end];
+    let trimmed = s.strip_suffix("'s").or_else(|| s.strip_suffix("’s")).or_else(|| s.strip_suffix("'S")).unwrap_or(s);
+    (trimmed.to_lowercase().replace(['\'', '’'], ""), w.start + trimmed.len())
+}
+
+fn kind(lex: &Lexicon, lower: &str, next: Option<&str>) -> Kind {
+    if is_title(lower) || lex.drugs.contains(lower) || lex.clinical.contains(lower) || never_name(lower) {
+        return Kind::Other;
+    }
+    if lex.eponyms.contains(lower) && next.is_some_and(|n| EPONYM_HEADS.contains(&n)) {
+        return Kind::Other;
+    }
+    if lower.contains('-') {
+        // Double-barrelled names: judged by their parts.
+        let parts: Vec<Kind> = lower.split('-').map(|p| kind(lex, p, None)).collect();
+        return if parts.first() == Some(&Kind::First) {
+            Kind::First
+        } else if parts.contains(&Kind::Last) {
+            Kind::Last
+        } else if parts.iter().all(|k| *k == Kind::Other) {
+            Kind::Other
+        } else {
+            Kind::Unknown
+        };
+    }
+    let first = lex.first_names.contains(lower);
+    let last = lex.last_names.contains(lower);
+    if first || last {
+        if lex.ambiguous.contains(lower) {
+            Kind::Ambiguous
+        } else if first {
+            Kind::First
+        } else {
+            Kind::Last
+        }
+    } else if lex.english.contains(lower) || lex.ambiguous.contains(lower) || lower.len() < 2 {
+        Kind::Other
+    } else {
+        Kind::Unknown
+    }
+}
+
+fn word_lower(text: &str, w: &Word) -> String {
+    text[w.start..w.end].to_lowercase()
+}
+
+/// Only spaces (or an initial's full stop) between two words.
+fn adjacent(text: &str, a: &Word, b: &Word) -> bool {
+    let gap = &text[a.end..b.start];
+    gap.len() <= 3 && gap.chars().all(|c| c == ' ' || c == '.' || c == '\u{a0}') && !gap.contains("..")
+}
+
+fn person_cue(text: &str, words: &[Word], i: usize) -> bool {
+    if i == 0 {
+        return false;
+    }
+    let prev = &words[i - 1];
+    if text[prev.end..words[i].start].contains(['\n', ';']) {
+        return false;
+    }
+    let p = word_lower(text, prev);
+    if p == "by" {
+        return i >= 2 && BY_VERBS.contains(&word_lower(text, &words[i - 2]).as_str());
+    }
+    PERSON_CUES.contains(&p.as_str())
+}
+
+fn place_cue(text: &str, words: &[Word], i: usize) -> bool {
+    i > 0 && PLACE_CUES.contains(&word_lower(text, &words[i - 1]).as_str())
+}
+
+/// Finds names among `words`; `taken[i]` marks words already claimed by another recognizer.
+pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>) {
+    let lex = lexicon();
+    let lowers: Vec<(String, usize)> = words.iter().map(|w| core(text, w)).collect();
+    let next_word = |i: usize| lowers.get(i + 1).map(|(l, _)| l.as_str());
+    let kinds: Vec<Kind> = (0..words.len()).map(|i| kind(lex, &lowers[i].0, next_word(i))).collect();
+
+    let mut i = 0;
+    while i < words.len() {
+        let w = &words[i];
+        let eligible = !taken[i]
+            && (w.capitalized || w.initial)
+            && (kinds[i] != Kind::Other || w.initial)
+            && !(w.all_caps && w.end - w.start <= 3);
+        if !eligible {
+            i += 1;
+            continue;
+        }
+        let cue = person_cue(text, words, i);
+        // The run of capitalised words that could form one name.
+        let mut run = vec![i];
+        let mut j = i;
+        while run.len() < 4 && j + 1 < words.len() {
+            let (a, b) = (&words[j], &words[j + 1]);
+            if taken[j + 1] || !adjacent(text, a, b) || text[a.start..a.end].ends_with("'s") {
+                break;
+            }
+            let lower_b = &lowers[j + 1].0;
+            if PARTICLES.contains(&lower_b.as_str()) && j + 2 < words.len() && words[j + 2].capitalized {
+                j += 1;
+                continue;
+            }
+            let fits = (b.capitalized || b.initial) && kinds[j + 1] != Kind::Other;
+            if !fits {
+                break;
+            }
+            j += 1;
+            run.push(j);
+        }
+        let known = |kind: Kind| matches!(kind, Kind::First | Kind::Last);
+        // "Garcia, Maria": the surname first.
+        let surname_first = run.len() == 1
+            && !cue
+            && w.comma_after
+            && known(kinds[i])
+            && i + 1 < words.len()
+            && matches!(kinds[i + 1], Kind::First | Kind::Ambiguous)
+            && words[i + 1].capitalized
+            && !taken[i + 1];
+        if surname_first {
+            run.push(i + 1);
+        }
+        let k = |n: usize| kinds[run[n]];
+        let is_initial = |n: usize| words[run[n]].initial;
+        let named = |kind: Kind| matches!(kind, Kind::First | Kind::Last | Kind::Ambiguous | Kind::Unknown);
+
+        let accepted: Option<(usize, f32)> = if cue && (0..run.len()).any(|n| !is_initial(n) && named(k(n))) {
+            Some((run.len(), 0.95))
+        } else if surname_first {
+            Some((2, 0.9))
+        } else if run.len() >= 2
+            && (k(0) == Kind::First || is_initial(0))
+            && (1..run.len()).any(|n| known(k(n)) || (k(0) == Kind::First && named(k(n))))
+        {
+            Some((run.len(), 0.93))
+        } else if run.len() >= 2 && k(0) == Kind::Ambiguous && known(k(1)) {
+            Some((run.len(), 0.85))
+        } else if known(k(0)) && !w.initial {
+            let lone_city = run.len() == 1
+                && lex.cities.contains(lowers[i].0.as_str())
+                && (place_cue(text, words, i) || state_follows(text, words, i + 1));
+            if lone_city {
+                None
+            } else {
+                Some((1, if k(0) == Kind::First { 0.8 } else { 0.75 }))
+            }
+        } else {
+            None
+        };
+
+        match accepted {
+            Some((n, score)) => {
+                // Trailing initials and particles are not part of the name.
+                let mut last = n - 1;
+                while last > 0 && is_initial(last) {
+                    last -= 1;
+                }
+                let start = words[run[0]].start;
+                let end = lowers[run[last]].1;
+                out.push(Span::new(start, end, PhiType::Name, score));
+                for t in taken.iter_mut().take(run[last] + 1).skip(i) {
+                    *t = true;
+                }
+                i = run[last] + 1;
+            }
+            None => i += 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phi::tokens::words;
+
+    fn names(text: &str) -> Vec<&str> {
+        let w = words(text);
+        let mut taken = vec![false; w.len()];
+        let mut out = Vec::new();
+        scan(text, &w, &mut taken, &mut out);
+        out.iter().map(|s| &text[s.start..s.end]).collect()
+    }
+
+    #[test]
+    fn names_with_cues_lists_and_shapes() {
+        assert_eq!(names("Patient Maria Garcia was seen today."), vec!["Maria Garcia"]);
+        assert_eq!(names("Seen by Dr. Oyelaran in clinic."), vec!["Oyelaran"]);
+        assert_eq!(names("Garcia reports less pain."), vec!["Garcia"]);
+        assert_eq!(names("Called her daughter Grace about it."), vec!["Grace"]);
+        assert_eq!(names("Grace Johnson called back."), vec!["Grace Johnson"]);
+        assert_eq!(names("Signed by J. Whitfield, MD"), vec!["J. Whitfield"]);
+        assert_eq!(names("Garcia, Maria (DOB on file)"), vec!["Garcia, Maria"]);
+        assert_eq!(names("Dear Mr. O'Brien-Walsh,"), vec!["O'Brien-Walsh"]);
+        assert_eq!(names("Mr. Smith's wife"), vec!["Smith"]);
+    }
+
+    #[test]
+    fn not_people() {
+        for text in [
+            "Dr. Lasix is not a person; give Lasix 40 mg.",
+            "History of Parkinson's disease and Graves disease.",
+            "Will continue metformin. May increase the dose.",
+            "Plan: Follow up in Cardiology Clinic.",
+            "Patient Reports improvement. Assessment and Plan below.",
+            "The Babinski sign was negative.",
+            "Caused by Staphylococcus aureus.",
+            "Take Tylenol and Advil as needed.",
+        ] {
+            assert!(names(text).is_empty(), "{text:?} -> {:?}", names(text));
+        }
+    }
+}

@@ -1,0 +1,503 @@
+//! The pattern recognizers: one multi-pattern regex (a single lazy DFA over every rule) finds
+//! candidates in one pass; a rule's checker then validates the candidate (check digits,
+//! calendar ranges, number plans) before it counts.
+//!
+//! A rule's identifier is its `v` group when the pattern has one (the cue before it, like
+//! "MRN:", stays in the text), else the whole match.
+
+use regex_automata::meta::Regex;
+use regex_automata::util::captures::Captures;
+
+use super::types::{PhiType, Span};
+
+/// Checks a candidate: `text` is the whole input, `value` the identifier's byte range.
+type Check = fn(text: &str, value: (usize, usize)) -> bool;
+
+struct Rule {
+    phi_type: PhiType,
+    score: f32,
+    pattern: String,
+    check: Check,
+}
+
+const MONTHS: &str = "(?:[Jj]an(?:uary|\\.)?|JAN|[Ff]eb(?:ruary|\\.)?|FEB|[Mm]ar(?:ch|\\.)?|MAR|[Aa]pr(?:il|\\.)?|APR|May|MAY|[Jj]une?|JUNE?|[Jj]uly?|JULY?|[Aa]ug(?:ust|\\.)?|AUG|[Ss]ep(?:t(?:ember)?|\\.)?|SEPT?|[Oo]ct(?:ober|\\.)?|OCT|[Nn]ov(?:ember|\\.)?|NOV|[Dd]ec(?:ember|\\.)?|DEC)";
+const STATE_NAMES: &str = "(?:Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|Hawaii|Idaho|Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|Michigan|Minnesota|Mississippi|Missouri|Montana|Nebraska|Nevada|New Hampshire|New Jersey|New Mexico|New York|North Carolina|North Dakota|Ohio|Oklahoma|Oregon|Pennsylvania|Rhode Island|South Carolina|South Dakota|Tennessee|Texas|Utah|Vermont|Virginia|Washington|West Virginia|Wisconsin|Wyoming)";
+const STATES: &str = "(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR|Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|Hawaii|Idaho|Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|Michigan|Minnesota|Mississippi|Missouri|Montana|Nebraska|Nevada|New Hampshire|New Jersey|New Mexico|New York|North Carolina|North Dakota|Ohio|Oklahoma|Oregon|Pennsylvania|Rhode Island|South Carolina|South Dakota|Tennessee|Texas|Utah|Vermont|Virginia|Washington|West Virginia|Wisconsin|Wyoming)";
+
+fn rules() -> Vec<Rule> {
+    use PhiType::*;
+    let phone = r"(?:\+?1[ .-]?)?(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}";
+    let num_sep = r"\s*(?i-u:number|num|no\.?|#|id)?\s*[:#.]?\s*";
+    vec![
+        // Images first: an image link is a photograph, not just a URL.
+        Rule { phi_type: Photo, score: 0.99, pattern: r"data:image/[A-Za-z+.-]+;base64,[A-Za-z0-9+/=]+".into(), check: any },
+        Rule {
+            phi_type: Photo,
+            score: 0.9,
+            pattern: r#"(?:https?://|www\.)[^\s<>"')\]]+?\.(?i-u:jpe?g|png|gif|webp|heic|bmp|tiff?)(?:\?[^\s<>"')\]]*)?(?-u:\b)"#.into(),
+            check: any,
+        },
+        Rule { phi_type: Email, score: 0.99, pattern: r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?-u:\b)".into(), check: any },
+        Rule { phi_type: Url, score: 0.95, pattern: r#"(?:(?i-u:https?|ftp)://|www\.)[^\s<>"'\])]+"#.into(), check: any },
+        Rule { phi_type: Ip, score: 0.95, pattern: r"(?-u:\b)(?:\d{1,3}\.){3}\d{1,3}(?-u:\b)".into(), check: ipv4 },
+        Rule {
+            phi_type: Ip,
+            score: 0.95,
+            pattern: r"(?-u:\b)(?:[0-9A-Fa-f]{1,4}:){1,7}:?(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4})*)?(?-u:\b)".into(),
+            check: ipv6,
+        },
+        Rule {
+            phi_type: Ssn,
+            score: 0.99,
+            pattern: r"(?i-u:\b(?:ssn|social security(?: number| no\.?| #)?|ss#))\s*[:#]?\s*(?P<v>\d{3}[- ]?\d{2}[- ]?\d{4})(?-u:\b)".into(),
+            check: any,
+        },
+        Rule { phi_type: Ssn, score: 0.95, pattern: r"(?-u:\b)\d{3}-\d{2}-\d{4}(?-u:\b)".into(), check: ssn },
+        Rule {
+            phi_type: Fax,
+            score: 0.97,
+            pattern: format!(r"(?:(?i-u:\b(?:fax|facsimile)){num_sep}|(?-u:\b)F:\s*)(?P<v>{phone})(?-u:\b)"),
+            check: nanp,
+        },
+        Rule {
+            phi_type: Phone,
+            score: 0.9,
+            pattern: format!(r"(?P<v>{phone})(?-u:\b)"),
+            check: nanp,
+        },
+        Rule {
+            phi_type: Phone,
+            score: 0.9,
+            pattern: r"(?i-u:\b(?:phone|tel|telephone|cell|mobile|call|contact|ph|pager|beeper)\b)\.?\s*[:#]?\s*(?P<v>\d{10}|\+\d{1,3}(?:[ .-]\d{1,4}){2,5})(?-u:\b)".into(),
+            check: digits_8_plus,
+        },
+        Rule { phi_type: Phone, score: 0.85, pattern: r"\+(?:[2-9]\d{0,2})(?:[ .-]\d{1,4}){2,5}(?-u:\b)".into(), check: digits_8_plus },
+        // Medicare Beneficiary Identifier: distinctive enough without a cue.
+        Rule {
+            phi_type: HealthPlan,
+            score: 0.97,
+            pattern: r"(?-u:\b)[1-9][AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y][AC-HJKMNP-RT-Y0-9]\d-?[AC-HJKMNP-RT-Y]{2}\d{2}(?-u:\b)".into(),
+            check: any,
+        },
+        Rule {
+            phi_type: HealthPlan,
+            score: 0.93,
+            pattern: format!(r"(?i-u:\b(?:member|subscriber|beneficiary|policy|insurance|insurance plan|health plan|plan|group|medicaid|medicare|hicn|mbi|payer)){num_sep}(?P<v>[A-Za-z0-9][A-Za-z0-9-]{{4,24}})(?-u:\b)"),
+            check: has_digit,
+        },
+        Rule {
+            phi_type: Mrn,
+            score: 0.97,
+            pattern: format!(r"(?i-u:\b(?:mrn|mr#|mr no\.?|medical record(?: number| no\.?| #)?|med rec|chart|patient id|pt id|patient no\.?|hospital number|hospital no\.?|record number|record no\.?|encounter))(?:{num_sep}|-)(?P<v>(?:[A-Za-z]{{1,4}}-?)?\d[A-Za-z0-9-]{{3,16}})(?-u:\b)"),
+            check: has_digit,
+        },
+        Rule {
+            phi_type: Account,
+            score: 0.93,
+            pattern: format!(r"(?i-u:\b(?:account|acct|a/c|bank account|routing|billing account|invoice)){num_sep}(?P<v>[A-Za-z0-9][A-Za-z0-9-]{{3,24}})(?-u:\b)"),
+            check: has_digit,
+        },
+        Rule { phi_type: Account, score: 0.95, pattern: r"(?-u:\b)(?:\d[ -]?){12,18}\d(?-u:\b)".into(), check: card },
+        Rule {
+            phi_type: Account,
+            score: 0.95,
+            pattern: r"(?-u:\b)[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?-u:\b)".into(),
+            check: iban,
+        },
+        Rule { phi_type: License, score: 0.95, pattern: r"(?-u:\b)[A-Za-z][A-Za-z9]\d{7}(?-u:\b)".into(), check: dea },
+        Rule {
+            phi_type: License,
+            score: 0.97,
+            pattern: format!(r"(?i-u:\bnpi){num_sep}(?P<v>\d{{10}})(?-u:\b)"),
+            check: npi,
+        },
+        Rule {
+            phi_type: Vehicle,
+            score: 0.95,
+            pattern: format!(r"(?i-u:\b(?:license plate|licence plate|plate|tag)){num_sep}(?P<v>[A-Z0-9][A-Z0-9 -]{{1,7}}[A-Z0-9])(?-u:\b)"),
+            check: has_digit,
+        },
+        Rule {
+            phi_type: License,
+            score: 0.93,
+            pattern: format!(r"(?i-u:\b(?:driver'?s license|drivers license|driver license|license|licence|lic\.?|dl|certificate|cert\.?|dea|board certification)){num_sep}(?P<v>[A-Za-z0-9][A-Za-z0-9-]{{4,19}})(?-u:\b)"),
+            check: has_digit,
+        },
+        Rule {
+            phi_type: Vehicle,
+            score: 0.97,
+            pattern: r"(?i-u:\bvin)\s*(?:number|no\.?|#)?\s*[:#]?\s*(?P<v>[A-HJ-NPR-Za-hj-npr-z0-9]{11,17})(?-u:\b)".into(),
+            check: has_digit,
+        },
+        Rule { phi_type: Vehicle, score: 0.95, pattern: r"(?-u:\b)[A-HJ-NPR-Z0-9]{17}(?-u:\b)".into(), check: vin },
+        Rule {
+            phi_type: Device,
+            score: 0.93,
+            pattern: format!(r"(?i-u:\b(?:serial|s/n|sn|device|device identifier|udi|imei|implant|pacemaker|defibrillator|icd|pump|model/serial)(?: id| serial| number| no\.?| #)?){num_sep}(?P<v>[A-Za-z0-9][A-Za-z0-9-]{{3,39}})(?-u:\b)"),
+            check: has_digit,
+        },
+        Rule { phi_type: Device, score: 0.95, pattern: r"\(01\)\d{14}(?:\(\d{2,4}\)[A-Za-z0-9]{1,20})*".into(), check: any },
+        Rule {
+            phi_type: Biometric,
+            score: 0.9,
+            pattern: r"(?i-u:\b(?:fingerprint|finger print|thumbprint|thumb print|retinal scan|retina scan|iris scan|iris template|voiceprint|voice print|voice sample|facial geometry|face geometry|facial recognition template|face template|palm print|palmprint|hand geometry|gait signature|dna profile))(?:\s+(?i-u:template|id|record|hash|sample|scan|image))?(?:\s*(?:no\.?|#|id)?\s*[:#]?\s*(?P<v>[A-Za-z]{0,4}-?\d[A-Za-z0-9-]{2,30}))?".into(),
+            check: any,
+        },
+        // Dates: with a year in any common order, month names, and day/month with a cue.
+        Rule {
+            phi_type: Date,
+            score: 0.95,
+            pattern: r"(?-u:\b)(?:\d{1,2}[/-]\d{1,2}[/-](?:\d{4}|\d{2})|\d{4}[/-]\d{1,2}[/-]\d{1,2}|\d{1,2}\.\d{1,2}\.\d{4})(?-u:\b)".into(),
+            check: numeric_date,
+        },
+        Rule {
+            phi_type: Date,
+            score: 0.95,
+            pattern: format!(r"(?-u:\b){MONTHS}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?(?-u:\b)|(?-u:\b)\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTHS}\.?(?:,?\s+\d{{4}})?(?-u:\b)|(?-u:\b){MONTHS}\.?,?\s+\d{{4}}(?-u:\b)"),
+            check: day_in_range,
+        },
+        Rule {
+            phi_type: Date,
+            score: 0.9,
+            pattern: r"(?i-u:\b(?:on|since|from|until|till|to|dated|date|seen|visit|admitted|admission|discharged|discharge|dob|d\.o\.b\.|birth|born|died|death|deceased|through|by|before|after|last|next|scheduled|appointment|appt|surgery|procedure|follow-up|followup|follow up|returned|presented|started|stopped))\b\s*[:.]?\s*(?:on\s+)?(?P<v>\d{1,2}/\d{1,2})(?-u:\b)".into(),
+            check: month_day,
+        },
+        Rule {
+            phi_type: Age,
+            score: 0.93,
+            pattern: r"(?-u:\b)(?P<v>9\d|1[0-2]\d)(?:\s*-?\s*(?i-u:years?|yrs?)[ -]*(?i-u:old)|-(?i-u:year|yr)-(?i-u:old)|\s*(?i-u:y/?o)(?-u:\b))".into(),
+            check: any,
+        },
+        Rule {
+            phi_type: Age,
+            score: 0.93,
+            pattern: r"(?i-u:\b(?:age|aged))\s*[:]?\s*(?P<v>9\d|1[0-2]\d)(?-u:\b)".into(),
+            check: any,
+        },
+        Rule {
+            phi_type: Zip,
+            score: 0.95,
+            pattern: format!(r",\s*{STATES}\.?,?\s+(?P<v>\d{{5}}(?:-\d{{4}})?)(?-u:\b)|(?-u:\b){STATE_NAMES},?\s+(?P<w>\d{{5}}(?:-\d{{4}})?)(?-u:\b)"),
+            check: any,
+        },
+        Rule {
+            phi_type: Zip,
+            score: 0.95,
+            pattern: r"(?i-u:\b(?:zip|zip code|zipcode|postal code|post code))\s*[:#]?\s*(?P<v>\d{5}(?:-\d{4})?)(?-u:\b)".into(),
+            check: any,
+        },
+        Rule { phi_type: Zip, score: 0.85, pattern: r"(?-u:\b)\d{5}-\d{4}(?-u:\b)".into(), check: any },
+        Rule {
+            phi_type: Location,
+            score: 0.9,
+            pattern: r"(?-u:\b)\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Z0-9][A-Za-z0-9'-]*\.?\s+){0,3}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Way|Terrace|Ter|Parkway|Pkwy|Circle|Cir|Highway|Hwy|Square|Sq|Trail|Trl|Loop|Row|Alley|Plaza|Pike|Crescent|Close)\.?(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|Room|Rm|#)\.?\s*[A-Za-z0-9-]+)?(?-u:\b)".into(),
+            check: any,
+        },
+        Rule { phi_type: Location, score: 0.93, pattern: r"(?i-u:\bp\.?\s?o\.?\s+box\s+\d+)(?-u:\b)".into(), check: any },
+    ]
+    .into_iter()
+    .map(|mut r| {
+        // ASCII word boundaries and digits only: the lazy DFA cannot do Unicode boundaries (it
+        // would fall back to a slower engine), and Unicode \d is a needlessly large class.
+        r.pattern = r.pattern.replace("(?-u:\\b)", "\\b").replace("\\b", "(?-u:\\b)").replace("\\d", "[0-9]");
+        r
+    })
+    .collect()
+}
+
+/// The compiled rules.
+pub struct Patterns {
+    regex: Regex,
+    rules: Vec<Rule>,
+}
+
+impl Patterns {
+    pub fn new() -> Patterns {
+        let rules = rules();
+        let regex = Regex::builder()
+            .configure(Regex::config().nfa_size_limit(Some(64 << 20)).hybrid_cache_capacity(8 << 20))
+            .build_many(&rules.iter().map(|r| r.pattern.as_str()).collect::<Vec<_>>())
+            .unwrap_or_else(|e| panic!("built-in PHI patterns must compile: {e}"));
+        Patterns { regex, rules }
+    }
+
+    /// Every validated identifier in `text`, in order, not overlapping.
+    pub fn scan(&self, text: &str, out: &mut Vec<Span>) {
+        let mut caps = Captures::all(self.regex.group_info().clone());
+        let mut at = 0;
+        while at < text.len() {
+            let input = regex_automata::Input::new(text).range(at..);
+            self.regex.search_captures(&input, &mut caps);
+            let Some(m) = caps.get_match() else { break };
+            let rule = &self.rules[m.pattern().as_usize()];
+            let value = caps
+                .get_group_by_name("v")
+                .or_else(|| caps.get_group_by_name("w"))
+                .map(|s| (s.start, s.end))
+                .unwrap_or((m.start(), m.end()));
+            let value = trim_trailing_punctuation(text, value);
+            let accepted = value.1 > value.0 && (rule.check)(text, value);
+            if accepted {
+                out.push(Span::new(value.0, value.1, rule.phi_type, rule.score));
+            }
+            // After an accepted match, go on from its end. A rejected one may hide a real
+            // identifier that starts inside it ("DOB 03/14" rejected as a day and month because
+            // "/1962" follows): look again one character further on.
+            at = if accepted && m.end() > m.start() { m.end() } else { next_char(text, m.start()) };
+        }
+    }
+}
+
+impl Default for Patterns {
+    fn default() -> Self {
+        Patterns::new()
+    }
+}
+
+fn next_char(text: &str, at: usize) -> usize {
+    text[at..].chars().next().map_or(text.len(), |c| at + c.len_utf8())
+}
+
+/// A URL at the end of a sentence does not own the full stop.
+fn trim_trailing_punctuation(text: &str, (start, mut end): (usize, usize)) -> (usize, usize) {
+    while end > start && matches!(text.as_bytes()[end - 1], b'.' | b',' | b';' | b':' | b'!' | b'?') {
+        end -= 1;
+    }
+    (start, end)
+}
+
+fn digits(s: &str) -> impl Iterator<Item = u32> + '_ {
+    s.bytes().filter(u8::is_ascii_digit).map(|b| u32::from(b - b'0'))
+}
+
+fn any(_: &str, _: (usize, usize)) -> bool {
+    true
+}
+
+fn has_digit(text: &str, (s, e): (usize, usize)) -> bool {
+    text[s..e].bytes().any(|b| b.is_ascii_digit())
+}
+
+fn digits_8_plus(text: &str, (s, e): (usize, usize)) -> bool {
+    digits(&text[s..e]).count() >= 8
+}
+
+fn ipv4(text: &str, (s, e): (usize, usize)) -> bool {
+    let v = &text[s..e];
+    // "1.2.3.4" in "version 1.2.3.4" is a version, not an address.
+    v.parse::<std::net::Ipv4Addr>().is_ok() && !text[..s].trim_end().to_ascii_lowercase().ends_with("version")
+}
+
+fn ipv6(text: &str, (s, e): (usize, usize)) -> bool {
+    let v = &text[s..e];
+    v.contains(':') && v.parse::<std::net::Ipv6Addr>().is_ok()
+}
+
+/// SSNs are never area 000, 666 or 9xx, group 00 or serial 0000.
+fn ssn(text: &str, (s, e): (usize, usize)) -> bool {
+    let d: Vec<u32> = digits(&text[s..e]).collect();
+    let area = d[0] * 100 + d[1] * 10 + d[2];
+    let group = d[3] * 10 + d[4];
+    let serial = d[5] * 1000 + d[6] * 100 + d[7] * 10 + d[8];
+    area != 0 && area != 666 && area < 900 && group != 0 && serial != 0
+}
+
+/// North American numbers: area code and exchange start with 2-9. Numbers whose digits are
+/// followed by a unit ("120-130-1500 mg") are measurements.
+fn nanp(text: &str, (s, e): (usize, usize)) -> bool {
+    if text[..s].chars().next_back().is_some_and(|c| c.is_alphanumeric()) {
+        return false;
+    }
+    let d: Vec<u32> = digits(&text[s..e]).collect();
+    let local = if d.len() == 11 { &d[1..] } else { &d[..] };
+    local.len() == 10 && local[0] >= 2 && local[3] >= 2 && !followed_by_unit(text, e)
+}
+
+fn luhn(d: &[u32]) -> bool {
+    let sum: u32 = d
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &x)| if i % 2 == 1 { if x * 2 > 9 { x * 2 - 9 } else { x * 2 } } else { x })
+        .sum();
+    sum.is_multiple_of(10)
+}
+
+/// Payment cards: 13 to 19 digits, a known network prefix, and a valid Luhn check digit.
+fn card(text: &str, (s, e): (usize, usize)) -> bool {
+    let d: Vec<u32> = digits(&text[s..e]).collect();
+    (13..=19).contains(&d.len()) && matches!(d[0], 2..=6) && luhn(&d)
+}
+
+/// IBANs: the check digits make the whole number 1 modulo 97.
+fn iban(text: &str, (s, e): (usize, usize)) -> bool {
+    let v: String = text[s..e].chars().filter(|c| !c.is_whitespace()).collect();
+    if !(15..=34).contains(&v.len()) {
+        return false;
+    }
+    let rearranged = v[4..].chars().chain(v[..4].chars());
+    let mut remainder: u64 = 0;
+    for c in rearranged {
+        let n = match c.to_digit(36) {
+            Some(n) => n as u64,
+            None => return false,
+        };
+        remainder = if n < 10 { (remainder * 10 + n) % 97 } else { (remainder * 100 + n) % 97 };
+    }
+    remainder == 1
+}
+
+/// DEA registration numbers: two letters and seven digits with a weighted check digit.
+fn dea(text: &str, (s, e): (usize, usize)) -> bool {
+    let d: Vec<u32> = digits(&text[s + 2..e]).collect();
+    if d.len() != 7 {
+        return false;
+    }
+    let sum = d[0] + d[2] + d[4] + 2 * (d[1] + d[3] + d[5]);
+    sum % 10 == d[6] && text.as_bytes()[s].is_ascii_alphabetic()
+}
+
+/// NPIs: ten digits whose Luhn check includes the 80840 prefix.
+fn npi(text: &str, (s, e): (usize, usize)) -> bool {
+    let mut d = vec![8, 0, 8, 4, 0];
+    d.extend(digits(&text[s..e]));
+    d.len() == 15 && luhn(&d)
+}
+
+/// VINs: 17 characters without I, O or Q, mixing letters and digits, with the check digit in
+/// position 9 (North American VINs; others carry a cue and match the cued rule).
+fn vin(text: &str, (s, e): (usize, usize)) -> bool {
+    let v = text[s..e].as_bytes();
+    if !v.iter().any(u8::is_ascii_digit) || !v.iter().any(u8::is_ascii_alphabetic) {
+        return false;
+    }
+    const WEIGHTS: [u32; 17] = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];
+    let value = |c: u8| -> u32 {
+        match c {
+            b'0'..=b'9' => u32::from(c - b'0'),
+            b'A'..=b'H' => u32::from(c - b'A') + 1,
+            b'J'..=b'N' => u32::from(c - b'J') + 1,
+            b'P' => 7,
+            b'R'..=b'Z' => u32::from(c - b'R') + 2,
+            _ => 0,
+        }
+    };
+    let sum: u32 = v.iter().zip(WEIGHTS).map(|(&c, w)| value(c) * w).sum();
+    let check = if sum % 11 == 10 { b'X' } else { b'0' + (sum % 11) as u8 };
+    v[8] == check
+}
+
+fn followed_by_unit(text: &str, end: usize) -> bool {
+    let rest = text[end..].trim_start();
+    let word: String = rest.chars().take_while(|c| c.is_ascii_alphabetic()).collect::<String>().to_ascii_lowercase();
+    matches!(
+        word.as_str(),
+        "mg" | "mcg" | "g" | "ml" | "l" | "units" | "unit" | "iu" | "meq" | "mmol" | "tab" | "tabs" | "tablet"
+            | "tablets" | "cap" | "caps" | "capsule" | "capsules" | "dose" | "doses" | "puff" | "puffs" | "drops"
+            | "mmhg" | "cups" | "cup" | "strength" | "of"
+    )
+}
+
+/// Numeric dates with a year: a real calendar day, month first or day first.
+fn numeric_date(text: &str, (s, e): (usize, usize)) -> bool {
+    let parts: Vec<u32> = text[s..e].split(['/', '-', '.']).filter_map(|p| p.parse().ok()).collect();
+    if parts.len() != 3 {
+        return false;
+    }
+    let (a, b) = if parts[0] > 999 { (parts[1], parts[2]) } else { (parts[0], parts[1]) };
+    let valid = |m: u32, d: u32| (1..=12).contains(&m) && (1..=31).contains(&d);
+    (valid(a, b) || valid(b, a)) && !followed_by_unit(text, e)
+}
+
+/// "March 45" is not a date.
+fn day_in_range(text: &str, (s, e): (usize, usize)) -> bool {
+    let v = &text[s..e];
+    let numbers: Vec<u32> =
+        v.split(|c: char| !c.is_ascii_digit()).filter(|p| !p.is_empty()).filter_map(|p| p.parse().ok()).collect();
+    numbers.iter().all(|&n| (1..=31).contains(&n) || (1000..=2999).contains(&n))
+}
+
+/// Day and month without a year, after a cue word: "seen on 3/14". "1/2 tablet" is a dose.
+fn month_day(text: &str, (s, e): (usize, usize)) -> bool {
+    // "3/14/1962" is a full date, for the full-date rule.
+    let rest = text[e..].as_bytes();
+    if rest.len() >= 2 && matches!(rest[0], b'/' | b'-') && rest[1].is_ascii_digit() {
+        return false;
+    }
+    let mut parts = text[s..e].split('/').filter_map(|p| p.parse::<u32>().ok());
+    let (Some(m), Some(d)) = (parts.next(), parts.next()) else { return false };
+    (1..=12).contains(&m) && (1..=31).contains(&d) && !followed_by_unit(text, e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<(PhiType, &str)> {
+        let mut out = Vec::new();
+        Patterns::new().scan(text, &mut out);
+        out.into_iter().map(|s| (s.phi_type, &text[s.start..s.end])).collect()
+    }
+
+    #[test]
+    fn contact_details() {
+        assert_eq!(found("Call (617) 555-0199 or 617.555.0123."), vec![(PhiType::Phone, "(617) 555-0199"), (PhiType::Phone, "617.555.0123")]);
+        assert_eq!(found("Fax: 617-555-0142"), vec![(PhiType::Fax, "617-555-0142")]);
+        assert_eq!(found("mail j.doe+1@mail.example.org now"), vec![(PhiType::Email, "j.doe+1@mail.example.org")]);
+        assert_eq!(found("see https://portal.example.com/p/123."), vec![(PhiType::Url, "https://portal.example.com/p/123")]);
+        assert_eq!(found("from 10.0.12.7 and fe80::1ff:fe23:4567:890a"), vec![(PhiType::Ip, "10.0.12.7"), (PhiType::Ip, "fe80::1ff:fe23:4567:890a")]);
+        assert_eq!(found("photo https://x.example/img/face.JPG?w=2"), vec![(PhiType::Photo, "https://x.example/img/face.JPG?w=2")]);
+    }
+
+    #[test]
+    fn numbers_with_check_digits() {
+        assert_eq!(found("SSN 123-45-6789"), vec![(PhiType::Ssn, "123-45-6789")]);
+        assert!(found("000-12-3456 and 900-12-3456").is_empty(), "never-issued SSNs");
+        assert_eq!(found("card 4111 1111 1111 1111"), vec![(PhiType::Account, "4111 1111 1111 1111")]);
+        assert!(found("card 4111 1111 1111 1112").is_empty(), "bad Luhn");
+        assert_eq!(found("IBAN GB82 WEST 1234 5698 7654 32"), vec![(PhiType::Account, "GB82 WEST 1234 5698 7654 32")]);
+        assert_eq!(found("DEA AB1234563"), vec![(PhiType::License, "AB1234563")]);
+        assert_eq!(found("NPI: 1234567893"), vec![(PhiType::License, "1234567893")]);
+        assert_eq!(found("car 1HGCM82633A004352"), vec![(PhiType::Vehicle, "1HGCM82633A004352")]);
+        assert_eq!(found("MBI 1EG4-TE5-MK73"), vec![(PhiType::HealthPlan, "1EG4-TE5-MK73")]);
+    }
+
+    #[test]
+    fn cued_identifiers() {
+        assert_eq!(found("MRN: 00482913"), vec![(PhiType::Mrn, "00482913")]);
+        assert_eq!(found("MRN-4471210"), vec![(PhiType::Mrn, "4471210")]);
+        assert_eq!(found("Member ID XJH449210331"), vec![(PhiType::HealthPlan, "XJH449210331")]);
+        assert_eq!(found("acct # 99812-441"), vec![(PhiType::Account, "99812-441")]);
+        assert_eq!(found("pacemaker serial PJN-4482211"), vec![(PhiType::Device, "PJN-4482211")]);
+        assert_eq!(found("license plate 7ABC123"), vec![(PhiType::Vehicle, "7ABC123")]);
+        assert_eq!(found("driver's license D1234-5678"), vec![(PhiType::License, "D1234-5678")]);
+        assert_eq!(found("fingerprint template FP-88213 on file"), vec![(PhiType::Biometric, "FP-88213")]);
+        assert_eq!(found("retinal scan on file"), vec![(PhiType::Biometric, "retinal scan")]);
+    }
+
+    #[test]
+    fn dates_ages_and_places() {
+        assert_eq!(found("DOB 03/14/1962"), vec![(PhiType::Date, "03/14/1962")]);
+        assert_eq!(found("on March 14th, 2021 and 2021-03-14"), vec![(PhiType::Date, "March 14th, 2021"), (PhiType::Date, "2021-03-14")]);
+        assert_eq!(found("admitted 14 Jan 2024"), vec![(PhiType::Date, "14 Jan 2024")]);
+        assert_eq!(found("seen on 3/14 for pain"), vec![(PhiType::Date, "3/14")]);
+        assert_eq!(found("a 92-year-old man, age 95"), vec![(PhiType::Age, "92"), (PhiType::Age, "95")]);
+        assert!(found("a 45-year-old man").is_empty());
+        assert_eq!(found("12 Elm Street, Apt 4B, Boston, MA 02115"), vec![(PhiType::Location, "12 Elm Street, Apt 4B"), (PhiType::Zip, "02115")]);
+    }
+
+    #[test]
+    fn hard_negatives_stay_clean() {
+        for text in [
+            "BP 120/80, HR 72, take 1/2 tablet twice daily",
+            "Norco 5/325 mg every 6 hours; INR 2.3; K 4.1",
+            "acetaminophen 500 mg q6h, max 4000 mg/day",
+            "WBC 7.2, Hgb 13.1, Plt 250, glucose 104 mg/dL",
+            "walked 300-400 feet; pain 7/10; 3/4 of the dose",
+            "version 1.2.3.4 of the model",
+            "Order 5 tablets, refill x2, in 2019 the guideline changed",
+        ] {
+            assert!(found(text).is_empty(), "{text:?} -> {:?}", found(text));
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! Cities by name (GeoNames: US cities over 5,000 people, world cities over 100,000). A city
+//! that is also an everyday word or a surname ("Mobile", "Jackson") needs a cue: "in",
+//! "lives in", or a following state.
+
+use super::lexicon::lexicon;
+use super::names::PLACE_CUES;
+use super::tokens::Word;
+use super::types::{PhiType, Span};
+
+const STATE_ABBREVIATIONS: &[&str] = &[
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA",
+    "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR",
+    "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY", "PR",
+];
+
+/// `words[next]` is a state after a comma: "Worcester, MA", "Springfield, Illinois".
+pub fn state_follows(text: &str, words: &[Word], next: usize) -> bool {
+    next > 0
+        && words[next - 1].comma_after
+        && words.get(next).is_some_and(|w| {
+            let s = &text[w.start..w.end];
+            STATE_ABBREVIATIONS.contains(&s) || (w.capitalized && STATE_NAMES.contains(&s.to_lowercase().as_str()))
+        })
+}
+
+const STATE_NAMES: &[&str] = &[
+    "alabama", "alaska", "arizona", "arkansas", "california", "colorado", "connecticut", "delaware", "florida",
+    "georgia", "hawaii", "idaho", "illinois", "indiana", "iowa", "kansas", "kentucky", "louisiana", "maine",
+    "maryland", "massachusetts", "michigan", "minnesota", "mississippi", "missouri", "montana", "nebraska", "nevada",
+    "new", "north", "south", "west", "ohio", "oklahoma", "oregon", "pennsylvania", "rhode", "tennessee", "texas",
+    "utah", "vermont", "virginia", "washington", "wisconsin", "wyoming",
+];
+
+/// Finds cities among `words` not already `taken` by another recognizer.
+pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>) {
+    let lex = lexicon();
+    let mut i = 0;
+    while i < words.len() {
+        if taken[i] || !words[i].capitalized {
+            i += 1;
+            continue;
+        }
+        let mut matched = None;
+        for n in (1..=lex.max_city_words.min(words.len() - i)).rev() {
+            let last = &words[i + n - 1];
+            if (i..i + n).any(|j| taken[j]) || !words[i + n - 1].capitalized {
+                continue;
+            }
+            let candidate = text[words[i].start..last.end].to_lowercase();
+            if candidate.contains('\n') || !lex.cities.contains(candidate.as_str()) {
+                continue;
+            }
+            let ambiguous = n == 1
+                && (lex.ambiguous.contains(candidate.as_str())
+                    || lex.english.contains(candidate.as_str())
+                    || lex.first_names.contains(candidate.as_str())
+                    || lex.last_names.contains(candidate.as_str()));
+            let cued = i > 0 && PLACE_CUES.contains(&text[words[i - 1].start..words[i - 1].end].to_lowercase().as_str());
+            if !ambiguous || cued || state_follows(text, words, i + n) {
+                matched = Some((n, if ambiguous { 0.8 } else { 0.85 }));
+                break;
+            }
+        }
+        match matched {
+            Some((n, score)) => {
+                out.push(Span::new(words[i].start, words[i + n - 1].end, PhiType::Location, score));
+                for t in &mut taken[i..i + n] {
+                    *t = true;
+                }
+                i += n;
+            }
+            None => i += 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phi::tokens::words;
+
+    fn cities(text: &str) -> Vec<&str> {
+        let w = words(text);
+        let mut taken = vec![false; w.len()];
+        let mut out = Vec::new();
+        scan(text, &w, &mut taken, &mut out);
+        out.iter().map(|s| &text[s.start..s.end]).collect()
+    }
+
+    #[test]
+    fn finds_cities() {
+        assert_eq!(cities("She lives in San Francisco with her son."), vec!["San Francisco"]);
+        assert_eq!(cities("Transferred from Worcester, MA yesterday."), vec!["Worcester"]);
+        assert_eq!(cities("Moved to Mobile last year."), vec!["Mobile"]);
+        assert!(cities("Mobile phone on file. Normal exam.").is_empty());
+    }
+}
