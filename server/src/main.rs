@@ -74,6 +74,11 @@ enum Command {
         #[arg(long)]
         if_empty: bool,
     },
+    /// De-identification: try the recognizers, measure them, re-identify.
+    Phi {
+        #[command(subcommand)]
+        command: PhiCommand,
+    },
     /// Load generators for the figures in docs/PERFORMANCE.md.
     Bench {
         #[command(subcommand)]
@@ -104,6 +109,23 @@ enum UserCommand {
         /// Read the password from standard input.
         #[arg(long)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum PhiCommand {
+    /// Print the identifiers found in standard input, as JSON.
+    Scan,
+    /// Measure the recognizers on a labelled JSONL file ({"text", "spans": [{"start", "end",
+    /// "type"}]}, offsets in code points): precision, recall and F2 per identifier type.
+    Eval {
+        file: std::path::PathBuf,
+        /// Also list every miss and false alarm.
+        #[arg(long)]
+        errors: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -153,6 +175,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Bench { command: BenchCommand::Ingest(args) } = command {
         return bench::ingest(args).await.map_err(anyhow::Error::msg);
     }
+    if let Command::Phi { command } = &command {
+        if let Some(result) = phi_offline(command) {
+            return result;
+        }
+    }
     let config = Config::load()?;
     match command {
         Command::Serve { addr, workers } => serve(config, addr, workers).await,
@@ -195,8 +222,39 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Seed { traces, org, seed, if_empty } => seed_demo(config, traces, org, seed, if_empty).await,
-        Command::Bench { .. } => unreachable!("handled above"),
+        Command::Bench { .. } | Command::Phi { .. } => unreachable!("handled above"),
     }
+}
+
+/// The PHI commands that need no database.
+fn phi_offline(command: &PhiCommand) -> Option<anyhow::Result<()>> {
+    use aegis_core::phi::{eval, Scanner};
+    Some(match command {
+        PhiCommand::Scan => (|| {
+            let mut text = String::new();
+            std::io::stdin().read_to_string(&mut text).context("standard input is not UTF-8 text")?;
+            let entities = Scanner::default().scan(&text);
+            println!("{}", serde_json::to_string_pretty(&json!({ "entities": entities }))?);
+            Ok(())
+        })(),
+        PhiCommand::Eval { file, errors, json } => (|| {
+            let content = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let texts = eval::parse_jsonl(&content).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            aegis_core::phi::warm_up();
+            let report = eval::evaluate(&Scanner::default(), &texts);
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.table());
+            }
+            if *errors {
+                for m in &report.mistakes {
+                    println!("{:>11}  {:<11} {:?}\n             …{}…", m.kind, m.phi_type.as_str(), m.text, m.context);
+                }
+            }
+            Ok(())
+        })(),
+    })
 }
 
 async fn open_store(config: &Config) -> anyhow::Result<Store> {

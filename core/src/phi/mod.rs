@@ -7,6 +7,7 @@
 //! GeoNames for places ([`places`]), an Aho-Corasick automaton for each organization's
 //! deny-list, and the organization's own patterns.
 
+pub mod eval;
 mod lexicon;
 mod names;
 mod patterns;
@@ -117,6 +118,7 @@ impl Scanner {
             spans = resolve_overlaps(spans);
         }
 
+        add_appositive_ages(text, &mut spans);
         spans.retain(|s| self.policy.scrubs(s.phi_type) && !self.allowed(&text[s.start..s.end]));
         spans
     }
@@ -134,6 +136,29 @@ impl Scanner {
 impl Default for Scanner {
     fn default() -> Self {
         Scanner { policy: PhiPolicy::default(), custom: None, deny: None, allow: FxHashSet::default() }
+    }
+}
+
+/// "Mrs. Oyelowo, 96, from Harlem": an age over 89 set off by commas right after a name.
+fn add_appositive_ages(text: &str, spans: &mut Vec<Span>) {
+    let mut ages = Vec::new();
+    for s in spans.iter().filter(|s| s.phi_type == PhiType::Name) {
+        let rest = &text[s.end..];
+        let Some(after_comma) = rest.strip_prefix(", ") else { continue };
+        let digits = after_comma.bytes().take_while(u8::is_ascii_digit).count();
+        let next = after_comma.as_bytes().get(digits).copied();
+        if (2..=3).contains(&digits) && matches!(next, Some(b',') | Some(b')') | None) {
+            if let Ok(age) = after_comma[..digits].parse::<u32>() {
+                if (90..=129).contains(&age) {
+                    let start = s.end + 2;
+                    ages.push(Span::new(start, start + digits, PhiType::Age, 0.85));
+                }
+            }
+        }
+    }
+    if !ages.is_empty() {
+        spans.extend(ages);
+        spans.sort_by_key(|s| s.start);
     }
 }
 

@@ -23,38 +23,199 @@ enum Kind {
 
 /// Words right before a name that say a person follows.
 const PERSON_CUES: &[&str] = &[
-    "mr", "mrs", "ms", "miss", "mx", "dr", "doctor", "prof", "professor", "patient", "pt", "name", "nurse", "rn",
-    "np", "attending", "resident", "fellow", "surgeon", "physician", "provider", "pcp", "therapist", "counselor",
-    "pharmacist", "son", "daughter", "wife", "husband", "mother", "father", "mom", "dad", "brother", "sister",
-    "spouse", "partner", "fiance", "fiancee", "grandson", "granddaughter", "grandmother", "grandfather", "aunt",
-    "uncle", "niece", "nephew", "cousin", "caregiver", "guardian", "friend", "neighbor", "roommate", "dear", "hi",
-    "hello", "thanks", "regards", "sincerely", "cc", "contact", "mrn", "member", "client", "resident", "baby",
-    "infant", "child", "boy", "girl", "man", "woman", "gentleman", "lady", "officer", "agent", "rep",
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "mx",
+    "dr",
+    "doctor",
+    "prof",
+    "professor",
+    "patient",
+    "pt",
+    "name",
+    "nurse",
+    "rn",
+    "np",
+    "attending",
+    "resident",
+    "fellow",
+    "surgeon",
+    "physician",
+    "provider",
+    "pcp",
+    "therapist",
+    "counselor",
+    "pharmacist",
+    "son",
+    "daughter",
+    "wife",
+    "husband",
+    "mother",
+    "father",
+    "mom",
+    "dad",
+    "brother",
+    "sister",
+    "spouse",
+    "partner",
+    "fiance",
+    "fiancee",
+    "grandson",
+    "granddaughter",
+    "grandmother",
+    "grandfather",
+    "aunt",
+    "uncle",
+    "niece",
+    "nephew",
+    "cousin",
+    "caregiver",
+    "guardian",
+    "friend",
+    "neighbor",
+    "roommate",
+    "dear",
+    "hi",
+    "hello",
+    "thanks",
+    "regards",
+    "sincerely",
+    "cc",
+    "contact",
+    "mrn",
+    "member",
+    "client",
+    "resident",
+    "baby",
+    "infant",
+    "child",
+    "boy",
+    "girl",
+    "man",
+    "woman",
+    "gentleman",
+    "lady",
+    "officer",
+    "agent",
+    "rep",
 ];
 
 /// "... by" is a cue only after these ("signed by", not "caused by").
 const BY_VERBS: &[&str] = &[
-    "signed", "seen", "reviewed", "dictated", "authored", "referred", "examined", "evaluated", "accompanied",
-    "cosigned", "written", "prepared", "attested", "verified", "transcribed", "performed", "ordered", "approved",
-    "interpreted", "read", "called", "visited",
+    "signed",
+    "seen",
+    "reviewed",
+    "dictated",
+    "authored",
+    "referred",
+    "examined",
+    "evaluated",
+    "accompanied",
+    "cosigned",
+    "written",
+    "prepared",
+    "attested",
+    "verified",
+    "transcribed",
+    "performed",
+    "ordered",
+    "approved",
+    "interpreted",
+    "read",
+    "called",
+    "visited",
 ];
 
 /// Words after an eponym that make it a disease, sign or test rather than a person.
 const EPONYM_HEADS: &[&str] = &[
-    "disease", "syndrome", "sign", "signs", "test", "palsy", "phenomenon", "maneuver", "manoeuvre", "reflex", "triad",
-    "score", "scale", "criteria", "sarcoma", "lymphoma", "tumor", "tumour", "ulcer", "esophagus", "node", "cell",
-    "cells", "classification", "staging", "hernia", "fracture", "contracture", "disorder", "anomaly", "deformity",
-    "body", "bodies", "law", "position", "point", "incision", "thyroiditis", "encephalopathy", "dementia", "tetralogy",
-    "coma", "stain", "solution", "procedure", "operation", "repair", "type",
+    "disease",
+    "syndrome",
+    "sign",
+    "signs",
+    "test",
+    "palsy",
+    "phenomenon",
+    "maneuver",
+    "manoeuvre",
+    "reflex",
+    "triad",
+    "score",
+    "scale",
+    "criteria",
+    "sarcoma",
+    "lymphoma",
+    "tumor",
+    "tumour",
+    "ulcer",
+    "esophagus",
+    "node",
+    "cell",
+    "cells",
+    "classification",
+    "staging",
+    "hernia",
+    "fracture",
+    "contracture",
+    "disorder",
+    "anomaly",
+    "deformity",
+    "body",
+    "bodies",
+    "law",
+    "position",
+    "point",
+    "incision",
+    "thyroiditis",
+    "encephalopathy",
+    "dementia",
+    "tetralogy",
+    "coma",
+    "stain",
+    "solution",
+    "procedure",
+    "operation",
+    "repair",
+    "type",
+    "chorea",
+    "negative",
+    "positive",
+    "present",
+    "absent",
+    "normal",
+    "abnormal",
+    "equivocal",
+    "intact",
+    "bilaterally",
+    "bilateral",
+    "testing",
 ];
 
 /// Name particles that may sit between capitalised parts of a name.
-const PARTICLES: &[&str] = &["de", "van", "von", "del", "della", "da", "di", "la", "le", "bin", "al", "der", "den", "ter"];
+const PARTICLES: &[&str] =
+    &["de", "van", "von", "del", "della", "da", "di", "la", "le", "bin", "al", "der", "den", "ter"];
 
 /// Words before a place: a lone city name after them is a place, not a person.
 pub const PLACE_CUES: &[&str] = &[
-    "in", "from", "to", "near", "at", "of", "outside", "visiting", "lives", "living", "moved", "relocated", "born",
-    "resident", "city", "town", "downtown", "via",
+    "in",
+    "from",
+    "to",
+    "near",
+    "at",
+    "of",
+    "outside",
+    "visiting",
+    "lives",
+    "living",
+    "moved",
+    "relocated",
+    "born",
+    "resident",
+    "city",
+    "town",
+    "downtown",
+    "via",
 ];
 
 /// Lower-cased word without a possessive `'s`, and the byte end of that core.
@@ -64,16 +225,26 @@ fn core(text: &str, w: &Word) -> (String, usize) {
     (trimmed.to_lowercase().replace(['\'', '’'], ""), w.start + trimmed.len())
 }
 
+/// Drugs, clinical vocabulary, titles, and eponyms in use ("Parkinson's disease"): never a
+/// person, and never a place either ("Norco" the drug, not the town).
+pub fn medical(lex: &Lexicon, lower: &str, next: Option<&str>) -> bool {
+    is_title(lower)
+        || lex.drugs.contains(lower)
+        || lex.clinical.contains(lower)
+        || never_name(lower)
+        || (lex.eponyms.contains(lower) && next.is_some_and(|n| EPONYM_HEADS.contains(&n)))
+}
+
 fn kind(lex: &Lexicon, lower: &str, next: Option<&str>) -> Kind {
-    if is_title(lower) || lex.drugs.contains(lower) || lex.clinical.contains(lower) || never_name(lower) {
-        return Kind::Other;
-    }
-    if lex.eponyms.contains(lower) && next.is_some_and(|n| EPONYM_HEADS.contains(&n)) {
+    if medical(lex, lower, next) {
         return Kind::Other;
     }
     if lower.contains('-') {
-        // Double-barrelled names: judged by their parts.
-        let parts: Vec<Kind> = lower.split('-').map(|p| kind(lex, p, None)).collect();
+        // Double-barrelled names: judged by their parts; "Guillain-Barre syndrome" by its first.
+        if lower.split('-').next().is_some_and(|first| medical(lex, first, next)) {
+            return Kind::Other;
+        }
+        let parts: Vec<Kind> = lower.split('-').map(|p| kind(lex, p, next)).collect();
         return if parts.first() == Some(&Kind::First) {
             Kind::First
         } else if parts.contains(&Kind::Last) {
@@ -105,25 +276,37 @@ fn word_lower(text: &str, w: &Word) -> String {
     text[w.start..w.end].to_lowercase()
 }
 
-/// Only spaces (or an initial's full stop) between two words.
+/// Only spaces between two words, or the full stop of an initial or a title ("J. Smith").
 fn adjacent(text: &str, a: &Word, b: &Word) -> bool {
     let gap = &text[a.end..b.start];
-    gap.len() <= 3 && gap.chars().all(|c| c == ' ' || c == '.' || c == '\u{a0}') && !gap.contains("..")
+    let spaces = gap.len() <= 2 && gap.chars().all(|c| c == ' ' || c == '\u{a0}');
+    let after_initial = (a.initial || is_title(&text[a.start..a.end])) && (gap == ". " || gap == ".");
+    spaces || after_initial
 }
+
+/// Closings of letters and messages: the signature follows, often on the next line.
+const SIGN_OFFS: &[&str] =
+    &["sincerely", "regards", "thanks", "thank", "best", "cheers", "respectfully", "signed", "cordially"];
 
 fn person_cue(text: &str, words: &[Word], i: usize) -> bool {
     if i == 0 {
         return false;
     }
     let prev = &words[i - 1];
-    if text[prev.end..words[i].start].contains(['\n', ';']) {
-        return false;
-    }
     let p = word_lower(text, prev);
-    if p == "by" {
-        return i >= 2 && BY_VERBS.contains(&word_lower(text, &words[i - 2]).as_str());
+    let gap = &text[prev.end..words[i].start];
+    if gap.contains(['\n', ';']) {
+        return SIGN_OFFS.contains(&p.as_str()) && gap.matches('\n').count() <= 2;
     }
-    PERSON_CUES.contains(&p.as_str())
+    let before = |n: usize| (i > n).then(|| word_lower(text, &words[i - 1 - n]));
+    match p.as_str() {
+        "by" => before(1).is_some_and(|w| BY_VERBS.contains(&w.as_str())),
+        // "I'm Thandiwe", "my name is", "this is", "I am".
+        "i'm" | "i’m" | "im" => true,
+        "is" => before(1).is_some_and(|w| w == "name" || w == "this"),
+        "am" => before(1).is_some_and(|w| w == "i"),
+        _ => PERSON_CUES.contains(&p.as_str()),
+    }
 }
 
 fn place_cue(text: &str, words: &[Word], i: usize) -> bool {
@@ -174,9 +357,10 @@ pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>)
         let surname_first = run.len() == 1
             && !cue
             && w.comma_after
-            && known(kinds[i])
+            && matches!(kinds[i], Kind::First | Kind::Last | Kind::Unknown)
+            && !(kinds[i] == Kind::Unknown && kinds[i + 1..].first() == Some(&Kind::Unknown) && w.sentence_start)
             && i + 1 < words.len()
-            && matches!(kinds[i + 1], Kind::First | Kind::Ambiguous)
+            && matches!(kinds[i + 1], Kind::First | Kind::Ambiguous | Kind::Unknown)
             && words[i + 1].capitalized
             && !taken[i + 1];
         if surname_first {
@@ -197,18 +381,28 @@ pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>)
             Some((run.len(), 0.93))
         } else if run.len() >= 2 && k(0) == Kind::Ambiguous && known(k(1)) {
             Some((run.len(), 0.85))
+        } else if run.len() >= 2
+            && (0..run.len()).all(|n| is_initial(n) || (k(n) == Kind::Unknown && !words[run[n]].all_caps))
+            && !is_initial(run.len() - 1)
+        {
+            // Names the lists do not hold ("Anahera Tipene", "I. Eze"): capitalised words that are
+            // not English, not drugs, not clinical terms, side by side.
+            Some((run.len(), 0.7))
         } else if known(k(0)) && !w.initial {
-            let lone_city = run.len() == 1
-                && lex.cities.contains(lowers[i].0.as_str())
-                && (place_cue(text, words, i) || state_follows(text, words, i + 1));
-            if lone_city {
-                None
-            } else {
-                Some((1, if k(0) == Kind::First { 0.8 } else { 0.75 }))
-            }
+            Some((1, if k(0) == Kind::First { 0.8 } else { 0.75 }))
         } else {
             None
         };
+        // Without a person cue, a city before a state or after "in" is a place ("Vila Andrade, TN").
+        let accepted = accepted.filter(|(n, _)| {
+            if cue {
+                return true;
+            }
+            let last = run[n - 1];
+            let phrase = text[words[run[0]].start..lowers[last].1].to_lowercase();
+            !(lex.cities.contains(phrase.as_str())
+                && (place_cue(text, words, i) || state_follows(text, words, last + 1)))
+        });
 
         match accepted {
             Some((n, score)) => {

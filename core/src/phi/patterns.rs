@@ -94,7 +94,7 @@ fn rules() -> Vec<Rule> {
         Rule {
             phi_type: Account,
             score: 0.93,
-            pattern: format!(r"(?i-u:\b(?:account|acct|a/c|bank account|routing|billing account|invoice)){num_sep}(?P<v>[A-Za-z0-9][A-Za-z0-9-]{{3,24}})(?-u:\b)"),
+            pattern: format!(r"(?i-u:\b(?:account|acct|a/c|bank account|routing|billing account|invoice|claim)){num_sep}(?P<v>[A-Za-z0-9][A-Za-z0-9-]{{3,24}})(?-u:\b)"),
             check: has_digit,
         },
         Rule { phi_type: Account, score: 0.95, pattern: r"(?-u:\b)(?:\d[ -]?){12,18}\d(?-u:\b)".into(), check: card },
@@ -140,6 +140,19 @@ fn rules() -> Vec<Rule> {
         Rule {
             phi_type: Biometric,
             score: 0.9,
+            pattern: r"(?i-u:\b(?:biometric(?: template| record)?|template)\s*(?:id|no\.?|#|number))\s*[:#]?\s*(?P<v>[A-Za-z]{0,4}-?\d[A-Za-z0-9-]{2,30})(?-u:\b)".into(),
+            check: any,
+        },
+        // Other unique identifying codes with a cue: case, docket, ticket, reference numbers.
+        Rule {
+            phi_type: Id,
+            score: 0.9,
+            pattern: format!(r"(?i-u:\b(?:case|docket|ticket|reference|ref|confirmation|tracking|employee|badge|student|passport|visa|alien|inmate|booking)){num_sep}(?P<v>[A-Za-z0-9][A-Za-z0-9-]{{3,30}})(?-u:\b)"),
+            check: has_digit,
+        },
+        Rule {
+            phi_type: Biometric,
+            score: 0.9,
             pattern: r"(?i-u:\b(?:fingerprint|finger print|thumbprint|thumb print|retinal scan|retina scan|iris scan|iris template|voiceprint|voice print|voice sample|facial geometry|face geometry|facial recognition template|face template|palm print|palmprint|hand geometry|gait signature|dna profile))(?:\s+(?i-u:template|id|record|hash|sample|scan|image))?(?:\s*(?:no\.?|#|id)?\s*[:#]?\s*(?P<v>[A-Za-z]{0,4}-?\d[A-Za-z0-9-]{2,30}))?".into(),
             check: any,
         },
@@ -159,8 +172,14 @@ fn rules() -> Vec<Rule> {
         Rule {
             phi_type: Date,
             score: 0.9,
-            pattern: r"(?i-u:\b(?:on|since|from|until|till|to|dated|date|seen|visit|admitted|admission|discharged|discharge|dob|d\.o\.b\.|birth|born|died|death|deceased|through|by|before|after|last|next|scheduled|appointment|appt|surgery|procedure|follow-up|followup|follow up|returned|presented|started|stopped))\b\s*[:.]?\s*(?:on\s+)?(?P<v>\d{1,2}/\d{1,2})(?-u:\b)".into(),
+            pattern: r"(?i-u:\b(?:on|for|since|from|until|till|to|dated|date|seen|visit|admitted|admission|discharged|discharge|dob|d\.o\.b\.|birth|born|died|death|deceased|through|by|before|after|last|next|scheduled|appointment|appt|surgery|procedure|follow-up|followup|follow up|returned|presented|started|stopped))\b\s*[:.]?\s*(?:on\s+)?(?P<v>\d{1,2}/\d{1,2})(?-u:\b)".into(),
             check: month_day,
+        },
+        Rule {
+            phi_type: Date,
+            score: 0.85,
+            pattern: r"(?-u:\b)(?:(?i-u:last|this|next|on|since|before|after|over|at|by)\s+)?(?P<v>(?:Christmas|Thanksgiving|Easter|Halloween|Hanukkah|Passover|Ramadan|Diwali|Independence Day|Memorial Day|Labor Day|Valentine's Day|Mother's Day|Father's Day|New Year's(?: Day| Eve)?)(?: Eve| Day)?(?:,?\s+\d{4})?)(?-u:\b)".into(),
+            check: any,
         },
         Rule {
             phi_type: Age,
@@ -172,6 +191,19 @@ fn rules() -> Vec<Rule> {
             phi_type: Age,
             score: 0.93,
             pattern: r"(?i-u:\b(?:age|aged))\s*[:]?\s*(?P<v>9\d|1[0-2]\d)(?-u:\b)".into(),
+            check: any,
+        },
+        // "Springfield, IL 62704": a city before a state and a ZIP, whatever the city.
+        Rule {
+            phi_type: Location,
+            score: 0.93,
+            pattern: format!(r"(?-u:\b)(?P<v>[A-Z][a-z'.]+(?:[ -](?:[A-Z][a-z'.]+|el|de|del|la|le|du))*),\s*{STATES}\.?,?\s+(?P<zip>\d{{5}}(?:-\d{{4}})?)(?-u:\b)"),
+            check: any,
+        },
+        Rule {
+            phi_type: Location,
+            score: 0.93,
+            pattern: r"(?-u:\b)[A-Z][a-z]+(?:[ -][A-Z][a-z]+)?\s(?:County|Parish|Borough)(?-u:\b)".into(),
             check: any,
         },
         Rule {
@@ -238,7 +270,14 @@ impl Patterns {
             let value = trim_trailing_punctuation(text, value);
             let accepted = value.1 > value.0 && (rule.check)(text, value);
             if accepted {
-                out.push(Span::new(value.0, value.1, rule.phi_type, rule.score));
+                let phi_type = match rule.phi_type {
+                    PhiType::Phone if fax_context(text, value.0) => PhiType::Fax,
+                    t => t,
+                };
+                out.push(Span::new(value.0, value.1, phi_type, rule.score));
+                if let Some(zip) = caps.get_group_by_name("zip") {
+                    out.push(Span::new(zip.start, zip.end, PhiType::Zip, rule.score));
+                }
             }
             // After an accepted match, go on from its end. A rejected one may hide a real
             // identifier that starts inside it ("DOB 03/14" rejected as a day and month because
@@ -252,6 +291,19 @@ impl Default for Patterns {
     fn default() -> Self {
         Patterns::new()
     }
+}
+
+/// A number is a fax number when "fax" comes shortly before it in the same sentence
+/// ("Fax records to 617-555-0142", "the pharmacy faxes to ...").
+fn fax_context(text: &str, start: usize) -> bool {
+    let mut from = start.saturating_sub(40);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let before = &text[from..start];
+    let sentence = before.rsplit(['.', '\n', ';']).next().unwrap_or(before);
+    let lower = sentence.to_ascii_lowercase();
+    lower.contains("fax") || lower.contains("facsimile") || sentence.trim_end().ends_with("F:")
 }
 
 fn next_char(text: &str, at: usize) -> usize {
@@ -318,7 +370,17 @@ fn luhn(d: &[u32]) -> bool {
         .iter()
         .rev()
         .enumerate()
-        .map(|(i, &x)| if i % 2 == 1 { if x * 2 > 9 { x * 2 - 9 } else { x * 2 } } else { x })
+        .map(|(i, &x)| {
+            if i % 2 == 1 {
+                if x * 2 > 9 {
+                    x * 2 - 9
+                } else {
+                    x * 2
+                }
+            } else {
+                x
+            }
+        })
         .sum();
     sum.is_multiple_of(10)
 }
@@ -392,9 +454,33 @@ fn followed_by_unit(text: &str, end: usize) -> bool {
     let word: String = rest.chars().take_while(|c| c.is_ascii_alphabetic()).collect::<String>().to_ascii_lowercase();
     matches!(
         word.as_str(),
-        "mg" | "mcg" | "g" | "ml" | "l" | "units" | "unit" | "iu" | "meq" | "mmol" | "tab" | "tabs" | "tablet"
-            | "tablets" | "cap" | "caps" | "capsule" | "capsules" | "dose" | "doses" | "puff" | "puffs" | "drops"
-            | "mmhg" | "cups" | "cup" | "strength" | "of"
+        "mg" | "mcg"
+            | "g"
+            | "ml"
+            | "l"
+            | "units"
+            | "unit"
+            | "iu"
+            | "meq"
+            | "mmol"
+            | "tab"
+            | "tabs"
+            | "tablet"
+            | "tablets"
+            | "cap"
+            | "caps"
+            | "capsule"
+            | "capsules"
+            | "dose"
+            | "doses"
+            | "puff"
+            | "puffs"
+            | "drops"
+            | "mmhg"
+            | "cups"
+            | "cup"
+            | "strength"
+            | "of"
     )
 }
 
@@ -441,12 +527,24 @@ mod tests {
 
     #[test]
     fn contact_details() {
-        assert_eq!(found("Call (617) 555-0199 or 617.555.0123."), vec![(PhiType::Phone, "(617) 555-0199"), (PhiType::Phone, "617.555.0123")]);
+        assert_eq!(
+            found("Call (617) 555-0199 or 617.555.0123."),
+            vec![(PhiType::Phone, "(617) 555-0199"), (PhiType::Phone, "617.555.0123")]
+        );
         assert_eq!(found("Fax: 617-555-0142"), vec![(PhiType::Fax, "617-555-0142")]);
         assert_eq!(found("mail j.doe+1@mail.example.org now"), vec![(PhiType::Email, "j.doe+1@mail.example.org")]);
-        assert_eq!(found("see https://portal.example.com/p/123."), vec![(PhiType::Url, "https://portal.example.com/p/123")]);
-        assert_eq!(found("from 10.0.12.7 and fe80::1ff:fe23:4567:890a"), vec![(PhiType::Ip, "10.0.12.7"), (PhiType::Ip, "fe80::1ff:fe23:4567:890a")]);
-        assert_eq!(found("photo https://x.example/img/face.JPG?w=2"), vec![(PhiType::Photo, "https://x.example/img/face.JPG?w=2")]);
+        assert_eq!(
+            found("see https://portal.example.com/p/123."),
+            vec![(PhiType::Url, "https://portal.example.com/p/123")]
+        );
+        assert_eq!(
+            found("from 10.0.12.7 and fe80::1ff:fe23:4567:890a"),
+            vec![(PhiType::Ip, "10.0.12.7"), (PhiType::Ip, "fe80::1ff:fe23:4567:890a")]
+        );
+        assert_eq!(
+            found("photo https://x.example/img/face.JPG?w=2"),
+            vec![(PhiType::Photo, "https://x.example/img/face.JPG?w=2")]
+        );
     }
 
     #[test]
@@ -478,12 +576,18 @@ mod tests {
     #[test]
     fn dates_ages_and_places() {
         assert_eq!(found("DOB 03/14/1962"), vec![(PhiType::Date, "03/14/1962")]);
-        assert_eq!(found("on March 14th, 2021 and 2021-03-14"), vec![(PhiType::Date, "March 14th, 2021"), (PhiType::Date, "2021-03-14")]);
+        assert_eq!(
+            found("on March 14th, 2021 and 2021-03-14"),
+            vec![(PhiType::Date, "March 14th, 2021"), (PhiType::Date, "2021-03-14")]
+        );
         assert_eq!(found("admitted 14 Jan 2024"), vec![(PhiType::Date, "14 Jan 2024")]);
         assert_eq!(found("seen on 3/14 for pain"), vec![(PhiType::Date, "3/14")]);
         assert_eq!(found("a 92-year-old man, age 95"), vec![(PhiType::Age, "92"), (PhiType::Age, "95")]);
         assert!(found("a 45-year-old man").is_empty());
-        assert_eq!(found("12 Elm Street, Apt 4B, Boston, MA 02115"), vec![(PhiType::Location, "12 Elm Street, Apt 4B"), (PhiType::Zip, "02115")]);
+        assert_eq!(
+            found("12 Elm Street, Apt 4B, Boston, MA 02115"),
+            vec![(PhiType::Location, "12 Elm Street, Apt 4B"), (PhiType::Location, "Boston"), (PhiType::Zip, "02115")]
+        );
     }
 
     #[test]

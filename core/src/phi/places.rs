@@ -3,7 +3,7 @@
 //! "lives in", or a following state.
 
 use super::lexicon::lexicon;
-use super::names::PLACE_CUES;
+use super::names::{medical, PLACE_CUES};
 use super::tokens::Word;
 use super::types::{PhiType, Span};
 
@@ -24,11 +24,51 @@ pub fn state_follows(text: &str, words: &[Word], next: usize) -> bool {
 }
 
 const STATE_NAMES: &[&str] = &[
-    "alabama", "alaska", "arizona", "arkansas", "california", "colorado", "connecticut", "delaware", "florida",
-    "georgia", "hawaii", "idaho", "illinois", "indiana", "iowa", "kansas", "kentucky", "louisiana", "maine",
-    "maryland", "massachusetts", "michigan", "minnesota", "mississippi", "missouri", "montana", "nebraska", "nevada",
-    "new", "north", "south", "west", "ohio", "oklahoma", "oregon", "pennsylvania", "rhode", "tennessee", "texas",
-    "utah", "vermont", "virginia", "washington", "wisconsin", "wyoming",
+    "alabama",
+    "alaska",
+    "arizona",
+    "arkansas",
+    "california",
+    "colorado",
+    "connecticut",
+    "delaware",
+    "florida",
+    "georgia",
+    "hawaii",
+    "idaho",
+    "illinois",
+    "indiana",
+    "iowa",
+    "kansas",
+    "kentucky",
+    "louisiana",
+    "maine",
+    "maryland",
+    "massachusetts",
+    "michigan",
+    "minnesota",
+    "mississippi",
+    "missouri",
+    "montana",
+    "nebraska",
+    "nevada",
+    "new",
+    "north",
+    "south",
+    "west",
+    "ohio",
+    "oklahoma",
+    "oregon",
+    "pennsylvania",
+    "rhode",
+    "tennessee",
+    "texas",
+    "utah",
+    "vermont",
+    "virginia",
+    "washington",
+    "wisconsin",
+    "wyoming",
 ];
 
 /// Finds cities among `words` not already `taken` by another recognizer.
@@ -50,12 +90,17 @@ pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>)
             if candidate.contains('\n') || !lex.cities.contains(candidate.as_str()) {
                 continue;
             }
+            let next = words.get(i + n).map(|w| text[w.start..w.end].to_lowercase());
+            if n == 1 && medical(lex, &candidate, next.as_deref()) {
+                continue;
+            }
             let ambiguous = n == 1
                 && (lex.ambiguous.contains(candidate.as_str())
                     || lex.english.contains(candidate.as_str())
                     || lex.first_names.contains(candidate.as_str())
                     || lex.last_names.contains(candidate.as_str()));
-            let cued = i > 0 && PLACE_CUES.contains(&text[words[i - 1].start..words[i - 1].end].to_lowercase().as_str());
+            let cued =
+                i > 0 && PLACE_CUES.contains(&text[words[i - 1].start..words[i - 1].end].to_lowercase().as_str());
             if !ambiguous || cued || state_follows(text, words, i + n) {
                 matched = Some((n, if ambiguous { 0.8 } else { 0.85 }));
                 break;
