@@ -54,6 +54,8 @@ patient patients pt history physical exam assessment plan impression diagnosis d
 medications medication allergies allergy vitals labs imaging procedure procedures discharge
 admission admitted follow followup follow-up chief complaint hpi ros pmh psh fh sh cc
 apgar gcs nihss chads2 cha2ds2-vasc hasbled meld wells
+na k cl co2 bun cr ca mg phos alt ast alp tsh inr ptt hgb hct wbc plt rbc mcv ldl hdl bnp crp esr ck ldh
+ggt a1c spo2 bp hr rr temp ekg ecg echo cxr ct mri pet eeg emg abg vbg ua
 emergency department icu picu nicu ed er or pacu clinic hospital center medical health
 cardiology oncology neurology nephrology pulmonology radiology pathology pediatrics psychiatry
 surgery orthopedics dermatology gastroenterology endocrinology urology hematology rheumatology

@@ -1,63 +1,92 @@
 //! The word lists behind the name and place recognizers, built once from the files in
-//! `core/data/phi/` (see `scripts/phi/build_lexicons.py` for their sources and licences).
+//! `core/data/phi/` (see `scripts/phi/build_lexicons.py` for their sources and licences), and
+//! merged into one map so that each word costs one lookup.
 
 use std::sync::OnceLock;
 
-use rustc_hash::FxHashSet;
+use rustc_hash::FxHashMap;
+
+/// What a (lower-case) word is known to be; a word can be several things at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Flags(u16);
+
+impl Flags {
+    pub const FIRST_NAME: Flags = Flags(1);
+    pub const LAST_NAME: Flags = Flags(1 << 1);
+    pub const CITY: Flags = Flags(1 << 2);
+    pub const DRUG: Flags = Flags(1 << 3);
+    pub const EPONYM: Flags = Flags(1 << 4);
+    pub const CLINICAL: Flags = Flags(1 << 5);
+    /// A name or place that is also an everyday word ("May", "Will", "Mobile", "Brown").
+    pub const AMBIGUOUS: Flags = Flags(1 << 6);
+    /// An everyday English word that is not a name.
+    pub const ENGLISH: Flags = Flags(1 << 7);
+    /// Never a person's name: nationalities, institutions, months...
+    pub const NEVER_NAME: Flags = Flags(1 << 8);
+
+    pub fn has(self, other: Flags) -> bool {
+        self.0 & other.0 != 0
+    }
+}
+
+impl std::ops::BitOr for Flags {
+    type Output = Flags;
+    fn bitor(self, other: Flags) -> Flags {
+        Flags(self.0 | other.0)
+    }
+}
 
 pub struct Lexicon {
-    pub first_names: FxHashSet<&'static str>,
-    pub last_names: FxHashSet<&'static str>,
-    pub cities: FxHashSet<&'static str>,
-    pub drugs: FxHashSet<&'static str>,
-    pub eponyms: FxHashSet<&'static str>,
-    pub clinical: FxHashSet<&'static str>,
-    /// Names and places that are also everyday words ("May", "Will", "Mobile", "Brown"):
-    /// they count only with context.
-    pub ambiguous: FxHashSet<&'static str>,
-    /// Everyday English words that are not names.
-    pub english: FxHashSet<&'static str>,
+    words: FxHashMap<&'static str, Flags>,
     /// Longest city name in words, to bound the look-ahead.
     pub max_city_words: usize,
 }
 
-fn set(text: &'static str) -> FxHashSet<&'static str> {
-    text.lines().map(str::trim).filter(|l| !l.is_empty()).collect()
+impl Lexicon {
+    pub fn flags(&self, lower: &str) -> Flags {
+        self.words.get(lower).copied().unwrap_or_default()
+    }
 }
 
 /// Capitalised words that are never a person's name in clinical and chat text, though some are
 /// surnames in the census: nationalities, languages, religions, holidays, institutions.
-const NEVER_NAMES: &str = "american english french spanish german italian chinese japanese korean indian african \
-    european asian hispanic latino latina caucasian christian catholic jewish muslim hindu buddhist \
-    christmas easter thanksgiving medicare medicaid tricare covid sars coronavirus hiv aids \
-    god lord jesus mary's hospital university college clinic center centre institute foundation \
-    department street avenue road drive lane court boulevard highway county city state north south \
-    east west united states america monday tuesday wednesday thursday friday saturday sunday \
+const NEVER_NAMES: &str = "american english french spanish german italian chinese japanese korean indian african \\
+    european asian hispanic latino latina caucasian christian catholic jewish muslim hindu buddhist \\
+    christmas easter thanksgiving medicare medicaid tricare covid sars coronavirus hiv aids \\
+    god lord jesus hospital university college clinic center centre institute foundation \\
+    department street avenue road drive lane court boulevard highway county city state north south \\
+    east west united states america monday tuesday wednesday thursday friday saturday sunday \\
     january february march april may june july august september october november december";
 
 pub fn lexicon() -> &'static Lexicon {
     static LEXICON: OnceLock<Lexicon> = OnceLock::new();
     LEXICON.get_or_init(|| {
-        let cities = set(include_str!("../../data/phi/cities.txt"));
-        let max_city_words = cities.iter().map(|c| c.split(' ').count()).max().unwrap_or(1);
-        let mut ambiguous = set(include_str!("../../data/phi/ambiguous_words.txt"));
-        ambiguous.extend(NEVER_NAMES.split_whitespace());
-        Lexicon {
-            first_names: set(include_str!("../../data/phi/first_names.txt")),
-            last_names: set(include_str!("../../data/phi/last_names.txt")),
-            cities,
-            drugs: set(include_str!("../../data/phi/drug_names.txt")),
-            eponyms: set(include_str!("../../data/phi/eponyms.txt")),
-            clinical: set(include_str!("../../data/phi/clinical_words.txt")),
-            ambiguous,
-            english: set(include_str!("../../data/phi/english_words.txt")),
-            max_city_words,
+        let lists: [(&'static str, Flags); 8] = [
+            (include_str!("../../data/phi/first_names.txt"), Flags::FIRST_NAME),
+            (include_str!("../../data/phi/last_names.txt"), Flags::LAST_NAME),
+            (include_str!("../../data/phi/cities.txt"), Flags::CITY),
+            (include_str!("../../data/phi/drug_names.txt"), Flags::DRUG),
+            (include_str!("../../data/phi/eponyms.txt"), Flags::EPONYM),
+            (include_str!("../../data/phi/clinical_words.txt"), Flags::CLINICAL),
+            (include_str!("../../data/phi/ambiguous_words.txt"), Flags::AMBIGUOUS),
+            (include_str!("../../data/phi/english_words.txt"), Flags::ENGLISH),
+        ];
+        let mut words: FxHashMap<&'static str, Flags> = FxHashMap::default();
+        words.reserve(230_000);
+        let mut max_city_words = 1;
+        for (text, flag) in lists {
+            for word in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+                let entry = words.entry(word).or_default();
+                *entry = *entry | flag;
+                if flag == Flags::CITY {
+                    max_city_words = max_city_words.max(word.split(' ').count());
+                }
+            }
         }
+        for word in NEVER_NAMES.split_whitespace() {
+            let entry = words.entry(word).or_default();
+            *entry = *entry | Flags::NEVER_NAME | Flags::AMBIGUOUS;
+        }
+        Lexicon { words, max_city_words }
     })
-}
-
-/// Words that are never names at all: `NEVER_NAMES` above.
-pub fn never_name(lower: &str) -> bool {
-    static SET: OnceLock<FxHashSet<&'static str>> = OnceLock::new();
-    SET.get_or_init(|| NEVER_NAMES.split_whitespace().collect()).contains(lower)
 }

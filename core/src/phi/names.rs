@@ -3,9 +3,9 @@
 //! and clinical vocabulary are never people: "Dr. Lasix" is not a doctor and "Parkinson's
 //! disease" names nobody.
 
-use super::lexicon::{lexicon, never_name, Lexicon};
+use super::lexicon::{lexicon, Flags, Lexicon};
 use super::places::state_follows;
-use super::tokens::{is_title, Word};
+use super::tokens::{is_title, one_of, Word};
 use super::types::{PhiType, Span};
 
 /// What a word can be, as far as names go.
@@ -218,21 +218,32 @@ pub const PLACE_CUES: &[&str] = &[
     "via",
 ];
 
-/// Lower-cased word without a possessive `'s`, and the byte end of that core.
+/// Lower-cased word without a possessive `'s` or apostrophes, and the byte end of its core.
 fn core(text: &str, w: &Word) -> (String, usize) {
     let s = &text[w.start..w.end];
     let trimmed = s.strip_suffix("'s").or_else(|| s.strip_suffix("’s")).or_else(|| s.strip_suffix("'S")).unwrap_or(s);
-    (trimmed.to_lowercase().replace(['\'', '’'], ""), w.start + trimmed.len())
+    let mut lower = String::with_capacity(trimmed.len());
+    for c in trimmed.chars() {
+        if c == '\'' || c == '’' {
+            continue;
+        }
+        if c.is_ascii() {
+            lower.push(c.to_ascii_lowercase());
+        } else {
+            lower.extend(c.to_lowercase());
+        }
+    }
+    (lower, w.start + trimmed.len())
 }
 
 /// Drugs, clinical vocabulary, titles, and eponyms in use ("Parkinson's disease"): never a
 /// person, and never a place either ("Norco" the drug, not the town).
+/// `next` is the following word as written; it is compared ignoring case.
 pub fn medical(lex: &Lexicon, lower: &str, next: Option<&str>) -> bool {
-    is_title(lower)
-        || lex.drugs.contains(lower)
-        || lex.clinical.contains(lower)
-        || never_name(lower)
-        || (lex.eponyms.contains(lower) && next.is_some_and(|n| EPONYM_HEADS.contains(&n)))
+    let f = lex.flags(lower);
+    f.has(Flags::DRUG | Flags::CLINICAL | Flags::NEVER_NAME)
+        || is_title(lower)
+        || (f.has(Flags::EPONYM) && next.is_some_and(|n| one_of(n, EPONYM_HEADS)))
 }
 
 fn kind(lex: &Lexicon, lower: &str, next: Option<&str>) -> Kind {
@@ -255,25 +266,25 @@ fn kind(lex: &Lexicon, lower: &str, next: Option<&str>) -> Kind {
             Kind::Unknown
         };
     }
-    let first = lex.first_names.contains(lower);
-    let last = lex.last_names.contains(lower);
-    if first || last {
-        if lex.ambiguous.contains(lower) {
+    let f = lex.flags(lower);
+    if f.has(Flags::FIRST_NAME | Flags::LAST_NAME) {
+        // Two-letter names ("Al", "Ed") look like abbreviations ("Na", "Cr"): context only.
+        if f.has(Flags::AMBIGUOUS) || lower.len() <= 2 {
             Kind::Ambiguous
-        } else if first {
+        } else if f.has(Flags::FIRST_NAME) {
             Kind::First
         } else {
             Kind::Last
         }
-    } else if lex.english.contains(lower) || lex.ambiguous.contains(lower) || lower.len() < 2 {
+    } else if f.has(Flags::ENGLISH | Flags::AMBIGUOUS) || lower.len() < 2 {
         Kind::Other
     } else {
         Kind::Unknown
     }
 }
 
-fn word_lower(text: &str, w: &Word) -> String {
-    text[w.start..w.end].to_lowercase()
+fn word_text<'a>(text: &'a str, w: &Word) -> &'a str {
+    &text[w.start..w.end]
 }
 
 /// Only spaces between two words, or the full stop of an initial or a title ("J. Smith").
@@ -293,32 +304,48 @@ fn person_cue(text: &str, words: &[Word], i: usize) -> bool {
         return false;
     }
     let prev = &words[i - 1];
-    let p = word_lower(text, prev);
+    let p = word_text(text, prev);
     let gap = &text[prev.end..words[i].start];
     if gap.contains(['\n', ';']) {
-        return SIGN_OFFS.contains(&p.as_str()) && gap.matches('\n').count() <= 2;
+        return one_of(p, SIGN_OFFS) && gap.matches('\n').count() <= 2;
     }
-    let before = |n: usize| (i > n).then(|| word_lower(text, &words[i - 1 - n]));
-    match p.as_str() {
-        "by" => before(1).is_some_and(|w| BY_VERBS.contains(&w.as_str())),
-        // "I'm Thandiwe", "my name is", "this is", "I am".
-        "i'm" | "i’m" | "im" => true,
-        "is" => before(1).is_some_and(|w| w == "name" || w == "this"),
-        "am" => before(1).is_some_and(|w| w == "i"),
-        _ => PERSON_CUES.contains(&p.as_str()),
+    let before = |n: usize| (i > n).then(|| word_text(text, &words[i - 1 - n]));
+    if p.eq_ignore_ascii_case("by") {
+        return before(1).is_some_and(|w| one_of(w, BY_VERBS));
     }
+    // "I'm Thandiwe", "my name is", "this is", "I am".
+    if one_of(p, &["i'm", "im"]) || p == "I’m" {
+        return true;
+    }
+    if p.eq_ignore_ascii_case("is") {
+        return before(1).is_some_and(|w| one_of(w, &["name", "this"]));
+    }
+    if p.eq_ignore_ascii_case("am") {
+        return before(1).is_some_and(|w| w.eq_ignore_ascii_case("i"));
+    }
+    one_of(p, PERSON_CUES)
 }
 
 fn place_cue(text: &str, words: &[Word], i: usize) -> bool {
-    i > 0 && PLACE_CUES.contains(&word_lower(text, &words[i - 1]).as_str())
+    i > 0 && one_of(word_text(text, &words[i - 1]), PLACE_CUES)
 }
 
 /// Finds names among `words`; `taken[i]` marks words already claimed by another recognizer.
 pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>) {
     let lex = lexicon();
-    let lowers: Vec<(String, usize)> = words.iter().map(|w| core(text, w)).collect();
-    let next_word = |i: usize| lowers.get(i + 1).map(|(l, _)| l.as_str());
-    let kinds: Vec<Kind> = (0..words.len()).map(|i| kind(lex, &lowers[i].0, next_word(i))).collect();
+    // Only capitalised words (and initials) can be names: the rest are never looked up.
+    let candidate = |w: &Word| w.capitalized || w.initial;
+    let lowers: Vec<(String, usize)> =
+        words.iter().map(|w| if candidate(w) { core(text, w) } else { (String::new(), w.end) }).collect();
+    let kinds: Vec<Kind> = (0..words.len())
+        .map(|i| {
+            if !candidate(&words[i]) {
+                return Kind::Other;
+            }
+            let next = words.get(i + 1).map(|w| word_text(text, w));
+            kind(lex, &lowers[i].0, next)
+        })
+        .collect();
 
     let mut i = 0;
     while i < words.len() {
@@ -340,8 +367,7 @@ pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>)
             if taken[j + 1] || !adjacent(text, a, b) || text[a.start..a.end].ends_with("'s") {
                 break;
             }
-            let lower_b = &lowers[j + 1].0;
-            if PARTICLES.contains(&lower_b.as_str()) && j + 2 < words.len() && words[j + 2].capitalized {
+            if one_of(word_text(text, b), PARTICLES) && j + 2 < words.len() && words[j + 2].capitalized {
                 j += 1;
                 continue;
             }
@@ -400,7 +426,7 @@ pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>)
             }
             let last = run[n - 1];
             let phrase = text[words[run[0]].start..lowers[last].1].to_lowercase();
-            !(lex.cities.contains(phrase.as_str())
+            !(lex.flags(&phrase).has(Flags::CITY)
                 && (place_cue(text, words, i) || state_follows(text, words, last + 1)))
         });
 

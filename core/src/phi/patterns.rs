@@ -21,6 +21,8 @@ struct Rule {
 }
 
 const MONTHS: &str = "(?:[Jj]an(?:uary|\\.)?|JAN|[Ff]eb(?:ruary|\\.)?|FEB|[Mm]ar(?:ch|\\.)?|MAR|[Aa]pr(?:il|\\.)?|APR|May|MAY|[Jj]une?|JUNE?|[Jj]uly?|JULY?|[Aa]ug(?:ust|\\.)?|AUG|[Ss]ep(?:t(?:ember)?|\\.)?|SEPT?|[Oo]ct(?:ober|\\.)?|OCT|[Nn]ov(?:ember|\\.)?|NOV|[Dd]ec(?:ember|\\.)?|DEC)";
+/// The characters of a URL (RFC 3986), less the brackets and quotes that usually end one in prose.
+const URL_CHARS: &str = r"[A-Za-z0-9\-._~:/?#@!$&*+,;=%]";
 const STATE_NAMES: &str = "(?:Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|Hawaii|Idaho|Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|Michigan|Minnesota|Mississippi|Missouri|Montana|Nebraska|Nevada|New Hampshire|New Jersey|New Mexico|New York|North Carolina|North Dakota|Ohio|Oklahoma|Oregon|Pennsylvania|Rhode Island|South Carolina|South Dakota|Tennessee|Texas|Utah|Vermont|Virginia|Washington|West Virginia|Wisconsin|Wyoming)";
 const STATES: &str = "(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR|Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|Hawaii|Idaho|Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|Michigan|Minnesota|Mississippi|Missouri|Montana|Nebraska|Nevada|New Hampshire|New Jersey|New Mexico|New York|North Carolina|North Dakota|Ohio|Oklahoma|Oregon|Pennsylvania|Rhode Island|South Carolina|South Dakota|Tennessee|Texas|Utah|Vermont|Virginia|Washington|West Virginia|Wisconsin|Wyoming)";
 
@@ -34,11 +36,11 @@ fn rules() -> Vec<Rule> {
         Rule {
             phi_type: Photo,
             score: 0.9,
-            pattern: r#"(?:https?://|www\.)[^\s<>"')\]]+?\.(?i-u:jpe?g|png|gif|webp|heic|bmp|tiff?)(?:\?[^\s<>"')\]]*)?(?-u:\b)"#.into(),
+            pattern: format!(r"(?:https?://|www\.){URL_CHARS}+?\.(?i-u:jpe?g|png|gif|webp|heic|bmp|tiff?)(?:\?{URL_CHARS}*)?(?-u:\b)"),
             check: any,
         },
         Rule { phi_type: Email, score: 0.99, pattern: r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?-u:\b)".into(), check: any },
-        Rule { phi_type: Url, score: 0.95, pattern: r#"(?:(?i-u:https?|ftp)://|www\.)[^\s<>"'\])]+"#.into(), check: any },
+        Rule { phi_type: Url, score: 0.95, pattern: format!(r"(?:(?i-u:https?|ftp)://|www\.){URL_CHARS}+"), check: any },
         Rule { phi_type: Ip, score: 0.95, pattern: r"(?-u:\b)(?:\d{1,3}\.){3}\d{1,3}(?-u:\b)".into(), check: ipv4 },
         Rule {
             phi_type: Ip,
@@ -229,9 +231,15 @@ fn rules() -> Vec<Rule> {
     ]
     .into_iter()
     .map(|mut r| {
-        // ASCII word boundaries and digits only: the lazy DFA cannot do Unicode boundaries (it
-        // would fall back to a slower engine), and Unicode \d is a needlessly large class.
-        r.pattern = r.pattern.replace("(?-u:\\b)", "\\b").replace("\\b", "(?-u:\\b)").replace("\\d", "[0-9]");
+        // ASCII word boundaries, digits and spaces only: the lazy DFA cannot do Unicode
+        // boundaries (it would fall back to a slower engine), and Unicode classes multiply its
+        // states until its cache thrashes.
+        r.pattern = r
+            .pattern
+            .replace("(?-u:\\b)", "\\b")
+            .replace("\\b", "(?-u:\\b)")
+            .replace("\\d", "[0-9]")
+            .replace("\\s", "[\\t\\n\\r \\x0C]");
         r
     })
     .collect()
@@ -239,7 +247,10 @@ fn rules() -> Vec<Rule> {
 
 /// The compiled rules.
 pub struct Patterns {
+    /// Every rule at once, without capture groups: finds where and which.
     regex: Regex,
+    /// Each rule alone, with its groups: run only over a match, to find its value.
+    alone: Vec<Option<Regex>>,
     rules: Vec<Rule>,
 }
 
@@ -247,26 +258,48 @@ impl Patterns {
     pub fn new() -> Patterns {
         let rules = rules();
         let regex = Regex::builder()
-            .configure(Regex::config().nfa_size_limit(Some(64 << 20)).hybrid_cache_capacity(8 << 20))
+            .configure(
+                Regex::config()
+                    .nfa_size_limit(Some(64 << 20))
+                    .hybrid_cache_capacity(128 << 20)
+                    .which_captures(regex_automata::nfa::thompson::WhichCaptures::Implicit),
+            )
             .build_many(&rules.iter().map(|r| r.pattern.as_str()).collect::<Vec<_>>())
             .unwrap_or_else(|e| panic!("built-in PHI patterns must compile: {e}"));
-        Patterns { regex, rules }
+        let alone = rules
+            .iter()
+            .map(|r| {
+                r.pattern.contains("(?P<").then(|| {
+                    Regex::new(&r.pattern).unwrap_or_else(|e| panic!("built-in PHI pattern must compile: {e}"))
+                })
+            })
+            .collect();
+        Patterns { regex, alone, rules }
     }
 
     /// Every validated identifier in `text`, in order, not overlapping.
     pub fn scan(&self, text: &str, out: &mut Vec<Span>) {
-        let mut caps = Captures::all(self.regex.group_info().clone());
+        let mut caps: Vec<Option<Captures>> =
+            self.alone.iter().map(|r| r.as_ref().map(|r| r.create_captures())).collect();
         let mut at = 0;
         while at < text.len() {
-            let input = regex_automata::Input::new(text).range(at..);
-            self.regex.search_captures(&input, &mut caps);
-            let Some(m) = caps.get_match() else { break };
-            let rule = &self.rules[m.pattern().as_usize()];
-            let value = caps
-                .get_group_by_name("v")
-                .or_else(|| caps.get_group_by_name("w"))
-                .map(|s| (s.start, s.end))
-                .unwrap_or((m.start(), m.end()));
+            let Some(m) = self.regex.search(&regex_automata::Input::new(text).range(at..)) else { break };
+            let index = m.pattern().as_usize();
+            let rule = &self.rules[index];
+            // The value inside the match: its `v` (or `w`) group, else the whole match.
+            let mut zip = None;
+            let value = match (&self.alone[index], &mut caps[index]) {
+                (Some(alone), Some(c)) => {
+                    let input = regex_automata::Input::new(&text[..m.end()])
+                        .range(m.start()..)
+                        .anchored(regex_automata::Anchored::Yes);
+                    alone.search_captures(&input, c);
+                    zip = c.get_group_by_name("zip").map(|s| (s.start, s.end));
+                    c.get_group_by_name("v").or_else(|| c.get_group_by_name("w")).map(|s| (s.start, s.end))
+                }
+                _ => None,
+            }
+            .unwrap_or((m.start(), m.end()));
             let value = trim_trailing_punctuation(text, value);
             let accepted = value.1 > value.0 && (rule.check)(text, value);
             if accepted {
@@ -275,8 +308,8 @@ impl Patterns {
                     t => t,
                 };
                 out.push(Span::new(value.0, value.1, phi_type, rule.score));
-                if let Some(zip) = caps.get_group_by_name("zip") {
-                    out.push(Span::new(zip.start, zip.end, PhiType::Zip, rule.score));
+                if let Some(zip) = zip {
+                    out.push(Span::new(zip.0, zip.1, PhiType::Zip, rule.score));
                 }
             }
             // After an accepted match, go on from its end. A rejected one may hide a real

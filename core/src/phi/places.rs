@@ -2,9 +2,9 @@
 //! that is also an everyday word or a surname ("Mobile", "Jackson") needs a cue: "in",
 //! "lives in", or a following state.
 
-use super::lexicon::lexicon;
+use super::lexicon::{lexicon, Flags};
 use super::names::{medical, PLACE_CUES};
-use super::tokens::Word;
+use super::tokens::{one_of, Word};
 use super::types::{PhiType, Span};
 
 const STATE_ABBREVIATIONS: &[&str] = &[
@@ -19,7 +19,7 @@ pub fn state_follows(text: &str, words: &[Word], next: usize) -> bool {
         && words[next - 1].comma_after
         && words.get(next).is_some_and(|w| {
             let s = &text[w.start..w.end];
-            STATE_ABBREVIATIONS.contains(&s) || (w.capitalized && STATE_NAMES.contains(&s.to_lowercase().as_str()))
+            STATE_ABBREVIATIONS.contains(&s) || (w.capitalized && one_of(s, STATE_NAMES))
         })
 }
 
@@ -71,36 +71,51 @@ const STATE_NAMES: &[&str] = &[
     "wyoming",
 ];
 
+/// Lower-case words inside city names ("Winston-Salem" aside): "Fuencarral-el Pardo".
+const LOWER_PARTS: &[&str] = &["el", "de", "del", "la", "le", "du", "of", "on", "upon"];
+
 /// Finds cities among `words` not already `taken` by another recognizer.
 pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>) {
     let lex = lexicon();
+    let mut candidate = String::new();
     let mut i = 0;
     while i < words.len() {
         if taken[i] || !words[i].capitalized {
             i += 1;
             continue;
         }
+        // The longest run of capitalised, untaken, adjacent words that could be a city.
+        let mut run = 1;
+        while run < lex.max_city_words && i + run < words.len() {
+            let (a, b) = (&words[i + run - 1], &words[i + run]);
+            let gap = &text[a.end..b.start];
+            let joined = gap == " " || gap == ". " || gap == "-";
+            if taken[i + run] || !joined || !(b.capitalized || one_of(&text[b.start..b.end], LOWER_PARTS)) {
+                break;
+            }
+            run += 1;
+        }
         let mut matched = None;
-        for n in (1..=lex.max_city_words.min(words.len() - i)).rev() {
+        for n in (1..=run).rev() {
             let last = &words[i + n - 1];
-            if (i..i + n).any(|j| taken[j]) || !words[i + n - 1].capitalized {
+            if !last.capitalized {
                 continue;
             }
-            let candidate = text[words[i].start..last.end].to_lowercase();
-            if candidate.contains('\n') || !lex.cities.contains(candidate.as_str()) {
+            candidate.clear();
+            for c in text[words[i].start..last.end].chars() {
+                candidate.push(c.to_ascii_lowercase());
+            }
+            let flags = lex.flags(&candidate);
+            if !flags.has(Flags::CITY) {
                 continue;
             }
-            let next = words.get(i + n).map(|w| text[w.start..w.end].to_lowercase());
-            if n == 1 && medical(lex, &candidate, next.as_deref()) {
+            let next = words.get(i + n).map(|w| &text[w.start..w.end]);
+            if n == 1 && medical(lex, &candidate, next) {
                 continue;
             }
-            let ambiguous = n == 1
-                && (lex.ambiguous.contains(candidate.as_str())
-                    || lex.english.contains(candidate.as_str())
-                    || lex.first_names.contains(candidate.as_str())
-                    || lex.last_names.contains(candidate.as_str()));
-            let cued =
-                i > 0 && PLACE_CUES.contains(&text[words[i - 1].start..words[i - 1].end].to_lowercase().as_str());
+            let ambiguous =
+                n == 1 && flags.has(Flags::AMBIGUOUS | Flags::ENGLISH | Flags::FIRST_NAME | Flags::LAST_NAME);
+            let cued = i > 0 && one_of(&text[words[i - 1].start..words[i - 1].end], PLACE_CUES);
             if !ambiguous || cued || state_follows(text, words, i + n) {
                 matched = Some((n, if ambiguous { 0.8 } else { 0.85 }));
                 break;

@@ -34,6 +34,22 @@ pub fn words(text: &str) -> Vec<Word> {
             let mut letters = 0usize;
             let mut first_upper = false;
             while end < bytes.len() {
+                let b = bytes[end];
+                // ASCII letters are nearly all of it: no UTF-8 decoding for them.
+                if b.is_ascii_alphabetic() {
+                    if letters == 0 {
+                        first_upper = b.is_ascii_uppercase();
+                    }
+                    letters += 1;
+                    if b.is_ascii_uppercase() {
+                        upper += 1;
+                    }
+                    end += 1;
+                    continue;
+                }
+                if b < 0x80 && b != b'\'' && b != b'-' {
+                    break;
+                }
                 let c = match text[end..].chars().next() {
                     Some(c) => c,
                     None => break,
@@ -92,12 +108,17 @@ fn starts_letter(text: &str, i: usize) -> bool {
     text.is_char_boundary(i) && text[i..].chars().next().is_some_and(char::is_alphabetic)
 }
 
+const TITLES: &[&str] =
+    &["mr", "mrs", "ms", "mx", "dr", "prof", "sr", "jr", "st", "pt", "rev", "hon", "capt", "lt", "sgt"];
+
 /// Abbreviated titles that end in a full stop without ending a sentence.
 pub fn is_title(word: &str) -> bool {
-    matches!(
-        word.to_ascii_lowercase().as_str(),
-        "mr" | "mrs" | "ms" | "mx" | "dr" | "prof" | "sr" | "jr" | "st" | "pt" | "rev" | "hon" | "capt" | "lt" | "sgt"
-    )
+    word.len() <= 4 && TITLES.iter().any(|t| t.eq_ignore_ascii_case(word))
+}
+
+/// `word` is one of `list` (lower-case entries), ignoring ASCII case, without allocating.
+pub fn one_of(word: &str, list: &[&str]) -> bool {
+    list.iter().any(|w| w.len() == word.len() && w.eq_ignore_ascii_case(word))
 }
 
 #[cfg(test)]
