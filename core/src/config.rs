@@ -25,8 +25,24 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Connections in the database pool.
     pub db_max_connections: u32,
+    /// The PHI vault's master key, 32 bytes in base64 or hex (`AEGIS_VAULT_KEY`). Every node of
+    /// one installation needs the same. Unset: a key file, generated on first start.
+    pub vault_key: Option<Secret>,
+    /// Where the generated vault key lives when `vault_key` is unset [default: data_dir/vault.key].
+    pub vault_key_file: Option<PathBuf>,
     pub ingest: IngestConfig,
     pub worker: WorkerConfig,
+}
+
+/// A configuration value that must never be printed.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,6 +82,8 @@ impl Default for Config {
             addr: "127.0.0.1:3000".into(),
             max_body_bytes: 10 * 1024 * 1024,
             db_max_connections: 16,
+            vault_key: None,
+            vault_key_file: None,
             ingest: IngestConfig::default(),
             worker: WorkerConfig::default(),
         }
@@ -118,6 +136,10 @@ impl Config {
             return Err(Error::Config("batch sizes must be at least 1".into()));
         }
         Ok(())
+    }
+
+    pub fn vault_key_path(&self) -> PathBuf {
+        self.vault_key_file.clone().unwrap_or_else(|| crate::phi::vault::default_key_path(&self.data_dir))
     }
 
     /// The database to use: `database_url`, or the embedded SQLite file.

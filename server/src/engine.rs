@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use aegis_core::config::Config;
 use aegis_core::ingest::Ingestor;
+use aegis_core::phi::vault::VaultKey;
+use aegis_core::phi::PhiService;
 use aegis_core::pipeline::Worker;
 use aegis_core::store::Store;
 use aegis_core::tiers::Cascade;
@@ -16,6 +18,7 @@ use crate::telemetry::Telemetry;
 
 pub struct Engine {
     pub store: Store,
+    pub phi: PhiService,
     pub config: Arc<Config>,
     pub telemetry: Arc<Telemetry>,
     work_available: Arc<Notify>,
@@ -25,12 +28,16 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Opens the database and brings its schema up to date.
+    /// Opens the database, brings its schema up to date, and loads the vault key (checking it
+    /// is the one this database's vault was written with).
     pub async fn open(config: Config) -> aegis_core::Result<Engine> {
         let store = Store::open(&config).await?;
         store.migrate().await?;
+        let key = VaultKey::load(config.vault_key.as_ref().map(|s| s.0.as_str()), &config.vault_key_path())?;
+        let phi = PhiService::new(store.clone(), key).await?;
         Ok(Engine {
             store,
+            phi,
             config: Arc::new(config),
             telemetry: Arc::new(Telemetry::new()),
             work_available: Arc::new(Notify::new()),
@@ -44,6 +51,7 @@ impl Engine {
     pub fn start_ingest(&mut self) -> Ingestor {
         let (ingestor, writers) = Ingestor::start(
             self.store.clone(),
+            self.phi.clone(),
             &self.config.ingest,
             self.telemetry.core.clone(),
             self.work_available.clone(),

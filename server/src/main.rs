@@ -7,7 +7,7 @@ use std::time::Duration;
 use aegis_core::config::Config;
 use aegis_core::model::OrgId;
 use aegis_core::seed::Generator;
-use aegis_core::store::{ListQuery, Store};
+use aegis_core::store::{ApiKeyRole, ListQuery, Store};
 use aegis_server::api::auth::ApiKeyCache;
 use aegis_server::api::health;
 use aegis_server::bench;
@@ -54,6 +54,11 @@ enum Command {
         #[command(subcommand)]
         command: OrgCommand,
     },
+    /// Manage API keys.
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
     /// Manage dashboard users.
     User {
         #[command(subcommand)]
@@ -98,6 +103,23 @@ enum OrgCommand {
 }
 
 #[derive(Subcommand)]
+enum KeyCommand {
+    /// Create an API key (shown once). Ingest keys send traces and read results; admin keys
+    /// may also change the PHI policy and re-identify.
+    Create {
+        #[arg(long)]
+        org: OrgId,
+        #[arg(long, value_parser = ["ingest", "admin"], default_value = "ingest")]
+        role: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+        /// Print {"key_id", "api_key", "role"} as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum UserCommand {
     /// Create a dashboard user. The password comes from --password-stdin, else
     /// AEGIS_USER_PASSWORD, else a generated one is printed.
@@ -126,6 +148,16 @@ enum PhiCommand {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Print the originals behind pseudonym tokens. Written to the organization's audit log.
+    Reidentify {
+        #[arg(long)]
+        org: OrgId,
+        /// Why the originals are needed; kept in the audit log.
+        #[arg(long)]
+        reason: String,
+        #[arg(required = true)]
+        tokens: Vec<String>,
     },
 }
 
@@ -193,7 +225,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Org { command: OrgCommand::Create { name, json } } => {
             let store = open_store(&config).await?;
             let org = store.create_organization(&name).await?;
-            let key = store.create_api_key(&org.id, "default").await?;
+            let key = store.create_api_key(&org.id, "default", ApiKeyRole::Admin).await?;
             if json {
                 println!("{}", json!({ "organization_id": org.id, "name": org.name, "api_key": key.plaintext }));
             } else {
@@ -201,6 +233,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("api key       {}", key.plaintext);
                 println!("              shown once: store it now.");
             }
+            Ok(())
+        }
+        Command::Key { command: KeyCommand::Create { org, role, name, json } } => {
+            let store = open_store(&config).await?;
+            let role = ApiKeyRole::parse(&role).unwrap_or(ApiKeyRole::Ingest);
+            let key = store.create_api_key(&org, &name, role).await?;
+            if json {
+                println!("{}", json!({ "key_id": key.key.id, "api_key": key.plaintext, "role": role.as_str() }));
+            } else {
+                println!("{} key {} for organization {}", role.as_str(), key.plaintext, org);
+                println!("shown once: store it now.");
+            }
+            Ok(())
+        }
+        Command::Phi { command: PhiCommand::Reidentify { org, reason, tokens } } => {
+            if reason.trim().chars().count() < 5 {
+                bail!("--reason must say why the originals are needed (at least 5 characters)");
+            }
+            let engine = Engine::open(config).await.context("cannot open the database")?;
+            let actor = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
+            let values = engine.phi.reidentify(&org, &tokens, &actor, reason.trim()).await?;
+            println!("{}", serde_json::to_string_pretty(&values)?);
+            engine.shutdown().await;
             Ok(())
         }
         Command::User { command: UserCommand::Create { org, email, password_stdin } } => {
@@ -237,6 +292,7 @@ fn phi_offline(command: &PhiCommand) -> Option<anyhow::Result<()>> {
             println!("{}", serde_json::to_string_pretty(&json!({ "entities": entities }))?);
             Ok(())
         })(),
+        PhiCommand::Reidentify { .. } => return None,
         PhiCommand::Eval { file, errors, json } => (|| {
             let content = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
             let texts = eval::parse_jsonl(&content).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
@@ -272,6 +328,7 @@ async fn serve(config: Config, addr: Option<String>, workers: Option<usize>) -> 
     let state = AppState {
         store: engine.store.clone(),
         ingestor,
+        phi: engine.phi.clone(),
         config: engine.config.clone(),
         telemetry: engine.telemetry.clone(),
         api_keys: ApiKeyCache::default(),
@@ -352,7 +409,7 @@ async fn demo_organization(store: &Store) -> anyhow::Result<aegis_core::store::O
         Some(org) => org,
         None => {
             let org = store.create_organization("Demo").await?;
-            let key = store.create_api_key(&org.id, "demo").await?;
+            let key = store.create_api_key(&org.id, "demo", ApiKeyRole::Admin).await?;
             println!("demo organization {} created; its API key (shown once): {}", org.id, key.plaintext);
             org
         }

@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use aegis_core::config::Config;
 use aegis_core::ingest::Ingestor;
+use aegis_core::phi::PhiService;
 use aegis_core::store::Store;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -14,6 +15,7 @@ use crate::telemetry::Telemetry;
 pub struct AppState {
     pub store: Store,
     pub ingestor: Ingestor,
+    pub phi: PhiService,
     pub config: Arc<Config>,
     pub telemetry: Arc<Telemetry>,
     pub api_keys: ApiKeyCache,

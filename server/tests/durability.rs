@@ -21,6 +21,7 @@ fn spawn_server(url: &str, port: u16) -> Child {
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
         .env("DATABASE_URL", url)
         .env("AEGIS_LOG", "warn")
+        .env("AEGIS_VAULT_KEY", common::test_vault_key_hex())
         .env("AEGIS_WORKER__CONCURRENCY", "1")
         // Jobs the killed process held come back when their lease runs out: keep that short.
         .env("AEGIS_WORKER__LEASE_SECS", "2")
@@ -82,7 +83,7 @@ async fn load(client: reqwest::Client, base: String, key: String, acked: Arc<Mut
 async fn sigkill_under_load_loses_no_acknowledged_trace(backend: Backend) {
     let db = TestDb::new(backend).await;
     let org = db.store.create_organization("Durable").await.unwrap().id;
-    let key = db.store.create_api_key(&org, "load").await.unwrap().plaintext;
+    let key = db.store.create_api_key(&org, "load", aegis_core::store::ApiKeyRole::Ingest).await.unwrap().plaintext;
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();

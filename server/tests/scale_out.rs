@@ -18,6 +18,7 @@ fn aegis(url: &str, args: &[&str]) -> Child {
         .args(args)
         .env("DATABASE_URL", url)
         .env("AEGIS_LOG", "warn")
+        .env("AEGIS_VAULT_KEY", common::test_vault_key_hex())
         .env("AEGIS_WORKER__CLAIM_BATCH", "50")
         .stdout(Stdio::null())
         .spawn()
@@ -51,7 +52,7 @@ fn evaluated(metrics: &str) -> u64 {
 async fn two_worker_processes_share_the_queue(backend: Backend) {
     let db = TestDb::new(backend).await;
     let org = db.store.create_organization("Scale").await.unwrap().id;
-    let key = db.store.create_api_key(&org, "k").await.unwrap().plaintext;
+    let key = db.store.create_api_key(&org, "k", aegis_core::store::ApiKeyRole::Ingest).await.unwrap().plaintext;
     let client = reqwest::Client::new();
     let api = free_port();
     let (w1, w2) = (free_port(), free_port());

@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use crate::config::IngestConfig;
 use crate::model::{OrgId, TraceInput};
+use crate::phi::{OrgPhi, PhiService};
 use crate::store::{Backend, InsertOutcome, NewTrace, Store};
 use crate::telemetry::CoreMetrics;
 use crate::{Error, Result};
@@ -38,6 +39,7 @@ struct Submission {
 #[derive(Clone)]
 pub struct Ingestor {
     submissions: mpsc::Sender<Submission>,
+    phi: PhiService,
 }
 
 impl Ingestor {
@@ -45,6 +47,7 @@ impl Ingestor {
     /// the submissions already queued are written.
     pub fn start(
         store: Store,
+        phi: PhiService,
         config: &IngestConfig,
         metrics: CoreMetrics,
         work_available: Arc<Notify>,
@@ -67,14 +70,16 @@ impl Ingestor {
             };
             tasks.spawn(writer.run());
         }
-        (Ingestor { submissions: tx }, tasks)
+        (Ingestor { submissions: tx, phi }, tasks)
     }
 
-    /// Stores traces; resolves once they are committed. Every trace must already be valid
-    /// (see [`parse::parse_trace`]); the result has one entry per trace, in order.
+    /// De-identifies and stores traces; resolves once they are committed. Every trace must
+    /// already be valid (see [`parse::parse_trace`]); the result has one entry per trace, in
+    /// order.
     pub async fn submit(&self, org: &OrgId, traces: Vec<TraceInput>) -> Result<Vec<Accepted>> {
         let received_at = Utc::now();
-        let prepared = traces.into_iter().map(|t| prepare(org, t, received_at)).collect::<Result<Vec<_>>>()?;
+        let phi = self.phi.for_org(org).await?;
+        let prepared = traces.into_iter().map(|t| prepare(org, &phi, t, received_at)).collect::<Result<Vec<_>>>()?;
         let ids: Vec<Uuid> = prepared.iter().map(|t| t.trace_id).collect();
         let (reply, outcome) = oneshot::channel();
         self.submissions
@@ -87,10 +92,11 @@ impl Ingestor {
     }
 }
 
-/// Turns a validated submission into the row to store.
-fn prepare(org: &OrgId, input: TraceInput, received_at: DateTime<Utc>) -> Result<NewTrace> {
+/// Turns a validated submission into the row to store: de-identified, its originals sealed.
+fn prepare(org: &OrgId, phi: &OrgPhi, mut input: TraceInput, received_at: DateTime<Utc>) -> Result<NewTrace> {
     // The hash covers exactly what the client sent, so a retry of the same request matches.
     let content_hash = hex::encode(Sha256::digest(serde_json::to_vec(&input)?));
+    let vault = phi.deidentify_trace(&mut input);
     let TraceInput { trace_id, application_id, ai_processing, steps, metadata, timestamp } = input;
     Ok(NewTrace {
         org_id: org.clone(),
@@ -103,6 +109,7 @@ fn prepare(org: &OrgId, input: TraceInput, received_at: DateTime<Utc>) -> Result
         timestamp: timestamp.unwrap_or(received_at),
         received_at,
         content_hash,
+        vault,
     })
 }
 

@@ -7,14 +7,19 @@
 //! GeoNames for places ([`places`]), an Aho-Corasick automaton for each organization's
 //! deny-list, and the organization's own patterns.
 
+mod dates;
+pub mod deidentify;
 pub mod eval;
 mod lexicon;
 mod names;
 mod patterns;
 mod places;
 pub mod policy;
+pub mod pseudonym;
+pub mod service;
 mod tokens;
 mod types;
+pub mod vault;
 
 use std::sync::OnceLock;
 
@@ -22,7 +27,9 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex_automata::meta::Regex;
 use rustc_hash::FxHashSet;
 
+pub use deidentify::{OrgPhi, Replaced};
 pub use policy::{CustomRecognizer, PhiPolicy};
+pub use service::PhiService;
 pub use types::{Entity, PhiType, Span};
 
 use crate::FieldError;
@@ -39,6 +46,7 @@ pub fn warm_up() {
 }
 
 /// A policy, compiled. Cheap to share; build one per policy change.
+#[derive(Default)]
 pub struct Scanner {
     policy: PhiPolicy,
     custom: Option<Regex>,
@@ -130,12 +138,6 @@ impl Scanner {
 
     fn allowed(&self, found: &str) -> bool {
         !self.allow.is_empty() && self.allow.contains(&found.trim().to_lowercase())
-    }
-}
-
-impl Default for Scanner {
-    fn default() -> Self {
-        Scanner { policy: PhiPolicy::default(), custom: None, deny: None, allow: FxHashSet::default() }
     }
 }
 

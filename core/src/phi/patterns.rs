@@ -462,7 +462,7 @@ fn npi(text: &str, (s, e): (usize, usize)) -> bool {
 /// VINs: 17 characters without I, O or Q, mixing letters and digits, with the check digit in
 /// position 9 (North American VINs; others carry a cue and match the cued rule).
 fn vin(text: &str, (s, e): (usize, usize)) -> bool {
-    let v = text[s..e].as_bytes();
+    let v = &text.as_bytes()[s..e];
     if !v.iter().any(u8::is_ascii_digit) || !v.iter().any(u8::is_ascii_alphabetic) {
         return false;
     }
@@ -539,7 +539,7 @@ fn day_in_range(text: &str, (s, e): (usize, usize)) -> bool {
 /// Day and month without a year, after a cue word: "seen on 3/14". "1/2 tablet" is a dose.
 fn month_day(text: &str, (s, e): (usize, usize)) -> bool {
     // "3/14/1962" is a full date, for the full-date rule.
-    let rest = text[e..].as_bytes();
+    let rest = &text.as_bytes()[e..];
     if rest.len() >= 2 && matches!(rest[0], b'/' | b'-') && rest[1].is_ascii_digit() {
         return false;
     }

@@ -9,6 +9,7 @@
 mod evaluations;
 mod jobs;
 mod orgs;
+mod phi;
 mod traces;
 mod users;
 mod write_turn;
@@ -24,7 +25,8 @@ use sqlx::{Any, AnyPool, Executor, Transaction};
 
 pub use evaluations::EvaluationLookup;
 pub use jobs::ClaimedJob;
-pub use orgs::{ApiKey, NewApiKey, Organization};
+pub use orgs::{ApiKey, ApiKeyRole, NewApiKey, Organization, Principal};
+pub use phi::{AuditEntry, VaultEntry};
 pub use traces::{InsertOutcome, ListQuery, NewTrace};
 pub use users::{SessionUser, User};
 
@@ -198,6 +200,14 @@ pub(crate) fn bind_all<'q>(
 }
 
 impl Store {
+    /// The `n`th placeholder, for statements that also take [`Store::values_list`].
+    pub(crate) fn placeholder(&self, n: usize) -> String {
+        match self.backend {
+            Backend::Sqlite => "?".into(),
+            Backend::Postgres => format!("${n}"),
+        }
+    }
+
     /// Placeholders for `rows` rows of `cols` values: `($1, $2), ($3, $4)` numbering from
     /// `$first` on Postgres, and anonymous `(?, ?), (?, ?)` on SQLite, whose lookup of numbered
     /// parameters is linear per parameter and so quadratic over a large multi-row statement.

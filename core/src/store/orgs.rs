@@ -17,6 +17,40 @@ pub struct Organization {
     pub created_at: DateTime<Utc>,
 }
 
+/// What a key may do. Ingest keys send traces and read results; admin keys may also change
+/// policies and re-identify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiKeyRole {
+    Admin,
+    Ingest,
+}
+
+impl ApiKeyRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiKeyRole::Admin => "admin",
+            ApiKeyRole::Ingest => "ingest",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ApiKeyRole> {
+        match s {
+            "admin" => Some(ApiKeyRole::Admin),
+            "ingest" => Some(ApiKeyRole::Ingest),
+            _ => None,
+        }
+    }
+}
+
+/// Who is calling: the organization, the key, and what the key may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub org_id: OrgId,
+    pub key_id: Uuid,
+    pub role: ApiKeyRole,
+}
+
 /// An API key as listed: never the secret itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApiKey {
@@ -24,6 +58,7 @@ pub struct ApiKey {
     pub org_id: OrgId,
     pub name: String,
     pub prefix: String,
+    pub role: ApiKeyRole,
     pub created_at: DateTime<Utc>,
 }
 
@@ -69,18 +104,23 @@ impl Store {
         row.map(|r| org_from_row(&r)).transpose()
     }
 
-    pub async fn create_api_key(&self, org: &OrgId, name: &str) -> Result<NewApiKey> {
+    pub async fn create_api_key(&self, org: &OrgId, name: &str, role: ApiKeyRole) -> Result<NewApiKey> {
+        if self.get_organization(org).await?.is_none() {
+            return Err(Error::NotFound("organization"));
+        }
         let secret = auth::generate_api_key();
         let key = ApiKey {
             id: Uuid::now_v7(),
             org_id: org.clone(),
             name: name.to_string(),
             prefix: secret.display_prefix,
+            role,
             created_at: Utc::now(),
         };
         let mut tx = self.begin_write().await?;
         sqlx::query(
-            "INSERT INTO api_keys (id, org_id, name, prefix, key_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO api_keys (id, org_id, name, prefix, key_hash, created_at, role) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(key.id.to_string())
         .bind(org.to_string())
@@ -88,21 +128,28 @@ impl Store {
         .bind(&key.prefix)
         .bind(&secret.hash)
         .bind(super::to_micros(key.created_at))
+        .bind(role.as_str())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(NewApiKey { key, plaintext: secret.plaintext })
     }
 
-    /// The organization a presented API key belongs to, if the key exists and is not revoked.
-    pub async fn authenticate_api_key(&self, plaintext: &str) -> Result<Option<OrgId>> {
-        let row = sqlx::query("SELECT org_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+    /// Who a presented API key is, if the key exists and is not revoked.
+    pub async fn authenticate_api_key(&self, plaintext: &str) -> Result<Option<Principal>> {
+        let row = sqlx::query("SELECT id, org_id, role FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
             .bind(auth::digest(plaintext))
             .fetch_optional(&self.pool)
             .await?;
         row.map(|r| {
             let org: String = r.try_get("org_id")?;
-            org.parse().map_err(|e| corrupt("api key", e))
+            let id: String = r.try_get("id")?;
+            let role: String = r.try_get("role")?;
+            Ok(Principal {
+                org_id: org.parse().map_err(|e| corrupt("api key", e))?,
+                key_id: id.parse().map_err(|e| corrupt("api key", e))?,
+                role: ApiKeyRole::parse(&role).ok_or_else(|| corrupt("api key", &role))?,
+            })
         })
         .transpose()
     }

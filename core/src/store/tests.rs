@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::*;
 use crate::model::{OrgId, TraceInput, TraceStatus};
 use crate::seed::Generator;
+use crate::store::ApiKeyRole;
 use crate::testing::TestDb;
 use crate::tiers::Cascade;
 
@@ -32,6 +33,7 @@ on_both_backends!(
     results_are_recorded_once,
     retries_are_rescheduled,
     api_keys_and_sessions,
+    vault_policies_and_audit,
 );
 
 fn new_trace(org: &OrgId, input: &TraceInput, hash: &str) -> NewTrace {
@@ -46,6 +48,7 @@ fn new_trace(org: &OrgId, input: &TraceInput, hash: &str) -> NewTrace {
         timestamp: input.timestamp.unwrap_or_else(Utc::now),
         received_at: Utc::now(),
         content_hash: hash.into(),
+        vault: vec![],
     }
 }
 
@@ -227,8 +230,9 @@ async fn retries_are_rescheduled(backend: Backend) {
 async fn api_keys_and_sessions(backend: Backend) {
     let db = TestDb::new(backend).await;
     let a = org(&db.store, "Acme Health").await;
-    let key = db.store.create_api_key(&a, "ci").await.unwrap();
-    assert_eq!(db.store.authenticate_api_key(&key.plaintext).await.unwrap(), Some(a.clone()));
+    let key = db.store.create_api_key(&a, "ci", ApiKeyRole::Ingest).await.unwrap();
+    let principal = db.store.authenticate_api_key(&key.plaintext).await.unwrap().unwrap();
+    assert_eq!((principal.org_id, principal.key_id, principal.role), (a.clone(), key.key.id, ApiKeyRole::Ingest));
     assert_eq!(db.store.authenticate_api_key("aegis_sk_nope").await.unwrap(), None);
     assert!(db.store.revoke_api_key(&a, key.key.id).await.unwrap());
     assert_eq!(db.store.authenticate_api_key(&key.plaintext).await.unwrap(), None);
@@ -248,4 +252,51 @@ async fn api_keys_and_sessions(backend: Backend) {
     assert_eq!(session.org_name, "Acme Health");
     db.store.delete_session(&token).await.unwrap();
     assert!(db.store.session_user(&token).await.unwrap().is_none());
+}
+
+async fn vault_policies_and_audit(backend: Backend) {
+    use crate::phi::vault::VaultKey;
+    use crate::phi::{PhiPolicy, PhiService, PhiType};
+
+    let db = TestDb::new(backend).await;
+    let a = org(&db.store, "A").await;
+    let key = VaultKey::from_bytes([1; 32]);
+    let phi = PhiService::new(db.store.clone(), key.clone()).await.unwrap();
+    // Another key on the same database is refused: its pseudonyms and vault would not match.
+    let err = PhiService::new(db.store.clone(), VaultKey::from_bytes([2; 32])).await.err().unwrap();
+    assert!(matches!(err, crate::Error::Config(m) if m.contains("AEGIS_VAULT_KEY")));
+
+    let org_phi = phi.for_org(&a).await.unwrap();
+    let mut input = Generator::new(8).healthcare();
+    input.ai_processing.input = "Patient Maria Garcia, MRN: 00482913, asks about warfarin.".into();
+    let vault = org_phi.deidentify_trace(&mut input);
+    let mut row = new_trace(&a, &input, "h");
+    row.vault = vault.clone();
+    db.store.insert_traces(&[row.clone(), row]).await.unwrap();
+
+    let name = org_phi.pseudonymizer.token(PhiType::Name, "Maria Garcia");
+    let found = phi
+        .reidentify(&a, &[name.clone(), "[NAME_000000000000]".into()], "key:test", "care coordination")
+        .await
+        .unwrap();
+    assert_eq!(found[&name].as_deref(), Some("Maria Garcia"));
+    assert_eq!(found["[NAME_000000000000]"], None);
+    // Another organization cannot open this one's tokens.
+    let b = org(&db.store, "B").await;
+    assert_eq!(phi.reidentify(&b, std::slice::from_ref(&name), "key:b", "curious").await.unwrap()[&name], None);
+
+    let log = db.store.audit_log(&a, 10).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].action, "phi.reidentify");
+    assert_eq!(log[0].detail["reason"], "care coordination");
+
+    let policy = PhiPolicy { types: vec![PhiType::Mrn], ..PhiPolicy::default() };
+    phi.set_policy(&a, policy.clone(), "key:test").await.unwrap();
+    assert_eq!(phi.policy(&a).await.unwrap(), policy);
+    assert_eq!(db.store.audit_log(&a, 10).await.unwrap()[0].action, "phi.policy.update");
+    let mut again = Generator::new(8).healthcare();
+    again.ai_processing.input = "Patient Maria Garcia, MRN: 00482913".into();
+    phi.for_org(&a).await.unwrap().deidentify_trace(&mut again);
+    assert!(again.ai_processing.input.contains("Maria Garcia"), "names are no longer scrubbed");
+    assert!(!again.ai_processing.input.contains("00482913"));
 }

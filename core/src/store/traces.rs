@@ -29,6 +29,8 @@ pub struct NewTrace {
     /// Hash of the submitted content: a resubmission with the same id is a harmless retry only
     /// if this matches.
     pub content_hash: String,
+    /// The originals of the identifiers replaced in this trace, sealed, for the vault.
+    pub vault: Vec<super::VaultEntry>,
 }
 
 /// What became of one trace in [`Store::insert_traces`].
@@ -128,6 +130,31 @@ impl Store {
         }
 
         let now = now_micros();
+        // The vault, in the same transaction: no stored token without its original.
+        let mut seen = HashSet::new();
+        let vault: Vec<(&OrgId, &super::VaultEntry)> = traces
+            .iter()
+            .flat_map(|t| t.vault.iter().map(move |v| (&t.org_id, v)))
+            .filter(|(org, v)| seen.insert((*org, v.token.as_str())))
+            .collect();
+        for chunk in vault.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO phi_vault (org_id, token, phi_type, nonce, ciphertext, created_at) VALUES {} \
+                 ON CONFLICT (org_id, token) DO NOTHING",
+                self.values_list(chunk.len(), 6, 1)
+            );
+            let mut query = sqlx::query(&sql);
+            for (org, v) in chunk {
+                query = query
+                    .bind(org.to_string())
+                    .bind(v.token.as_str())
+                    .bind(v.phi_type.as_str())
+                    .bind(v.sealed.nonce.clone())
+                    .bind(v.sealed.ciphertext.clone())
+                    .bind(now);
+            }
+            query.execute(&mut *tx).await?;
+        }
         for chunk in jobs.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "INSERT INTO evaluation_jobs (org_id, trace_id, attempts, available_at, created_at) VALUES {}",

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use aegis_core::auth::digest;
 use aegis_core::model::OrgId;
-use aegis_core::store::Store;
+use aegis_core::store::{ApiKeyRole, Principal, Store};
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -22,27 +22,27 @@ const CACHE_MAX_ENTRIES: usize = 10_000;
 /// Verified keys by digest, so the hot ingest path does not query the database per request.
 #[derive(Clone, Default)]
 pub struct ApiKeyCache {
-    entries: Arc<RwLock<HashMap<String, (OrgId, Instant)>>>,
+    entries: Arc<RwLock<HashMap<String, (Principal, Instant)>>>,
 }
 
 impl ApiKeyCache {
-    pub async fn authenticate(&self, store: &Store, key: &str) -> Result<Option<OrgId>, aegis_core::Error> {
+    pub async fn authenticate(&self, store: &Store, key: &str) -> Result<Option<Principal>, aegis_core::Error> {
         let hash = digest(key);
         if let Ok(entries) = self.entries.read() {
-            if let Some((org, at)) = entries.get(&hash) {
+            if let Some((principal, at)) = entries.get(&hash) {
                 if at.elapsed() < CACHE_TTL {
-                    return Ok(Some(org.clone()));
+                    return Ok(Some(principal.clone()));
                 }
             }
         }
-        let org = store.authenticate_api_key(key).await?;
-        if let (Some(org), Ok(mut entries)) = (&org, self.entries.write()) {
+        let principal = store.authenticate_api_key(key).await?;
+        if let (Some(principal), Ok(mut entries)) = (&principal, self.entries.write()) {
             if entries.len() >= CACHE_MAX_ENTRIES {
                 entries.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
             }
-            entries.insert(hash, (org.clone(), Instant::now()));
+            entries.insert(hash, (principal.clone(), Instant::now()));
         }
-        Ok(org)
+        Ok(principal)
     }
 
     /// Forgets every cached key, e.g. after a revocation on this node.
@@ -53,10 +53,17 @@ impl ApiKeyCache {
     }
 }
 
-/// The organization of the request's API key. Rejects with 401.
-pub struct Org(pub OrgId);
+/// Who called, from the request's API key. Rejects with 401.
+pub struct Caller(pub Principal);
 
-impl FromRequestParts<AppState> for Org {
+impl Caller {
+    /// How the caller appears in the audit log.
+    pub fn actor(&self) -> String {
+        format!("api_key:{}", self.0.key_id)
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
@@ -71,8 +78,39 @@ impl FromRequestParts<AppState> for Org {
             .filter(|k| !k.is_empty())
             .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <api key>`"))?;
         match state.api_keys.authenticate(&state.store, key).await? {
-            Some(org) => Ok(Org(org)),
+            Some(principal) => Ok(Caller(principal)),
             None => Err(ApiError::unauthorized("invalid or revoked API key")),
+        }
+    }
+}
+
+/// The organization of the request's API key. Rejects with 401.
+pub struct Org(pub OrgId);
+
+impl FromRequestParts<AppState> for Org {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Caller::from_request_parts(parts, state).await.map(|Caller(p)| Org(p.org_id))
+    }
+}
+
+/// A caller with an admin key. Rejects other keys with 403.
+pub struct Admin(pub Caller);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        if caller.0.role == ApiKeyRole::Admin {
+            Ok(Admin(caller))
+        } else {
+            Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "forbidden",
+                "this needs an admin API key; ingest keys can send traces and read results only",
+            ))
         }
     }
 }

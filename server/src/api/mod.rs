@@ -6,6 +6,7 @@ pub mod error;
 mod evaluations;
 pub mod extract;
 pub mod health;
+mod phi;
 mod traces;
 
 use axum::extract::DefaultBodyLimit;
@@ -22,6 +23,11 @@ pub fn v1(state: &AppState) -> Router<AppState> {
         .route("/traces/batch", post(traces::create_batch))
         .route("/traces/{trace_id}", get(traces::get))
         .route("/evaluations/{trace_id}", get(evaluations::get))
+        .route("/phi/scan", post(phi::scan))
+        .route("/phi/deidentify", post(phi::deidentify))
+        .route("/phi/policy", get(phi::get_policy).put(phi::put_policy))
+        .route("/phi/reidentify", post(phi::reidentify))
+        .route("/audit", get(phi::audit))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))

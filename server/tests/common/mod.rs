@@ -7,7 +7,10 @@ use std::sync::Arc;
 use aegis_core::config::Config;
 use aegis_core::ingest::Ingestor;
 use aegis_core::model::OrgId;
+use aegis_core::phi::vault::VaultKey;
+use aegis_core::phi::PhiService;
 use aegis_core::pipeline::Worker;
+use aegis_core::store::ApiKeyRole;
 use aegis_core::store::{Backend, Store};
 use aegis_core::testing::TestDb;
 use aegis_core::tiers::Cascade;
@@ -21,6 +24,14 @@ use http_body_util::BodyExt;
 use serde_json::Value;
 use tokio::sync::Notify;
 use tower::ServiceExt;
+
+/// The vault key of in-process test apps.
+pub const TEST_VAULT_KEY: [u8; 32] = [42; 32];
+
+/// The same key, as `AEGIS_VAULT_KEY` for spawned processes.
+pub fn test_vault_key_hex() -> String {
+    TEST_VAULT_KEY.iter().map(|b| format!("{b:02x}")).collect()
+}
 
 /// Requests larger than this are refused in tests, to exercise the limit cheaply.
 pub const TEST_BODY_LIMIT: usize = 256 * 1024;
@@ -63,13 +74,20 @@ impl TestApp {
         let store = db.store.clone();
         let config = Arc::new(Config { max_body_bytes: TEST_BODY_LIMIT, ..Config::default() });
         let telemetry = Arc::new(Telemetry::new());
-        let (ingestor, writers) =
-            Ingestor::start(store.clone(), &config.ingest, telemetry.core.clone(), Arc::new(Notify::new()));
+        let phi = PhiService::new(store.clone(), VaultKey::from_bytes(TEST_VAULT_KEY)).await.unwrap();
+        let (ingestor, writers) = Ingestor::start(
+            store.clone(),
+            phi.clone(),
+            &config.ingest,
+            telemetry.core.clone(),
+            Arc::new(Notify::new()),
+        );
         let org = store.create_organization("Acme Health").await.unwrap().id;
-        let key = store.create_api_key(&org, "tests").await.unwrap().plaintext;
+        let key = store.create_api_key(&org, "tests", ApiKeyRole::Admin).await.unwrap().plaintext;
         let state = AppState {
             store: store.clone(),
             ingestor,
+            phi,
             config,
             telemetry: telemetry.clone(),
             api_keys: ApiKeyCache::default(),
@@ -78,10 +96,15 @@ impl TestApp {
         TestApp { router: aegis_server::web::app(state), store, org, key, telemetry, db, _writers: writers }
     }
 
+    /// A key of `role` for this app's organization.
+    pub async fn key(&self, role: ApiKeyRole) -> String {
+        self.store.create_api_key(&self.org, "tests", role).await.unwrap().plaintext
+    }
+
     /// A second organization with its own key.
     pub async fn other_org(&self) -> (OrgId, String) {
         let org = self.store.create_organization("Other Bank").await.unwrap().id;
-        let key = self.store.create_api_key(&org, "tests").await.unwrap().plaintext;
+        let key = self.store.create_api_key(&org, "tests", ApiKeyRole::Admin).await.unwrap().plaintext;
         (org, key)
     }
 

@@ -1,0 +1,221 @@
+//! Replacing identifiers: in a text (for the API's try-it endpoint) and in every free-text
+//! field of a trace (at ingest), with the originals sealed for the vault.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+use super::pseudonym::Pseudonymizer;
+use super::vault::OrgKeys;
+use super::{to_entities, PhiPolicy, PhiType, Scanner, Span};
+use crate::model::TraceInput;
+use crate::store::VaultEntry;
+use crate::FieldError;
+
+/// An organization's de-identification, compiled: its scanner, its pseudonyms, its keys.
+pub struct OrgPhi {
+    pub scanner: Scanner,
+    pub pseudonymizer: Pseudonymizer,
+    keys: OrgKeys,
+}
+
+/// An identifier found and what replaced it; offsets in code points of the original text.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Replaced {
+    pub start: usize,
+    pub end: usize,
+    #[serde(rename = "type")]
+    pub phi_type: PhiType,
+    pub score: f32,
+    pub replacement: String,
+}
+
+/// Metadata keys whose values are routing, not free text.
+const STRUCTURAL_METADATA: &[&str] = &["domain"];
+
+impl OrgPhi {
+    pub fn new(policy: PhiPolicy, keys: OrgKeys) -> Result<OrgPhi, FieldError> {
+        let pseudonymizer = Pseudonymizer::new(keys.pseudonym, policy.surrogates, policy.date_shift);
+        Ok(OrgPhi { scanner: Scanner::new(policy)?, pseudonymizer, keys })
+    }
+
+    pub fn keys(&self) -> &OrgKeys {
+        &self.keys
+    }
+
+    /// The text with its identifiers replaced, and what was replaced. Nothing is stored.
+    pub fn deidentify_text(&self, text: &str) -> (String, Vec<Replaced>) {
+        let spans = self.scanner.scan_spans(text);
+        let offset = self.date_offset(&[(text, &spans)]);
+        let mut vault = Vec::new();
+        let mut seen = HashSet::new();
+        let (out, replacements) = self.rewrite(text, &spans, offset, &mut vault, &mut seen);
+        let entities = to_entities(text, &spans);
+        let replaced = entities
+            .into_iter()
+            .zip(replacements)
+            .map(|(e, replacement)| Replaced {
+                start: e.start,
+                end: e.end,
+                phi_type: e.phi_type,
+                score: e.score,
+                replacement,
+            })
+            .collect();
+        (out, replaced)
+    }
+
+    /// De-identifies every free-text field of a trace in place: the input, the output, every
+    /// string inside step inputs and outputs, and metadata values. Returns the vault entries.
+    pub fn deidentify_trace(&self, trace: &mut TraceInput) -> Vec<VaultEntry> {
+        // Scan everything first: the patient whose dates shift may be named in a later field.
+        let mut fields: Vec<&mut String> = Vec::new();
+        fields.push(&mut trace.ai_processing.input);
+        fields.push(&mut trace.ai_processing.output);
+        for step in &mut trace.steps {
+            for value in [&mut step.input, &mut step.output].into_iter().flatten() {
+                strings_in(value, &mut fields);
+            }
+        }
+        for (key, value) in trace.metadata.iter_mut() {
+            if !STRUCTURAL_METADATA.contains(&key.as_str()) {
+                fields.push(value);
+            }
+        }
+        let spans: Vec<Vec<Span>> = fields.iter().map(|f| self.scanner.scan_spans(f)).collect();
+        let scanned: Vec<(&str, &Vec<Span>)> = fields.iter().map(|f| f.as_str()).zip(&spans).collect();
+        let offset = self.date_offset(&scanned);
+
+        let mut vault = Vec::new();
+        let mut seen = HashSet::new();
+        for (field, spans) in fields.into_iter().zip(&spans) {
+            if !spans.is_empty() {
+                let (text, _) = self.rewrite(field, spans, offset, &mut vault, &mut seen);
+                *field = text;
+            }
+        }
+        vault
+    }
+
+    /// The per-patient date offset, when the policy shifts dates: keyed by the first name (or
+    /// else the first MRN) in the texts.
+    fn date_offset(&self, texts: &[(&str, &Vec<Span>)]) -> Option<i64> {
+        if !self.scanner.policy().date_shift {
+            return None;
+        }
+        let first = |t: PhiType| {
+            texts.iter().find_map(|(text, spans)| spans.iter().find(|s| s.phi_type == t).map(|s| &text[s.start..s.end]))
+        };
+        first(PhiType::Name).or_else(|| first(PhiType::Mrn)).map(|patient| self.pseudonymizer.date_offset(patient))
+    }
+
+    fn rewrite(
+        &self,
+        text: &str,
+        spans: &[Span],
+        offset: Option<i64>,
+        vault: &mut Vec<VaultEntry>,
+        seen: &mut HashSet<String>,
+    ) -> (String, Vec<String>) {
+        let mut out = String::with_capacity(text.len());
+        let mut replacements = Vec::with_capacity(spans.len());
+        let mut at = 0;
+        for s in spans {
+            let original = &text[s.start..s.end];
+            let replacement = self.pseudonymizer.replacement(s.phi_type, original, offset);
+            if seen.insert(replacement.clone()) {
+                vault.push(VaultEntry {
+                    sealed: self.keys.seal(&replacement, original),
+                    token: replacement.clone(),
+                    phi_type: s.phi_type,
+                });
+            }
+            out.push_str(&text[at..s.start]);
+            out.push_str(&replacement);
+            replacements.push(replacement);
+            at = s.end;
+        }
+        out.push_str(&text[at..]);
+        (out, replacements)
+    }
+}
+
+/// Every string inside a JSON value, keys aside (they are field names, not free text).
+fn strings_in<'a>(value: &'a mut serde_json::Value, out: &mut Vec<&'a mut String>) {
+    match value {
+        serde_json::Value::String(s) => out.push(s),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| strings_in(v, out)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|v| strings_in(v, out)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AiProcessing, OrgId, Step};
+    use crate::phi::vault::VaultKey;
+
+    fn org_phi(policy: PhiPolicy) -> OrgPhi {
+        let keys = VaultKey::from_bytes([5; 32]).org(&OrgId(uuid::Uuid::nil()));
+        OrgPhi::new(policy, keys).unwrap()
+    }
+
+    #[test]
+    fn every_free_text_field_is_scrubbed_and_sealed() {
+        let phi = org_phi(PhiPolicy::default());
+        let mut trace = TraceInput {
+            trace_id: None,
+            application_id: "triage".into(),
+            ai_processing: AiProcessing {
+                model: "m".into(),
+                input: "Patient Maria Garcia, DOB 03/14/1962, asks about ibuprofen.".into(),
+                output: "Ms. Garcia should avoid ibuprofen with warfarin; call (617) 555-0142.".into(),
+                prompt_tokens: None,
+                completion_tokens: None,
+                latency_ms: None,
+            },
+            steps: vec![Step {
+                kind: "tool".into(),
+                name: Some("ehr_lookup".into()),
+                input: Some(serde_json::json!({"query": "MRN: 00482913", "page": 1})),
+                output: Some(serde_json::json!(["Maria Garcia, MRN 00482913"])),
+                reward: None,
+                started_at: None,
+                ended_at: None,
+            }],
+            metadata: [
+                ("domain".to_string(), "healthcare".to_string()),
+                ("caller".to_string(), "maria.garcia@example.org".to_string()),
+            ]
+            .into_iter()
+            .collect(),
+            timestamp: None,
+        };
+        let vault = phi.deidentify_trace(&mut trace);
+        let all = serde_json::to_string(&trace).unwrap();
+        for raw in ["Maria", "Garcia", "03/14/1962", "555-0142", "00482913", "maria.garcia@example.org"] {
+            assert!(!all.contains(raw), "{raw} survived: {all}");
+        }
+        assert!(all.contains("ibuprofen") && all.contains("healthcare") && all.contains("ehr_lookup"));
+        let name = phi.pseudonymizer.token(PhiType::Name, "Maria Garcia");
+        assert!(trace.ai_processing.input.contains(&name));
+        assert!(trace.steps[0].output.as_ref().unwrap().to_string().contains(&name), "same patient, same token");
+        // One vault entry per distinct replacement, each opening to its original.
+        let tokens: HashSet<_> = vault.iter().map(|v| v.token.clone()).collect();
+        assert_eq!(tokens.len(), vault.len());
+        let entry = vault.iter().find(|v| v.token == name).unwrap();
+        assert_eq!(phi.keys().open(&entry.token, &entry.sealed).unwrap(), "Maria Garcia");
+    }
+
+    #[test]
+    fn the_try_it_text_reports_its_replacements() {
+        let phi = org_phi(PhiPolicy { surrogates: true, ..PhiPolicy::default() });
+        let (text, replaced) = phi.deidentify_text("Call Zoë Ñúñez at 617-555-0142.");
+        assert!(!text.contains("Ñúñez") && !text.contains("617-555-0142"), "{text}");
+        assert_eq!(replaced.len(), 2);
+        let chars: Vec<char> = "Call Zoë Ñúñez at 617-555-0142.".chars().collect();
+        assert_eq!(chars[replaced[0].start..replaced[0].end].iter().collect::<String>(), "Zoë Ñúñez");
+        assert!(replaced[1].replacement.contains("555-01"), "a fictional number");
+    }
+}

@@ -1,0 +1,175 @@
+//! Canaries: a real `aegis serve` takes traces full of identifiers; not one raw identifier may
+//! reach the database files, the logs (at debug level), any API response or the dashboard.
+
+mod common;
+
+use std::io::Read as _;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aegis_core::store::{ApiKeyRole, Backend};
+use aegis_core::testing::TestDb;
+use common::on_both_backends;
+use leptos::server_fn::ServerFn;
+use serde_json::{json, Value};
+
+on_both_backends!(no_raw_identifier_leaves_the_door);
+
+const CANARIES: &[&str] = &[
+    "Quistgaard",
+    "219-09-9999",
+    "555-0186",
+    "quistgaard@example.org",
+    "88412093",
+    "07/19/1948",
+    "4417 Larkspur Lane",
+    "05602",
+    "4111 1111 1111 1111",
+    "1HGCM82633A004352",
+    "73.162.44.219",
+    "portal.example-health.org",
+];
+
+fn trace(i: usize) -> Value {
+    json!({
+        "application_id": "clinical-assistant",
+        "ai_processing": {
+            "model": "gpt-4o",
+            "input": format!("Patient Eleanor Quistgaard (DOB 07/19/1948, MRN: 88412093, SSN 219-09-9999) lives at 4417 Larkspur Lane, Montpelier, VT 05602. Visit {i}."),
+            "output": "Ms. Quistgaard should call (802) 555-0186 or write to eleanor.quistgaard@example.org; records at https://portal.example-health.org/p/88412093.",
+        },
+        "steps": [{"kind": "tool", "name": "billing", "input": {"card": "4111 1111 1111 1111", "vehicle": "VIN 1HGCM82633A004352"},
+                   "output": {"login_ip": "IP 73.162.44.219", "notes": ["Quistgaard, Eleanor"]}}],
+        "metadata": {"domain": "healthcare", "contact": "eleanor.quistgaard@example.org"}
+    })
+}
+
+fn contents(path: &std::path::Path) -> String {
+    let mut bytes = Vec::new();
+    if let Ok(mut f) = std::fs::File::open(path) {
+        let _ = f.read_to_end(&mut bytes);
+    }
+    String::from_utf8_lossy(&bytes).to_string()
+}
+
+async fn everything_in_postgres(db: &TestDb) -> String {
+    let tables: Vec<(String,)> =
+        sqlx::query_as("SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()")
+            .fetch_all(db.store.pool())
+            .await
+            .unwrap();
+    let mut all = String::new();
+    for (table,) in tables {
+        let sql = format!("SELECT COALESCE(string_agg(t::text, ' '), '') FROM {table} t");
+        let (text,): (String,) = sqlx::query_as(&sql).fetch_one(db.store.pool()).await.unwrap();
+        all.push_str(&text);
+    }
+    all
+}
+
+async fn no_raw_identifier_leaves_the_door(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let dir = tempfile::tempdir().unwrap();
+    let org = db.store.create_organization("Canary Clinic").await.unwrap().id;
+    let key = db.store.create_api_key(&org, "k", ApiKeyRole::Admin).await.unwrap().plaintext;
+    db.store.create_user(&org, "nurse@canary.test", "a long password").await.unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let log_path = dir.path().join("aegis.log");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_aegis"))
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", &db.url)
+        .env("AEGIS_DATA_DIR", dir.path())
+        .env("AEGIS_VAULT_KEY", common::test_vault_key_hex())
+        .env("AEGIS_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while client.get(format!("{base}/health")).send().await.is_err() {
+        assert!(Instant::now() < deadline, "server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let mut responses = String::new();
+    let single = client.post(format!("{base}/api/v1/traces")).bearer_auth(&key).json(&trace(0)).send().await.unwrap();
+    assert_eq!(single.status().as_u16(), 201);
+    responses.push_str(&single.text().await.unwrap());
+    let batch = json!({ "traces": (1..20).map(trace).collect::<Vec<_>>() });
+    let batch = client.post(format!("{base}/api/v1/traces/batch")).bearer_auth(&key).json(&batch).send().await.unwrap();
+    responses.push_str(&batch.text().await.unwrap());
+
+    // Wait until everything is evaluated, then read it all back.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while db.store.queue_depth().await.unwrap() > 0 {
+        assert!(Instant::now() < deadline, "evaluation did not finish");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let list: Value = client
+        .get(format!("{base}/api/v1/traces?limit=100"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 20);
+    responses.push_str(&list.to_string());
+    for item in list["items"].as_array().unwrap() {
+        let id = item["trace_id"].as_str().unwrap();
+        for path in [format!("/api/v1/traces/{id}"), format!("/api/v1/evaluations/{id}")] {
+            responses.push_str(
+                &client.get(format!("{base}{path}")).bearer_auth(&key).send().await.unwrap().text().await.unwrap(),
+            );
+        }
+    }
+
+    // The dashboard, signed in.
+    let login = client
+        .post(format!("{base}{}", app::api::Login::PATH))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "application/json")
+        .body("email=nurse%40canary.test&password=a%20long%20password")
+        .send()
+        .await
+        .unwrap();
+    let cookie = login
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("aegis_session="))
+        .map(|v| v.split(';').next().unwrap().to_string())
+        .expect("signed in");
+    let page =
+        client.get(format!("{base}/traces")).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("clinical-assistant"), "the dashboard lists the traces");
+
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let stored = match backend {
+        Backend::Sqlite => {
+            let file = db.url.trim_start_matches("sqlite://").split('?').next().unwrap().to_string();
+            ["", "-wal", "-shm"]
+                .iter()
+                .map(|s| contents(std::path::Path::new(&format!("{file}{s}"))))
+                .collect::<String>()
+        }
+        Backend::Postgres => everything_in_postgres(&db).await,
+    };
+    let logs = contents(&log_path);
+    assert!(stored.contains("[NAME_"), "positive control: pseudonyms are stored");
+    assert!(logs.contains("DEBUG"), "positive control: the log ran at debug level");
+    for (sink, text) in
+        [("the database", &stored), ("the logs", &logs), ("API responses", &responses), ("the dashboard", &page)]
+    {
+        for canary in CANARIES {
+            assert!(!text.contains(canary), "{canary:?} reached {sink}");
+        }
+    }
+}
