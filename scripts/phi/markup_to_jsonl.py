@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
-"""Turns core/data/phi/handwritten.txt (texts with {{TYPE|text}} marks, one per paragraph)
-into core/data/phi/handwritten.jsonl for `aegis phi eval`."""
+"""Turns the hand-written evaluation texts (one per paragraph, identifiers marked
+{{TYPE|text}}) into JSONL for `aegis phi eval`:
+  core/data/phi/handwritten.txt -> handwritten.jsonl   (development set)
+  core/data/phi/holdout.txt     -> holdout.jsonl       (first held-out set)
+  core/data/phi/holdout2.txt    -> holdout2.jsonl      (second held-out set)"""
 
 import json
 import re
@@ -21,12 +24,13 @@ def convert(paragraph):
 
 
 def main():
-    source = (DATA / "handwritten.txt").read_text()
-    paragraphs = [p.strip() for p in source.split("\n\n") if p.strip() and not p.lstrip().startswith("#")]
-    with open(DATA / "handwritten.jsonl", "w") as f:
-        for p in paragraphs:
-            f.write(json.dumps(convert(p), ensure_ascii=False) + "\n")
-    print(f"{len(paragraphs)} texts")
+    for name in ["handwritten", "holdout", "holdout2"]:
+        source = (DATA / f"{name}.txt").read_text()
+        paragraphs = [p.strip() for p in source.split("\n\n") if p.strip() and not p.lstrip().startswith("#")]
+        with open(DATA / f"{name}.jsonl", "w") as f:
+            for p in paragraphs:
+                f.write(json.dumps(convert(p), ensure_ascii=False) + "\n")
+        print(f"{name}: {len(paragraphs)} texts")
 
 
 if __name__ == "__main__":

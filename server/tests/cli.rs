@@ -169,3 +169,50 @@ fn bench_explains_an_unreachable_server() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("does not answer"), "{}", stderr(&out));
 }
+
+#[test]
+fn keys_and_reidentification_from_the_command_line() {
+    let cli = Cli::new();
+    let org = cli.org();
+    let id = org["organization_id"].as_str().unwrap();
+    let key = cli.run(&["key", "create", "--org", id, "--role", "ingest", "--json"]);
+    assert!(key.status.success(), "{}", stderr(&key));
+    let key: serde_json::Value = serde_json::from_slice(&key.stdout).unwrap();
+    assert_eq!(key["role"], "ingest");
+    assert!(key["api_key"].as_str().unwrap().starts_with("aegis_sk_"));
+    let bad_role = cli.run(&["key", "create", "--org", id, "--role", "root"]);
+    assert_eq!(bad_role.status.code(), Some(2));
+
+    // Seeded traces are de-identified at the door; their tokens come back with a reason.
+    assert!(cli.run(&["seed", "--traces", "20", "--org", id]).status.success());
+    let out = cli.run_with_stdin(&["phi", "scan"], "Patient Maria Garcia, MRN: 00482913");
+    assert!(out.status.success());
+    let scanned: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(scanned["entities"].as_array().unwrap().len(), 2);
+
+    let no_reason = cli.run(&["phi", "reidentify", "--org", id, "--reason", "", "[NAME_000000000000]"]);
+    assert!(!no_reason.status.success());
+    assert!(stderr(&no_reason).contains("--reason"));
+    let unknown = cli.run(&["phi", "reidentify", "--org", id, "--reason", "audit check", "[NAME_000000000000]"]);
+    assert!(unknown.status.success(), "{}", stderr(&unknown));
+    assert!(stdout(&unknown).contains("\"[NAME_000000000000]\": null"));
+}
+
+#[test]
+fn phi_eval_reports_and_rejects_bad_files() {
+    let cli = Cli::new();
+    let set = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/data/phi/handwritten.jsonl");
+    let out = cli.run(&["phi", "eval", set]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for column in ["precision", "recall", "F2", "NAME", "overall"] {
+        assert!(stdout(&out).contains(column), "{column}");
+    }
+    let missing = cli.run(&["phi", "eval", "/nonexistent.jsonl"]);
+    assert!(!missing.status.success());
+    assert!(stderr(&missing).contains("cannot read"));
+    let bad = cli.dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"text\": \"ab\", \"spans\": [{\"start\": 0, \"end\": 9, \"type\": \"NAME\"}]}\n").unwrap();
+    let out = cli.run(&["phi", "eval", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("line 1"), "{}", stderr(&out));
+}

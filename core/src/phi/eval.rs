@@ -190,11 +190,13 @@ impl Report {
 mod tests {
     use super::*;
 
-    /// The committed evaluation set meets the targets: recall of at least 0.95 for every
-    /// identifier type and precision of at least 0.90 overall.
+    /// The development sets (generated and hand-written) meet the targets: recall of at least
+    /// 0.95 for every identifier type and precision of at least 0.90 overall. The held-out
+    /// sets are measured, not asserted: a test on them would invite tuning to them.
     #[test]
     fn the_evaluation_set_meets_the_targets() {
-        let texts = parse_jsonl(include_str!("../../data/phi/eval.jsonl")).unwrap();
+        let mut texts = parse_jsonl(include_str!("../../data/phi/eval.jsonl")).unwrap();
+        texts.extend(parse_jsonl(include_str!("../../data/phi/handwritten.jsonl")).unwrap());
         let report = evaluate(&Scanner::default(), &texts);
         eprintln!("{}", report.table());
         for m in report.mistakes.iter().take(60) {

@@ -56,7 +56,9 @@ const NEVER_NAMES: &str = "american english french spanish german italian chines
     god lord jesus hospital university college clinic center centre institute foundation \\
     department street avenue road drive lane court boulevard highway county city state north south \\
     east west united states america monday tuesday wednesday thursday friday saturday sunday \\
-    january february march april may june july august september october november december";
+    january february march april may june july august september october november december \
+    honda toyota hyundai subaru nissan kia tesla mazda volkswagen chevrolet chevy lexus acura porsche jeep \
+    walgreens walmart costco medtronic aetna cigna humana kaiser anthem pfizer moderna";
 
 pub fn lexicon() -> &'static Lexicon {
     static LEXICON: OnceLock<Lexicon> = OnceLock::new();

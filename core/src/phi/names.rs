@@ -4,7 +4,7 @@
 //! disease" names nobody.
 
 use super::lexicon::{lexicon, Flags, Lexicon};
-use super::places::state_follows;
+use super::places::{multiword_city_at, state_follows};
 use super::tokens::{is_title, one_of, Word};
 use super::types::{PhiType, Span};
 
@@ -100,6 +100,23 @@ const PERSON_CUES: &[&str] = &[
     "officer",
     "agent",
     "rep",
+    "auntie",
+    "aunty",
+    "grandma",
+    "grandpa",
+    "granny",
+    "nana",
+    "papa",
+    "mama",
+    "stepson",
+    "stepdaughter",
+    "stepmother",
+    "stepfather",
+    "godmother",
+    "godfather",
+    "attorney",
+    "lawyer",
+    "counsel",
 ];
 
 /// "... by" is a cue only after these ("signed by", not "caused by").
@@ -359,6 +376,11 @@ pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>)
             continue;
         }
         let cue = person_cue(text, words, i);
+        if !cue && multiword_city_at(text, words, i).is_some() {
+            // "Terre Haute", "Des Moines": a place, for the places pass.
+            i += 1;
+            continue;
+        }
         // The run of capitalised words that could form one name.
         let mut run = vec![i];
         let mut j = i;
@@ -414,7 +436,8 @@ pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>)
             // Names the lists do not hold ("Anahera Tipene", "I. Eze"): capitalised words that are
             // not English, not drugs, not clinical terms, side by side.
             Some((run.len(), 0.7))
-        } else if known(k(0)) && !w.initial {
+        } else if known(k(0)) && !w.initial && !w.all_caps {
+            // A lone capitalised name; in capitals it is more likely an acronym ("ARDS").
             Some((1, if k(0) == Kind::First { 0.8 } else { 0.75 }))
         } else {
             None
@@ -426,8 +449,9 @@ pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>)
             }
             let last = run[n - 1];
             let phrase = text[words[run[0]].start..lowers[last].1].to_lowercase();
+            // A city of several words is a city ("Des Moines"); a one-word one needs a cue.
             !(lex.flags(&phrase).has(Flags::CITY)
-                && (place_cue(text, words, i) || state_follows(text, words, last + 1)))
+                && (*n > 1 || place_cue(text, words, i) || state_follows(text, words, last + 1)))
         });
 
         match accepted {

@@ -29,7 +29,7 @@ const STATES: &str = "(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|L
 fn rules() -> Vec<Rule> {
     use PhiType::*;
     let phone = r"(?:\+?1[ .-]?)?(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}";
-    let num_sep = r"\s*(?i-u:number|num|no\.?|#|id)?\s*[:#.]?\s*";
+    let num_sep = r"\s*(?i-u:number|num|no\.?|#|id)?\s*[:#.]?\s*(?:(?i-u:is|was)\s+)?";
     vec![
         // Images first: an image link is a photograph, not just a URL.
         Rule { phi_type: Photo, score: 0.99, pattern: r"data:image/[A-Za-z+.-]+;base64,[A-Za-z0-9+/=]+".into(), check: any },
@@ -116,7 +116,7 @@ fn rules() -> Vec<Rule> {
         Rule {
             phi_type: Vehicle,
             score: 0.95,
-            pattern: format!(r"(?i-u:\b(?:license plate|licence plate|plate|tag)){num_sep}(?P<v>[A-Z0-9][A-Z0-9 -]{{1,7}}[A-Z0-9])(?-u:\b)"),
+            pattern: format!(r"(?i-u:\b(?:license plate|licence plate|plate|tag)){num_sep}(?P<v>[A-Z0-9][A-Z0-9 -]{{1,9}}[A-Z0-9])(?-u:\b)"),
             check: has_digit,
         },
         Rule {
@@ -135,7 +135,7 @@ fn rules() -> Vec<Rule> {
         Rule {
             phi_type: Device,
             score: 0.93,
-            pattern: format!(r"(?i-u:\b(?:serial|s/n|sn|device|device identifier|udi|imei|implant|pacemaker|defibrillator|icd|pump|model/serial)(?: id| serial| number| no\.?| #)?){num_sep}(?P<v>[A-Za-z0-9][A-Za-z0-9-]{{3,39}})(?-u:\b)"),
+            pattern: format!(r"(?i-u:\b(?:serial|s/n|sn|device|device identifier|udi|imei|implant|pacemaker|defibrillator|icd|pump|transmitter|sensor|receiver|meter|hearing aid|model/serial)(?: id| serial| number| no\.?| #)?){num_sep}(?P<v>[A-Za-z0-9][A-Za-z0-9-]{{3,39}})(?-u:\b)"),
             check: has_digit,
         },
         Rule { phi_type: Device, score: 0.95, pattern: r"\(01\)\d{14}(?:\(\d{2,4}\)[A-Za-z0-9]{1,20})*".into(), check: any },
@@ -149,7 +149,7 @@ fn rules() -> Vec<Rule> {
         Rule {
             phi_type: Id,
             score: 0.9,
-            pattern: format!(r"(?i-u:\b(?:case|docket|ticket|reference|ref|confirmation|tracking|employee|badge|student|passport|visa|alien|inmate|booking)){num_sep}(?P<v>[A-Za-z0-9][A-Za-z0-9-]{{3,30}})(?-u:\b)"),
+            pattern: format!(r"(?i-u:\b(?:case|docket|ticket|reference|ref|confirmation|tracking|employee|badge|student|passport|visa|alien|inmate|booking|participant|subject|study|specimen|sample|barcodes?|accession|tube|kit|requisition|authorization|auth|approval)){num_sep}(?P<v>[A-Za-z]{{1,5}} [0-9][A-Za-z0-9-]{{2,30}}|[A-Za-z0-9][A-Za-z0-9-]{{3,30}})(?-u:\b)"),
             check: has_digit,
         },
         Rule {
@@ -174,7 +174,7 @@ fn rules() -> Vec<Rule> {
         Rule {
             phi_type: Date,
             score: 0.9,
-            pattern: r"(?i-u:\b(?:on|for|since|from|until|till|to|dated|date|seen|visit|admitted|admission|discharged|discharge|dob|d\.o\.b\.|birth|born|died|death|deceased|through|by|before|after|last|next|scheduled|appointment|appt|surgery|procedure|follow-up|followup|follow up|returned|presented|started|stopped))\b\s*[:.]?\s*(?:on\s+)?(?P<v>\d{1,2}/\d{1,2})(?-u:\b)".into(),
+            pattern: r"(?i-u:\b(?:on|for|since|from|until|till|to|dated|date|seen|visit|admitted|admission|discharged|discharge|dob|d\.o\.b\.|birth|born|died|death|deceased|through|by|before|after|last|next|scheduled|appointment|appt|surgery|procedure|follow-up|followup|follow up|returned|presented|started|stopped|monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun))\b\.?,?\s*[:.]?\s*(?:on\s+)?(?P<v>\d{1,2}/\d{1,2})(?-u:\b)".into(),
             check: month_day,
         },
         Rule {
@@ -188,6 +188,19 @@ fn rules() -> Vec<Rule> {
             score: 0.93,
             pattern: r"(?-u:\b)(?P<v>9\d|1[0-2]\d)(?:\s*-?\s*(?i-u:years?|yrs?)[ -]*(?i-u:old)|-(?i-u:year|yr)-(?i-u:old)|\s*(?i-u:y/?o)(?-u:\b))".into(),
             check: any,
+        },
+        // A month alone is a date element too: "since August", "in early March".
+        Rule {
+            phi_type: Date,
+            score: 0.85,
+            pattern: r"(?i-u:\b(?:in|since|until|till|from|last|this|next|early|late|mid|during|by|through|before|after))(?:\s+(?i-u:early|late|mid))?\s+(?P<v>January|February|March|April|May|June|July|August|September|October|November|December)(?-u:\b)".into(),
+            check: any,
+        },
+        Rule {
+            phi_type: Age,
+            score: 0.9,
+            pattern: r"(?i-u:\b(?:i'm|i am|im|turned|turns|turning|she is|he is|she's|he's|patient is|who is))\s+(?P<v>9\d|1[0-2]\d)(?-u:\b)".into(),
+            check: bare_age,
         },
         Rule {
             phi_type: Age,
@@ -228,6 +241,13 @@ fn rules() -> Vec<Rule> {
             check: any,
         },
         Rule { phi_type: Location, score: 0.93, pattern: r"(?i-u:\bp\.?\s?o\.?\s+box\s+\d+)(?-u:\b)".into(), check: any },
+        // Streets named without a number: "on Wabash Ave", "at Grand Ave and 5th St".
+        Rule {
+            phi_type: Location,
+            score: 0.85,
+            pattern: r"(?-u:\b)(?:[A-Z][a-z]+|\d{1,3}(?:st|nd|rd|th))(?: [A-Z][a-z]+){0,2} (?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Way|Parkway|Pkwy|Highway|Hwy|Court|Ct|Terrace|Circle|Square|Plaza)\.?(?-u:\b)".into(),
+            check: street_name,
+        },
     ]
     .into_iter()
     .map(|mut r| {
@@ -480,6 +500,23 @@ fn vin(text: &str, (s, e): (usize, usize)) -> bool {
     let sum: u32 = v.iter().zip(WEIGHTS).map(|(&c, w)| value(c) * w).sum();
     let check = if sum % 11 == 10 { b'X' } else { b'0' + (sum % 11) as u8 };
     v[8] == check
+}
+
+/// A bare age ("I'm 94") is not a measurement ("he is 95/60", "she's 98% on room air").
+fn bare_age(text: &str, (_, e): (usize, usize)) -> bool {
+    let rest = text[e..].trim_start();
+    !rest.starts_with(['/', '%', '.', ',']) || rest.starts_with(", ") || rest.starts_with(". ") || rest.is_empty()
+}
+
+/// "Grand Ave" is a street; "Dr Smith" and "St Mary's" are a doctor and a saint.
+fn street_name(text: &str, (s, e): (usize, usize)) -> bool {
+    let found = &text[s..e];
+    let last = found.trim_end_matches('.').rsplit(' ').next().unwrap_or_default();
+    let next_capital = text[e..].trim_start_matches(['.', ' ']).starts_with(|c: char| c.is_ascii_uppercase());
+    let first = found.split(' ').next().unwrap_or_default();
+    // Words that start phrases in notes, not street names ("Follow Up Dr", "Seen By Dr").
+    let not_a_street_name = ["The", "By", "With", "To", "From", "Per", "Call", "Seen", "See", "Ask"].contains(&first);
+    !(matches!(last, "Dr" | "St") && next_capital) && !not_a_street_name
 }
 
 fn followed_by_unit(text: &str, end: usize) -> bool {

@@ -71,6 +71,22 @@ const STATE_NAMES: &[&str] = &[
     "wyoming",
 ];
 
+/// Words of a city of two or more words starting at `words[i]` ("Terre Haute", "New York"),
+/// if there is one.
+pub fn multiword_city_at(text: &str, words: &[Word], i: usize) -> Option<usize> {
+    let lex = lexicon();
+    let mut candidate = String::new();
+    (2..=lex.max_city_words.min(words.len() - i)).rev().find(|&n| {
+        let last = &words[i + n - 1];
+        if !last.capitalized || text[words[i].start..last.end].contains('\n') {
+            return false;
+        }
+        candidate.clear();
+        candidate.extend(text[words[i].start..last.end].chars().map(|c| c.to_ascii_lowercase()));
+        lex.flags(&candidate).has(Flags::CITY)
+    })
+}
+
 /// Lower-case words inside city names ("Winston-Salem" aside): "Fuencarral-el Pardo".
 const LOWER_PARTS: &[&str] = &["el", "de", "del", "la", "le", "du", "of", "on", "upon"];
 
