@@ -2,6 +2,7 @@
 -- roles of API keys (re-identification is for admin keys only).
 
 -- token -> original, sealed with AES-256-GCM under a key that never enters the database.
+-- Without a rowid, the primary key is the table: one B-tree to write per entry, not two.
 CREATE TABLE phi_vault (
     org_id      TEXT NOT NULL,
     token       TEXT NOT NULL,
@@ -10,7 +11,7 @@ CREATE TABLE phi_vault (
     ciphertext  BLOB NOT NULL,
     created_at  INTEGER NOT NULL,
     PRIMARY KEY (org_id, token)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE phi_policies (
     org_id      TEXT PRIMARY KEY,

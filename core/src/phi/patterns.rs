@@ -299,8 +299,8 @@ impl Patterns {
 
     /// Every validated identifier in `text`, in order, not overlapping.
     pub fn scan(&self, text: &str, out: &mut Vec<Span>) {
-        let mut caps: Vec<Option<Captures>> =
-            self.alone.iter().map(|r| r.as_ref().map(|r| r.create_captures())).collect();
+        // Capture slots are made for a rule when it first matches: most texts match few rules.
+        let mut caps: Vec<Option<Captures>> = Vec::new();
         let mut at = 0;
         while at < text.len() {
             let Some(m) = self.regex.search(&regex_automata::Input::new(text).range(at..)) else { break };
@@ -308,8 +308,12 @@ impl Patterns {
             let rule = &self.rules[index];
             // The value inside the match: its `v` (or `w`) group, else the whole match.
             let mut zip = None;
-            let value = match (&self.alone[index], &mut caps[index]) {
-                (Some(alone), Some(c)) => {
+            if caps.is_empty() {
+                caps.resize_with(self.alone.len(), || None);
+            }
+            let value = match &self.alone[index] {
+                Some(alone) => {
+                    let c = caps[index].get_or_insert_with(|| alone.create_captures());
                     let input = regex_automata::Input::new(&text[..m.end()])
                         .range(m.start()..)
                         .anchored(regex_automata::Anchored::Yes);
@@ -317,7 +321,7 @@ impl Patterns {
                     zip = c.get_group_by_name("zip").map(|s| (s.start, s.end));
                     c.get_group_by_name("v").or_else(|| c.get_group_by_name("w")).map(|s| (s.start, s.end))
                 }
-                _ => None,
+                None => None,
             }
             .unwrap_or((m.start(), m.end()));
             let value = trim_trailing_punctuation(text, value);

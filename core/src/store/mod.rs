@@ -119,7 +119,7 @@ impl Store {
             Backend::Sqlite => options.after_connect(|conn, _meta| {
                 Box::pin(async move {
                     conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                        "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                          PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
                          PRAGMA cache_size = -65536; PRAGMA mmap_size = 1073741824; \
                          PRAGMA temp_store = MEMORY;",

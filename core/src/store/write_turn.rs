@@ -3,8 +3,14 @@
 //! SQLite admits one writer at a time and makes the others poll with growing sleeps. Queueing
 //! this process's writers here instead keeps waits short, and lets ingest go first: a client is
 //! waiting for its acknowledgement, while an evaluation can run a few milliseconds later.
+//!
+//! Ingest goes first twice over: a waiting ingest writer is served before waiting background
+//! writers, and for a moment after an ingest commit the turn is kept free for the next group,
+//! so that under load groups commit back to back and evaluation fills the gaps. A background
+//! writer that has waited long enough goes anyway, so evaluation always progresses.
 
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
@@ -22,16 +28,23 @@ pub(crate) struct WriteTurn {
     released: Notify,
 }
 
+/// How long after an ingest commit the turn stays free for the next ingest group.
+const INGEST_GRACE: Duration = Duration::from_millis(2);
+/// The longest a background writer defers to ingest.
+const MAX_DEFERRAL: Duration = Duration::from_millis(200);
+
 #[derive(Debug, Default)]
 struct State {
     held: bool,
     ingest_waiting: usize,
+    ingest_released_at: Option<Instant>,
 }
 
 /// The turn, given back when dropped.
 #[derive(Debug)]
 pub(crate) struct Turn {
     owner: Arc<WriteTurn>,
+    priority: Priority,
 }
 
 /// Counts an ingest writer as waiting until it gets the turn or gives up (a dropped future).
@@ -57,17 +70,24 @@ impl WriteTurn {
     }
 
     pub(crate) async fn acquire(self: &Arc<Self>, priority: Priority) -> Turn {
+        let asked = Instant::now();
         let mut waiting = Waiting { turn: self, counted: false };
         loop {
             // Registered before looking, so a release in between is not missed.
             let released = self.released.notified();
             tokio::pin!(released);
             released.as_mut().enable();
+            let mut grace_left = None;
             {
                 let mut state = self.state();
                 let my_turn = match priority {
                     Priority::Ingest => !state.held,
-                    Priority::Background => !state.held && state.ingest_waiting == 0,
+                    Priority::Background if asked.elapsed() >= MAX_DEFERRAL => !state.held,
+                    Priority::Background => {
+                        let since_ingest = state.ingest_released_at.map(|at| at.elapsed());
+                        grace_left = since_ingest.filter(|e| *e < INGEST_GRACE).map(|e| INGEST_GRACE - e);
+                        !state.held && state.ingest_waiting == 0 && grace_left.is_none()
+                    }
                 };
                 if my_turn {
                     state.held = true;
@@ -75,21 +95,35 @@ impl WriteTurn {
                         state.ingest_waiting -= 1;
                         waiting.counted = false;
                     }
-                    return Turn { owner: self.clone() };
+                    return Turn { owner: self.clone(), priority };
                 }
                 if priority == Priority::Ingest && !waiting.counted {
                     state.ingest_waiting += 1;
                     waiting.counted = true;
                 }
             }
-            released.await;
+            match grace_left {
+                // Nobody will signal the end of the grace period: wake up for it.
+                Some(left) => {
+                    tokio::select! {
+                        _ = released => {}
+                        _ = tokio::time::sleep(left) => {}
+                    }
+                }
+                None => released.await,
+            }
         }
     }
 }
 
 impl Drop for Turn {
     fn drop(&mut self) {
-        self.owner.state().held = false;
+        let mut state = self.owner.state();
+        state.held = false;
+        if self.priority == Priority::Ingest {
+            state.ingest_released_at = Some(Instant::now());
+        }
+        drop(state);
         self.owner.released.notify_waiters();
     }
 }
@@ -97,7 +131,6 @@ impl Drop for Turn {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[tokio::test]
     async fn one_writer_at_a_time_and_ingest_first() {
@@ -137,5 +170,30 @@ mod tests {
         tokio::time::timeout(Duration::from_secs(1), turn.acquire(Priority::Background))
             .await
             .expect("background writer gets the turn");
+    }
+
+    #[tokio::test]
+    async fn background_writers_wait_out_the_grace_but_never_starve() {
+        let turn = Arc::new(WriteTurn::default());
+        drop(turn.acquire(Priority::Ingest).await);
+        let started = Instant::now();
+        drop(turn.acquire(Priority::Background).await);
+        assert!(started.elapsed() >= INGEST_GRACE, "kept free for the next ingest group");
+
+        // Ingest back to back, forever: the background writer still gets in.
+        let busy = tokio::spawn({
+            let turn = turn.clone();
+            async move {
+                loop {
+                    let t = turn.acquire(Priority::Ingest).await;
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    drop(t);
+                }
+            }
+        });
+        tokio::time::timeout(MAX_DEFERRAL * 5, turn.acquire(Priority::Background))
+            .await
+            .expect("a background writer gets the turn within its deferral");
+        busy.abort();
     }
 }
