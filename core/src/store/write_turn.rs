@@ -29,7 +29,7 @@ pub(crate) struct WriteTurn {
 }
 
 /// How long after an ingest commit the turn stays free for the next ingest group.
-const INGEST_GRACE: Duration = Duration::from_millis(2);
+const INGEST_GRACE: Duration = Duration::from_micros(300);
 /// The longest a background writer defers to ingest.
 const MAX_DEFERRAL: Duration = Duration::from_millis(200);
 
