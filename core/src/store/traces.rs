@@ -70,7 +70,11 @@ impl Store {
     pub async fn insert_traces(&self, traces: &[NewTrace]) -> Result<Vec<InsertOutcome>> {
         let mut tx = self.begin_write_as(Priority::Ingest).await?;
         let mut inserted: HashSet<(String, String)> = HashSet::with_capacity(traces.len());
-        for chunk in traces.chunks(ROWS_PER_STATEMENT) {
+        // Rows go in key order (see the vault below): retries of one trace racing on two
+        // Postgres writers then queue instead of deadlocking.
+        let mut ordered: Vec<&NewTrace> = traces.iter().collect();
+        ordered.sort_unstable_by(|a, b| (&a.org_id, a.trace_id).cmp(&(&b.org_id, b.trace_id)));
+        for chunk in ordered.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "INSERT INTO traces (org_id, id, application_id, model, input, output, \
                  prompt_tokens, completion_tokens, latency_ms, steps, metadata, domain, ts, \
@@ -132,11 +136,14 @@ impl Store {
         let now = now_micros();
         // The vault, in the same transaction: no stored token without its original.
         let mut seen = HashSet::new();
-        let vault: Vec<(&OrgId, &super::VaultEntry)> = traces
+        let mut vault: Vec<(&OrgId, &super::VaultEntry)> = traces
             .iter()
             .flat_map(|t| t.vault.iter().map(move |v| (&t.org_id, v)))
             .filter(|(org, v)| seen.insert((*org, v.token.as_str())))
             .collect();
+        // In key order, so that concurrent writers (Postgres) that share tokens take their
+        // row locks in the same order and wait for each other instead of deadlocking.
+        vault.sort_unstable_by(|a, b| (a.0, &a.1.token).cmp(&(b.0, &b.1.token)));
         for chunk in vault.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "INSERT INTO phi_vault (org_id, token, phi_type, nonce, ciphertext, created_at) VALUES {} \
