@@ -520,7 +520,8 @@ fn street_name(text: &str, (s, e): (usize, usize)) -> bool {
     let first = found.split(' ').next().unwrap_or_default();
     // Words that start phrases in notes, not street names ("Follow Up Dr", "Seen By Dr").
     let not_a_street_name = ["The", "By", "With", "To", "From", "Per", "Call", "Seen", "See", "Ask"].contains(&first);
-    !(matches!(last, "Dr" | "St") && next_capital) && !not_a_street_name
+    let title_before_a_name = matches!(last, "Dr" | "St") && next_capital;
+    !(not_a_street_name || title_before_a_name)
 }
 
 fn followed_by_unit(text: &str, end: usize) -> bool {

@@ -1,10 +1,8 @@
 //! The trace and evaluation API against real databases, both backends.
 
-mod common;
-
+use crate::common::{on_both_backends, trace_json, TestApp, TEST_BODY_LIMIT};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::{on_both_backends, trace_json, TestApp, TEST_BODY_LIMIT};
 use serde_json::{json, Value};
 
 on_both_backends!(

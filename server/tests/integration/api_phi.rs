@@ -1,12 +1,10 @@
 //! De-identification through the API, both backends: ingest stores no identifier, the try-it
 //! endpoints and the policy, and audited re-identification for admin keys only.
 
-mod common;
-
+use crate::common::{on_both_backends, TestApp};
 use aegis_core::store::ApiKeyRole;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::{on_both_backends, TestApp};
 use serde_json::{json, Value};
 
 on_both_backends!(

@@ -1,7 +1,5 @@
 //! An in-process Aegis on a real database, driven through its router.
 
-#![allow(dead_code)]
-
 use std::sync::Arc;
 
 use aegis_core::config::Config;
@@ -56,7 +54,8 @@ pub struct TestApp {
     pub org: OrgId,
     pub key: String,
     pub telemetry: Arc<Telemetry>,
-    pub db: TestDb,
+    /// Keeps the database alive (and drops its Postgres schema) as long as the app.
+    _db: TestDb,
     /// Dropping a JoinSet aborts its tasks: the writers live as long as the app.
     _writers: tokio::task::JoinSet<()>,
 }
@@ -93,7 +92,7 @@ impl TestApp {
             api_keys: ApiKeyCache::default(),
             leptos_options: aegis_server::web::leptos_options().unwrap(),
         };
-        TestApp { router: aegis_server::web::app(state), store, org, key, telemetry, db, _writers: writers }
+        TestApp { router: aegis_server::web::app(state), store, org, key, telemetry, _db: db, _writers: writers }
     }
 
     /// A key of `role` for this app's organization.

@@ -1,16 +1,14 @@
 //! Nothing acknowledged is lost: the real binary is killed with SIGKILL while it takes load,
 //! restarted, and every trace it acknowledged must be stored and evaluated exactly once.
 
-mod common;
-
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::common::on_both_backends;
 use aegis_core::model::OrgId;
 use aegis_core::store::{Backend, EvaluationLookup, Store};
 use aegis_core::testing::TestDb;
-use common::on_both_backends;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -21,7 +19,7 @@ fn spawn_server(url: &str, port: u16) -> Child {
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
         .env("DATABASE_URL", url)
         .env("AEGIS_LOG", "warn")
-        .env("AEGIS_VAULT_KEY", common::test_vault_key_hex())
+        .env("AEGIS_VAULT_KEY", crate::common::test_vault_key_hex())
         .env("AEGIS_WORKER__CONCURRENCY", "1")
         // Jobs the killed process held come back when their lease runs out: keep that short.
         .env("AEGIS_WORKER__LEASE_SECS", "2")

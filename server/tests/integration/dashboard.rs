@@ -1,11 +1,9 @@
 //! The dashboard's server side, in-process on both backends: sessions gate the pages, and the
 //! server-rendered traces page shows the organization's own traces only.
 
-mod common;
-
+use crate::common::{on_both_backends, trace_json, TestApp};
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
-use common::{on_both_backends, trace_json, TestApp};
 use leptos::server_fn::ServerFn;
 
 on_both_backends!(pages_need_a_session_and_show_only_the_organizations_traces);
@@ -31,7 +29,7 @@ async fn sign_in(app: &TestApp, email: &str, password: &str) -> (StatusCode, Opt
     (reply.status, cookie)
 }
 
-async fn page(app: &TestApp, path: &str, cookie: Option<&str>) -> common::Reply {
+async fn page(app: &TestApp, path: &str, cookie: Option<&str>) -> crate::common::Reply {
     let mut request = Request::get(path);
     if let Some(cookie) = cookie {
         request = request.header(header::COOKIE, cookie);

@@ -1,14 +1,12 @@
 //! Scale-out: an API node without workers and two `aegis worker` processes on one database.
 //! Every trace is evaluated exactly once, and both workers take a share.
 
-mod common;
-
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::on_both_backends;
 use aegis_core::store::Backend;
 use aegis_core::testing::TestDb;
-use common::on_both_backends;
 use serde_json::json;
 
 on_both_backends!(two_worker_processes_share_the_queue);
@@ -18,7 +16,7 @@ fn aegis(url: &str, args: &[&str]) -> Child {
         .args(args)
         .env("DATABASE_URL", url)
         .env("AEGIS_LOG", "warn")
-        .env("AEGIS_VAULT_KEY", common::test_vault_key_hex())
+        .env("AEGIS_VAULT_KEY", crate::common::test_vault_key_hex())
         .env("AEGIS_WORKER__CLAIM_BATCH", "50")
         .stdout(Stdio::null())
         .spawn()

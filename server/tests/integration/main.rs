@@ -1,0 +1,12 @@
+//! Integration tests: the API, the dashboard, the CLI and the real binary, on SQLite and
+//! PostgreSQL. One test binary, so that it is linked once.
+
+mod common;
+
+mod api_phi;
+mod api_traces;
+mod cli;
+mod dashboard;
+mod durability;
+mod phi_canary;
+mod scale_out;
