@@ -1,6 +1,6 @@
 // Starts a real Aegis (the built binary, a fresh SQLite database) and a real Chromium.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import net from 'node:net';
@@ -40,13 +40,13 @@ export class Aegis {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
     const server = spawn(BIN, ['serve', '--addr', `127.0.0.1:${port}`], { env, cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
-    const aegis = new Aegis(url, org.api_key, email, password, server);
+    const aegis = new Aegis(url, org.api_key, email, password, server, dataDir);
     await aegis.waitHealthy();
     return aegis;
   }
 
-  constructor(url, apiKey, email, password, server) {
-    Object.assign(this, { url, apiKey, email, password, server });
+  constructor(url, apiKey, email, password, server, dataDir) {
+    Object.assign(this, { url, apiKey, email, password, server, dataDir });
   }
 
   async waitHealthy() {
@@ -81,6 +81,7 @@ export class Aegis {
 
   stop() {
     this.server.kill('SIGTERM');
+    this.server.once('exit', () => rmSync(this.dataDir, { recursive: true, force: true }));
   }
 }
 
