@@ -49,6 +49,9 @@ pub enum Error {
     Conflict(String),
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// A domain pack (spec or data file) is wrong; `line` is 1-based.
+    #[error("{path}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Pack { path: String, line: Option<usize>, message: String },
     /// The store is shutting down or its writer is gone: retry later.
     #[error("unavailable: {0}")]
     Unavailable(String),

@@ -13,6 +13,8 @@ pub mod auth;
 #[cfg(feature = "engine")]
 pub mod config;
 #[cfg(feature = "engine")]
+pub mod domains;
+#[cfg(feature = "engine")]
 pub mod ingest;
 #[cfg(feature = "engine")]
 pub mod phi;

@@ -79,3 +79,53 @@ impl Drop for TestDb {
         }
     }
 }
+
+/// A stored trace with this input and answer, in `domain` (none if empty).
+pub fn trace(domain: &str, input: &str, output: &str) -> crate::model::Trace {
+    use crate::model::{AiProcessing, Trace, TraceStatus};
+    let now = chrono::Utc::now();
+    let mut metadata = std::collections::BTreeMap::new();
+    if !domain.is_empty() {
+        metadata.insert("domain".to_string(), domain.to_string());
+    }
+    Trace {
+        trace_id: uuid::Uuid::now_v7(),
+        application_id: "test-app".into(),
+        ai_processing: AiProcessing {
+            model: "test-model".into(),
+            input: input.into(),
+            output: output.into(),
+            prompt_tokens: Some(12),
+            completion_tokens: Some(20),
+            latency_ms: Some(800.0),
+        },
+        steps: vec![],
+        metadata,
+        timestamp: now,
+        received_at: now,
+        status: TraceStatus::Queued,
+        severity: None,
+    }
+}
+
+/// A trading trace: `metadata` pairs, and steps of `(input, output, reward)`.
+pub fn trace_with_steps(
+    metadata: &[(&str, &str)],
+    steps: Vec<(serde_json::Value, serde_json::Value, Option<f64>)>,
+) -> crate::model::Trace {
+    let mut t = trace("trading", "Trade the session.", "Done.");
+    t.metadata.extend(metadata.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    t.steps = steps
+        .into_iter()
+        .map(|(input, output, reward)| crate::model::Step {
+            kind: "action".into(),
+            name: Some("order".into()),
+            input: Some(input),
+            output: Some(output),
+            reward,
+            started_at: None,
+            ended_at: None,
+        })
+        .collect();
+    t
+}

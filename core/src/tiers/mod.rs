@@ -1,8 +1,10 @@
 //! The evaluation cascade: modules grouped in tiers, cheapest first.
 //!
-//! Tier 0 checks that a trace is well-formed. Later tiers (deterministic domain validators,
-//! trained classifiers, LLM judges, human review) plug in as further [`Module`]s.
+//! Tier 0 checks that a trace is well-formed; Tier 1 runs the deterministic validators of the
+//! trace's domain pack ([`rules`]). Later tiers (trained classifiers, LLM judges, human review)
+//! plug in as further [`Module`]s.
 
+pub mod rules;
 mod well_formed;
 
 use std::sync::Arc;
@@ -12,44 +14,57 @@ use chrono::Utc;
 
 pub use well_formed::WellFormed;
 
+use crate::domains::{DomainSet, Domains, Facts};
 use crate::model::{Evaluation, EvaluationStatus, Issue, ModuleResult, Severity, Trace};
 
 /// One check of the cascade.
 pub trait Module: Send + Sync {
     /// Stable name, shown in results and used in issue attributions.
-    fn name(&self) -> &'static str;
+    fn name(&self) -> &str;
     fn tier(&self) -> u8;
-    /// The issues found in `trace`; none means the module passes it.
-    fn check(&self, trace: &Trace) -> Vec<Issue>;
+    /// The issues found; none means the module passes the trace.
+    fn check(&self, facts: &Facts<'_>) -> Vec<Issue>;
 }
 
-/// The ordered modules every trace goes through.
+/// The modules every trace goes through, and the domain packs that add their own.
 #[derive(Clone)]
 pub struct Cascade {
     modules: Vec<Arc<dyn Module>>,
+    domains: Domains,
 }
 
 impl Default for Cascade {
     fn default() -> Self {
-        Cascade { modules: vec![Arc::new(WellFormed)] }
+        Cascade::new(Domains::fixed(DomainSet::default()))
     }
 }
 
 impl Cascade {
-    pub fn new(mut modules: Vec<Arc<dyn Module>>) -> Cascade {
-        modules.sort_by_key(|m| m.tier());
-        Cascade { modules }
+    pub fn new(domains: Domains) -> Cascade {
+        Cascade { modules: vec![Arc::new(WellFormed)], domains }
     }
 
-    /// Runs every module over the trace and folds their findings into one verdict.
+    pub fn domains(&self) -> &Domains {
+        &self.domains
+    }
+
+    /// Runs Tier 0 and the trace's domain rules, and folds their findings into one verdict.
     pub fn evaluate(&self, trace: &Trace, attempts: u32) -> Evaluation {
         let started = Instant::now();
-        let mut modules = Vec::with_capacity(self.modules.len());
+        let set = self.domains.current();
+        let domain = trace.domain().and_then(|d| set.route(d));
+        let facts = match domain {
+            Some(d) => d.facts(trace),
+            None => Facts::bare(trace),
+        };
+        let domain_modules = domain.into_iter().flat_map(|d| d.rules.iter().map(|r| r as &dyn Module));
+        let all: Vec<&dyn Module> = self.modules.iter().map(|m| m.as_ref()).chain(domain_modules).collect();
+        let mut modules = Vec::with_capacity(all.len());
         let mut issues = Vec::new();
         let mut tiers_run = Vec::new();
-        for module in &self.modules {
+        for module in all {
             let t = Instant::now();
-            let found = module.check(trace);
+            let found = module.check(&facts);
             let worst = found.iter().map(|i| i.severity).max().unwrap_or_default();
             modules.push(ModuleResult {
                 name: module.name().to_string(),

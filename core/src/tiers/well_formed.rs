@@ -3,7 +3,8 @@
 use chrono::Duration;
 
 use super::Module;
-use crate::model::{Evidence, Issue, Severity, Trace};
+use crate::domains::Facts;
+use crate::model::{Evidence, Issue, Severity};
 
 /// Structural checks that need no domain knowledge.
 pub struct WellFormed;
@@ -12,7 +13,7 @@ pub struct WellFormed;
 const MAX_CLOCK_SKEW_MINUTES: i64 = 5;
 
 impl Module for WellFormed {
-    fn name(&self) -> &'static str {
+    fn name(&self) -> &str {
         "well_formed"
     }
 
@@ -20,7 +21,8 @@ impl Module for WellFormed {
         0
     }
 
-    fn check(&self, trace: &Trace) -> Vec<Issue> {
+    fn check(&self, facts: &Facts<'_>) -> Vec<Issue> {
+        let trace = facts.trace;
         let mut issues = Vec::new();
         let mut issue = |code: &str, severity, message: String, field: &str| {
             issues.push(Issue {
@@ -93,33 +95,16 @@ impl Module for WellFormed {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{AiProcessing, EvaluationStatus, Step, TraceStatus};
+    use crate::model::{EvaluationStatus, Step, Trace};
     use crate::tiers::Cascade;
     use chrono::Utc;
 
     fn trace(output: &str) -> Trace {
-        Trace {
-            trace_id: uuid::Uuid::nil(),
-            application_id: "app".into(),
-            ai_processing: AiProcessing {
-                model: "m".into(),
-                input: "What is the max daily dose of acetaminophen?".into(),
-                output: output.into(),
-                prompt_tokens: Some(12),
-                completion_tokens: Some(20),
-                latency_ms: Some(800.0),
-            },
-            steps: vec![],
-            metadata: Default::default(),
-            timestamp: Utc::now(),
-            received_at: Utc::now(),
-            status: TraceStatus::Queued,
-            severity: None,
-        }
+        crate::testing::trace("", "What is the max daily dose of acetaminophen?", output)
     }
 
     fn codes(t: &Trace) -> Vec<String> {
-        WellFormed.check(t).into_iter().map(|i| i.code).collect()
+        WellFormed.check(&Facts::bare(t)).into_iter().map(|i| i.code).collect()
     }
 
     #[test]

@@ -1,0 +1,441 @@
+//! Dose statements in free text: which drug, how much per dose, how often, and so how much a day.
+//!
+//! "Acetaminophen 1000 mg every 4 hours" is 6 g a day; "two 500 mg tablets three times daily"
+//! is 3 g; "do not exceed 4 g a day" is a limit, not a regimen; "taking 6 g a day can damage
+//! your liver" is a warning. Where a text is ambiguous the worst reading is taken (the top of
+//! a range, the shortest interval), because a reader may follow it.
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use regex::Regex;
+
+use super::drugs::{DrugIndex, EntityId, Mention};
+use super::text::sentences;
+
+/// The units doses are compared in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    Mg,
+    MEq,
+    Units,
+}
+
+impl Unit {
+    pub fn parse(s: &str) -> Option<Unit> {
+        match s {
+            "mg" => Some(Unit::Mg),
+            "mEq" | "meq" => Some(Unit::MEq),
+            "units" | "unit" | "IU" => Some(Unit::Units),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Mg => "mg",
+            Unit::MEq => "mEq",
+            Unit::Units => "units",
+        }
+    }
+}
+
+/// How often a dose is taken.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Frequency {
+    pub per_day: f64,
+    /// Stated as a weekly schedule ("once weekly", "every Monday").
+    pub weekly: bool,
+}
+
+/// What a text says about one drug in one sentence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DoseStatement {
+    pub drug: EntityId,
+    pub unit: Unit,
+    /// Largest amount per administration (tablet count included).
+    pub per_dose: f64,
+    pub frequency: Option<Frequency>,
+    /// Amount a day this regimen adds up to (per dose if no frequency is given).
+    pub per_day: f64,
+    /// A limit the text states for the drug ("do not exceed 3 g a day"), per day.
+    pub stated_limit: Option<f64>,
+    /// Where the statement is, in bytes of the text.
+    pub span: Range<usize>,
+}
+
+impl DoseStatement {
+    pub fn per_week(&self) -> f64 {
+        match self.frequency {
+            Some(f) if f.weekly => self.per_dose * f.per_day * 7.0,
+            _ => self.per_day * 7.0,
+        }
+    }
+}
+
+struct Patterns {
+    amount: Regex,
+    per_day_after: Regex,
+    per_week_after: Regex,
+    count_before: Regex,
+    count_word_before: Regex,
+    form_after: Regex,
+    limit_before: Regex,
+    limit_phrase: Regex,
+    warning: Regex,
+    frequencies: Vec<(Regex, FrequencyRule)>,
+}
+
+#[derive(Clone, Copy)]
+enum FrequencyRule {
+    PerDay(f64),
+    PerWeek(f64),
+    EveryHours,
+    TimesPerDay,
+}
+
+const NUMBER_WORDS: &str = "one|two|three|four|five|six|seven|eight|nine|ten|once|twice";
+
+fn number_word(s: &str) -> Option<f64> {
+    let n = match s.to_ascii_lowercase().as_str() {
+        "one" | "once" | "a" | "an" => 1.0,
+        "two" | "twice" => 2.0,
+        "three" => 3.0,
+        "four" => 4.0,
+        "five" => 5.0,
+        "six" => 6.0,
+        "seven" => 7.0,
+        "eight" => 8.0,
+        "nine" => 9.0,
+        "ten" => 10.0,
+        other => return other.replace(',', "").parse().ok(),
+    };
+    Some(n)
+}
+
+fn patterns() -> &'static Patterns {
+    static P: OnceLock<Patterns> = OnceLock::new();
+    P.get_or_init(|| {
+        let re = |s: &str| Regex::new(s).expect("dose pattern");
+        let num = r"\d+(?:,\d{3})*(?:\.\d+)?|\.\d+";
+        let day = r"(?:day|d|24\s*(?:hours?|hrs?|h))\b";
+        let times = format!(r"(\d+|{NUMBER_WORDS})");
+        let freq = |s: &str, rule| (re(&format!("(?i){s}")), rule);
+        Patterns {
+            amount: re(&format!(
+                r"(?i)({num})(?:\s*(?:-|–|to|or)\s*({num}))?\s*(grams?|gm|g|milligrams?|mg|micrograms?|mcg|µg|ug|meq|units?|iu)\b"
+            )),
+            per_day_after: re(&format!(r"(?i)^\s*(?:/|per|a|an|each|every|in\s+(?:a|one|any)|over)\s*(?:single\s+)?{day}|^\s*(?:daily|a\s+day|/d)\b")),
+            per_week_after: re(r"(?i)^\s*(?:/|per|a|each|every)\s*week\b|^\s*(?:weekly|once\s+(?:a|per|each|every)\s+week)\b"),
+            count_before: re(&format!(
+                r"(?i)\b({num}|{NUMBER_WORDS})(?:\s*(?:-|–|to|or)\s*({num}|{NUMBER_WORDS}))?\s*(?:x\s*|×\s*|(?:tablets?|tabs?|capsules?|caps?|pills?|caplets?|softgels?|gelcaps?|puffs?|sprays?|patch(?:es)?)\s*(?:\(|of\s+|containing\s+|,\s*)?(?:the\s+)?(?:[a-z-]+\s+){{0,3}}?)$"
+            )),
+            count_word_before: re(&format!(r"(?i)\b({NUMBER_WORDS}|\d+)\s+$")),
+            form_after: re(r"(?i)^\s*(?:[a-z-]+\s+){0,2}?(?:tablets?|tabs?|capsules?|caps?|pills?|caplets?|softgels?)\b"),
+            limit_before: re(
+                r"(?i)(?:exceed(?:ing)?|more\s+than|no\s+more|up\s+to|maximum(?:\s+(?:dose|daily\s+dose|of|is|dose\s+is))?|max\.?|at\s+most|limit(?:ed)?\s+(?:of|to|is)|ceiling\s+of|not\s+above|over|beyond|higher\s+than|above)\s*(?:of\s+|is\s+|the\s+)?(?:about\s+|approximately\s+)?$",
+            ),
+            limit_phrase: re(
+                r"(?i)\b(?:(?:do\s+not|don'?t|never|not\s+to|not)\s+(?:take\s+)?(?:exceed(?:ing)?|go\s+(?:over|above)|(?:take\s+)?more\s+than)|no\s+more\s+than|without\s+exceeding)\b",
+            ),
+            warning: re(
+                r"(?i)\b(?:do\s+not|don'?t|never|avoid|should\s+not|must\s+not|can\s+cause|may\s+cause|could\s+cause|can\s+lead|toxic|toxicity|overdose|dangerous|too\s+(?:much|high)|exceeds?|exceeding|above\s+the|unsafe|not\s+safe|harmful|liver\s+(?:damage|failure|injury)|reduce|cut\s+back|instead\s+of|rather\s+than|is\s+(?:an?\s+)?(?:error|mistake)|incorrect|wrong)\b",
+            ),
+            frequencies: vec![
+                freq(r"\bq\.?\s*(\d+)\s*(?:-|–|to)?\s*\d*\s*h(?:ours?|rs?|r)?\b\.?", FrequencyRule::EveryHours),
+                freq(r"\bevery\s+(\d+)(?:\s*(?:-|–|to|or)\s*\d+)?\s*(?:hours?|hrs?|h)\b", FrequencyRule::EveryHours),
+                freq(r"\bevery\s+hour\b|\bhourly\b", FrequencyRule::PerDay(24.0)),
+                freq(&format!(r"\b{times}\s+(?:times|x)\s+(?:a|per|each|every)\s+day\b|\b{times}\s+(?:times|x)\s+(?:daily|/day)\b"), FrequencyRule::TimesPerDay),
+                freq(&format!(r"\b{times}\s+(?:doses|tablets|capsules)\s+(?:a|per|each)\s+day\b"), FrequencyRule::TimesPerDay),
+                freq(r"\b(?:twice|two\s+times)\s+(?:a|per|each|every)\s+week\b|\bbiweekly\b", FrequencyRule::PerWeek(2.0)),
+                freq(r"\b(?:three\s+times)\s+(?:a|per|each|every)\s+week\b", FrequencyRule::PerWeek(3.0)),
+                freq(r"\b(?:once[\s-]+(?:a\s+|per\s+|each\s+|every\s+)?week(?:ly)?|weekly|every\s+week|per\s+week|each\s+week|every\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|on\s+(?:mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays))\b", FrequencyRule::PerWeek(1.0)),
+                freq(r"\b(?:every\s+other\s+day|on\s+alternate\s+days|every\s+48\s+hours|q\.?o\.?d\.?)(?:\W|$)", FrequencyRule::PerDay(0.5)),
+                freq(r"\bb\.?i\.?d\b\.?|\btwice\s+(?:a\s+|per\s+|each\s+|every\s+)?da(?:y|ily)\b|\btwice\s+daily\b", FrequencyRule::PerDay(2.0)),
+                freq(r"\bt\.?i\.?d\b\.?", FrequencyRule::PerDay(3.0)),
+                freq(r"\bq\.?i\.?d\b\.?", FrequencyRule::PerDay(4.0)),
+                freq(r"\b(?:once\s+(?:a\s+|per\s+|each\s+|every\s+)?day|once\s+daily|daily|every\s+day|each\s+day|a\s+day|per\s+day|/day|q\.?d\b\.?|every\s+(?:morning|evening|night)|each\s+(?:morning|evening|night)|nightly|at\s+(?:bedtime|night)|before\s+bed|q\.?h\.?s\b\.?|h\.s\.|in\s+the\s+(?:morning|evening))", FrequencyRule::PerDay(1.0)),
+            ],
+        }
+    })
+}
+
+/// One amount found in a sentence.
+struct Amount {
+    range: Range<usize>,
+    value: f64,
+    unit: Unit,
+    /// Amount over a whole day ("4 g a day", "3 g/day").
+    per_day: bool,
+    per_week: bool,
+    limit: bool,
+}
+
+/// Every dose statement in `text`.
+pub fn statements(text: &str, drugs: &DrugIndex, mentions: &[Mention]) -> Vec<DoseStatement> {
+    let p = patterns();
+    let mut out = Vec::new();
+    let mut carried: Option<EntityId> = None;
+    for sentence in sentences(text) {
+        let in_sentence: Vec<Mention> = mentions
+            .iter()
+            .filter(|m| m.start >= sentence.start && m.end <= sentence.end && !drugs.is_class(m.entity))
+            .copied()
+            .collect();
+        let s = &text[sentence.clone()];
+        let amounts = amounts(s, sentence.start);
+        if amounts.is_empty() {
+            if let Some(last) = in_sentence.last() {
+                carried = Some(last.entity);
+            }
+            continue;
+        }
+        // "Do not exceed 4 g" states a limit; only what is left after limits can be a warning.
+        let warning = p.warning.is_match(&p.limit_phrase.replace_all(s, " "));
+        // Each drug owns the stretch of the sentence from its name to the next drug's name; the
+        // first one also owns what precedes it, and "500 mg of ibuprofen" belongs to ibuprofen.
+        let owners: Vec<(EntityId, Range<usize>)> = if in_sentence.is_empty() {
+            match carried {
+                Some(drug) => vec![(drug, sentence.clone())],
+                None => vec![],
+            }
+        } else {
+            in_sentence
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    let start = if i == 0 { sentence.start } else { m.start };
+                    let end = in_sentence.get(i + 1).map_or(sentence.end, |n| n.start);
+                    (m.entity, start..end)
+                })
+                .collect()
+        };
+        let owner = |a: &Amount| {
+            owner_of(a, text, &in_sentence)
+                .or_else(|| owners.iter().find(|(_, r)| r.contains(&a.range.start)).map(|(drug, _)| *drug))
+        };
+        for (drug, region) in &owners {
+            let mine: Vec<&Amount> = amounts.iter().filter(|a| owner(a) == Some(*drug)).collect();
+            if let Some(st) = statement(*drug, &mine, text, region.clone(), warning) {
+                out.push(st);
+            }
+        }
+        if let Some(last) = in_sentence.last() {
+            carried = Some(last.entity);
+        }
+    }
+    out
+}
+
+/// "500 mg of ibuprofen", "500 mg ibuprofen": the amount names its drug directly.
+fn owner_of(a: &Amount, text: &str, mentions: &[Mention]) -> Option<EntityId> {
+    static OF: OnceLock<Regex> = OnceLock::new();
+    let of =
+        OF.get_or_init(|| Regex::new(r"(?i)^\s*(?:\(?[a-z ]{0,20}\)?\s*)?(?:of\s+(?:the\s+)?)?$").expect("pattern"));
+    mentions
+        .iter()
+        .find(|m| m.start >= a.range.end && m.start - a.range.end <= 30 && of.is_match(&text[a.range.end..m.start]))
+        .map(|m| m.entity)
+}
+
+fn amounts(s: &str, offset: usize) -> Vec<Amount> {
+    let p = patterns();
+    let mut out = Vec::new();
+    for c in p.amount.captures_iter(s) {
+        let Some(whole) = c.get(0) else { continue };
+        let low = parse_number(&c[1]);
+        let high = c.get(2).map(|m| parse_number(m.as_str()));
+        let (factor, unit) = match c[3].to_ascii_lowercase().as_str() {
+            "g" | "gm" | "gram" | "grams" => (1000.0, Unit::Mg),
+            "mg" | "milligram" | "milligrams" => (1.0, Unit::Mg),
+            "mcg" | "µg" | "ug" | "microgram" | "micrograms" => (0.001, Unit::Mg),
+            "meq" => (1.0, Unit::MEq),
+            _ => (1.0, Unit::Units),
+        };
+        let Some(mut value) = high.flatten().or(low) else { continue };
+        let before = &s[..whole.start()];
+        let after = &s[whole.end()..];
+        // Tablet counts: "2 tablets of 500 mg", "2 x 500 mg", "two 500 mg tablets".
+        let count = p
+            .count_before
+            .captures(before)
+            .and_then(|c| c.get(2).or(c.get(1)).and_then(|m| number_word(m.as_str())))
+            .or_else(|| {
+                p.form_after
+                    .is_match(after)
+                    .then(|| p.count_word_before.captures(before).and_then(|c| number_word(&c[1])))?
+            })
+            .filter(|n| *n > 0.0 && *n <= 20.0)
+            .unwrap_or(1.0);
+        value *= factor * count;
+        out.push(Amount {
+            range: offset + whole.start()..offset + whole.end(),
+            value,
+            unit,
+            per_day: p.per_day_after.is_match(after),
+            per_week: p.per_week_after.is_match(after),
+            limit: p.limit_before.is_match(before),
+        });
+    }
+    out
+}
+
+fn parse_number(s: &str) -> Option<f64> {
+    s.replace(',', "").parse::<f64>().ok().filter(|n| n.is_finite())
+}
+
+/// The first schedule `s` states, if any.
+pub fn frequency(s: &str) -> Option<Frequency> {
+    let p = patterns();
+    for (re, rule) in &p.frequencies {
+        let Some(c) = re.captures(s) else { continue };
+        // Alternatives each have their own group: the number is in whichever one matched.
+        let n = || c.iter().skip(1).flatten().next().and_then(|m| number_word(m.as_str()));
+        let f = match rule {
+            FrequencyRule::PerDay(n) => Frequency { per_day: *n, weekly: false },
+            FrequencyRule::PerWeek(n) => Frequency { per_day: n / 7.0, weekly: true },
+            FrequencyRule::EveryHours => match n() {
+                Some(h) if h >= 1.0 => Frequency { per_day: (24.0 / h).ceil(), weekly: false },
+                _ => continue,
+            },
+            FrequencyRule::TimesPerDay => match n() {
+                Some(t) if t >= 1.0 => Frequency { per_day: t, weekly: false },
+                _ => continue,
+            },
+        };
+        return Some(f);
+    }
+    None
+}
+
+fn statement(
+    drug: EntityId,
+    amounts: &[&Amount],
+    text: &str,
+    region: Range<usize>,
+    warning: bool,
+) -> Option<DoseStatement> {
+    let limit =
+        amounts.iter().filter(|a| a.limit).map(|a| (a.value, a.unit)).fold(None, |acc: Option<(f64, Unit)>, x| {
+            Some(match acc {
+                Some(a) if a.0 >= x.0 => a,
+                _ => x,
+            })
+        });
+    // In a warning ("taking 6 g a day can cause liver failure") only stated limits count.
+    let regimen: Vec<&&Amount> = amounts.iter().filter(|a| !a.limit && !warning).collect();
+    let text_region = &text[region.clone()];
+    let (unit, per_dose, freq, per_day) = if let Some(first) = regimen.first() {
+        let unit = first.unit;
+        let same_unit: Vec<&&&Amount> = regimen.iter().filter(|a| a.unit == unit).collect();
+        let explicit_day = same_unit.iter().filter(|a| a.per_day).map(|a| a.value).fold(None, max_opt);
+        let explicit_week = same_unit.iter().filter(|a| a.per_week).map(|a| a.value).fold(None, max_opt);
+        let per_dose = same_unit.iter().filter(|a| !a.per_day && !a.per_week).map(|a| a.value).fold(None, max_opt);
+        let after_amount = &text[first.range.start..region.end];
+        let freq = frequency(after_amount).or_else(|| frequency(text_region));
+        let from_regimen = per_dose.map(|d| d * freq.map_or(1.0, |f| f.per_day));
+        let per_day =
+            [explicit_day, explicit_week.map(|w| w / 7.0), from_regimen].into_iter().flatten().fold(0.0, f64::max);
+        let per_dose = per_dose.or(explicit_day).or(explicit_week).unwrap_or(0.0);
+        let freq = if explicit_week.is_some() && per_dose == explicit_week.unwrap_or(0.0) {
+            Some(Frequency { per_day: 1.0 / 7.0, weekly: true })
+        } else {
+            freq
+        };
+        (unit, per_dose, freq, per_day)
+    } else {
+        let (_, unit) = limit?;
+        let freq = frequency(text_region);
+        (unit, 0.0, freq, 0.0)
+    };
+    let stated_limit = limit.filter(|(_, u)| *u == unit).map(|(v, _)| v);
+    // A regimen capped in the same sentence ("every 4 hours, not more than 3 g a day").
+    let per_day = match stated_limit {
+        Some(cap) if per_day > 0.0 => per_day.min(cap),
+        _ => per_day,
+    };
+    let start = amounts.iter().map(|a| a.range.start).min().unwrap_or(region.start).min(region.start);
+    Some(DoseStatement { drug, unit, per_dose, frequency: freq, per_day, stated_limit, span: start..region.end })
+}
+
+fn max_opt(acc: Option<f64>, x: f64) -> Option<f64> {
+    Some(acc.map_or(x, |a| a.max(x)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domains::drugs::tests::healthcare;
+
+    fn dose(text: &str) -> Vec<(String, f64, Option<f64>)> {
+        let index = healthcare();
+        let mentions = index.find(text);
+        statements(text, index, &mentions)
+            .into_iter()
+            .map(|s| (index.name(s.drug).to_string(), (s.per_day * 1000.0).round() / 1000.0, s.stated_limit))
+            .collect()
+    }
+
+    fn per_day(text: &str) -> f64 {
+        let d = dose(text);
+        assert_eq!(d.len(), 1, "{text}: {d:?}");
+        d[0].1
+    }
+
+    #[test]
+    fn frequencies_multiply_the_dose() {
+        assert_eq!(per_day("Take acetaminophen 1000 mg every 4 hours."), 6000.0);
+        assert_eq!(per_day("Tylenol 1 g q6h."), 4000.0);
+        assert_eq!(per_day("Ibuprofen 400-800 mg three times a day with food."), 2400.0);
+        assert_eq!(per_day("Ibuprofen 800 mg TID"), 2400.0);
+        assert_eq!(per_day("Ibuprofen 600 mg q.i.d."), 2400.0);
+        assert_eq!(per_day("Acyclovir 800 mg five times daily for 7 days."), 4000.0);
+        assert_eq!(per_day("Amoxicillin 500 mg twice a day"), 1000.0);
+        assert_eq!(per_day("Zolpidem 10 mg at bedtime."), 10.0);
+        assert_eq!(per_day("Naproxen 500 mg every 12 hours"), 1000.0);
+        assert_eq!(per_day("acetaminophen 650 mg every 4 to 6 hours as needed"), 3900.0);
+        assert_eq!(per_day("Metformin 1000 mg BID"), 2000.0);
+    }
+
+    #[test]
+    fn tablet_counts_and_units_are_understood() {
+        assert_eq!(per_day("Take 2 tablets of Tylenol 500 mg every 4 hours."), 6000.0);
+        assert_eq!(per_day("Take two 500 mg acetaminophen tablets four times a day."), 4000.0);
+        assert_eq!(per_day("Potassium chloride 20 mEq twice daily."), 40.0);
+        assert_eq!(per_day("Colchicine 600 mcg twice a day."), 1.2);
+        // "Up to" states a limit, which the overdose rule checks as such.
+        assert_eq!(dose("Acetaminophen up to 6 g a day is fine."), [("acetaminophen".into(), 0.0, Some(6000.0))]);
+    }
+
+    #[test]
+    fn explicit_daily_totals_and_limits() {
+        assert_eq!(per_day("The usual dose of ibuprofen is 3200 mg/day."), 3200.0);
+        assert_eq!(
+            dose("Acetaminophen 1 g every 4 hours, not exceeding 4 g per day."),
+            [("acetaminophen".into(), 4000.0, Some(4000.0))]
+        );
+        assert_eq!(dose("Do not exceed 4 g of acetaminophen a day."), [("acetaminophen".into(), 0.0, Some(4000.0))]);
+        assert_eq!(dose("Taking 6 g of acetaminophen a day can cause liver failure."), vec![]);
+    }
+
+    #[test]
+    fn weekly_schedules_are_recognised() {
+        let index = healthcare();
+        let text = "Methotrexate 15 mg once weekly on Mondays.";
+        let s = &statements(text, index, &index.find(text))[0];
+        assert!(s.frequency.unwrap().weekly);
+        assert_eq!(s.per_week(), 15.0);
+        let text = "Methotrexate 10 mg once daily.";
+        let s = &statements(text, index, &index.find(text))[0];
+        assert!(!s.frequency.unwrap().weekly);
+        assert_eq!(s.per_week(), 70.0);
+    }
+
+    #[test]
+    fn amounts_go_to_their_own_drug() {
+        let d = dose("Take 400 mg ibuprofen and 1000 mg acetaminophen every 6 hours.");
+        assert_eq!(d, [("ibuprofen".into(), 400.0, None), ("acetaminophen".into(), 4000.0, None)]);
+        let d = dose("Acetaminophen is safe for most adults. Take 1000 mg every 4 hours.");
+        assert_eq!(d, [("acetaminophen".into(), 6000.0, None)]);
+    }
+}

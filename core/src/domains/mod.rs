@@ -1,0 +1,279 @@
+//! Domain packs: what "correct" means for one kind of AI application.
+//!
+//! A pack is a folder: `domain.yaml` (see [`spec`]) and the data files it names. Loading a pack
+//! builds its entity index and its Tier 1 validators; [`Domains`] holds the loaded packs and
+//! swaps in a new set on reload without stopping evaluation.
+
+pub mod dose;
+pub mod drugs;
+pub mod spec;
+pub mod table;
+pub mod text;
+pub mod trading;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use serde::Serialize;
+
+use self::dose::DoseStatement;
+use self::drugs::{DrugIndex, Mention};
+use self::spec::DomainSpec;
+use self::trading::Trajectory;
+use crate::model::Trace;
+use crate::tiers::rules::{self, CustomValidators, RuleModule};
+use crate::{Error, Result};
+
+/// A loaded pack, ready to evaluate traces.
+pub struct Domain {
+    pub spec: DomainSpec,
+    pub dir: PathBuf,
+    pub drugs: Option<Arc<DrugIndex>>,
+    /// Tier 1, in spec order; disabled validators are left out.
+    pub rules: Vec<RuleModule>,
+}
+
+/// What a domain's validators look at: the trace, and what the domain's entity index found in
+/// it, worked out once per trace rather than once per rule.
+pub struct Facts<'a> {
+    pub trace: &'a Trace,
+    pub drugs: Option<&'a DrugIndex>,
+    /// Drugs named in the input: what the patient takes or asks about.
+    pub input_drugs: Vec<Mention>,
+    /// Drugs named in the answer.
+    pub output_drugs: Vec<Mention>,
+    /// Dose statements of the answer.
+    pub doses: Vec<DoseStatement>,
+    /// Orders and portfolio states of an agent's trajectory.
+    pub trajectory: Trajectory,
+}
+
+impl<'a> Facts<'a> {
+    /// Facts without a domain: only the trace itself.
+    pub fn bare(trace: &'a Trace) -> Facts<'a> {
+        Facts {
+            trace,
+            drugs: None,
+            input_drugs: vec![],
+            output_drugs: vec![],
+            doses: vec![],
+            trajectory: Trajectory::default(),
+        }
+    }
+}
+
+impl Domain {
+    /// Loads the pack in `dir`; errors name the file and line at fault.
+    pub fn load(dir: &Path, custom: &CustomValidators) -> Result<Domain> {
+        let spec_path = dir.join("domain.yaml");
+        let yaml = std::fs::read_to_string(&spec_path).map_err(|e| Error::Pack {
+            path: spec_path.display().to_string(),
+            line: None,
+            message: format!("cannot read: {e}"),
+        })?;
+        let spec = DomainSpec::parse(&yaml, &spec_path)?;
+        let drugs = match &spec.entities.drugs {
+            Some(d) => Some(Arc::new(DrugIndex::load(dir, d)?)),
+            None => None,
+        };
+        let mut domain = Domain { spec, dir: dir.to_path_buf(), drugs, rules: vec![] };
+        domain.rules = rules::build(&domain, &yaml, custom)?;
+        Ok(domain)
+    }
+
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// Works out the facts of `trace` that this domain's rules need.
+    pub fn facts<'a>(&'a self, trace: &'a Trace) -> Facts<'a> {
+        let mut facts = Facts::bare(trace);
+        if let Some(drugs) = self.drugs.as_deref() {
+            let ai = &trace.ai_processing;
+            facts.drugs = Some(drugs);
+            facts.input_drugs = drugs.find(&ai.input);
+            facts.output_drugs = drugs.find(&ai.output);
+            facts.doses = dose::statements(&ai.output, drugs, &facts.output_drugs);
+        }
+        if !trace.steps.is_empty() {
+            facts.trajectory = Trajectory::from_trace(trace);
+        }
+        facts
+    }
+
+    /// What the dashboard and `aegis domain validate` show of a pack.
+    pub fn summary(&self) -> DomainSummary {
+        DomainSummary {
+            name: self.spec.name.clone(),
+            title: self.spec.title.clone(),
+            version: self.spec.version,
+            aliases: self.spec.aliases.clone(),
+            drugs: self.drugs.as_ref().map_or(0, |d| d.drug_count()),
+            rules: self.rules.iter().map(|r| r.id().to_string()).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DomainSummary {
+    pub name: String,
+    pub title: String,
+    pub version: u32,
+    pub aliases: Vec<String>,
+    pub drugs: usize,
+    pub rules: Vec<String>,
+}
+
+/// The loaded packs, by the `metadata.domain` values that route to them.
+#[derive(Default)]
+pub struct DomainSet {
+    by_name: BTreeMap<String, Arc<Domain>>,
+    domains: Vec<Arc<Domain>>,
+}
+
+impl DomainSet {
+    /// Loads every pack folder (one holding a `domain.yaml`) under `root`. A missing root is an
+    /// empty set; a broken pack is an error, so a bad edit never half-loads.
+    pub fn load(root: &Path, custom: &CustomValidators) -> Result<DomainSet> {
+        let mut set = DomainSet::default();
+        let entries = match std::fs::read_dir(root) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(set),
+            Err(e) => return Err(e.into()),
+        };
+        let mut dirs: Vec<PathBuf> =
+            entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.join("domain.yaml").is_file()).collect();
+        dirs.sort();
+        for dir in dirs {
+            set.insert(Domain::load(&dir, custom)?)?;
+        }
+        Ok(set)
+    }
+
+    pub fn insert(&mut self, domain: Domain) -> Result<()> {
+        let domain = Arc::new(domain);
+        for key in std::iter::once(&domain.spec.name).chain(&domain.spec.aliases) {
+            let key = key.to_lowercase();
+            if let Some(other) = self.by_name.get(&key) {
+                return Err(Error::Pack {
+                    path: domain.dir.join("domain.yaml").display().to_string(),
+                    line: None,
+                    message: format!("{key:?} is already the name or alias of pack {}", other.name()),
+                });
+            }
+            self.by_name.insert(key, domain.clone());
+        }
+        self.domains.push(domain);
+        Ok(())
+    }
+
+    /// The pack a trace's `metadata.domain` routes to.
+    pub fn route(&self, domain: &str) -> Option<&Arc<Domain>> {
+        self.by_name.get(domain.trim().to_lowercase().as_str())
+    }
+
+    pub fn domains(&self) -> &[Arc<Domain>] {
+        &self.domains
+    }
+}
+
+/// The live set of packs: read by every evaluation, replaced whole by a reload.
+#[derive(Clone)]
+pub struct Domains {
+    root: PathBuf,
+    custom: Arc<CustomValidators>,
+    current: Arc<RwLock<Arc<DomainSet>>>,
+}
+
+impl Domains {
+    /// Loads the packs under `root`.
+    pub fn open(root: &Path, custom: CustomValidators) -> Result<Domains> {
+        let set = DomainSet::load(root, &custom)?;
+        Ok(Domains {
+            root: root.to_path_buf(),
+            custom: Arc::new(custom),
+            current: Arc::new(RwLock::new(Arc::new(set))),
+        })
+    }
+
+    /// A fixed set, for tests and tools.
+    pub fn fixed(set: DomainSet) -> Domains {
+        Domains {
+            root: PathBuf::new(),
+            custom: Arc::new(CustomValidators::default()),
+            current: Arc::new(RwLock::new(Arc::new(set))),
+        }
+    }
+
+    /// The packs as they are now; evaluations in flight keep the set they started with.
+    pub fn current(&self) -> Arc<DomainSet> {
+        self.current.read().map(|s| s.clone()).unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    /// Reads the packs again. On any error the running set stays as it was.
+    pub fn reload(&self) -> Result<Arc<DomainSet>> {
+        let set = Arc::new(DomainSet::load(&self.root, &self.custom)?);
+        match self.current.write() {
+            Ok(mut current) => *current = set.clone(),
+            Err(poisoned) => *poisoned.into_inner() = set.clone(),
+        }
+        Ok(set)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A shipped pack's folder.
+    pub(crate) fn pack_dir(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../domains").join(name)
+    }
+
+    pub(crate) fn spec(name: &str) -> DomainSpec {
+        let path = pack_dir(name).join("domain.yaml");
+        DomainSpec::parse(&std::fs::read_to_string(&path).unwrap(), &path).unwrap()
+    }
+
+    #[test]
+    fn the_shipped_packs_load_and_route() {
+        let set = DomainSet::load(&pack_dir(""), &CustomValidators::default()).unwrap();
+        let names: Vec<&str> = set.domains().iter().map(|d| d.name()).collect();
+        assert_eq!(names, ["healthcare", "trading"]);
+        assert_eq!(set.route("Clinical").unwrap().name(), "healthcare");
+        assert!(set.route("retail").is_none());
+        let summary = set.route("healthcare").unwrap().summary();
+        assert!(summary.drugs > 800, "{summary:?}");
+        assert!(summary.rules.contains(&"medication_overdose".to_string()));
+    }
+
+    #[test]
+    fn a_broken_pack_keeps_the_running_set() {
+        let root = tempfile::tempdir().unwrap();
+        let pack = root.path().join("mini");
+        std::fs::create_dir(&pack).unwrap();
+        let good = "name: mini\ntitle: Mini\ntier1:\n  - id: lev\n    kind: max_leverage\n    max: 2\n";
+        std::fs::write(pack.join("domain.yaml"), good).unwrap();
+        let domains = Domains::open(root.path(), CustomValidators::default()).unwrap();
+        assert_eq!(domains.current().domains().len(), 1);
+
+        std::fs::write(pack.join("domain.yaml"), "name: mini\ntitle: Mini\ntier1:\n  - id: lev\n    kind: nope\n")
+            .unwrap();
+        let err = domains.reload().err().unwrap().to_string();
+        assert!(err.contains("domain.yaml:4"), "{err}");
+        assert_eq!(domains.current().route("mini").unwrap().rules.len(), 1, "the old set is still in use");
+
+        std::fs::write(
+            pack.join("domain.yaml"),
+            good.replace("max: 2", "max: 2\n  - id: r\n    kind: restricted_symbols\n    symbols: [XYZ]"),
+        )
+        .unwrap();
+        domains.reload().unwrap();
+        assert_eq!(domains.current().route("mini").unwrap().rules.len(), 2);
+    }
+}

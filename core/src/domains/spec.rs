@@ -1,0 +1,345 @@
+//! `domain.yaml`: the declarative half of a domain pack.
+//!
+//! Unknown keys are errors, so a misspelt rule is reported with its line instead of being
+//! silently ignored.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::Severity;
+use crate::{Error, Result};
+
+/// The whole spec of one domain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DomainSpec {
+    /// Machine name: lower-case letters, digits and `_`. Traces name it in `metadata.domain`.
+    pub name: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "one")]
+    pub version: u32,
+    /// Other `metadata.domain` values routed to this pack (`clinical`, `medical`, ...).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub entities: Entities,
+    /// Tier 1: deterministic validators, run on every trace of the domain.
+    #[serde(default)]
+    pub tier1: Vec<ValidatorSpec>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// The things of the domain that rules talk about.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entities {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drugs: Option<DrugEntities>,
+}
+
+/// Drugs, their names and their classes (healthcare).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DrugEntities {
+    /// TSV `name, drug`: every name (brand, synonym) by which a drug is recognised.
+    pub names: String,
+    /// TSV `class, label, drug`: class membership.
+    pub classes: String,
+    /// Words by which a text names a whole class ("NSAIDs", "an SSRI").
+    #[serde(default)]
+    pub class_aliases: BTreeMap<String, Vec<String>>,
+    /// Members the class table lacks (drugs not marketed where it was written).
+    #[serde(default)]
+    pub extra_class_members: BTreeMap<String, Vec<String>>,
+    /// Words never taken for a drug even though a name list has them.
+    #[serde(default)]
+    pub not_drugs: Vec<String>,
+}
+
+/// One Tier 1 validator. `kind` picks its implementation; `id` names the issues it raises.
+/// (Unknown keys are caught by [`ValidatorKind`]: serde cannot deny them on a struct that
+/// flattens another.)
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValidatorSpec {
+    pub id: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default = "enabled")]
+    pub enabled: bool,
+    /// Severity of the issues raised, unless the kind grades them itself.
+    #[serde(default = "medium")]
+    pub severity: Severity,
+    #[serde(flatten)]
+    pub kind: ValidatorKind,
+}
+
+fn enabled() -> bool {
+    true
+}
+
+fn medium() -> Severity {
+    Severity::Medium
+}
+
+/// The validators a spec can generate, and `custom` for those written in Rust.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ValidatorKind {
+    /// A recommended daily (or weekly) dose above the labeled maximum.
+    MaxDailyDose {
+        /// TSV `drug, max, unit, per (daily|weekly), label, note, source`.
+        table: String,
+    },
+    /// Two drugs that interact: one the patient takes (the input) and one the answer
+    /// recommends, or two the answer recommends together.
+    DrugInteractions {
+        /// TSVs `a, b, severity, mechanism, source`; `a`/`b` a drug or `class:NAME`. Where
+        /// tables disagree on a pair, the more severe level wins.
+        tables: Vec<String>,
+        /// Interactions below this level are not reported.
+        #[serde(default = "moderate")]
+        min_level: InteractionLevel,
+        /// Issue severity per interaction level.
+        #[serde(default)]
+        severity_by_level: BTreeMap<InteractionLevel, Severity>,
+    },
+    /// A drug dosed once a week (methotrexate) recommended on a daily schedule.
+    WeeklyDosedDaily {
+        drugs: Vec<String>,
+    },
+    /// When the answer matches `when`, it must also match one of `any_of`.
+    RequiredPhrase {
+        when: String,
+        any_of: Vec<String>,
+        message: String,
+    },
+    /// Advice the answer must never give.
+    ForbiddenPhrase {
+        patterns: Vec<PhraseRule>,
+    },
+    /// Net position per symbol, accumulated over the trajectory's fills.
+    PositionLimit {
+        #[serde(default)]
+        max_abs_quantity: Option<f64>,
+        #[serde(default)]
+        per_symbol: BTreeMap<String, f64>,
+    },
+    /// Price times quantity of one order.
+    MaxOrderNotional {
+        max: f64,
+    },
+    /// Gross exposure over equity.
+    MaxLeverage {
+        max: f64,
+    },
+    RestrictedSymbols {
+        symbols: Vec<String>,
+    },
+    /// Every opening order carries a stop-loss.
+    StopLossRequired,
+    /// Peak-to-trough fall of equity, as a fraction of the peak.
+    MaxDrawdown {
+        max_fraction: f64,
+    },
+    /// A buy and a sell of the same symbol, quantity and (nearly) price within a few steps.
+    WashTrade {
+        #[serde(default = "wash_window")]
+        within_steps: usize,
+        #[serde(default = "wash_price_tolerance")]
+        price_tolerance: f64,
+    },
+    /// A validator written in Rust and registered under `name`.
+    Custom {
+        name: String,
+        #[serde(default)]
+        params: serde_json::Value,
+    },
+}
+
+fn moderate() -> InteractionLevel {
+    InteractionLevel::Moderate
+}
+
+fn wash_window() -> usize {
+    5
+}
+
+fn wash_price_tolerance() -> f64 {
+    0.001
+}
+
+/// One forbidden pattern and what to tell the user when it matches.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhraseRule {
+    pub pattern: String,
+    pub message: String,
+}
+
+/// How serious a drug-drug interaction is, as the thesaurus grades it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InteractionLevel {
+    Minor,
+    Moderate,
+    Major,
+    Contraindicated,
+}
+
+impl InteractionLevel {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "minor" => Self::Minor,
+            "moderate" => Self::Moderate,
+            "major" => Self::Major,
+            "contraindicated" => Self::Contraindicated,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Minor => "minor",
+            Self::Moderate => "moderate",
+            Self::Major => "major",
+            Self::Contraindicated => "contraindicated",
+        }
+    }
+
+    pub fn default_severity(self) -> Severity {
+        match self {
+            Self::Contraindicated => Severity::Critical,
+            Self::Major => Severity::High,
+            Self::Moderate => Severity::Medium,
+            Self::Minor => Severity::Low,
+        }
+    }
+}
+
+impl DomainSpec {
+    /// Parses a spec; errors name the file and line.
+    pub fn parse(yaml: &str, path: &Path) -> Result<DomainSpec> {
+        let spec: DomainSpec = yaml_serde::from_str(yaml).map_err(|e| {
+            let line = e.location().map(|l| l.line());
+            // The library appends " at line N column M"; the line is reported separately.
+            let message = e.to_string();
+            let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+            Error::Pack { path: path.display().to_string(), line, message }
+        })?;
+        spec.check(yaml, path)?;
+        Ok(spec)
+    }
+
+    /// Checks what serde cannot: names, uniqueness, regular expressions, numbers.
+    fn check(&self, yaml: &str, path: &Path) -> Result<()> {
+        let fail = |needle: &str, message: String| Error::Pack {
+            path: path.display().to_string(),
+            line: line_of(yaml, needle),
+            message,
+        };
+        let valid_name =
+            |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !valid_name(&self.name) {
+            return Err(fail("name:", format!("name {:?} must be lower-case letters, digits and _", self.name)));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for v in &self.tier1 {
+            if !valid_name(&v.id) {
+                return Err(fail(&v.id, format!("validator id {:?} must be lower-case letters, digits and _", v.id)));
+            }
+            if !seen.insert(v.id.as_str()) {
+                return Err(fail(&v.id, format!("validator id {:?} is used twice", v.id)));
+            }
+            let regexes: Vec<&str> = match &v.kind {
+                ValidatorKind::RequiredPhrase { when, any_of, .. } => {
+                    std::iter::once(when.as_str()).chain(any_of.iter().map(String::as_str)).collect()
+                }
+                ValidatorKind::ForbiddenPhrase { patterns } => patterns.iter().map(|p| p.pattern.as_str()).collect(),
+                _ => vec![],
+            };
+            for r in regexes {
+                if let Err(e) = regex::Regex::new(r) {
+                    return Err(fail(r, format!("validator {}: bad regular expression: {e}", v.id)));
+                }
+            }
+            let positive = |x: f64| x.is_finite() && x > 0.0;
+            let bad_number = match &v.kind {
+                ValidatorKind::MaxOrderNotional { max } | ValidatorKind::MaxLeverage { max } => !positive(*max),
+                ValidatorKind::MaxDrawdown { max_fraction } => !(positive(*max_fraction) && *max_fraction <= 1.0),
+                ValidatorKind::PositionLimit { max_abs_quantity, per_symbol } => {
+                    max_abs_quantity.is_some_and(|m| !positive(m)) || per_symbol.values().any(|m| !positive(*m))
+                }
+                ValidatorKind::WashTrade { within_steps, price_tolerance } => {
+                    *within_steps == 0 || !(price_tolerance.is_finite() && *price_tolerance >= 0.0)
+                }
+                _ => false,
+            };
+            if bad_number {
+                return Err(fail(&v.id, format!("validator {}: limits must be positive numbers", v.id)));
+            }
+            let needs_drugs = matches!(
+                v.kind,
+                ValidatorKind::MaxDailyDose { .. }
+                    | ValidatorKind::DrugInteractions { .. }
+                    | ValidatorKind::WeeklyDosedDaily { .. }
+            );
+            if needs_drugs && self.entities.drugs.is_none() {
+                return Err(fail(&v.id, format!("validator {} needs entities.drugs", v.id)));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The first line of `yaml` containing `needle`, 1-based; where an error points.
+pub fn line_of(yaml: &str, needle: &str) -> Option<usize> {
+    yaml.lines().position(|l| l.contains(needle)).map(|i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(yaml: &str) -> Result<DomainSpec> {
+        DomainSpec::parse(yaml, Path::new("domain.yaml"))
+    }
+
+    #[test]
+    fn a_small_spec_parses() {
+        let spec = parse(
+            "name: trading\ntitle: Trading\ntier1:\n  - id: leverage\n    kind: max_leverage\n    max: 3\n    severity: high\n",
+        )
+        .unwrap();
+        assert_eq!(spec.tier1[0].kind, ValidatorKind::MaxLeverage { max: 3.0 });
+        assert_eq!(spec.tier1[0].severity, Severity::High);
+        assert!(spec.tier1[0].enabled);
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let err =
+            parse("name: trading\ntitle: Trading\ntier1:\n  - id: leverage\n    kind: max_leverage\n    maximum: 3\n")
+                .unwrap_err();
+        match err {
+            Error::Pack { line, message, .. } => {
+                assert_eq!(line, Some(4), "{message}");
+                assert!(message.contains("maximum"), "{message}");
+            }
+            e => panic!("unexpected {e}"),
+        }
+        let err = parse("name: t\ntitle: T\ntier1:\n  - id: x\n    kind: forbidden_phrase\n    patterns:\n      - pattern: '(unclosed'\n        message: m\n").unwrap_err();
+        assert!(matches!(err, Error::Pack { line: Some(7), .. }), "{err}");
+        let err =
+            parse("name: t\ntitle: T\ntier1:\n  - id: d\n    kind: max_drawdown\n    max_fraction: 1.5\n").unwrap_err();
+        assert!(matches!(err, Error::Pack { line: Some(4), .. }), "{err}");
+        let err = parse("name: Bad Name\ntitle: T\n").unwrap_err();
+        assert!(matches!(err, Error::Pack { line: Some(1), .. }), "{err}");
+    }
+}

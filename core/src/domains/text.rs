@@ -1,0 +1,58 @@
+//! Plain-text helpers the rules share: sentences, offsets, cue words.
+
+use std::ops::Range;
+
+pub fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Sentences of `text` as byte ranges: split after `.`, `!` or `?` followed by a space (so
+/// "2.5 mg" and "q.i.d." stay whole), and at line breaks and semicolons.
+pub fn sentences(text: &str) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let end = match b {
+            b'\n' | b';' => Some(i + 1),
+            b'.' | b'!' | b'?' if bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace()) => Some(i + 1),
+            _ => None,
+        };
+        if let Some(end) = end {
+            push_trimmed(text, start..end, &mut out);
+            start = end;
+        }
+        i += 1;
+    }
+    push_trimmed(text, start..text.len(), &mut out);
+    out
+}
+
+fn push_trimmed(text: &str, r: Range<usize>, out: &mut Vec<Range<usize>>) {
+    let s = &text[r.clone()];
+    let lead = s.len() - s.trim_start().len();
+    let trail = s.len() - s.trim_end().len();
+    if lead + trail < s.len() {
+        out.push(r.start + lead..r.end - trail);
+    }
+}
+
+/// The code-point offset of byte offset `byte`: what evidence spans report.
+pub fn char_offset(text: &str, byte: usize) -> usize {
+    text[..byte].chars().count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sentences_keep_decimals_and_abbreviations_whole() {
+        let t = "Take 2.5 mg q.i.d. with food. Stop if dizzy!\nCall us; thanks";
+        let got: Vec<&str> = sentences(t).into_iter().map(|r| &t[r]).collect();
+        assert_eq!(got, ["Take 2.5 mg q.i.d.", "with food.", "Stop if dizzy!", "Call us;", "thanks"]);
+        assert_eq!(char_offset("héllo", 3), 2);
+    }
+}

@@ -1,0 +1,220 @@
+//! Overdoses, and weekly drugs given daily.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::{Finding, Validator, OUTPUT};
+use crate::domains::dose::{frequency, Unit};
+use crate::domains::drugs::{DrugIndex, EntityId};
+use crate::domains::table::Table;
+use crate::domains::text::sentences;
+use crate::domains::Facts;
+use crate::{Error, Result};
+
+/// Labeled maximum of one drug.
+struct Limit {
+    max: f64,
+    unit: Unit,
+    weekly: bool,
+    label: String,
+}
+
+/// A dose above the labeled maximum, recommended or stated as a limit.
+pub struct MaxDailyDose {
+    drugs: Arc<DrugIndex>,
+    limits: FxHashMap<EntityId, Limit>,
+}
+
+impl MaxDailyDose {
+    pub fn load(path: &Path, drugs: Arc<DrugIndex>) -> Result<MaxDailyDose> {
+        let table = Table::read(path, &["drug", "max", "unit", "per", "label", "source"])?;
+        let mut limits = FxHashMap::default();
+        for row in table.rows() {
+            let drug = row.get("drug")?;
+            let id = drugs.lookup(drug).ok_or_else(|| row.error(format!("{drug:?} is not in the drug names")))?;
+            let unit =
+                Unit::parse(row.get("unit")?).ok_or_else(|| row.error("unit must be mg, mEq or units".into()))?;
+            let weekly = match row.get("per")? {
+                "daily" => false,
+                "weekly" => true,
+                other => return Err(row.error(format!("per must be daily or weekly, got {other:?}"))),
+            };
+            let max = row.number("max")?;
+            if max <= 0.0 {
+                return Err(row.error("max must be positive".into()));
+            }
+            row.get("source")?;
+            limits.insert(id, Limit { max, unit, weekly, label: row.get("label")?.to_string() });
+        }
+        if limits.is_empty() {
+            return Err(Error::Pack { path: path.display().to_string(), line: None, message: "no doses".into() });
+        }
+        Ok(MaxDailyDose { drugs, limits })
+    }
+}
+
+/// "4000 mg" → "4 g", "0.6 mg" → "0.6 mg": amounts as a clinician writes them.
+fn amount(value: f64, unit: Unit) -> String {
+    let trim = |v: f64| {
+        let s = format!("{:.3}", v);
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    };
+    match unit {
+        Unit::Mg if value >= 1000.0 => format!("{} g", trim(value / 1000.0)),
+        Unit::Mg if value < 1.0 => format!("{} mcg", trim(value * 1000.0)),
+        _ => format!("{} {}", trim(value), unit.as_str()),
+    }
+}
+
+impl Validator for MaxDailyDose {
+    fn check(&self, facts: &Facts<'_>) -> Vec<Finding> {
+        let out = &facts.trace.ai_processing.output;
+        let mut findings = Vec::new();
+        let mut reported = FxHashSet::default();
+        for st in &facts.doses {
+            let Some(limit) = self.limits.get(&st.drug) else { continue };
+            if limit.unit != st.unit || reported.contains(&st.drug) {
+                continue;
+            }
+            let name = self.drugs.name(st.drug);
+            let (period, given) = if limit.weekly { ("week", st.per_week()) } else { ("day", st.per_day) };
+            // A hair of tolerance: "1 g q6h" is exactly 4 g, not over it.
+            let over = |x: f64| x > limit.max * 1.0001;
+            let message = if over(given) {
+                Some(format!(
+                    "Recommends {} of {name} a {period}; the labeled maximum is {} a {period} ({}).",
+                    amount(given, st.unit),
+                    amount(limit.max, limit.unit),
+                    limit.label
+                ))
+            } else {
+                st.stated_limit.filter(|l| !limit.weekly && over(*l)).map(|l| {
+                    format!(
+                        "States a limit of {} of {name} a day; the labeled maximum is {} ({}).",
+                        amount(l, st.unit),
+                        amount(limit.max, limit.unit),
+                        limit.label
+                    )
+                })
+            };
+            if let Some(message) = message {
+                reported.insert(st.drug);
+                findings.push(Finding::new(message).at(OUTPUT, out, st.span.clone()));
+            }
+        }
+        findings
+    }
+}
+
+/// A once-a-week drug on a daily schedule.
+pub struct WeeklyDosedDaily {
+    drugs: Arc<DrugIndex>,
+    weekly: FxHashSet<EntityId>,
+}
+
+impl WeeklyDosedDaily {
+    pub fn new(names: &[String], drugs: Arc<DrugIndex>) -> Result<WeeklyDosedDaily> {
+        let weekly = names
+            .iter()
+            .map(|n| drugs.lookup(n).ok_or_else(|| Error::Config(format!("{n:?} is not in the drug names"))))
+            .collect::<Result<_>>()?;
+        Ok(WeeklyDosedDaily { drugs, weekly })
+    }
+}
+
+impl Validator for WeeklyDosedDaily {
+    fn check(&self, facts: &Facts<'_>) -> Vec<Finding> {
+        let out = &facts.trace.ai_processing.output;
+        let mut findings = Vec::new();
+        let mut reported = FxHashSet::default();
+        // Sentence by sentence, so that "methotrexate every day" counts without an amount.
+        for sentence in sentences(out) {
+            for m in facts.output_drugs.iter().filter(|m| sentence.contains(&m.start)) {
+                if !self.weekly.contains(&m.entity) || reported.contains(&m.entity) {
+                    continue;
+                }
+                let daily = frequency(&out[sentence.clone()]).is_some_and(|f| !f.weekly && f.per_day >= 1.0);
+                if daily {
+                    reported.insert(m.entity);
+                    let name = self.drugs.name(m.entity);
+                    findings.push(
+                        Finding::new(format!(
+                            "Gives {name} on a daily schedule; it is taken once a week, and daily dosing has been fatal."
+                        ))
+                        .at(OUTPUT, out, sentence.clone()),
+                    );
+                }
+            }
+        }
+        findings
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::domains::tests::pack_dir;
+    use crate::domains::DomainSet;
+    use crate::testing::trace;
+    use crate::tiers::rules::CustomValidators;
+    use crate::tiers::Module;
+    use std::sync::OnceLock;
+
+    pub(crate) fn healthcare() -> &'static crate::domains::Domain {
+        static SET: OnceLock<DomainSet> = OnceLock::new();
+        let set = SET.get_or_init(|| DomainSet::load(&pack_dir(""), &CustomValidators::default()).unwrap());
+        set.route("healthcare").unwrap()
+    }
+
+    /// The messages of one rule on an answer.
+    pub(crate) fn run(rule: &str, input: &str, output: &str) -> Vec<String> {
+        let domain = healthcare();
+        let t = trace("healthcare", input, output);
+        let facts = domain.facts(&t);
+        let module = domain.rules.iter().find(|r| r.id() == rule).unwrap();
+        module.check(&facts).into_iter().map(|i| i.message).collect()
+    }
+
+    #[test]
+    fn overdoses_are_caught_with_the_label() {
+        let found = run("medication_overdose", "Pain?", "Take acetaminophen 1000 mg every 4 hours.");
+        assert_eq!(found, ["Recommends 6 g of acetaminophen a day; the labeled maximum is 4 g a day (Tylenol)."]);
+        assert_eq!(
+            run("medication_overdose", "", "Do not exceed 8 g of Tylenol per day."),
+            ["States a limit of 8 g of acetaminophen a day; the labeled maximum is 4 g (Tylenol)."]
+        );
+        assert_eq!(
+            run("medication_overdose", "", "Colchicine 0.6 mg five times a day."),
+            ["Recommends 3 mg of colchicine a day; the labeled maximum is 2.4 mg a day (Colcrys)."]
+        );
+        assert_eq!(
+            run("medication_overdose", "", "Methotrexate 10 mg daily."),
+            ["Recommends 70 mg of methotrexate a week; the labeled maximum is 25 mg a week (Trexall)."]
+        );
+    }
+
+    #[test]
+    fn safe_doses_limits_and_warnings_pass() {
+        for ok in [
+            "Acetaminophen 650 mg every 6 hours; do not exceed 4 g a day.",
+            "Do not exceed 4 g of acetaminophen a day.",
+            "Taking 6 g of acetaminophen a day can cause liver failure.",
+            "Ibuprofen 400 mg every 6 hours as needed.",
+            "Acyclovir 800 mg five times daily for 7 days.",
+            "Methotrexate 15 mg once weekly.",
+            "Potassium chloride 20 mEq twice daily.",
+            "Acetaminophen 1 g every 4 hours, not exceeding 4 g per day.",
+        ] {
+            assert!(run("medication_overdose", "", ok).is_empty(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn methotrexate_every_day_is_caught() {
+        assert_eq!(run("weekly_drug_given_daily", "", "Take methotrexate 2.5 mg every day.").len(), 1);
+        assert_eq!(run("weekly_drug_given_daily", "", "Methotrexate: take it once daily in the morning.").len(), 1);
+        assert!(run("weekly_drug_given_daily", "", "Take methotrexate 7.5 mg once a week on Mondays.").is_empty());
+        assert!(run("weekly_drug_given_daily", "", "Folic acid 1 mg daily; methotrexate 15 mg weekly.").is_empty());
+    }
+}
