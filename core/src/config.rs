@@ -30,6 +30,10 @@ pub struct Config {
     pub vault_key: Option<Secret>,
     /// Where the generated vault key lives when `vault_key` is unset [default: data_dir/vault.key].
     pub vault_key_file: Option<PathBuf>,
+    /// Folder of domain packs, one subfolder per pack with its `domain.yaml`.
+    pub domains_dir: PathBuf,
+    /// How often running processes look for edited packs and reload them; 0 turns it off.
+    pub domains_reload_secs: u64,
     pub ingest: IngestConfig,
     pub worker: WorkerConfig,
 }
@@ -84,6 +88,8 @@ impl Default for Config {
             db_max_connections: 16,
             vault_key: None,
             vault_key_file: None,
+            domains_dir: PathBuf::from("domains"),
+            domains_reload_secs: 2,
             ingest: IngestConfig::default(),
             worker: WorkerConfig::default(),
         }

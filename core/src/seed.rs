@@ -212,6 +212,7 @@ impl Generator {
         let mut metadata = BTreeMap::new();
         metadata.insert("domain".into(), "trading".into());
         metadata.insert("strategy".into(), strategy.into());
+        metadata.insert("initial_equity".into(), "250000".into());
         metadata.insert("environment".into(), if self.rng.gen_bool(0.7) { "sim" } else { "paper" }.into());
         TraceInput {
             trace_id: None,

@@ -3,12 +3,17 @@
 
 use std::sync::Arc;
 
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
 use aegis_core::config::Config;
+use aegis_core::domains::Domains;
 use aegis_core::ingest::Ingestor;
 use aegis_core::phi::vault::VaultKey;
 use aegis_core::phi::PhiService;
 use aegis_core::pipeline::Worker;
 use aegis_core::store::Store;
+use aegis_core::tiers::rules::CustomValidators;
 use aegis_core::tiers::Cascade;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
@@ -19,6 +24,7 @@ use crate::telemetry::Telemetry;
 pub struct Engine {
     pub store: Store,
     pub phi: PhiService,
+    pub domains: Domains,
     pub config: Arc<Config>,
     pub telemetry: Arc<Telemetry>,
     work_available: Arc<Notify>,
@@ -28,9 +34,10 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Opens the database, brings its schema up to date, and loads the vault key (checking it
-    /// is the one this database's vault was written with).
+    /// Loads the domain packs, opens the database, brings its schema up to date, and loads the
+    /// vault key (checking it is the one this database's vault was written with).
     pub async fn open(config: Config) -> aegis_core::Result<Engine> {
+        let domains = Domains::open(&config.domains_dir, CustomValidators::default())?;
         let store = Store::open(&config).await?;
         store.migrate().await?;
         let key = VaultKey::load(config.vault_key.as_ref().map(|s| s.0.as_str()), &config.vault_key_path())?;
@@ -38,6 +45,7 @@ impl Engine {
         Ok(Engine {
             store,
             phi,
+            domains,
             config: Arc::new(config),
             telemetry: Arc::new(Telemetry::new()),
             work_available: Arc::new(Notify::new()),
@@ -62,7 +70,7 @@ impl Engine {
 
     /// Starts `count` evaluation workers.
     pub fn start_workers(&mut self, count: usize) {
-        let cascade = Arc::new(Cascade::default());
+        let cascade = Arc::new(Cascade::new(self.domains.clone()));
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
         for i in 0..count {
             let worker = Worker {
@@ -77,6 +85,35 @@ impl Engine {
         }
     }
 
+    /// Reloads the domain packs whenever one of their files changes. A pack with an error is
+    /// reported and the packs in use stay as they were.
+    pub fn watch_domains(&mut self) {
+        let every = Duration::from_secs(self.config.domains_reload_secs);
+        if every.is_zero() {
+            return;
+        }
+        let domains = self.domains.clone();
+        let shutdown = self.shutdown.clone();
+        self.workers.spawn(async move {
+            let mut seen = newest_change(domains.root());
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = shutdown.cancelled() => break,
+                }
+                let now = newest_change(domains.root());
+                if now == seen {
+                    continue;
+                }
+                seen = now;
+                match domains.reload() {
+                    Ok(set) => tracing::info!(packs = set.domains().len(), "domain packs reloaded"),
+                    Err(e) => tracing::error!(error = %e, "domain packs not reloaded; the previous ones stay in use"),
+                }
+            }
+        });
+    }
+
     /// Stops in order: the writers finish what was submitted (every `Ingestor` must be dropped
     /// first), the workers finish their current batch, then the database closes.
     pub async fn shutdown(mut self) {
@@ -85,6 +122,27 @@ impl Engine {
         while self.workers.join_next().await.is_some() {}
         self.store.close().await;
     }
+}
+
+/// The latest modification time of any file under `root` (and how many there are, so that a
+/// deleted file counts as a change).
+fn newest_change(root: &Path) -> (Option<SystemTime>, usize) {
+    let mut newest = None;
+    let mut count = 0;
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                stack.push(entry.path());
+            } else {
+                count += 1;
+                newest = newest.max(meta.modified().ok());
+            }
+        }
+    }
+    (newest, count)
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

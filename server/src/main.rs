@@ -5,9 +5,11 @@ use std::io::Read as _;
 use std::time::Duration;
 
 use aegis_core::config::Config;
+use aegis_core::domains::{Domain, Domains};
 use aegis_core::model::OrgId;
 use aegis_core::seed::Generator;
 use aegis_core::store::{ApiKeyRole, ListQuery, Store};
+use aegis_core::tiers::rules::CustomValidators;
 use aegis_server::api::auth::ApiKeyCache;
 use aegis_server::api::health;
 use aegis_server::bench;
@@ -83,6 +85,11 @@ enum Command {
     Phi {
         #[command(subcommand)]
         command: PhiCommand,
+    },
+    /// Domain packs: check them, list them.
+    Domain {
+        #[command(subcommand)]
+        command: DomainCommand,
     },
     /// Load generators for the figures in docs/PERFORMANCE.md.
     Bench {
@@ -162,6 +169,14 @@ enum PhiCommand {
 }
 
 #[derive(Subcommand)]
+enum DomainCommand {
+    /// Check a pack folder (its domain.yaml and data files); errors name the file and line.
+    Validate { path: std::path::PathBuf },
+    /// List the packs under the configured domains folder.
+    List,
+}
+
+#[derive(Subcommand)]
 enum BenchCommand {
     /// Drive `POST /api/v1/traces` (or /traces/batch) of a running server and report
     /// throughput and latency percentiles.
@@ -211,6 +226,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         if let Some(result) = phi_offline(command) {
             return result;
         }
+    }
+    if let Command::Domain { command: DomainCommand::Validate { path } } = &command {
+        return validate_domain(path);
     }
     let config = Config::load()?;
     match command {
@@ -277,8 +295,36 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Seed { traces, org, seed, if_empty } => seed_demo(config, traces, org, seed, if_empty).await,
-        Command::Bench { .. } | Command::Phi { .. } => unreachable!("handled above"),
+        Command::Domain { command: DomainCommand::List } => {
+            let domains = Domains::open(&config.domains_dir, CustomValidators::default())?;
+            for d in domains.current().domains() {
+                print_domain(&d.summary());
+            }
+            Ok(())
+        }
+        Command::Bench { .. } | Command::Phi { .. } | Command::Domain { .. } => unreachable!("handled above"),
     }
+}
+
+fn validate_domain(path: &std::path::Path) -> anyhow::Result<()> {
+    let domain = Domain::load(path, &CustomValidators::default())?;
+    print_domain(&domain.summary());
+    println!("ok: {} is a valid domain pack", path.display());
+    Ok(())
+}
+
+fn print_domain(d: &aegis_core::domains::DomainSummary) {
+    println!(
+        "{} ({}, version {}){}",
+        d.name,
+        d.title,
+        d.version,
+        if d.aliases.is_empty() { String::new() } else { format!(", also {}", d.aliases.join(", ")) }
+    );
+    if d.drugs > 0 {
+        println!("  {} drugs", d.drugs);
+    }
+    println!("  tier 1: {}", d.rules.join(", "));
 }
 
 /// The PHI commands that need no database.
@@ -322,13 +368,15 @@ async fn open_store(config: &Config) -> anyhow::Result<Store> {
 async fn serve(config: Config, addr: Option<String>, workers: Option<usize>) -> anyhow::Result<()> {
     let addr = addr.unwrap_or_else(|| config.addr.clone());
     let workers = workers.unwrap_or(config.worker.concurrency);
-    let mut engine = Engine::open(config).await.context("cannot open the database")?;
+    let mut engine = Engine::open(config).await.context("cannot start")?;
     let ingestor = engine.start_ingest();
     engine.start_workers(workers);
+    engine.watch_domains();
     let state = AppState {
         store: engine.store.clone(),
         ingestor,
         phi: engine.phi.clone(),
+        domains: engine.domains.clone(),
         config: engine.config.clone(),
         telemetry: engine.telemetry.clone(),
         api_keys: ApiKeyCache::default(),
@@ -346,8 +394,9 @@ async fn serve(config: Config, addr: Option<String>, workers: Option<usize>) -> 
 
 async fn worker(config: Config, concurrency: Option<usize>, addr: Option<String>) -> anyhow::Result<()> {
     let concurrency = concurrency.unwrap_or(config.worker.concurrency).max(1);
-    let mut engine = Engine::open(config).await.context("cannot open the database")?;
+    let mut engine = Engine::open(config).await.context("cannot start")?;
     engine.start_workers(concurrency);
+    engine.watch_domains();
     tracing::info!("{concurrency} evaluation workers on the {} database", engine.store.backend().name());
     match addr {
         Some(addr) => {

@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use aegis_core::config::Config;
+use aegis_core::domains::Domains;
 use aegis_core::ingest::Ingestor;
 use aegis_core::phi::PhiService;
 use aegis_core::store::Store;
@@ -16,6 +17,7 @@ pub struct AppState {
     pub store: Store,
     pub ingestor: Ingestor,
     pub phi: PhiService,
+    pub domains: Domains,
     pub config: Arc<Config>,
     pub telemetry: Arc<Telemetry>,
     pub api_keys: ApiKeyCache,

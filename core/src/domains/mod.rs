@@ -265,7 +265,7 @@ pub(crate) mod tests {
         std::fs::write(pack.join("domain.yaml"), "name: mini\ntitle: Mini\ntier1:\n  - id: lev\n    kind: nope\n")
             .unwrap();
         let err = domains.reload().err().unwrap().to_string();
-        assert!(err.contains("domain.yaml:4"), "{err}");
+        assert!(err.contains("domain.yaml:5"), "{err}");
         assert_eq!(domains.current().route("mini").unwrap().rules.len(), 1, "the old set is still in use");
 
         std::fs::write(

@@ -227,10 +227,22 @@ impl DomainSpec {
     /// Parses a spec; errors name the file and line.
     pub fn parse(yaml: &str, path: &Path) -> Result<DomainSpec> {
         let spec: DomainSpec = yaml_serde::from_str(yaml).map_err(|e| {
-            let line = e.location().map(|l| l.line());
+            let mut line = e.location().map(|l| l.line());
             // The library appends " at line N column M"; the line is reported separately.
             let message = e.to_string();
             let message = message.split(" at line ").next().unwrap_or(&message).to_string();
+            // Serde places an unknown key or kind at the start of its mapping; point at the
+            // line that has it.
+            let culprit = ["unknown field `", "unknown variant `"]
+                .iter()
+                .find_map(|p| message.split(p).nth(1).and_then(|r| r.split('`').next()));
+            if let Some(word) = culprit {
+                let found = yaml.lines().enumerate().skip(line.unwrap_or(1) - 1).find(|(_, l)| {
+                    let l = l.trim_start().trim_start_matches("- ");
+                    l.starts_with(&format!("{word}:")) || l.ends_with(&format!(": {word}"))
+                });
+                line = found.map(|(i, _)| i + 1).or(line);
+            }
             Error::Pack { path: path.display().to_string(), line, message }
         })?;
         spec.check(yaml, path)?;
@@ -329,7 +341,7 @@ mod tests {
                 .unwrap_err();
         match err {
             Error::Pack { line, message, .. } => {
-                assert_eq!(line, Some(4), "{message}");
+                assert_eq!(line, Some(6), "{message}");
                 assert!(message.contains("maximum"), "{message}");
             }
             e => panic!("unexpected {e}"),

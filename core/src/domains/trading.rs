@@ -1,8 +1,9 @@
 //! Trading trajectories: the orders and portfolio states in an agent's steps.
 //!
-//! A step is an order when its `input` has a `symbol`, a `side` (`buy`/`sell`, or `action`) and
-//! a `quantity` (`qty`, `size`); `price` (or `output.fill_price`) and `stop_loss` are optional.
-//! A step's `output` may report the portfolio: `equity`, `gross_exposure`, `leverage`.
+//! A step is an order when its `input` or its `output` (the action, in RL terms) has a `symbol`,
+//! a `side` (`buy`/`sell`, or `action`) and a `quantity` (`qty`, `size`); `price` (or the other
+//! object's `fill_price`/`price`) and `stop_loss` are optional. A step's `output` may report
+//! the portfolio: `equity`, `gross_exposure`, `leverage`.
 //! Without equity figures, equity is `metadata.initial_equity` plus the rewards so far.
 
 use serde_json::{Map, Value};
@@ -28,6 +29,8 @@ impl Side {
 pub struct Order {
     /// Index of the step in the trace.
     pub step: usize,
+    /// The step's object the order is in: `input` or `output`.
+    pub field: &'static str,
     pub symbol: String,
     pub side: Side,
     pub quantity: f64,
@@ -73,7 +76,10 @@ impl Trajectory {
         for (i, step) in trace.steps.iter().enumerate() {
             let input = step.input.as_ref().and_then(Value::as_object);
             let output = step.output.as_ref().and_then(Value::as_object);
-            if let Some(order) = input.and_then(|inp| order(i, inp, output)) {
+            let placed = input
+                .and_then(|inp| order(i, "input", inp, output))
+                .or_else(|| output.and_then(|out| order(i, "output", out, input)));
+            if let Some(order) = placed {
                 t.orders.push(order);
             }
             let state = State {
@@ -98,7 +104,13 @@ impl Trajectory {
     }
 }
 
-fn order(step: usize, input: &Map<String, Value>, output: Option<&Map<String, Value>>) -> Option<Order> {
+/// The order described by `input`, priced from `other` if it has no price of its own.
+fn order(
+    step: usize,
+    field: &'static str,
+    input: &Map<String, Value>,
+    other: Option<&Map<String, Value>>,
+) -> Option<Order> {
     let symbol = ["symbol", "ticker", "instrument"].iter().find_map(|k| input.get(*k)?.as_str())?.trim();
     let side_text = ["side", "action", "direction"].iter().find_map(|k| input.get(*k)?.as_str())?;
     let side = match side_text.trim().to_ascii_lowercase().as_str() {
@@ -111,9 +123,10 @@ fn order(step: usize, input: &Map<String, Value>, output: Option<&Map<String, Va
         return None;
     }
     let price =
-        number(input, &["price", "limit_price"]).or_else(|| output.and_then(|o| number(o, &["fill_price", "price"])));
+        number(input, &["price", "limit_price"]).or_else(|| other.and_then(|o| number(o, &["fill_price", "price"])));
     Some(Order {
         step,
+        field,
         symbol: symbol.to_ascii_uppercase(),
         side,
         quantity,

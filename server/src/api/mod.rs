@@ -2,6 +2,7 @@
 //! One module per endpoint group; every error is `{"error": {"code", "message", "field"?}}`.
 
 pub mod auth;
+mod domains;
 pub mod error;
 mod evaluations;
 pub mod extract;
@@ -28,6 +29,8 @@ pub fn v1(state: &AppState) -> Router<AppState> {
         .route("/phi/policy", get(phi::get_policy).put(phi::put_policy))
         .route("/phi/reidentify", post(phi::reidentify))
         .route("/audit", get(phi::audit))
+        .route("/domains", get(domains::list))
+        .route("/domains/reload", post(domains::reload))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use aegis_core::config::Config;
+use aegis_core::domains::Domains;
 use aegis_core::ingest::Ingestor;
 use aegis_core::model::OrgId;
 use aegis_core::phi::vault::VaultKey;
@@ -11,6 +12,7 @@ use aegis_core::pipeline::Worker;
 use aegis_core::store::ApiKeyRole;
 use aegis_core::store::{Backend, Store};
 use aegis_core::testing::TestDb;
+use aegis_core::tiers::rules::CustomValidators;
 use aegis_core::tiers::Cascade;
 use aegis_server::api::auth::ApiKeyCache;
 use aegis_server::state::AppState;
@@ -54,6 +56,8 @@ pub struct TestApp {
     pub org: OrgId,
     pub key: String,
     pub telemetry: Arc<Telemetry>,
+    /// The shipped domain packs.
+    pub domains: Domains,
     /// Keeps the database alive (and drops its Postgres schema) as long as the app.
     _db: TestDb,
     /// Dropping a JoinSet aborts its tasks: the writers live as long as the app.
@@ -71,7 +75,9 @@ impl TestApp {
     pub async fn new(backend: Backend) -> TestApp {
         let db = TestDb::new(backend).await;
         let store = db.store.clone();
-        let config = Arc::new(Config { max_body_bytes: TEST_BODY_LIMIT, ..Config::default() });
+        let domains_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../domains");
+        let config = Arc::new(Config { max_body_bytes: TEST_BODY_LIMIT, domains_dir, ..Config::default() });
+        let domains = Domains::open(&config.domains_dir, CustomValidators::default()).unwrap();
         let telemetry = Arc::new(Telemetry::new());
         let phi = PhiService::new(store.clone(), VaultKey::from_bytes(TEST_VAULT_KEY)).await.unwrap();
         let (ingestor, writers) = Ingestor::start(
@@ -87,12 +93,22 @@ impl TestApp {
             store: store.clone(),
             ingestor,
             phi,
+            domains: domains.clone(),
             config,
             telemetry: telemetry.clone(),
             api_keys: ApiKeyCache::default(),
             leptos_options: aegis_server::web::leptos_options().unwrap(),
         };
-        TestApp { router: aegis_server::web::app(state), store, org, key, telemetry, _db: db, _writers: writers }
+        TestApp {
+            router: aegis_server::web::app(state),
+            store,
+            org,
+            key,
+            telemetry,
+            domains,
+            _db: db,
+            _writers: writers,
+        }
     }
 
     /// A key of `role` for this app's organization.
@@ -144,7 +160,7 @@ impl TestApp {
         let worker = Worker {
             name: "test".into(),
             store: self.store.clone(),
-            cascade: Arc::new(Cascade::default()),
+            cascade: Arc::new(Cascade::new(self.domains.clone())),
             config: Default::default(),
             metrics: self.telemetry.core.clone(),
             work_available: Arc::new(Notify::new()),

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod api_domains;
 mod api_phi;
 mod api_traces;
 mod cli;

@@ -7,7 +7,7 @@ use crate::domains::trading::{Order, Side};
 use crate::domains::Facts;
 
 fn at_step(order: &Order) -> String {
-    format!("steps[{}].input", order.step)
+    format!("steps[{}].{}", order.step, order.field)
 }
 
 /// Net position per symbol may not exceed a size, checked after every fill.
