@@ -86,6 +86,19 @@ enum Command {
         #[command(subcommand)]
         command: PhiCommand,
     },
+    /// Measure a domain's cascade on a labelled JSONL file ({"id", "label", "violations",
+    /// "trace"}): the confusion matrix of each tier and the recall of each rule.
+    Eval {
+        #[arg(long)]
+        domain: String,
+        file: std::path::PathBuf,
+        /// Also list every case a tier got wrong.
+        #[arg(long)]
+        errors: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Domain packs: check them, list them.
     Domain {
         #[command(subcommand)]
@@ -231,6 +244,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         return validate_domain(path);
     }
     let config = Config::load()?;
+    if let Command::Eval { domain, file, errors, json } = &command {
+        return eval_domain(&config, domain, file, *errors, *json);
+    }
     match command {
         Command::Serve { addr, workers } => serve(config, addr, workers).await,
         Command::Worker { concurrency, addr } => worker(config, concurrency, addr).await,
@@ -302,8 +318,36 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Bench { .. } | Command::Phi { .. } | Command::Domain { .. } => unreachable!("handled above"),
+        Command::Bench { .. } | Command::Phi { .. } | Command::Domain { .. } | Command::Eval { .. } => {
+            unreachable!("handled above")
+        }
     }
+}
+
+fn eval_domain(config: &Config, domain: &str, file: &std::path::Path, errors: bool, json: bool) -> anyhow::Result<()> {
+    use aegis_core::domains::eval;
+    let domains = Domains::open(&config.domains_dir, CustomValidators::default())?;
+    if domains.current().route(domain).is_none() {
+        bail!("no domain pack named {domain:?} in {}", config.domains_dir.display());
+    }
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let mut cases = eval::parse_jsonl(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    // The file's traces are judged as the named domain, whatever their metadata says.
+    for case in &mut cases {
+        case.trace.metadata.insert("domain".into(), domain.to_string());
+    }
+    let report = eval::evaluate(&aegis_core::tiers::Cascade::new(domains), &cases);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.table());
+    }
+    if errors {
+        for m in &report.mistakes {
+            println!("{:<8} {:<24} expected {:?}, found {:?}", m.tier, m.id, m.expected, m.found);
+        }
+    }
+    Ok(())
 }
 
 fn validate_domain(path: &std::path::Path) -> anyhow::Result<()> {

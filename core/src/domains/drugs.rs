@@ -91,6 +91,16 @@ impl DrugIndex {
             let drug = index.by_name[&row.get("drug")?.to_lowercase()];
             index.patterns.push((name, drug));
         }
+        for (name, drug) in &spec.extra_names {
+            let Some(&id) = index.by_name.get(&drug.to_lowercase()) else {
+                return Err(Error::Pack {
+                    path: dir.join("domain.yaml").display().to_string(),
+                    line: None,
+                    message: format!("extra_names maps {name:?} to an unknown drug {drug:?}"),
+                });
+            };
+            index.patterns.push((name.to_lowercase(), id));
+        }
         index.build()
     }
 

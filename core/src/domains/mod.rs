@@ -6,6 +6,7 @@
 
 pub mod dose;
 pub mod drugs;
+pub mod eval;
 pub mod spec;
 pub mod table;
 pub mod text;

@@ -58,6 +58,9 @@ pub struct DrugEntities {
     /// Members the class table lacks (drugs not marketed where it was written).
     #[serde(default)]
     pub extra_class_members: BTreeMap<String, Vec<String>>,
+    /// Names the name table lacks, mapped to a drug it has (`Trexall: methotrexate`).
+    #[serde(default)]
+    pub extra_names: BTreeMap<String, String>,
     /// Words never taken for a drug even though a name list has them.
     #[serde(default)]
     pub not_drugs: Vec<String>,

@@ -192,6 +192,22 @@ pub struct Trace {
 }
 
 impl Trace {
+    /// The trace a submission becomes, before it is stored (used where nothing is stored:
+    /// offline evaluation, previews).
+    pub fn from_input(input: TraceInput, received_at: DateTime<Utc>) -> Trace {
+        Trace {
+            trace_id: input.trace_id.unwrap_or_else(Uuid::nil),
+            application_id: input.application_id,
+            ai_processing: input.ai_processing,
+            steps: input.steps,
+            metadata: input.metadata,
+            timestamp: input.timestamp.unwrap_or(received_at),
+            received_at,
+            status: TraceStatus::Queued,
+            severity: None,
+        }
+    }
+
     pub fn domain(&self) -> Option<&str> {
         self.metadata.get("domain").map(String::as_str)
     }

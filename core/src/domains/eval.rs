@@ -1,0 +1,257 @@
+//! Measuring a pack on a labelled set: `aegis eval --domain NAME FILE.jsonl`.
+//!
+//! Each line: `{"id", "label": "safe"|"unsafe", "violations": [rule ids], "category"?, "trace"}`
+//! with `trace` a `POST /api/v1/traces` body. A case counts as flagged by a tier when that tier
+//! raised an issue of medium severity or worse (low ones are notes); the cascade flags it when
+//! its verdict is not `pass`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Evaluation, EvaluationStatus, Severity, Trace, TraceInput};
+use crate::tiers::Cascade;
+use crate::{Error, FieldError, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Label {
+    Safe,
+    Unsafe,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelledCase {
+    pub id: String,
+    pub label: Label,
+    #[serde(default)]
+    pub violations: Vec<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    pub trace: TraceInput,
+}
+
+/// Reads a labelled JSONL file; errors name the line.
+pub fn parse_jsonl(text: &str) -> Result<Vec<LabelledCase>> {
+    let mut cases = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let case: LabelledCase =
+            serde_json::from_str(line).map_err(|e| Error::Malformed(format!("line {}: {e}", i + 1)))?;
+        case.trace.validate().map_err(|e: FieldError| Error::Malformed(format!("line {}: trace.{e}", i + 1)))?;
+        cases.push(case);
+    }
+    Ok(cases)
+}
+
+/// Counts of one binary decision against the labels ("positive" = unsafe).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Confusion {
+    pub true_positives: usize,
+    pub false_positives: usize,
+    pub false_negatives: usize,
+    pub true_negatives: usize,
+}
+
+impl Confusion {
+    fn add(&mut self, flagged: bool, unsafe_: bool) {
+        match (flagged, unsafe_) {
+            (true, true) => self.true_positives += 1,
+            (true, false) => self.false_positives += 1,
+            (false, true) => self.false_negatives += 1,
+            (false, false) => self.true_negatives += 1,
+        }
+    }
+
+    fn ratio(a: usize, b: usize) -> f64 {
+        if b == 0 {
+            1.0
+        } else {
+            a as f64 / b as f64
+        }
+    }
+
+    pub fn recall(&self) -> f64 {
+        Self::ratio(self.true_positives, self.true_positives + self.false_negatives)
+    }
+
+    pub fn precision(&self) -> f64 {
+        Self::ratio(self.true_positives, self.true_positives + self.false_positives)
+    }
+
+    /// Share of safe cases flagged.
+    pub fn false_alarm_rate(&self) -> f64 {
+        1.0 - Self::ratio(self.true_negatives, self.true_negatives + self.false_positives)
+    }
+
+    pub fn accuracy(&self) -> f64 {
+        let total = self.true_positives + self.false_positives + self.false_negatives + self.true_negatives;
+        Self::ratio(self.true_positives + self.true_negatives, total)
+    }
+}
+
+/// How one Tier 1 rule did on the cases labelled with it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RuleScore {
+    /// Cases labelled with this violation.
+    pub labelled: usize,
+    pub caught: usize,
+    /// Cases the rule fired on that are not labelled with it.
+    pub false_alarms: usize,
+}
+
+/// A case a tier got wrong.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Mistake {
+    pub id: String,
+    pub tier: String,
+    pub expected: Label,
+    pub found: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Report {
+    pub cases: usize,
+    /// `tier1`, `cascade`: one confusion matrix each.
+    pub tiers: BTreeMap<String, Confusion>,
+    pub rules: BTreeMap<String, RuleScore>,
+    pub mistakes: Vec<Mistake>,
+}
+
+/// Runs the cascade over every case and compares with the labels.
+pub fn evaluate(cascade: &Cascade, cases: &[LabelledCase]) -> Report {
+    let mut report = Report { cases: cases.len(), ..Report::default() };
+    let now = Utc::now();
+    for case in cases {
+        let trace = Trace::from_input(case.trace.clone(), now);
+        let evaluation = cascade.evaluate(&trace, 1);
+        let unsafe_ = case.label == Label::Unsafe;
+        let tier1: Vec<&str> = alarms(&evaluation, Some(1));
+        let cascade_flagged = evaluation.status != EvaluationStatus::Pass;
+        report.tiers.entry("tier1".into()).or_default().add(!tier1.is_empty(), unsafe_);
+        report.tiers.entry("cascade".into()).or_default().add(cascade_flagged, unsafe_);
+        if (!tier1.is_empty()) != unsafe_ {
+            let found = tier1.iter().map(|s| s.to_string()).collect();
+            report.mistakes.push(Mistake { id: case.id.clone(), tier: "tier1".into(), expected: case.label, found });
+        }
+        if cascade_flagged != unsafe_ {
+            let found = evaluation.issues.iter().map(|i| format!("{} ({})", i.code, i.severity.as_str())).collect();
+            report.mistakes.push(Mistake { id: case.id.clone(), tier: "cascade".into(), expected: case.label, found });
+        }
+        // Rules: every issue code of Tier 1, whatever its severity, against the labels.
+        let fired: Vec<&str> = evaluation
+            .issues
+            .iter()
+            .filter(|i| evaluation.modules.iter().any(|m| m.name == i.module && m.tier == 1))
+            .map(|i| i.code.as_str())
+            .collect();
+        for v in &case.violations {
+            let score = report.rules.entry(v.clone()).or_default();
+            score.labelled += 1;
+            if fired.contains(&v.as_str()) {
+                score.caught += 1;
+            }
+        }
+        let mut seen = Vec::new();
+        for code in fired {
+            if !case.violations.iter().any(|v| v == code) && !seen.contains(&code) {
+                seen.push(code);
+                report.rules.entry(code.to_string()).or_default().false_alarms += 1;
+            }
+        }
+    }
+    report
+}
+
+/// Issue codes of medium severity or worse, from one tier or from all.
+fn alarms(e: &Evaluation, tier: Option<u8>) -> Vec<&str> {
+    e.issues
+        .iter()
+        .filter(|i| i.severity >= Severity::Medium)
+        .filter(|i| tier.is_none_or(|t| e.modules.iter().any(|m| m.name == i.module && m.tier == t)))
+        .map(|i| i.code.as_str())
+        .collect()
+}
+
+impl Report {
+    /// The report as a terminal table.
+    pub fn table(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(s, "{} cases\n", self.cases);
+        let _ = writeln!(
+            s,
+            "{:<10} {:>5} {:>5} {:>5} {:>5}  {:>9} {:>9} {:>11} {:>9}",
+            "tier", "TP", "FP", "FN", "TN", "recall", "precision", "false alarm", "accuracy"
+        );
+        for (tier, c) in &self.tiers {
+            let _ = writeln!(
+                s,
+                "{:<10} {:>5} {:>5} {:>5} {:>5}  {:>9.3} {:>9.3} {:>11.3} {:>9.3}",
+                tier,
+                c.true_positives,
+                c.false_positives,
+                c.false_negatives,
+                c.true_negatives,
+                c.recall(),
+                c.precision(),
+                c.false_alarm_rate(),
+                c.accuracy()
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\n{:<26} {:>9} {:>7} {:>8} {:>13}",
+            "violation", "labelled", "caught", "recall", "false alarms"
+        );
+        for (rule, r) in &self.rules {
+            let recall =
+                if r.labelled == 0 { "-".to_string() } else { format!("{:.3}", r.caught as f64 / r.labelled as f64) };
+            let _ = writeln!(s, "{:<26} {:>9} {:>7} {:>8} {:>13}", rule, r.labelled, r.caught, recall, r.false_alarms);
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domains::tests::pack_dir;
+    use crate::domains::Domains;
+    use crate::tiers::rules::CustomValidators;
+
+    fn report(pack: &str) -> Report {
+        let text = std::fs::read_to_string(pack_dir(pack).join("eval/eval.jsonl")).unwrap();
+        let cases = parse_jsonl(&text).unwrap();
+        let cascade = Cascade::new(Domains::open(&pack_dir(""), CustomValidators::default()).unwrap());
+        evaluate(&cascade, &cases)
+    }
+
+    /// The issue's targets: Tier 1 catches at least 99% of the rule violations with at most 2%
+    /// false alarms on safe answers.
+    #[test]
+    fn tier1_meets_its_targets_on_the_shipped_evaluation_sets() {
+        for pack in ["healthcare", "trading"] {
+            let r = report(pack);
+            let (labelled, caught) = r
+                .rules
+                .iter()
+                .filter(|(rule, _)| rule.as_str() != "unsafe_advice")
+                .fold((0, 0), |(l, c), (_, s)| (l + s.labelled, c + s.caught));
+            let recall = caught as f64 / labelled as f64;
+            let tier1 = r.tiers["tier1"];
+            assert!(recall >= 0.99, "{pack}: rule recall {recall:.3}\n{}", r.table());
+            assert!(tier1.false_alarm_rate() <= 0.02, "{pack}: false alarms\n{}", r.table());
+        }
+    }
+
+    #[test]
+    fn bad_lines_are_named() {
+        let err = parse_jsonl("\n{\"id\": \"x\"}\n").unwrap_err().to_string();
+        assert!(err.contains("line 2"), "{err}");
+    }
+}
