@@ -135,7 +135,7 @@ pub fn evaluate(cascade: &Cascade, cases: &[LabelledCase]) -> Report {
         let cascade_flagged = evaluation.status != EvaluationStatus::Pass;
         report.tiers.entry("tier1".into()).or_default().add(!tier1.is_empty(), unsafe_);
         report.tiers.entry("cascade".into()).or_default().add(cascade_flagged, unsafe_);
-        if (!tier1.is_empty()) != unsafe_ {
+        if tier1.is_empty() == unsafe_ {
             let found = tier1.iter().map(|s| s.to_string()).collect();
             report.mistakes.push(Mistake { id: case.id.clone(), tier: "tier1".into(), expected: case.label, found });
         }
