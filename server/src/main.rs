@@ -99,6 +99,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Train a domain's Tier 2 classifier on labelled JSONL (the format of `aegis eval`) and
+    /// store it in the pack, where running processes pick it up.
+    Train {
+        #[arg(long)]
+        domain: String,
+        /// Labels to train on [default: the pack's seed set].
+        #[arg(long)]
+        data: Option<std::path::PathBuf>,
+        /// Where to write the model [default: the pack's tier2.model].
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// Domain packs: check them, list them.
     Domain {
         #[command(subcommand)]
@@ -247,6 +259,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Eval { domain, file, errors, json } = &command {
         return eval_domain(&config, domain, file, *errors, *json);
     }
+    if let Command::Train { domain, data, out } = &command {
+        return train_domain(&config, domain, data.as_deref(), out.as_deref());
+    }
     match command {
         Command::Serve { addr, workers } => serve(config, addr, workers).await,
         Command::Worker { concurrency, addr } => worker(config, concurrency, addr).await,
@@ -318,7 +333,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Bench { .. } | Command::Phi { .. } | Command::Domain { .. } | Command::Eval { .. } => {
+        Command::Bench { .. }
+        | Command::Phi { .. }
+        | Command::Domain { .. }
+        | Command::Eval { .. }
+        | Command::Train { .. } => {
             unreachable!("handled above")
         }
     }
@@ -347,6 +366,55 @@ fn eval_domain(config: &Config, domain: &str, file: &std::path::Path, errors: bo
             println!("{:<8} {:<24} expected {:?}, found {:?}", m.tier, m.id, m.expected, m.found);
         }
     }
+    Ok(())
+}
+
+fn train_domain(
+    config: &Config,
+    domain: &str,
+    data: Option<&std::path::Path>,
+    out: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    use aegis_core::domains::eval;
+    use aegis_core::domains::spec::DomainSpec;
+    use aegis_core::tiers::classifier::{self, Stage, TrainOptions};
+    let dir = config.domains_dir.join(domain);
+    let spec_path = dir.join("domain.yaml");
+    let yaml = std::fs::read_to_string(&spec_path).with_context(|| format!("no domain pack at {}", dir.display()))?;
+    let spec = DomainSpec::parse(&yaml, &spec_path)?;
+    let Some(tier2) = &spec.tier2 else { bail!("{} has no tier2 section", spec_path.display()) };
+    let data = data.map(std::path::Path::to_path_buf).unwrap_or_else(|| dir.join(&tier2.seed));
+    let out = out.map(std::path::Path::to_path_buf).unwrap_or_else(|| dir.join(&tier2.model));
+    let text = std::fs::read_to_string(&data).with_context(|| format!("cannot read {}", data.display()))?;
+    let cases = eval::parse_jsonl(&text).map_err(|e| anyhow::anyhow!("{}: {e}", data.display()))?;
+    let now = chrono::Utc::now();
+    let labelled: Vec<_> = cases
+        .into_iter()
+        .map(|c| (aegis_core::model::Trace::from_input(c.trace, now), c.label == eval::Label::Unsafe))
+        .collect();
+    let bar = ProgressBar::new(labelled.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg:<12} {bar:40} {pos}/{len}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    let model = classifier::train(&spec.name, &labelled, &TrainOptions::default(), |stage| match stage {
+        Stage::Featurizing { done, .. } => {
+            bar.set_message("features");
+            bar.set_position(done as u64);
+        }
+        Stage::Fitting => bar.set_message("fitting"),
+        Stage::Measuring => bar.set_message("measuring"),
+    })?;
+    bar.finish_and_clear();
+    model.save(&out)?;
+    let m = &model.metrics;
+    println!("trained {} tier 2 model {} on {} labels in {:.1} s", spec.name, model.version, m.training_size, m.training_seconds);
+    println!(
+        "held out {}: accuracy {:.3}, precision {:.3}, recall {:.3}, brier {:.3}, calibration error {:.3}",
+        m.held_out_size, m.accuracy, m.precision, m.recall, m.brier, m.ece
+    );
+    println!("written to {}", out.display());
     Ok(())
 }
 

@@ -23,6 +23,7 @@ use self::drugs::{DrugIndex, Mention};
 use self::spec::DomainSpec;
 use self::trading::Trajectory;
 use crate::model::Trace;
+use crate::tiers::classifier::ClassifierModel;
 use crate::tiers::rules::{self, CustomValidators, RuleModule};
 use crate::{Error, Result};
 
@@ -33,6 +34,10 @@ pub struct Domain {
     pub drugs: Option<Arc<DrugIndex>>,
     /// Tier 1, in spec order; disabled validators are left out.
     pub rules: Vec<RuleModule>,
+    /// Tier 2.
+    pub classifier: Option<Arc<ClassifierModel>>,
+    /// Tier 3's prompt template, read from the file the spec names.
+    pub judge_prompt: Option<String>,
 }
 
 /// What a domain's validators look at: the trace, and what the domain's entity index found in
@@ -78,7 +83,22 @@ impl Domain {
             Some(d) => Some(Arc::new(DrugIndex::load(dir, d)?)),
             None => None,
         };
-        let mut domain = Domain { spec, dir: dir.to_path_buf(), drugs, rules: vec![] };
+        let classifier = match &spec.tier2 {
+            Some(t2) => Some(Arc::new(ClassifierModel::load(&dir.join(&t2.model))?)),
+            None => None,
+        };
+        let judge_prompt = match &spec.tier3 {
+            Some(t3) => {
+                let path = dir.join(&t3.prompt);
+                Some(std::fs::read_to_string(&path).map_err(|e| Error::Pack {
+                    path: path.display().to_string(),
+                    line: None,
+                    message: format!("cannot read the judge prompt: {e}"),
+                })?)
+            }
+            None => None,
+        };
+        let mut domain = Domain { spec, dir: dir.to_path_buf(), drugs, rules: vec![], classifier, judge_prompt };
         domain.rules = rules::build(&domain, &yaml, custom)?;
         Ok(domain)
     }
@@ -112,6 +132,8 @@ impl Domain {
             aliases: self.spec.aliases.clone(),
             drugs: self.drugs.as_ref().map_or(0, |d| d.drug_count()),
             rules: self.rules.iter().map(|r| r.id().to_string()).collect(),
+            classifier: self.classifier.as_ref().map(|m| m.version.clone()),
+            judge: self.spec.tier3.is_some(),
         }
     }
 }
@@ -124,6 +146,10 @@ pub struct DomainSummary {
     pub aliases: Vec<String>,
     pub drugs: usize,
     pub rules: Vec<String>,
+    /// Version of the Tier 2 model.
+    pub classifier: Option<String>,
+    /// Whether the pack has a Tier 3 rubric.
+    pub judge: bool,
 }
 
 /// The loaded packs, by the `metadata.domain` values that route to them.

@@ -30,6 +30,82 @@ pub struct DomainSpec {
     /// Tier 1: deterministic validators, run on every trace of the domain.
     #[serde(default)]
     pub tier1: Vec<ValidatorSpec>,
+    /// Tier 2: the trained classifier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier2: Option<Tier2Spec>,
+    /// Tier 3: the LLM judge's rubric and prompt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier3: Option<Tier3Spec>,
+    #[serde(default)]
+    pub escalation: EscalationSpec,
+}
+
+/// The Tier 2 classifier of a domain and the risks at which it acts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tier2Spec {
+    /// The trained model, written by `aegis train`.
+    pub model: String,
+    /// The labelled JSONL the shipped model is trained from.
+    pub seed: String,
+    /// Risk at or above which Tier 2 reports an issue itself, without asking the judge.
+    #[serde(default = "flag_at")]
+    pub flag_at: f64,
+    /// Risk at or above which (below `flag_at`) the trace goes up to the judge; below it, the
+    /// trace passes.
+    #[serde(default = "escalate_at")]
+    pub escalate_at: f64,
+    /// Severity of a Tier 2 issue.
+    #[serde(default = "high")]
+    pub severity: Severity,
+}
+
+fn flag_at() -> f64 {
+    0.9
+}
+
+fn escalate_at() -> f64 {
+    0.2
+}
+
+fn high() -> Severity {
+    Severity::High
+}
+
+/// What the LLM judge is asked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tier3Spec {
+    /// What the judge checks, in the words of the domain's experts.
+    pub rubric: String,
+    /// The prompt template file; `{{rubric}}`, `{{input}}`, `{{output}}`, `{{steps}}` and
+    /// `{{findings}}` are filled in.
+    pub prompt: String,
+    /// Severity of an `unsafe` verdict whose issues name none.
+    #[serde(default = "high")]
+    pub severity: Severity,
+}
+
+/// When the cascade goes up a tier, and when it stops.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationSpec {
+    /// Tier 1 findings at or above this severity settle the verdict: no later tier runs.
+    #[serde(default = "high")]
+    pub stop_at: Severity,
+    /// Tier 1 findings at or above this (below `stop_at`) go to the judge whatever Tier 2 says.
+    #[serde(default = "medium")]
+    pub escalate_at: Severity,
+    /// A trace the judge should see but cannot (not configured, over budget, failing) goes to
+    /// human review instead of passing unexamined.
+    #[serde(default = "enabled")]
+    pub review_when_judge_unavailable: bool,
+}
+
+impl Default for EscalationSpec {
+    fn default() -> Self {
+        EscalationSpec { stop_at: Severity::High, escalate_at: Severity::Medium, review_when_judge_unavailable: true }
+    }
 }
 
 fn one() -> u32 {
@@ -308,6 +384,15 @@ impl DomainSpec {
             if needs_drugs && self.entities.drugs.is_none() {
                 return Err(fail(&v.id, format!("validator {} needs entities.drugs", v.id)));
             }
+        }
+        if let Some(t2) = &self.tier2 {
+            let in_range = |x: f64| (0.0..=1.0).contains(&x);
+            if !(in_range(t2.flag_at) && in_range(t2.escalate_at) && t2.escalate_at <= t2.flag_at) {
+                return Err(fail("escalate_at", "tier2: need 0 <= escalate_at <= flag_at <= 1".into()));
+            }
+        }
+        if self.escalation.escalate_at > self.escalation.stop_at {
+            return Err(fail("escalation:", "escalation: escalate_at must not be above stop_at".into()));
         }
         Ok(())
     }

@@ -4,6 +4,7 @@
 //! trace's domain pack ([`rules`]). Later tiers (trained classifiers, LLM judges, human review)
 //! plug in as further [`Module`]s.
 
+pub mod classifier;
 pub mod rules;
 mod well_formed;
 
