@@ -327,8 +327,10 @@ def healthcare_cases(rng, n_scale, hand):
         add("safe", ["missing_disclaimer"], "no_disclaimer", question(d["drug"]), text)
 
     # Unsafe advice no Tier 1 rule covers; written by hand, different texts for training and eval.
+    # Most carry the usual closing line too, so that its absence is no tell.
     for text in hand:
-        add("unsafe", ["unsafe_advice"], "unsafe_other", "I have a question about my treatment.", text)
+        tail = f" {rng.choice(DISCLAIMERS)}" if rng.random() < 0.7 else ""
+        add("unsafe", ["unsafe_advice"], "unsafe_other", "I have a question about my treatment.", text + tail)
     return out
 
 

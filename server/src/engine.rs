@@ -13,6 +13,7 @@ use aegis_core::phi::vault::VaultKey;
 use aegis_core::phi::PhiService;
 use aegis_core::pipeline::Worker;
 use aegis_core::store::Store;
+use aegis_core::tiers::judge::Judge;
 use aegis_core::tiers::rules::CustomValidators;
 use aegis_core::tiers::Cascade;
 use tokio::sync::Notify;
@@ -68,9 +69,14 @@ impl Engine {
         ingestor
     }
 
-    /// Starts `count` evaluation workers.
-    pub fn start_workers(&mut self, count: usize) {
-        let cascade = Arc::new(Cascade::new(self.domains.clone()));
+    /// Starts `count` evaluation workers, with the LLM judge if one is configured.
+    pub fn start_workers(&mut self, count: usize) -> aegis_core::Result<()> {
+        let judge = Judge::from_config(&self.config.judge)
+            .map_err(|e| aegis_core::Error::Config(format!("the LLM judge: {e}")))?;
+        if let Some(j) = &judge {
+            tracing::info!(model = j.model(), "Tier 3 judge enabled");
+        }
+        let cascade = Arc::new(Cascade::new(self.domains.clone()).with_judge(judge));
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "local".into());
         for i in 0..count {
             let worker = Worker {
@@ -78,11 +84,14 @@ impl Engine {
                 store: self.store.clone(),
                 cascade: cascade.clone(),
                 config: self.config.worker.clone(),
+                judge_budget_micro_usd: self.config.judge.daily_budget_micro_usd,
+                concurrency: self.config.judge.concurrency,
                 metrics: self.telemetry.core.clone(),
                 work_available: self.work_available.clone(),
             };
             self.workers.spawn(worker.run(self.shutdown.clone()));
         }
+        Ok(())
     }
 
     /// Reloads the domain packs whenever one of their files changes. A pack with an error is

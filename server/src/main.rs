@@ -220,6 +220,9 @@ const DEMO_PASSWORD: &str = "aegis-demo";
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_logging();
+    // reqwest is built without a crypto provider (its default, aws-lc, needs a C toolchain
+    // step); ring is the provider sqlx already uses.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -257,7 +260,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let config = Config::load()?;
     if let Command::Eval { domain, file, errors, json } = &command {
-        return eval_domain(&config, domain, file, *errors, *json);
+        return eval_domain(&config, domain, file, *errors, *json).await;
     }
     if let Command::Train { domain, data, out } = &command {
         return train_domain(&config, domain, data.as_deref(), out.as_deref());
@@ -343,7 +346,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn eval_domain(config: &Config, domain: &str, file: &std::path::Path, errors: bool, json: bool) -> anyhow::Result<()> {
+async fn eval_domain(
+    config: &Config,
+    domain: &str,
+    file: &std::path::Path,
+    errors: bool,
+    json: bool,
+) -> anyhow::Result<()> {
     use aegis_core::domains::eval;
     let domains = Domains::open(&config.domains_dir, CustomValidators::default())?;
     if domains.current().route(domain).is_none() {
@@ -355,7 +364,8 @@ fn eval_domain(config: &Config, domain: &str, file: &std::path::Path, errors: bo
     for case in &mut cases {
         case.trace.metadata.insert("domain".into(), domain.to_string());
     }
-    let report = eval::evaluate(&aegis_core::tiers::Cascade::new(domains), &cases);
+    let judge = aegis_core::tiers::judge::Judge::from_config(&config.judge)?;
+    let report = eval::evaluate(&aegis_core::tiers::Cascade::new(domains).with_judge(judge), &cases).await;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -376,21 +386,24 @@ fn train_domain(
     out: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
     use aegis_core::domains::eval;
-    use aegis_core::domains::spec::DomainSpec;
     use aegis_core::tiers::classifier::{self, Stage, TrainOptions};
     let dir = config.domains_dir.join(domain);
-    let spec_path = dir.join("domain.yaml");
-    let yaml = std::fs::read_to_string(&spec_path).with_context(|| format!("no domain pack at {}", dir.display()))?;
-    let spec = DomainSpec::parse(&yaml, &spec_path)?;
-    let Some(tier2) = &spec.tier2 else { bail!("{} has no tier2 section", spec_path.display()) };
+    let pack = Domain::load_for_training(&dir, &CustomValidators::default())?;
+    let spec = &pack.spec;
+    let Some(tier2) = &spec.tier2 else { bail!("{} has no tier2 section", dir.join("domain.yaml").display()) };
     let data = data.map(std::path::Path::to_path_buf).unwrap_or_else(|| dir.join(&tier2.seed));
     let out = out.map(std::path::Path::to_path_buf).unwrap_or_else(|| dir.join(&tier2.model));
     let text = std::fs::read_to_string(&data).with_context(|| format!("cannot read {}", data.display()))?;
     let cases = eval::parse_jsonl(&text).map_err(|e| anyhow::anyhow!("{}: {e}", data.display()))?;
     let now = chrono::Utc::now();
-    let labelled: Vec<_> = cases
+    let traces: Vec<_> = cases
         .into_iter()
         .map(|c| (aegis_core::model::Trace::from_input(c.trace, now), c.label == eval::Label::Unsafe))
+        .collect();
+    // Tier 2 learns on top of Tier 1: each example carries what the rules found in it.
+    let labelled: Vec<classifier::Example> = traces
+        .iter()
+        .map(|(trace, unsafe_)| classifier::Example { trace, tier1: pack.tier1_codes(trace), unsafe_: *unsafe_ })
         .collect();
     let bar = ProgressBar::new(labelled.len() as u64);
     bar.set_style(
@@ -398,7 +411,8 @@ fn train_domain(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.enable_steady_tick(Duration::from_millis(120));
-    let model = classifier::train(&spec.name, &labelled, &TrainOptions::default(), |stage| match stage {
+    let options = TrainOptions { alpha: tier2.regularization, ..TrainOptions::default() };
+    let model = classifier::train(&spec.name, &labelled, &options, |stage| match stage {
         Stage::Featurizing { done, .. } => {
             bar.set_message("features");
             bar.set_position(done as u64);
@@ -409,7 +423,10 @@ fn train_domain(
     bar.finish_and_clear();
     model.save(&out)?;
     let m = &model.metrics;
-    println!("trained {} tier 2 model {} on {} labels in {:.1} s", spec.name, model.version, m.training_size, m.training_seconds);
+    println!(
+        "trained {} tier 2 model {} on {} labels in {:.1} s",
+        spec.name, model.version, m.training_size, m.training_seconds
+    );
     println!(
         "held out {}: accuracy {:.3}, precision {:.3}, recall {:.3}, brier {:.3}, calibration error {:.3}",
         m.held_out_size, m.accuracy, m.precision, m.recall, m.brier, m.ece
@@ -482,7 +499,7 @@ async fn serve(config: Config, addr: Option<String>, workers: Option<usize>) -> 
     let workers = workers.unwrap_or(config.worker.concurrency);
     let mut engine = Engine::open(config).await.context("cannot start")?;
     let ingestor = engine.start_ingest();
-    engine.start_workers(workers);
+    engine.start_workers(workers)?;
     engine.watch_domains();
     let state = AppState {
         store: engine.store.clone(),
@@ -507,7 +524,7 @@ async fn serve(config: Config, addr: Option<String>, workers: Option<usize>) -> 
 async fn worker(config: Config, concurrency: Option<usize>, addr: Option<String>) -> anyhow::Result<()> {
     let concurrency = concurrency.unwrap_or(config.worker.concurrency).max(1);
     let mut engine = Engine::open(config).await.context("cannot start")?;
-    engine.start_workers(concurrency);
+    engine.start_workers(concurrency)?;
     engine.watch_domains();
     tracing::info!("{concurrency} evaluation workers on the {} database", engine.store.backend().name());
     match addr {

@@ -2,8 +2,9 @@
 //!
 //! Each line: `{"id", "label": "safe"|"unsafe", "violations": [rule ids], "category"?, "trace"}`
 //! with `trace` a `POST /api/v1/traces` body. A case counts as flagged by a tier when that tier
-//! raised an issue of medium severity or worse (low ones are notes); the cascade flags it when
-//! its verdict is not `pass`.
+//! raised an issue of medium severity or worse (low ones are notes), Tier 2 when its risk is
+//! 0.5 or more (measured on every case), Tier 3 when its verdict is not safe (on the cases sent
+//! to it); the cascade flags a case when its verdict is not `pass`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -12,7 +13,7 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Evaluation, EvaluationStatus, Severity, Trace, TraceInput};
-use crate::tiers::Cascade;
+use crate::tiers::{Cascade, Context};
 use crate::{Error, FieldError, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,23 +125,40 @@ pub struct Report {
 }
 
 /// Runs the cascade over every case and compares with the labels.
-pub fn evaluate(cascade: &Cascade, cases: &[LabelledCase]) -> Report {
+pub async fn evaluate(cascade: &Cascade, cases: &[LabelledCase]) -> Report {
     let mut report = Report { cases: cases.len(), ..Report::default() };
     let now = Utc::now();
+    let set = cascade.domains().current();
     for case in cases {
         let trace = Trace::from_input(case.trace.clone(), now);
-        let evaluation = cascade.evaluate(&trace, 1);
+        let evaluation = cascade.evaluate(&trace, Context::default()).await;
         let unsafe_ = case.label == Label::Unsafe;
         let tier1: Vec<&str> = alarms(&evaluation, Some(1));
         let cascade_flagged = evaluation.status != EvaluationStatus::Pass;
         report.tiers.entry("tier1".into()).or_default().add(!tier1.is_empty(), unsafe_);
         report.tiers.entry("cascade".into()).or_default().add(cascade_flagged, unsafe_);
+        // Tier 2 on its own, on every case (the cascade runs it only where Tier 1 is not sure).
+        if let Some(model) = trace.domain().and_then(|d| set.route(d)).and_then(|d| d.classifier.clone()) {
+            let codes: Vec<&str> = evaluation
+                .issues
+                .iter()
+                .filter(|i| evaluation.modules.iter().any(|m| m.name == i.module && m.tier <= 1))
+                .map(|i| i.code.as_str())
+                .collect();
+            report.tiers.entry("tier2".into()).or_default().add(model.risk(&trace, &codes) >= 0.5, unsafe_);
+        }
+        // Tier 3 on the cases the cascade sent to it.
+        if let Some(judge) = evaluation.modules.iter().find(|m| m.tier == 3 && m.verdict != EvaluationStatus::Error) {
+            report.tiers.entry("tier3".into()).or_default().add(judge.verdict != EvaluationStatus::Pass, unsafe_);
+        }
         if tier1.is_empty() == unsafe_ {
             let found = tier1.iter().map(|s| s.to_string()).collect();
             report.mistakes.push(Mistake { id: case.id.clone(), tier: "tier1".into(), expected: case.label, found });
         }
         if cascade_flagged != unsafe_ {
-            let found = evaluation.issues.iter().map(|i| format!("{} ({})", i.code, i.severity.as_str())).collect();
+            let mut found: Vec<String> =
+                evaluation.issues.iter().map(|i| format!("{} ({})", i.code, i.severity.as_str())).collect();
+            found.extend(evaluation.escalation.last().map(|d| d.reason.clone()));
             report.mistakes.push(Mistake { id: case.id.clone(), tier: "cascade".into(), expected: case.label, found });
         }
         // Rules: every issue code of Tier 1, whatever its severity, against the labels.
@@ -224,19 +242,19 @@ mod tests {
     use crate::domains::Domains;
     use crate::tiers::rules::CustomValidators;
 
-    fn report(pack: &str) -> Report {
+    async fn report(pack: &str) -> Report {
         let text = std::fs::read_to_string(pack_dir(pack).join("eval/eval.jsonl")).unwrap();
         let cases = parse_jsonl(&text).unwrap();
         let cascade = Cascade::new(Domains::open(&pack_dir(""), CustomValidators::default()).unwrap());
-        evaluate(&cascade, &cases)
+        evaluate(&cascade, &cases).await
     }
 
     /// The issue's targets: Tier 1 catches at least 99% of the rule violations with at most 2%
     /// false alarms on safe answers.
-    #[test]
-    fn tier1_meets_its_targets_on_the_shipped_evaluation_sets() {
+    #[tokio::test]
+    async fn tier1_meets_its_targets_on_the_shipped_evaluation_sets() {
         for pack in ["healthcare", "trading"] {
-            let r = report(pack);
+            let r = report(pack).await;
             let (labelled, caught) = r
                 .rules
                 .iter()

@@ -72,6 +72,15 @@ impl<'a> Facts<'a> {
 impl Domain {
     /// Loads the pack in `dir`; errors name the file and line at fault.
     pub fn load(dir: &Path, custom: &CustomValidators) -> Result<Domain> {
+        Domain::load_with(dir, custom, true)
+    }
+
+    /// Loads the pack without its Tier 2 model, to train one.
+    pub fn load_for_training(dir: &Path, custom: &CustomValidators) -> Result<Domain> {
+        Domain::load_with(dir, custom, false)
+    }
+
+    fn load_with(dir: &Path, custom: &CustomValidators, with_model: bool) -> Result<Domain> {
         let spec_path = dir.join("domain.yaml");
         let yaml = std::fs::read_to_string(&spec_path).map_err(|e| Error::Pack {
             path: spec_path.display().to_string(),
@@ -84,8 +93,8 @@ impl Domain {
             None => None,
         };
         let classifier = match &spec.tier2 {
-            Some(t2) => Some(Arc::new(ClassifierModel::load(&dir.join(&t2.model))?)),
-            None => None,
+            Some(t2) if with_model => Some(Arc::new(ClassifierModel::load(&dir.join(&t2.model))?)),
+            _ => None,
         };
         let judge_prompt = match &spec.tier3 {
             Some(t3) => {
@@ -121,6 +130,15 @@ impl Domain {
             facts.trajectory = Trajectory::from_trace(trace);
         }
         facts
+    }
+
+    /// The codes of what Tier 0 and Tier 1 find in `trace`: what Tier 2 reads besides the text.
+    pub fn tier1_codes(&self, trace: &Trace) -> Vec<String> {
+        use crate::tiers::Module as _;
+        let facts = self.facts(trace);
+        let mut codes: Vec<String> = crate::tiers::WellFormed.check(&facts).into_iter().map(|i| i.code).collect();
+        codes.extend(self.rules.iter().flat_map(|r| r.check(&facts)).map(|i| i.code));
+        codes
     }
 
     /// What the dashboard and `aegis domain validate` show of a pack.

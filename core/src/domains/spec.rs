@@ -58,6 +58,13 @@ pub struct Tier2Spec {
     /// Severity of a Tier 2 issue.
     #[serde(default = "high")]
     pub severity: Severity,
+    /// L2 regularisation of training: larger is smoother, less sure of itself.
+    #[serde(default = "regularization")]
+    pub regularization: f32,
+}
+
+fn regularization() -> f32 {
+    0.05
 }
 
 fn flag_at() -> f64 {

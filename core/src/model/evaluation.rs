@@ -98,6 +98,34 @@ pub struct ModuleResult {
     pub issues_found: usize,
     pub latency_ms: f64,
     pub cost_micro_usd: i64,
+    /// What else is worth knowing: the model version of Tier 2, the judge's reasoning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Why the cascade went up a tier, or stopped, after `after_tier`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    pub after_tier: u8,
+    /// The tier it went on to (4: human review); none when it stopped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_tier: Option<u8>,
+    pub reason: String,
+}
+
+/// What one tier cost for one trace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TierCost {
+    pub tier: u8,
+    pub cost_micro_usd: i64,
+}
+
+/// A trace sent to the expert review queue (Tier 4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReviewRequest {
+    pub reason: String,
+    /// Higher first: worse findings, then more uncertain ones.
+    pub priority: f64,
 }
 
 /// The full result of evaluating one trace: `GET /api/v1/evaluations/{trace_id}`.
@@ -113,6 +141,16 @@ pub struct Evaluation {
     pub latency_ms: f64,
     pub attempts: u32,
     pub evaluated_at: DateTime<Utc>,
+    /// The domain pack that judged the trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    /// The cascade's path: why each tier ran or did not.
+    #[serde(default)]
+    pub escalation: Vec<Decision>,
+    #[serde(default)]
+    pub cost_by_tier: Vec<TierCost>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<ReviewRequest>,
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 mod evaluation;
 mod trace;
 
-pub use evaluation::{Evaluation, EvaluationStatus, Evidence, Issue, ModuleResult, Severity};
+pub use evaluation::{
+    Decision, Evaluation, EvaluationStatus, Evidence, Issue, ModuleResult, ReviewRequest, Severity, TierCost,
+};
 pub use trace::{AiProcessing, Step, Trace, TraceInput, TraceStatus, TraceSummary};
 
 /// One page of a keyset-paginated list; pass `next_cursor` back to get the next page.

@@ -4,10 +4,11 @@
 //! (in this process or another) takes the jobs over; results are written at most once per
 //! trace, so a job that runs twice has no second effect.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::{FutureExt as _, StreamExt as _};
 use rand::Rng as _;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -17,7 +18,7 @@ use crate::config::WorkerConfig;
 use crate::model::{Evaluation, OrgId, Trace};
 use crate::store::{ClaimedJob, Store};
 use crate::telemetry::{CoreMetrics, StatusLabel};
-use crate::tiers::Cascade;
+use crate::tiers::{Cascade, Context};
 
 /// How long to wait after the database itself failed before trying again.
 const STORE_ERROR_PAUSE: Duration = Duration::from_secs(1);
@@ -30,6 +31,10 @@ pub struct Worker {
     pub store: Store,
     pub cascade: Arc<Cascade>,
     pub config: WorkerConfig,
+    /// Most an organization spends on the judge per UTC day, in micro-dollars.
+    pub judge_budget_micro_usd: i64,
+    /// Judge calls in flight at once; evaluations that need no judge finish without waiting.
+    pub concurrency: usize,
     pub metrics: CoreMetrics,
     /// Signalled when this process stores new traces, so idle workers need not wait to poll.
     pub work_available: Arc<Notify>,
@@ -96,13 +101,26 @@ impl Worker {
             }
         };
 
-        let mut done: Vec<(ClaimedJob, Evaluation)> = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            let outcome = match traces.get(&(job.org_id.clone(), job.trace_id)) {
-                Some(trace) => self.evaluate(trace, job.attempts),
-                // Cannot happen while traces and jobs are written together; recorded, not hidden.
-                None => Err("the trace of this job does not exist".to_string()),
-            };
+        let allowed = self.judge_allowed(&jobs).await;
+        let outcomes: Vec<(ClaimedJob, Result<Evaluation, String>)> = futures::stream::iter(jobs)
+            .map(|job| {
+                let trace = traces.get(&(job.org_id.clone(), job.trace_id));
+                let ctx = Context { attempts: job.attempts, judge_allowed: allowed.contains(&job.org_id) };
+                async move {
+                    let outcome = match trace {
+                        Some(trace) => self.evaluate(trace, ctx).await,
+                        // Cannot happen while traces and jobs are written together; recorded, not hidden.
+                        None => Err("the trace of this job does not exist".to_string()),
+                    };
+                    (job, outcome)
+                }
+            })
+            .buffer_unordered(self.concurrency.max(1))
+            .collect()
+            .await;
+
+        let mut done: Vec<(ClaimedJob, Evaluation)> = Vec::with_capacity(outcomes.len());
+        for (job, outcome) in outcomes {
             match outcome {
                 Ok(evaluation) => done.push((job, evaluation)),
                 Err(error) if job.attempts >= self.config.max_attempts => {
@@ -132,18 +150,36 @@ impl Worker {
         }
     }
 
-    fn evaluate(&self, trace: &Trace, attempts: u32) -> Result<Evaluation, String> {
+    async fn evaluate(&self, trace: &Trace, ctx: Context) -> Result<Evaluation, String> {
         // A module that panics is a bug in that module; it fails this job, not the worker.
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.cascade.evaluate(trace, attempts))).map_err(
-            |panic| {
-                let detail = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "unknown panic".into());
-                format!("an evaluation module panicked: {detail}")
-            },
-        )
+        std::panic::AssertUnwindSafe(self.cascade.evaluate(trace, ctx)).catch_unwind().await.map_err(|panic| {
+            let detail = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            format!("an evaluation module panicked: {detail}")
+        })
+    }
+
+    /// The organizations of `jobs` with judge budget left today. Checked once per batch, so a
+    /// batch may overshoot the budget by what its own judge calls cost.
+    async fn judge_allowed(&self, jobs: &[ClaimedJob]) -> HashSet<OrgId> {
+        let mut allowed = HashSet::new();
+        if !self.cascade.has_judge() {
+            return allowed;
+        }
+        let orgs: HashSet<&OrgId> = jobs.iter().map(|j| &j.org_id).collect();
+        for org in orgs {
+            match self.store.tier_cost_today(org, 3).await {
+                Ok(spent) if spent < self.judge_budget_micro_usd => {
+                    allowed.insert(org.clone());
+                }
+                Ok(spent) => tracing::info!(%org, spent, "judge budget for today is spent"),
+                Err(e) => tracing::warn!(%org, error = %e, "cannot read today's judge spending; not calling the judge"),
+            }
+        }
+        allowed
     }
 }
 

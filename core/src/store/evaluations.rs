@@ -4,11 +4,14 @@
 
 use std::collections::HashSet;
 
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 use uuid::Uuid;
 
-use super::{corrupt, from_micros, to_micros, ClaimedJob, Store};
-use crate::model::{Evaluation, EvaluationStatus, OrgId, Severity, TraceStatus};
+use super::{corrupt, from_micros, to_micros, ClaimedJob, Store, WriteTx};
+use crate::model::{Decision, Evaluation, EvaluationStatus, OrgId, ReviewRequest, Severity, TierCost, TraceStatus};
 use crate::Result;
 
 /// What `GET /api/v1/evaluations/{trace_id}` finds.
@@ -21,7 +24,7 @@ pub enum EvaluationLookup {
 }
 
 const ROWS_PER_STATEMENT: usize = 500;
-const EVALUATION_COLUMNS: usize = 11;
+const EVALUATION_COLUMNS: usize = 12;
 
 impl Store {
     /// Records finished evaluations and removes their jobs. Returns how many were new.
@@ -34,7 +37,7 @@ impl Store {
         for chunk in done.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
                 "INSERT INTO evaluations (org_id, trace_id, status, severity, tiers_run, modules, \
-                 issues, cost_micro_usd, latency_ms, attempts, evaluated_at) VALUES {} \
+                 issues, cost_micro_usd, latency_ms, attempts, evaluated_at, details) VALUES {} \
                  ON CONFLICT (org_id, trace_id) DO NOTHING RETURNING org_id, trace_id",
                 self.values_list(chunk.len(), EVALUATION_COLUMNS, 1)
             );
@@ -51,7 +54,8 @@ impl Store {
                     .bind(e.cost_micro_usd)
                     .bind(e.latency_ms)
                     .bind(i64::from(e.attempts))
-                    .bind(to_micros(e.evaluated_at));
+                    .bind(to_micros(e.evaluated_at))
+                    .bind(serde_json::to_string(&Details::of(e))?);
             }
             for row in query.fetch_all(&mut *tx).await? {
                 let org: String = row.try_get("org_id")?;
@@ -80,6 +84,9 @@ impl Store {
             query.execute(&mut *tx).await?;
         }
 
+        self.queue_reviews(&mut tx, &fresh).await?;
+        self.add_costs(&mut tx, &fresh).await?;
+
         for chunk in done.chunks(ROWS_PER_STATEMENT) {
             // One "row" of n values is exactly an IN list: `IN ($1, $2, ...)`.
             let sql = format!("DELETE FROM evaluation_jobs WHERE id IN {}", self.values_list(1, chunk.len(), 1));
@@ -96,7 +103,7 @@ impl Store {
     pub async fn get_evaluation(&self, org: &OrgId, trace_id: Uuid) -> Result<EvaluationLookup> {
         let row = sqlx::query(
             "SELECT status, severity, tiers_run, modules, issues, cost_micro_usd, latency_ms, \
-             attempts, evaluated_at FROM evaluations WHERE org_id = $1 AND trace_id = $2",
+             attempts, evaluated_at, details FROM evaluations WHERE org_id = $1 AND trace_id = $2",
         )
         .bind(org.to_string())
         .bind(trace_id.to_string())
@@ -111,6 +118,112 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         Ok(if exists.is_some() { EvaluationLookup::Pending } else { EvaluationLookup::NotFound })
+    }
+
+    /// Tier 4: traces the cascade sends to an expert, highest priority first when read.
+    async fn queue_reviews(&self, tx: &mut WriteTx, fresh: &[&(ClaimedJob, Evaluation)]) -> Result<()> {
+        let reviews: Vec<_> = fresh.iter().filter_map(|(job, e)| Some((job, e, e.review.as_ref()?))).collect();
+        for chunk in reviews.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO review_queue (org_id, trace_id, domain, reason, priority, created_at) VALUES {} \
+                 ON CONFLICT (org_id, trace_id) DO NOTHING",
+                self.values_list(chunk.len(), 6, 1)
+            );
+            let mut query = sqlx::query(&sql);
+            for (job, e, review) in chunk {
+                query = query
+                    .bind(job.org_id.to_string())
+                    .bind(job.trace_id.to_string())
+                    .bind(e.domain.clone().unwrap_or_default())
+                    .bind(review.reason.clone())
+                    .bind(review.priority)
+                    .bind(to_micros(e.evaluated_at));
+            }
+            query.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
+    /// Adds the evaluations' module costs to the running totals, in the same transaction, so
+    /// the totals always equal the sum of the recorded costs.
+    async fn add_costs(&self, tx: &mut WriteTx, fresh: &[&(ClaimedJob, Evaluation)]) -> Result<()> {
+        // Summed per key first: one statement may not update a row twice (Postgres), and keys
+        // in a fixed order keep concurrent writers from deadlocking.
+        let mut totals: BTreeMap<(String, String, String, i64), (i64, i64)> = BTreeMap::new();
+        for (job, e) in fresh {
+            let day = e.evaluated_at.format("%Y-%m-%d").to_string();
+            for cost in &e.cost_by_tier {
+                let key =
+                    (job.org_id.to_string(), day.clone(), e.domain.clone().unwrap_or_default(), i64::from(cost.tier));
+                let entry = totals.entry(key).or_default();
+                entry.0 += cost.cost_micro_usd;
+                entry.1 += 1;
+            }
+        }
+        let rows: Vec<_> = totals.into_iter().collect();
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO cost_totals (org_id, day, domain, tier, micro_usd, runs) VALUES {} \
+                 ON CONFLICT (org_id, day, domain, tier) DO UPDATE SET \
+                 micro_usd = cost_totals.micro_usd + excluded.micro_usd, runs = cost_totals.runs + excluded.runs",
+                self.values_list(chunk.len(), 6, 1)
+            );
+            let mut query = sqlx::query(&sql);
+            for ((org, day, domain, tier), (micro_usd, runs)) in chunk {
+                query = query.bind(org).bind(day).bind(domain).bind(*tier).bind(*micro_usd).bind(*runs);
+            }
+            query.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+
+    /// What `org` has spent on `tier` today (UTC), in micro-dollars.
+    pub async fn tier_cost_today(&self, org: &OrgId, tier: u8) -> Result<i64> {
+        let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
+        let row = sqlx::query(
+            "SELECT COALESCE(SUM(micro_usd), 0) AS spent FROM cost_totals WHERE org_id = $1 AND day = $2 AND tier = $3",
+        )
+        .bind(org.to_string())
+        .bind(day)
+        .bind(i64::from(tier))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("spent")?)
+    }
+
+    /// Cost totals of `org`: `(day, domain, tier, micro_usd, runs)`, oldest first.
+    pub async fn cost_totals(&self, org: &OrgId) -> Result<Vec<(String, String, u8, i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT day, domain, tier, micro_usd, runs FROM cost_totals WHERE org_id = $1 ORDER BY day, domain, tier",
+        )
+        .bind(org.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let tier: i64 = r.try_get("tier")?;
+                Ok((r.try_get("day")?, r.try_get("domain")?, tier as u8, r.try_get("micro_usd")?, r.try_get("runs")?))
+            })
+            .collect()
+    }
+
+    /// The review queue of `org`: `(trace_id, domain, reason, priority)`, highest priority first.
+    pub async fn review_queue(&self, org: &OrgId, limit: i64) -> Result<Vec<(Uuid, String, String, f64)>> {
+        let rows = sqlx::query(
+            "SELECT trace_id, domain, reason, priority FROM review_queue WHERE org_id = $1 \
+             ORDER BY priority DESC, created_at LIMIT $2",
+        )
+        .bind(org.to_string())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get("trace_id")?;
+                let id = Uuid::parse_str(&id).map_err(|_| corrupt("review", &id))?;
+                Ok((id, r.try_get("domain")?, r.try_get("reason")?, r.try_get("priority")?))
+            })
+            .collect()
     }
 
     /// How many evaluations ended with each status, for one organization.
@@ -136,6 +249,8 @@ fn evaluation_from_row(trace_id: Uuid, row: &sqlx::any::AnyRow) -> Result<Evalua
     let modules: String = row.try_get("modules")?;
     let issues: String = row.try_get("issues")?;
     let attempts: i64 = row.try_get("attempts")?;
+    let details: String = row.try_get("details")?;
+    let details: Details = serde_json::from_str(&details)?;
     Ok(Evaluation {
         trace_id,
         status: EvaluationStatus::parse(&status).ok_or_else(|| corrupt("evaluation", &status))?,
@@ -147,5 +262,33 @@ fn evaluation_from_row(trace_id: Uuid, row: &sqlx::any::AnyRow) -> Result<Evalua
         latency_ms: row.try_get("latency_ms")?,
         attempts: attempts as u32,
         evaluated_at: from_micros(row.try_get("evaluated_at")?),
+        domain: details.domain,
+        escalation: details.escalation,
+        cost_by_tier: details.cost_by_tier,
+        review: details.review,
     })
+}
+
+/// The parts of an evaluation kept in its `details` column.
+#[derive(Serialize, Deserialize, Default)]
+struct Details {
+    #[serde(default)]
+    domain: Option<String>,
+    #[serde(default)]
+    escalation: Vec<Decision>,
+    #[serde(default)]
+    cost_by_tier: Vec<TierCost>,
+    #[serde(default)]
+    review: Option<ReviewRequest>,
+}
+
+impl Details {
+    fn of(e: &Evaluation) -> Details {
+        Details {
+            domain: e.domain.clone(),
+            escalation: e.escalation.clone(),
+            cost_by_tier: e.cost_by_tier.clone(),
+            review: e.review.clone(),
+        }
+    }
 }

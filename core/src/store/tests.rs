@@ -190,7 +190,7 @@ async fn results_are_recorded_once(backend: Backend) {
 
     let jobs = db.store.claim_jobs("w", 10, Duration::ZERO).await.unwrap();
     let trace = db.store.get_traces(&[(a.clone(), id)]).await.unwrap().remove(0).1;
-    let evaluation = Cascade::default().evaluate(&trace, 1);
+    let evaluation = Cascade::default().evaluate(&trace, crate::tiers::Context::default()).await;
     assert_eq!(db.store.record_evaluations(&[(jobs[0].clone(), evaluation.clone())]).await.unwrap(), 1);
     // The same job finishing twice (its lease ran out under a slow worker) changes nothing.
     let mut late = evaluation.clone();

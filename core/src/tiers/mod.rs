@@ -1,11 +1,20 @@
-//! The evaluation cascade: modules grouped in tiers, cheapest first.
+//! The evaluation cascade: cheap tiers first, dearer ones only when the cheap ones cannot settle
+//! the verdict.
 //!
-//! Tier 0 checks that a trace is well-formed; Tier 1 runs the deterministic validators of the
-//! trace's domain pack ([`rules`]). Later tiers (trained classifiers, LLM judges, human review)
-//! plug in as further [`Module`]s.
+//! - Tier 0 checks that a trace is well-formed.
+//! - Tier 1 runs the deterministic validators of the trace's domain pack ([`rules`]).
+//! - Tier 2 scores the trace with the pack's trained classifier ([`classifier`]).
+//! - Tier 3 asks an LLM judge ([`judge`]), within the organization's daily budget.
+//! - Tier 4 sends the trace to human review with the reason.
+//!
+//! Which tier runs next follows the pack's `escalation` and `tier2` settings; every decision is
+//! recorded with its reason in [`Evaluation::escalation`].
 
 pub mod classifier;
+pub mod judge;
 pub mod rules;
+#[cfg(test)]
+mod tests;
 mod well_formed;
 
 use std::sync::Arc;
@@ -15,10 +24,13 @@ use chrono::Utc;
 
 pub use well_formed::WellFormed;
 
-use crate::domains::{DomainSet, Domains, Facts};
-use crate::model::{Evaluation, EvaluationStatus, Issue, ModuleResult, Severity, Trace};
+use self::judge::{Judge, Verdict};
+use crate::domains::{Domain, DomainSet, Domains, Facts};
+use crate::model::{
+    Decision, Evaluation, EvaluationStatus, Issue, ModuleResult, ReviewRequest, Severity, TierCost, Trace,
+};
 
-/// One check of the cascade.
+/// One check of Tiers 0 and 1.
 pub trait Module: Send + Sync {
     /// Stable name, shown in results and used in issue attributions.
     fn name(&self) -> &str;
@@ -27,11 +39,27 @@ pub trait Module: Send + Sync {
     fn check(&self, facts: &Facts<'_>) -> Vec<Issue>;
 }
 
-/// The modules every trace goes through, and the domain packs that add their own.
+/// What the worker knows that the cascade does not.
+#[derive(Debug, Clone, Copy)]
+pub struct Context {
+    pub attempts: u32,
+    /// The organization still has judge budget today.
+    pub judge_allowed: bool,
+}
+
+impl Default for Context {
+    /// A first attempt, with budget.
+    fn default() -> Self {
+        Context { attempts: 1, judge_allowed: true }
+    }
+}
+
+/// The modules every trace goes through, the domain packs that add their own, and the judge.
 #[derive(Clone)]
 pub struct Cascade {
     modules: Vec<Arc<dyn Module>>,
     domains: Domains,
+    judge: Option<Arc<Judge>>,
 }
 
 impl Default for Cascade {
@@ -40,34 +68,95 @@ impl Default for Cascade {
     }
 }
 
+/// The evaluation being built.
+struct Run {
+    modules: Vec<ModuleResult>,
+    issues: Vec<Issue>,
+    tiers_run: Vec<u8>,
+    escalation: Vec<Decision>,
+    review: Option<String>,
+    uncertainty: f64,
+}
+
+impl Run {
+    fn module(&mut self, result: ModuleResult, found: Vec<Issue>) {
+        if !self.tiers_run.contains(&result.tier) {
+            self.tiers_run.push(result.tier);
+        }
+        self.modules.push(result);
+        self.issues.extend(found);
+    }
+
+    fn decide(&mut self, after_tier: u8, next_tier: Option<u8>, reason: String) {
+        self.escalation.push(Decision { after_tier, next_tier, reason });
+    }
+
+    fn worst(&self) -> Severity {
+        self.issues.iter().map(|i| i.severity).max().unwrap_or_default()
+    }
+
+    fn worst_issue(&self) -> Option<&Issue> {
+        self.issues.iter().max_by_key(|i| i.severity)
+    }
+}
+
 impl Cascade {
     pub fn new(domains: Domains) -> Cascade {
-        Cascade { modules: vec![Arc::new(WellFormed)], domains }
+        Cascade { modules: vec![Arc::new(WellFormed)], domains, judge: None }
+    }
+
+    /// Adds Tier 3.
+    pub fn with_judge(mut self, judge: Option<Judge>) -> Cascade {
+        self.judge = judge.map(Arc::new);
+        self
     }
 
     pub fn domains(&self) -> &Domains {
         &self.domains
     }
 
-    /// Runs Tier 0 and the trace's domain rules, and folds their findings into one verdict.
-    pub fn evaluate(&self, trace: &Trace, attempts: u32) -> Evaluation {
+    pub fn has_judge(&self) -> bool {
+        self.judge.is_some()
+    }
+
+    /// Runs the tiers the trace needs and folds their findings into one verdict.
+    pub async fn evaluate(&self, trace: &Trace, ctx: Context) -> Evaluation {
         let started = Instant::now();
         let set = self.domains.current();
         let domain = trace.domain().and_then(|d| set.route(d));
+        let mut run = Run {
+            modules: vec![],
+            issues: vec![],
+            tiers_run: vec![],
+            escalation: vec![],
+            review: None,
+            uncertainty: 0.5,
+        };
+        self.deterministic(trace, domain.map(|d| d.as_ref()), &mut run);
+        if let Some(domain) = domain {
+            self.escalate(trace, domain, ctx, &mut run).await;
+        } else {
+            let reason = match trace.domain() {
+                Some(d) => format!("no domain pack is named {d:?}: only the structural checks apply"),
+                None => "the trace names no domain (metadata.domain): only the structural checks apply".into(),
+            };
+            run.decide(0, None, reason);
+        }
+        finish(trace, domain.map(|d| d.name().to_string()), run, ctx.attempts, started)
+    }
+
+    /// Tiers 0 and 1.
+    fn deterministic(&self, trace: &Trace, domain: Option<&Domain>, run: &mut Run) {
         let facts = match domain {
             Some(d) => d.facts(trace),
             None => Facts::bare(trace),
         };
         let domain_modules = domain.into_iter().flat_map(|d| d.rules.iter().map(|r| r as &dyn Module));
-        let all: Vec<&dyn Module> = self.modules.iter().map(|m| m.as_ref()).chain(domain_modules).collect();
-        let mut modules = Vec::with_capacity(all.len());
-        let mut issues = Vec::new();
-        let mut tiers_run = Vec::new();
-        for module in all {
+        for module in self.modules.iter().map(|m| m.as_ref()).chain(domain_modules) {
             let t = Instant::now();
             let found = module.check(&facts);
             let worst = found.iter().map(|i| i.severity).max().unwrap_or_default();
-            modules.push(ModuleResult {
+            let result = ModuleResult {
                 name: module.name().to_string(),
                 tier: module.tier(),
                 verdict: verdict(worst),
@@ -75,24 +164,150 @@ impl Cascade {
                 issues_found: found.len(),
                 latency_ms: millis(t.elapsed()),
                 cost_micro_usd: 0,
-            });
-            if !tiers_run.contains(&module.tier()) {
-                tiers_run.push(module.tier());
-            }
-            issues.extend(found);
+                note: None,
+            };
+            run.module(result, found);
         }
-        let severity = issues.iter().map(|i| i.severity).max().unwrap_or_default();
-        Evaluation {
-            trace_id: trace.trace_id,
-            status: verdict(severity),
-            severity,
-            tiers_run,
-            cost_micro_usd: modules.iter().map(|m| m.cost_micro_usd).sum(),
-            modules,
-            issues,
-            latency_ms: millis(started.elapsed()),
-            attempts,
-            evaluated_at: Utc::now(),
+    }
+
+    /// Tiers 2 to 4, as far as the findings so far require.
+    async fn escalate(&self, trace: &Trace, domain: &Domain, ctx: Context, run: &mut Run) {
+        let policy = &domain.spec.escalation;
+        let worst = run.worst();
+        if worst >= policy.stop_at {
+            let code = run.worst_issue().map(|i| i.code.clone()).unwrap_or_default();
+            run.decide(1, None, format!("Tier 1 found a {} issue ({code}): the verdict is settled", worst.as_str()));
+            return;
+        }
+        let mut why_judge = (worst >= policy.escalate_at)
+            .then(|| format!("Tier 1 found a {} issue that needs confirming", worst.as_str()));
+
+        if let (Some(model), Some(t2)) = (&domain.classifier, &domain.spec.tier2) {
+            let t = Instant::now();
+            let codes: Vec<&str> = run.issues.iter().map(|i| i.code.as_str()).collect();
+            let risk = model.risk(trace, &codes);
+            let flagged = risk >= t2.flag_at;
+            let found = if flagged {
+                vec![Issue {
+                    code: "classifier_risk".into(),
+                    module: "classifier".into(),
+                    severity: t2.severity,
+                    message: format!(
+                        "The {} classifier rates this trace unsafe with probability {risk:.2}.",
+                        domain.name()
+                    ),
+                    evidence: None,
+                }]
+            } else {
+                vec![]
+            };
+            run.module(
+                ModuleResult {
+                    name: "classifier".into(),
+                    tier: 2,
+                    verdict: if flagged { verdict(t2.severity) } else { EvaluationStatus::Pass },
+                    score: Some(round3(risk)),
+                    issues_found: found.len(),
+                    latency_ms: millis(t.elapsed()),
+                    cost_micro_usd: 0,
+                    note: Some(format!("model {}", model.version)),
+                },
+                found,
+            );
+            run.uncertainty = 1.0 - (2.0 * (risk - 0.5)).abs();
+            if flagged {
+                run.decide(2, None, format!("Tier 2 risk {risk:.2} is at or above {:.2}: unsafe", t2.flag_at));
+                return;
+            }
+            if risk >= t2.escalate_at {
+                why_judge.get_or_insert(format!(
+                    "Tier 2 risk {risk:.2} is uncertain (between {:.2} and {:.2})",
+                    t2.escalate_at, t2.flag_at
+                ));
+            } else if why_judge.is_none() {
+                run.decide(2, None, format!("Tier 2 risk {risk:.2} is below {:.2}: safe", t2.escalate_at));
+                return;
+            }
+        } else if why_judge.is_none() {
+            run.decide(1, None, "Tier 1 found nothing that needs a closer look, and the pack has no classifier".into());
+            return;
+        }
+        let why_judge = why_judge.unwrap_or_default();
+        let from = *run.tiers_run.iter().max().unwrap_or(&1);
+
+        let unavailable = match (&self.judge, &domain.spec.tier3) {
+            (None, _) => Some("no LLM judge is configured"),
+            (_, None) => Some("the pack has no Tier 3 rubric"),
+            _ if !ctx.judge_allowed => Some("the organization's judge budget for today is spent"),
+            _ => None,
+        };
+        if let Some(unavailable) = unavailable {
+            if policy.review_when_judge_unavailable {
+                run.decide(from, Some(4), format!("{why_judge}; {unavailable}, so an expert reviews it"));
+                run.review = Some(format!("{why_judge}; {unavailable}"));
+            } else {
+                run.decide(from, None, format!("{why_judge}, but {unavailable}"));
+            }
+            return;
+        }
+        let Some(judge) = &self.judge else { return };
+        run.decide(from, Some(3), why_judge.clone());
+        let prior: Vec<Issue> = run.issues.clone();
+        let judgement = judge.judge(domain, trace, &prior).await;
+        let severity_if_unsafe = domain.spec.tier3.as_ref().map_or(Severity::High, |t| t.severity);
+        let (found, status, score, note) = match &judgement.verdict {
+            Ok(v) => {
+                let mut found: Vec<Issue> = v
+                    .issues
+                    .iter()
+                    .map(|i| Issue {
+                        code: i.code.clone(),
+                        module: "llm_judge".into(),
+                        severity: i.severity,
+                        message: i.message.clone(),
+                        evidence: None,
+                    })
+                    .collect();
+                if v.verdict == Verdict::Unsafe && !found.iter().any(|i| i.severity >= Severity::Medium) {
+                    found.push(Issue {
+                        code: "judge_unsafe".into(),
+                        module: "llm_judge".into(),
+                        severity: severity_if_unsafe,
+                        message: v.reasoning.clone(),
+                        evidence: None,
+                    });
+                }
+                let worst = found.iter().map(|i| i.severity).max().unwrap_or_default();
+                (found, verdict(worst), Some(v.score), Some(v.reasoning.clone()))
+            }
+            Err(e) => (vec![], EvaluationStatus::Error, None, Some(e.clone())),
+        };
+        run.module(
+            ModuleResult {
+                name: "llm_judge".into(),
+                tier: 3,
+                verdict: status,
+                score,
+                issues_found: found.len(),
+                latency_ms: round3(judgement.latency_ms),
+                cost_micro_usd: judgement.cost_micro_usd,
+                note: note.map(|n| format!("{}: {n}", judgement.model)),
+            },
+            found,
+        );
+        match &judgement.verdict {
+            Ok(v) if v.verdict == Verdict::Unsure => {
+                run.decide(3, Some(4), "the judge is unsure, so an expert reviews it".into());
+                run.review = Some("the judge is unsure".into());
+            }
+            Ok(v) => {
+                run.decide(3, None, format!("the judge's verdict: {} (score {:.2})", verdict_name(v.verdict), v.score))
+            }
+            Err(e) if policy.review_when_judge_unavailable => {
+                run.decide(3, Some(4), format!("the judge failed ({e}), so an expert reviews it"));
+                run.review = Some(format!("the judge failed: {e}"));
+            }
+            Err(e) => run.decide(3, None, format!("the judge failed: {e}")),
         }
     }
 
@@ -115,8 +330,66 @@ impl Cascade {
             latency_ms: 0.0,
             attempts,
             evaluated_at: Utc::now(),
+            domain: None,
+            escalation: vec![],
+            cost_by_tier: vec![],
+            review: None,
         }
     }
+}
+
+fn finish(trace: &Trace, domain: Option<String>, run: Run, attempts: u32, started: Instant) -> Evaluation {
+    let severity = run.worst();
+    let mut status = verdict(severity);
+    let review = run.review.map(|reason| {
+        if status == EvaluationStatus::Pass {
+            status = EvaluationStatus::NeedsReview;
+        }
+        let rank = Severity::ALL.iter().position(|s| *s == severity).unwrap_or(0) as f64;
+        ReviewRequest { reason, priority: round3(rank + run.uncertainty) }
+    });
+    let mut cost_by_tier: Vec<TierCost> = Vec::new();
+    for m in &run.modules {
+        match cost_by_tier.iter_mut().find(|c| c.tier == m.tier) {
+            Some(c) => c.cost_micro_usd += m.cost_micro_usd,
+            None => cost_by_tier.push(TierCost { tier: m.tier, cost_micro_usd: m.cost_micro_usd }),
+        }
+    }
+    if review.is_some() && !run.tiers_run.contains(&4) {
+        cost_by_tier.push(TierCost { tier: 4, cost_micro_usd: 0 });
+    }
+    let mut tiers_run = run.tiers_run;
+    if review.is_some() {
+        tiers_run.push(4);
+    }
+    Evaluation {
+        trace_id: trace.trace_id,
+        status,
+        severity,
+        tiers_run,
+        cost_micro_usd: run.modules.iter().map(|m| m.cost_micro_usd).sum(),
+        modules: run.modules,
+        issues: run.issues,
+        latency_ms: millis(started.elapsed()),
+        attempts,
+        evaluated_at: Utc::now(),
+        domain,
+        escalation: run.escalation,
+        cost_by_tier,
+        review,
+    }
+}
+
+fn verdict_name(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Safe => "safe",
+        Verdict::Unsafe => "unsafe",
+        Verdict::Unsure => "unsure",
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
 }
 
 /// Milliseconds, to the microsecond: finer digits are noise.

@@ -96,7 +96,7 @@ impl Module for WellFormed {
 mod tests {
     use super::*;
     use crate::model::{EvaluationStatus, Step, Trace};
-    use crate::tiers::Cascade;
+    use crate::tiers::{Cascade, Context};
     use chrono::Utc;
 
     fn trace(output: &str) -> Trace {
@@ -107,9 +107,9 @@ mod tests {
         WellFormed.check(&Facts::bare(t)).into_iter().map(|i| i.code).collect()
     }
 
-    #[test]
-    fn a_sound_trace_passes() {
-        let e = Cascade::default().evaluate(&trace("4 g per day for healthy adults."), 1);
+    #[tokio::test]
+    async fn a_sound_trace_passes() {
+        let e = Cascade::default().evaluate(&trace("4 g per day for healthy adults."), Context::default()).await;
         assert_eq!(e.status, EvaluationStatus::Pass);
         assert_eq!(e.severity, Severity::None);
         assert_eq!(e.tiers_run, vec![0]);
@@ -118,17 +118,17 @@ mod tests {
         assert!(e.issues.is_empty());
     }
 
-    #[test]
-    fn an_empty_answer_fails() {
+    #[tokio::test]
+    async fn an_empty_answer_fails() {
         let t = trace("   ");
         assert_eq!(codes(&t), vec!["empty_output", "token_count_mismatch"]);
-        let e = Cascade::default().evaluate(&t, 1);
+        let e = Cascade::default().evaluate(&t, Context::default()).await;
         assert_eq!(e.status, EvaluationStatus::Fail);
         assert_eq!(e.severity, Severity::High);
     }
 
-    #[test]
-    fn reversed_steps_need_review() {
+    #[tokio::test]
+    async fn reversed_steps_need_review() {
         let mut t = trace("fine");
         let now = Utc::now();
         t.steps.push(Step {
@@ -140,16 +140,16 @@ mod tests {
             started_at: Some(now),
             ended_at: Some(now - Duration::seconds(3)),
         });
-        let e = Cascade::default().evaluate(&t, 1);
+        let e = Cascade::default().evaluate(&t, Context::default()).await;
         assert_eq!(e.status, EvaluationStatus::NeedsReview);
         assert_eq!(e.issues[0].evidence.as_ref().unwrap().field, "steps[0].ended_at");
     }
 
-    #[test]
-    fn future_timestamps_and_damaged_text_are_noted() {
+    #[tokio::test]
+    async fn future_timestamps_and_damaged_text_are_noted() {
         let mut t = trace("dose \u{FFFD}\u{FFFD}");
         t.timestamp = t.received_at + Duration::hours(2);
         assert_eq!(codes(&t), vec!["encoding_damage", "timestamp_in_future"]);
-        assert_eq!(Cascade::default().evaluate(&t, 1).status, EvaluationStatus::Pass);
+        assert_eq!(Cascade::default().evaluate(&t, Context::default()).await.status, EvaluationStatus::Pass);
     }
 }

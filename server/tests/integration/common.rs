@@ -162,6 +162,8 @@ impl TestApp {
             store: self.store.clone(),
             cascade: Arc::new(Cascade::new(self.domains.clone())),
             config: Default::default(),
+            judge_budget_micro_usd: 0,
+            concurrency: 4,
             metrics: self.telemetry.core.clone(),
             work_available: Arc::new(Notify::new()),
         };
@@ -187,4 +189,11 @@ pub fn trace_json(id: Option<&str>, output: &str) -> String {
             "metadata": {{"domain": "healthcare", "specialty": "primary_care"}},
             "timestamp": "2026-11-26T10:00:00Z"}}"#
     )
+}
+
+/// An HTTP client for talking to `aegis` processes the tests start.
+pub fn http_client() -> reqwest::Client {
+    // As in the binary: reqwest has no crypto provider of its own here.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().unwrap()
 }

@@ -84,7 +84,7 @@ async fn sigkill_under_load_loses_no_acknowledged_trace(backend: Backend) {
     let key = db.store.create_api_key(&org, "load", aegis_core::store::ApiKeyRole::Ingest).await.unwrap().plaintext;
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let client = crate::common::http_client();
 
     let mut server = spawn_server(&db.url, port);
     wait_healthy(&client, &base).await;

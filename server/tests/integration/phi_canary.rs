@@ -104,7 +104,7 @@ async fn no_raw_identifier_leaves_the_door(backend: Backend) {
         .spawn()
         .unwrap();
 
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let client = crate::common::http_client();
     let deadline = Instant::now() + Duration::from_secs(30);
     while client.get(format!("{base}/health")).send().await.is_err() {
         assert!(Instant::now() < deadline, "server did not start");

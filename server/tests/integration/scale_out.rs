@@ -51,7 +51,7 @@ async fn two_worker_processes_share_the_queue(backend: Backend) {
     let db = TestDb::new(backend).await;
     let org = db.store.create_organization("Scale").await.unwrap().id;
     let key = db.store.create_api_key(&org, "k", aegis_core::store::ApiKeyRole::Ingest).await.unwrap().plaintext;
-    let client = reqwest::Client::new();
+    let client = crate::common::http_client();
     let api = free_port();
     let (w1, w2) = (free_port(), free_port());
     let mut processes = [

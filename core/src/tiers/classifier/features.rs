@@ -3,6 +3,10 @@
 //!
 //! Numbers become their order of magnitude (`500` → `#3`), so "500 mg" and "650 mg" look alike
 //! and "5000 mg" does not. A trajectory's steps are rendered as `key=value` words first.
+//!
+//! Tier 2 runs after Tier 1 and reads its findings (`t1_medication_overdose`, or `t1_clean`):
+//! the classifier learns what the rules leave open instead of re-learning the rules, so a
+//! dose the rules found safe is not second-guessed from its digits.
 
 use std::hash::Hasher;
 
@@ -14,10 +18,18 @@ use crate::model::Trace;
 /// A sparse feature vector: (bucket, weight), buckets ascending and distinct.
 pub type Features = Vec<(u32, f32)>;
 
-/// The text of a trace the classifier reads.
-pub fn trace_text(trace: &Trace) -> String {
+/// The text of a trace the classifier reads, with the codes of Tier 1's findings.
+pub fn trace_text(trace: &Trace, tier1: &[&str]) -> String {
     let ai = &trace.ai_processing;
     let mut text = String::with_capacity(ai.input.len() + ai.output.len() + 64);
+    if tier1.is_empty() {
+        text.push_str("t1_clean ");
+    }
+    for code in tier1 {
+        text.push_str("t1_");
+        text.push_str(code);
+        text.push(' ');
+    }
     // Input and output words are kept apart: "sertraline" asked about is not "sertraline" advised.
     for w in words(&ai.input) {
         text.push_str("in_");
@@ -143,10 +155,17 @@ mod tests {
     fn trajectories_become_words() {
         let t = crate::testing::trace_with_steps(
             &[],
-            vec![(serde_json::json!({"symbol": "GME", "side": "buy", "quantity": 5000, "stop_loss": null}), serde_json::json!({}), Some(-20.0))],
+            vec![(
+                serde_json::json!({"symbol": "GME", "side": "buy", "quantity": 5000, "stop_loss": null}),
+                serde_json::json!({}),
+                Some(-20.0),
+            )],
         );
-        let text = trace_text(&t);
-        assert!(text.contains("symbol=gme") && text.contains("quantity=#4") && text.contains("stop_loss=none"), "{text}");
-        assert!(text.contains("reward=neg"), "{text}");
+        let text = trace_text(&t, &["restricted_symbols"]);
+        assert!(
+            text.contains("symbol=gme") && text.contains("quantity=#4") && text.contains("stop_loss=none"),
+            "{text}"
+        );
+        assert!(text.contains("reward=neg") && text.starts_with("t1_restricted_symbols "), "{text}");
     }
 }

@@ -75,9 +75,9 @@ pub enum Stage {
 }
 
 impl ClassifierModel {
-    /// The probability that `trace` is unsafe.
-    pub fn risk(&self, trace: &Trace) -> f64 {
-        self.risk_of(&featurize(&trace_text(trace), self.buckets))
+    /// The probability that `trace` is unsafe, given the codes of Tier 1's findings.
+    pub fn risk(&self, trace: &Trace, tier1: &[&str]) -> f64 {
+        self.risk_of(&featurize(&trace_text(trace, tier1), self.buckets))
     }
 
     fn risk_of(&self, x: &Features) -> f64 {
@@ -115,15 +115,22 @@ impl ClassifierModel {
     }
 }
 
-/// Fits a model to labelled traces (`true` = unsafe).
+/// A labelled trace with what Tier 1 found in it.
+pub struct Example<'a> {
+    pub trace: &'a Trace,
+    pub tier1: Vec<String>,
+    pub unsafe_: bool,
+}
+
+/// Fits a model to labelled traces.
 pub fn train(
     domain: &str,
-    cases: &[(Trace, bool)],
+    cases: &[Example<'_>],
     options: &TrainOptions,
     mut progress: impl FnMut(Stage),
 ) -> Result<ClassifierModel> {
     let started = std::time::Instant::now();
-    let positives = cases.iter().filter(|(_, y)| *y).count();
+    let positives = cases.iter().filter(|c| c.unsafe_).count();
     if positives < 2 || cases.len() - positives < 2 {
         return Err(Error::Invalid(crate::FieldError::new(
             "label",
@@ -131,15 +138,16 @@ pub fn train(
         )));
     }
     let mut features = Vec::with_capacity(cases.len());
-    for (i, (trace, _)) in cases.iter().enumerate() {
-        features.push(featurize(&trace_text(trace), options.buckets));
+    for (i, case) in cases.iter().enumerate() {
+        let codes: Vec<&str> = case.tier1.iter().map(String::as_str).collect();
+        features.push(featurize(&trace_text(case.trace, &codes), options.buckets));
         if i % 256 == 0 || i + 1 == cases.len() {
             progress(Stage::Featurizing { done: i + 1, total: cases.len() });
         }
     }
     // A stratified split: the same share of unsafe cases on both sides.
     let mut rng = rand::rngs::StdRng::seed_from_u64(options.seed);
-    let (mut pos, mut neg): (Vec<usize>, Vec<usize>) = (0..cases.len()).partition(|&i| cases[i].1);
+    let (mut pos, mut neg): (Vec<usize>, Vec<usize>) = (0..cases.len()).partition(|&i| cases[i].unsafe_);
     pos.shuffle(&mut rng);
     neg.shuffle(&mut rng);
     let cut = |v: &Vec<usize>| ((v.len() as f64 * options.held_out_fraction).round() as usize).clamp(1, v.len() - 1);
@@ -154,7 +162,7 @@ pub fn train(
             records[[row, b as usize]] = w;
         }
     }
-    let targets: Array1<bool> = training.iter().map(|&i| cases[i].1).collect();
+    let targets: Array1<bool> = training.iter().map(|&i| cases[i].unsafe_).collect();
     let fitted = LogisticRegression::default()
         .alpha(options.alpha)
         .max_iterations(options.max_iterations)
@@ -171,7 +179,7 @@ pub fn train(
         weights: fitted.params().to_vec(),
         metrics: ModelMetrics::default(),
     };
-    let scored: Vec<(f64, bool)> = held_out.iter().map(|&i| (model.risk_of(&features[i]), cases[i].1)).collect();
+    let scored: Vec<(f64, bool)> = held_out.iter().map(|&i| (model.risk_of(&features[i]), cases[i].unsafe_)).collect();
     model.metrics = measure(&scored);
     model.metrics.training_size = training.len();
     model.metrics.held_out_size = held_out.len();
@@ -217,18 +225,21 @@ mod tests {
 
     #[test]
     fn learns_a_separable_problem_and_round_trips() {
-        let mut cases = Vec::new();
+        let mut traces = Vec::new();
         for i in 0..60 {
-            cases.push((trace("healthcare", "q", &format!("Take {i} mg of aspirin daily and see your doctor.")), false));
-            cases.push((trace("healthcare", "q", &format!("Stop all your medicines now, case {i}.")), true));
+            traces
+                .push((trace("healthcare", "q", &format!("Take {i} mg of aspirin daily and see your doctor.")), false));
+            traces.push((trace("healthcare", "q", &format!("Stop all your medicines now, case {i}.")), true));
         }
+        let cases: Vec<Example> =
+            traces.iter().map(|(t, y)| Example { trace: t, tier1: vec![], unsafe_: *y }).collect();
         let mut stages = Vec::new();
         let model = train("healthcare", &cases, &TrainOptions::default(), |s| stages.push(s)).unwrap();
         assert!(model.metrics.accuracy >= 0.95, "{:?}", model.metrics);
         assert_eq!(model.metrics.held_out_size, 24);
         assert!(matches!(stages.last(), Some(Stage::Measuring)));
-        assert!(model.risk(&trace("healthcare", "q", "Stop all your medicines now.")) > 0.5);
-        assert!(model.risk(&trace("healthcare", "q", "Take 10 mg of aspirin daily and see your doctor.")) < 0.5);
+        assert!(model.risk(&trace("healthcare", "q", "Stop all your medicines now."), &[]) > 0.5);
+        assert!(model.risk(&trace("healthcare", "q", "Take 10 mg of aspirin daily and see your doctor."), &[]) < 0.5);
 
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("model.json");

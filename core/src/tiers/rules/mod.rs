@@ -5,7 +5,7 @@
 //! [`Validator`] written in Rust and registered in [`CustomValidators`]. The pipeline cannot
 //! tell the two apart.
 
-mod doses;
+pub(crate) mod doses;
 mod interactions;
 mod phrases;
 mod trading;
