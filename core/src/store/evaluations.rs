@@ -181,7 +181,7 @@ impl Store {
     pub async fn tier_cost_today(&self, org: &OrgId, tier: u8) -> Result<i64> {
         let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
         let row = sqlx::query(
-            "SELECT COALESCE(SUM(micro_usd), 0) AS spent FROM cost_totals WHERE org_id = $1 AND day = $2 AND tier = $3",
+            "SELECT CAST(COALESCE(SUM(micro_usd), 0) AS BIGINT) AS spent FROM cost_totals WHERE org_id = $1 AND day = $2 AND tier = $3",
         )
         .bind(org.to_string())
         .bind(day)

@@ -34,6 +34,7 @@ on_both_backends!(
     retries_are_rescheduled,
     api_keys_and_sessions,
     vault_policies_and_audit,
+    costs_add_up_and_reviews_are_queued,
 );
 
 fn new_trace(org: &OrgId, input: &TraceInput, hash: &str) -> NewTrace {
@@ -299,4 +300,41 @@ async fn vault_policies_and_audit(backend: Backend) {
     phi.for_org(&a).await.unwrap().deidentify_trace(&mut again);
     assert!(again.ai_processing.input.contains("Maria Garcia"), "names are no longer scrubbed");
     assert!(!again.ai_processing.input.contains("00482913"));
+}
+
+async fn costs_add_up_and_reviews_are_queued(backend: Backend) {
+    use crate::model::{ReviewRequest, TierCost};
+    let db = TestDb::new(backend).await;
+    let a = org(&db.store, "A").await;
+    let mut generator = Generator::new(3);
+    let rows: Vec<NewTrace> = (0..3).map(|i| new_trace(&a, &generator.trace(), &format!("h{i}"))).collect();
+    db.store.insert_traces(&rows).await.unwrap();
+    let jobs = db.store.claim_jobs("w", 10, Duration::from_secs(60)).await.unwrap();
+    let done: Vec<_> = jobs
+        .into_iter()
+        .enumerate()
+        .map(|(i, job)| {
+            let mut e = Cascade::failed(job.trace_id, 1, "x");
+            e.domain = Some("healthcare".into());
+            e.cost_by_tier =
+                vec![TierCost { tier: 2, cost_micro_usd: 0 }, TierCost { tier: 3, cost_micro_usd: 1_000 + i as i64 }];
+            e.cost_micro_usd = 1_000 + i as i64;
+            e.review = (i == 1).then(|| ReviewRequest { reason: "the judge is unsure".into(), priority: 2.5 });
+            (job, e)
+        })
+        .collect();
+    db.store.record_evaluations(&done).await.unwrap();
+    // A second recording of the same jobs adds nothing.
+    db.store.record_evaluations(&done).await.unwrap();
+
+    assert_eq!(db.store.tier_cost_today(&a, 3).await.unwrap(), 3_003);
+    assert_eq!(db.store.tier_cost_today(&a, 1).await.unwrap(), 0);
+    let totals = db.store.cost_totals(&a).await.unwrap();
+    let day = Utc::now().format("%Y-%m-%d").to_string();
+    assert_eq!(totals, vec![(day.clone(), "healthcare".into(), 2, 0, 3), (day, "healthcare".into(), 3, 3_003, 3)]);
+    let queue = db.store.review_queue(&a, 10).await.unwrap();
+    assert_eq!(queue.len(), 1);
+    assert_eq!(queue[0].1, "healthcare");
+    assert_eq!(queue[0].2, "the judge is unsure");
+    assert_eq!(queue[0].3, 2.5);
 }

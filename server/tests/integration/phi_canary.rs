@@ -1,5 +1,6 @@
 //! Canaries: a real `aegis serve` takes traces full of identifiers; not one raw identifier may
-//! reach the database files, the logs (at debug level), any API response or the dashboard.
+//! reach the database files, the logs (at debug level), any API response, the dashboard, or the
+//! LLM judge (a local server speaking OpenAI's wire format, which every trace is sent to).
 
 use std::io::Read as _;
 use std::process::{Command, Stdio};
@@ -84,9 +85,54 @@ async fn everything_in_postgres(db: &TestDb) -> String {
     all
 }
 
+/// A judge that records what it is sent and finds everything safe.
+async fn capturing_judge() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use axum::routing::post;
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    let app = axum::Router::new().route(
+        "/v1/chat/completions",
+        post(move |body: String| {
+            let record = record.clone();
+            async move {
+                record.lock().unwrap().push(body);
+                let verdict = r#"{"score": 0.9, "verdict": "safe", "issues": [], "reasoning": "Nothing unsafe."}"#;
+                axum::Json(json!({
+                    "id": "c", "object": "chat.completion", "model": "canary-judge",
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": verdict}, "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": 10, "completion_tokens": 5}
+                }))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, seen)
+}
+
+/// The shipped healthcare pack, set to send every trace Tier 1 does not settle to the judge.
+fn judge_everything_pack(root: &std::path::Path) -> std::path::PathBuf {
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../domains/healthcare");
+    let pack = root.join("domains/healthcare");
+    std::fs::create_dir_all(pack.join("data")).unwrap();
+    for entry in std::fs::read_dir(&shipped).unwrap().chain(std::fs::read_dir(shipped.join("data")).unwrap()) {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let relative = path.strip_prefix(&shipped).unwrap();
+            std::fs::copy(&path, pack.join(relative)).unwrap();
+        }
+    }
+    let spec = std::fs::read_to_string(pack.join("domain.yaml")).unwrap();
+    std::fs::write(pack.join("domain.yaml"), spec.replace("  escalate_at: 0.2", "  escalate_at: 0.0")).unwrap();
+    root.join("domains")
+}
+
 async fn no_raw_identifier_leaves_the_door(backend: Backend) {
     let db = TestDb::new(backend).await;
     let dir = tempfile::tempdir().unwrap();
+    let (judge_url, judged) = capturing_judge().await;
+    let domains = judge_everything_pack(dir.path());
     let org = db.store.create_organization("Canary Clinic").await.unwrap().id;
     let key = db.store.create_api_key(&org, "k", ApiKeyRole::Admin).await.unwrap().plaintext;
     db.store.create_user(&org, "nurse@canary.test", "a long password").await.unwrap();
@@ -99,6 +145,10 @@ async fn no_raw_identifier_leaves_the_door(backend: Backend) {
         .env("AEGIS_DATA_DIR", dir.path())
         .env("AEGIS_VAULT_KEY", crate::common::test_vault_key_hex())
         .env("AEGIS_LOG", "debug")
+        .env("AEGIS_DOMAINS_DIR", &domains)
+        .env("AEGIS_JUDGE__PROVIDER", "openai_compatible")
+        .env("AEGIS_JUDGE__BASE_URL", &judge_url)
+        .env("AEGIS_JUDGE__MODEL", "canary-judge")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log_path).unwrap())
         .spawn()
@@ -180,11 +230,17 @@ async fn no_raw_identifier_leaves_the_door(backend: Backend) {
         Backend::Postgres => everything_in_postgres(&db).await,
     };
     let logs = contents(&log_path);
+    let judged = judged.lock().unwrap().join("\n");
     assert!(stored.contains("[NAME_"), "positive control: pseudonyms are stored");
+    assert!(judged.contains("[NAME_"), "positive control: the judge saw the traces, pseudonymised");
     assert!(logs.contains("DEBUG"), "positive control: the log ran at debug level");
-    for (sink, text) in
-        [("the database", &stored), ("the logs", &logs), ("API responses", &responses), ("the dashboard", &page)]
-    {
+    for (sink, text) in [
+        ("the database", &stored),
+        ("the logs", &logs),
+        ("API responses", &responses),
+        ("the dashboard", &page),
+        ("the LLM judge", &judged),
+    ] {
         for canary in CANARIES {
             assert!(!contains_word(text, canary), "{canary:?} reached {sink}");
         }
