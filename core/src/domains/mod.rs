@@ -109,6 +109,27 @@ impl Domain {
         };
         let mut domain = Domain { spec, dir: dir.to_path_buf(), drugs, rules: vec![], classifier, judge_prompt };
         domain.rules = rules::build(&domain, &yaml, custom)?;
+        // Patterns compile on first use; the first real trace should not pay for it.
+        let mut warm = Trace::from_input(
+            crate::model::TraceInput {
+                trace_id: None,
+                application_id: "warm-up".into(),
+                ai_processing: crate::model::AiProcessing {
+                    model: "m".into(),
+                    input: "I take aspirin.".into(),
+                    output: "Take 500 mg of aspirin twice daily; do not exceed 4 g. Ask your doctor.".into(),
+                    prompt_tokens: None,
+                    completion_tokens: None,
+                    latency_ms: None,
+                },
+                steps: vec![],
+                metadata: Default::default(),
+                timestamp: None,
+            },
+            chrono::Utc::now(),
+        );
+        warm.metadata.insert("domain".into(), domain.spec.name.clone());
+        domain.tier1_codes(&warm);
         Ok(domain)
     }
 
