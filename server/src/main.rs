@@ -111,6 +111,17 @@ enum Command {
         #[arg(long)]
         out: Option<std::path::PathBuf>,
     },
+    /// Generate a domain pack (spec, tables, judge prompt, seed set, trained Tier 2 model) from
+    /// a generator spec, check it, and report what was written.
+    GenerateDomain {
+        name: String,
+        /// The generator spec [default: <domains_dir>/specs/NAME.yaml].
+        #[arg(long)]
+        spec: Option<std::path::PathBuf>,
+        /// Where to write the pack [default: <domains_dir>/NAME].
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
     /// Domain packs: check them, list them.
     Domain {
         #[command(subcommand)]
@@ -262,6 +273,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Eval { domain, file, errors, json } = &command {
         return eval_domain(&config, domain, file, *errors, *json).await;
     }
+    if let Command::GenerateDomain { name, spec, out } = &command {
+        return generate_domain(&config, name, spec.as_deref(), out.as_deref());
+    }
     if let Command::Train { domain, data, out } = &command {
         return train_domain(&config, domain, data.as_deref(), out.as_deref());
     }
@@ -340,7 +354,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         | Command::Phi { .. }
         | Command::Domain { .. }
         | Command::Eval { .. }
-        | Command::Train { .. } => {
+        | Command::Train { .. }
+        | Command::GenerateDomain { .. } => {
             unreachable!("handled above")
         }
     }
@@ -432,6 +447,29 @@ fn train_domain(
         m.held_out_size, m.accuracy, m.precision, m.recall, m.brier, m.ece
     );
     println!("written to {}", out.display());
+    Ok(())
+}
+
+fn generate_domain(
+    config: &Config,
+    name: &str,
+    spec: Option<&std::path::Path>,
+    out: Option<&std::path::Path>,
+) -> anyhow::Result<()> {
+    use aegis_core::domains::generate::{generate, GeneratorSpec};
+    let spec_path = spec
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| config.domains_dir.join("specs").join(format!("{name}.yaml")));
+    let text = std::fs::read_to_string(&spec_path).with_context(|| format!("cannot read {}", spec_path.display()))?;
+    let spec = GeneratorSpec::parse(&text, &spec_path)?;
+    if spec.name != name {
+        bail!("{} describes {:?}, not {name:?}", spec_path.display(), spec.name);
+    }
+    let out = out.map(std::path::Path::to_path_buf).unwrap_or_else(|| config.domains_dir.join(name));
+    let generated = generate(&spec, &out)?;
+    println!("generated the {name} pack in {}:", out.display());
+    print!("{}", generated.report());
+    println!("ok: the pack loads; running processes pick it up within {} s", config.domains_reload_secs);
     Ok(())
 }
 

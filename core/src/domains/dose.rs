@@ -80,6 +80,8 @@ struct Patterns {
     count_before: Regex,
     count_word_before: Regex,
     form_after: Regex,
+    each_after: Regex,
+    count_before_each: Regex,
     limit_before: Regex,
     limit_phrase: Regex,
     warning: Regex,
@@ -132,6 +134,9 @@ fn patterns() -> &'static Patterns {
             )),
             count_word_before: re(&format!(r"(?i)\b({NUMBER_WORDS}|\d+)\s+$")),
             form_after: re(r"(?i)^\s*(?:[a-z-]+\s+){0,2}?(?:tablets?|tabs?|capsules?|caps?|pills?|caplets?|softgels?)\b"),
+            each_after: re(r"(?i)^\s*(?:each|apiece)\b"),
+            // "two Extra Strength Tylenol (500 mg each)": the count a few words before.
+            count_before_each: re(&format!(r"(?i)\b({NUMBER_WORDS}|\d+)\s+(?:[A-Za-z-]+\s+){{0,4}}\(?\s*$")),
             limit_before: re(
                 r"(?i)(?:exceed(?:ing)?|more\s+than|no\s+more|up\s+to|maximum(?:\s+(?:dose|daily\s+dose|of|is|dose\s+is))?|max\.?|at\s+most|limit(?:ed)?\s+(?:of|to|is)|ceiling\s+of|not\s+above|over|beyond|higher\s+than|above)\s*(?:of\s+|is\s+|the\s+)?(?:about\s+|approximately\s+)?$",
             ),
@@ -171,11 +176,17 @@ struct Amount {
     limit: bool,
 }
 
-/// Every dose statement in `text`.
-pub fn statements(text: &str, drugs: &DrugIndex, mentions: &[Mention]) -> Vec<DoseStatement> {
+/// Every dose statement in `text`. `asked_about` is the drug a bare amount refers to before
+/// the text names one ("800 mg every 4 hours" answering "can I take more ibuprofen?").
+pub fn statements(
+    text: &str,
+    drugs: &DrugIndex,
+    mentions: &[Mention],
+    asked_about: Option<EntityId>,
+) -> Vec<DoseStatement> {
     let p = patterns();
     let mut out = Vec::new();
-    let mut carried: Option<EntityId> = None;
+    let mut carried: Option<EntityId> = asked_about;
     for sentence in sentences(text) {
         let in_sentence: Vec<Mention> = mentions
             .iter()
@@ -183,7 +194,12 @@ pub fn statements(text: &str, drugs: &DrugIndex, mentions: &[Mention]) -> Vec<Do
             .copied()
             .collect();
         let s = &text[sentence.clone()];
-        let amounts = amounts(s, sentence.start);
+        let mut amounts = amounts(s, sentence.start);
+        if in_sentence.is_empty() {
+            // A sentence naming no drug speaks of the one before, unless the amount names its own
+            // substance ("Magnesium 400 mg helps cramps").
+            amounts.retain(|a| !names_something_else(&text[sentence.start..a.range.start]));
+        }
         if amounts.is_empty() {
             if let Some(last) = in_sentence.last() {
                 carried = Some(last.entity);
@@ -227,6 +243,94 @@ pub fn statements(text: &str, drugs: &DrugIndex, mentions: &[Mention]) -> Vec<Do
     out
 }
 
+/// Whether the word before an amount names a substance of its own: anything but the words that
+/// lead into a dose ("take 500 mg", "up to 4 g", "a dose of 10 mg").
+fn names_something_else(before: &str) -> bool {
+    const LEAD_INS: &[&str] = &[
+        "take",
+        "taking",
+        "takes",
+        "use",
+        "using",
+        "try",
+        "give",
+        "giving",
+        "increase",
+        "increasing",
+        "decrease",
+        "reduce",
+        "to",
+        "up",
+        "of",
+        "at",
+        "with",
+        "and",
+        "or",
+        "than",
+        "about",
+        "around",
+        "from",
+        "is",
+        "are",
+        "be",
+        "was",
+        "dose",
+        "doses",
+        "dosage",
+        "can",
+        "could",
+        "should",
+        "may",
+        "might",
+        "start",
+        "starting",
+        "then",
+        "every",
+        "only",
+        "just",
+        "another",
+        "extra",
+        "additional",
+        "total",
+        "max",
+        "maximum",
+        "limit",
+        "exceed",
+        "exceeding",
+        "over",
+        "above",
+        "below",
+        "under",
+        "more",
+        "less",
+        "least",
+        "most",
+        "the",
+        "a",
+        "an",
+        "you",
+        "your",
+        "it",
+        "them",
+        "same",
+        "usual",
+        "regimen",
+        "continue",
+        "keep",
+        "stay",
+        "between",
+        "x",
+    ];
+    let word = before
+        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .rev()
+        .find(|w| !w.is_empty() && !w.chars().all(|c| c.is_ascii_digit()));
+    match word {
+        Some(w) => !LEAD_INS.contains(&w.to_lowercase().as_str()),
+        None => false,
+    }
+}
+
 /// "500 mg of ibuprofen", "500 mg ibuprofen": the amount names its drug directly.
 fn owner_of(a: &Amount, text: &str, mentions: &[Mention]) -> Option<EntityId> {
     static OF: OnceLock<Regex> = OnceLock::new();
@@ -255,7 +359,8 @@ fn amounts(s: &str, offset: usize) -> Vec<Amount> {
         let Some(mut value) = high.flatten().or(low) else { continue };
         let before = &s[..whole.start()];
         let after = &s[whole.end()..];
-        // Tablet counts: "2 tablets of 500 mg", "2 x 500 mg", "two 500 mg tablets".
+        // Tablet counts: "2 tablets of 500 mg", "2 x 500 mg", "two 500 mg tablets",
+        // "two Extra Strength Tylenol (500 mg each)".
         let count = p
             .count_before
             .captures(before)
@@ -264,6 +369,11 @@ fn amounts(s: &str, offset: usize) -> Vec<Amount> {
                 p.form_after
                     .is_match(after)
                     .then(|| p.count_word_before.captures(before).and_then(|c| number_word(&c[1])))?
+            })
+            .or_else(|| {
+                p.each_after
+                    .is_match(after)
+                    .then(|| p.count_before_each.captures(before).and_then(|c| number_word(&c[1])))?
             })
             .filter(|n| *n > 0.0 && *n <= 20.0)
             .unwrap_or(1.0);
@@ -370,7 +480,7 @@ mod tests {
     fn dose(text: &str) -> Vec<(String, f64, Option<f64>)> {
         let index = healthcare();
         let mentions = index.find(text);
-        statements(text, index, &mentions)
+        statements(text, index, &mentions, None)
             .into_iter()
             .map(|s| (index.name(s.drug).to_string(), (s.per_day * 1000.0).round() / 1000.0, s.stated_limit))
             .collect()
@@ -401,6 +511,7 @@ mod tests {
     fn tablet_counts_and_units_are_understood() {
         assert_eq!(per_day("Take 2 tablets of Tylenol 500 mg every 4 hours."), 6000.0);
         assert_eq!(per_day("Take two 500 mg acetaminophen tablets four times a day."), 4000.0);
+        assert_eq!(per_day("Take two Extra Strength Tylenol (500 mg each) every 3 hours."), 8000.0);
         assert_eq!(per_day("Potassium chloride 20 mEq twice daily."), 40.0);
         assert_eq!(per_day("Colchicine 600 mcg twice a day."), 1.2);
         // "Up to" states a limit, which the overdose rule checks as such.
@@ -422,11 +533,11 @@ mod tests {
     fn weekly_schedules_are_recognised() {
         let index = healthcare();
         let text = "Methotrexate 15 mg once weekly on Mondays.";
-        let s = &statements(text, index, &index.find(text))[0];
+        let s = &statements(text, index, &index.find(text), None)[0];
         assert!(s.frequency.unwrap().weekly);
         assert_eq!(s.per_week(), 15.0);
         let text = "Methotrexate 10 mg once daily.";
-        let s = &statements(text, index, &index.find(text))[0];
+        let s = &statements(text, index, &index.find(text), None)[0];
         assert!(!s.frequency.unwrap().weekly);
         assert_eq!(s.per_week(), 70.0);
     }
@@ -437,5 +548,12 @@ mod tests {
         assert_eq!(d, [("ibuprofen".into(), 400.0, None), ("acetaminophen".into(), 4000.0, None)]);
         let d = dose("Acetaminophen is safe for most adults. Take 1000 mg every 4 hours.");
         assert_eq!(d, [("acetaminophen".into(), 6000.0, None)]);
+        let index = healthcare();
+        let ibuprofen = index.lookup("ibuprofen");
+        let text = "You can take 800 mg every 4 hours.";
+        let s = statements(text, index, &index.find(text), ibuprofen);
+        assert_eq!((s[0].drug, s[0].per_day), (ibuprofen.unwrap(), 4800.0), "the drug the question asked about");
+        let text = "Magnesium 400 mg at night helps cramps.";
+        assert!(statements(text, index, &index.find(text), ibuprofen).is_empty(), "an amount of something else");
     }
 }

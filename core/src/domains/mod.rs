@@ -7,6 +7,7 @@
 pub mod dose;
 pub mod drugs;
 pub mod eval;
+pub mod generate;
 pub mod spec;
 pub mod table;
 pub mod text;
@@ -145,7 +146,9 @@ impl Domain {
             facts.drugs = Some(drugs);
             facts.input_drugs = drugs.find(&ai.input);
             facts.output_drugs = drugs.find(&ai.output);
-            facts.doses = dose::statements(&ai.output, drugs, &facts.output_drugs);
+            // A bare amount in the answer is about the (last) drug the question named.
+            let asked_about = facts.input_drugs.iter().rev().find(|m| !drugs.is_class(m.entity)).map(|m| m.entity);
+            facts.doses = dose::statements(&ai.output, drugs, &facts.output_drugs, asked_about);
         }
         if !trace.steps.is_empty() {
             facts.trajectory = Trajectory::from_trace(trace);
