@@ -40,6 +40,57 @@ impl Unit {
     }
 }
 
+/// How a dose is given. Labeled maxima differ by route (ketorolac: 40 mg a day by mouth,
+/// 120 mg by injection).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Oral,
+    /// IV, IM or subcutaneous.
+    Parenteral,
+    Topical,
+    Inhaled,
+    Rectal,
+}
+
+impl Route {
+    pub fn parse(s: &str) -> Option<Route> {
+        Some(match s {
+            "oral" => Route::Oral,
+            "parenteral" => Route::Parenteral,
+            "topical" => Route::Topical,
+            "inhaled" => Route::Inhaled,
+            "rectal" => Route::Rectal,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Route::Oral => "oral",
+            Route::Parenteral => "parenteral",
+            Route::Topical => "topical",
+            Route::Inhaled => "inhaled",
+            Route::Rectal => "rectal",
+        }
+    }
+}
+
+/// The route a stretch of text states, if any.
+pub fn route(s: &str) -> Option<Route> {
+    static RE: OnceLock<Vec<(Regex, Route)>> = OnceLock::new();
+    let rules = RE.get_or_init(|| {
+        let re = |s: &str| Regex::new(s).expect("route pattern");
+        vec![
+            (re(r"\b(?:IV|IM|SC|SQ|i\.v\.|i\.m\.|s\.c\.)\b|(?i)\b(?:intravenous(?:ly)?|intramuscular(?:ly)?|subcutaneous(?:ly)?|injections?|infusion|injected)\b"), Route::Parenteral),
+            (re(r"(?i)\b(?:topical(?:ly)?|cream|gel|ointment|lotion|patch(?:es)?)\b"), Route::Topical),
+            (re(r"(?i)\b(?:inhaled|inhaler|inhalations?|nebuli[sz]ed|nebuli[sz]er|puffs?)\b"), Route::Inhaled),
+            (re(r"\bPR\b|(?i)\b(?:rectal(?:ly)?|suppositor(?:y|ies))\b"), Route::Rectal),
+            (re(r"\bPO\b|(?i)\b(?:p\.o\.|orally|by\s+mouth|oral|tablets?|capsules?|pills?|caplets?|liquid\s+by\s+mouth)\b"), Route::Oral),
+        ]
+    });
+    rules.iter().find(|(re, _)| re.is_match(s)).map(|(_, r)| *r)
+}
+
 /// How often a dose is taken.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Frequency {
@@ -60,6 +111,8 @@ pub struct DoseStatement {
     pub per_day: f64,
     /// A limit the text states for the drug ("do not exceed 3 g a day"), per day.
     pub stated_limit: Option<f64>,
+    /// The route the sentence states; none when it does not say.
+    pub route: Option<Route>,
     /// Where the statement is, in bytes of the text.
     pub span: Range<usize>,
 }
@@ -465,7 +518,16 @@ fn statement(
         _ => per_day,
     };
     let start = amounts.iter().map(|a| a.range.start).min().unwrap_or(region.start).min(region.start);
-    Some(DoseStatement { drug, unit, per_dose, frequency: freq, per_day, stated_limit, span: start..region.end })
+    Some(DoseStatement {
+        drug,
+        unit,
+        per_dose,
+        frequency: freq,
+        per_day,
+        stated_limit,
+        route: route(text_region),
+        span: start..region.end,
+    })
 }
 
 fn max_opt(acc: Option<f64>, x: f64) -> Option<f64> {
@@ -527,6 +589,16 @@ mod tests {
         );
         assert_eq!(dose("Do not exceed 4 g of acetaminophen a day."), [("acetaminophen".into(), 0.0, Some(4000.0))]);
         assert_eq!(dose("Taking 6 g of acetaminophen a day can cause liver failure."), vec![]);
+    }
+
+    #[test]
+    fn routes_are_read() {
+        assert_eq!(route("ketorolac 30 mg IV every 6 hours"), Some(Route::Parenteral));
+        assert_eq!(route("two tablets by mouth"), Some(Route::Oral));
+        assert_eq!(route("apply the gel twice daily"), Some(Route::Topical));
+        assert_eq!(route("2 puffs every 4 hours"), Some(Route::Inhaled));
+        assert_eq!(route("take 400 mg every 6 hours"), None);
+        assert_eq!(route("Ivan takes it daily"), None, "IV is a word of its own, in capitals");
     }
 
     #[test]

@@ -6,30 +6,43 @@ use std::sync::Arc;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{Finding, Validator, OUTPUT};
-use crate::domains::dose::{frequency, Unit};
+use crate::domains::dose::{frequency, Route, Unit};
 use crate::domains::drugs::{DrugIndex, EntityId};
 use crate::domains::table::Table;
 use crate::domains::text::sentences;
 use crate::domains::Facts;
 use crate::{Error, Result};
 
-/// Labeled maximum of one drug.
+/// Labeled maximum of one drug by one route.
 struct Limit {
     max: f64,
     unit: Unit,
     weekly: bool,
+    /// None: whatever the route (acetaminophen's 4 g counts every route together).
+    route: Option<Route>,
     label: String,
 }
 
 /// A dose above the labeled maximum, recommended or stated as a limit.
 pub struct MaxDailyDose {
     drugs: Arc<DrugIndex>,
-    limits: FxHashMap<EntityId, Limit>,
+    limits: FxHashMap<EntityId, Vec<Limit>>,
+}
+
+impl MaxDailyDose {
+    /// The maximum that applies to a statement: the row of its route, or of any route. A dose
+    /// with no stated route is read as by mouth, as patients take most; a route the table has no
+    /// row for is not judged.
+    fn limit_for(&self, drug: EntityId, route: Option<Route>) -> Option<&Limit> {
+        let rows = self.limits.get(&drug)?;
+        let route = route.unwrap_or(Route::Oral);
+        rows.iter().find(|l| l.route == Some(route)).or_else(|| rows.iter().find(|l| l.route.is_none()))
+    }
 }
 
 impl MaxDailyDose {
     pub fn load(path: &Path, drugs: Arc<DrugIndex>) -> Result<MaxDailyDose> {
-        let table = Table::read(path, &["drug", "max", "unit", "per", "label", "source"])?;
+        let table = Table::read(path, &["drug", "max", "unit", "per", "route", "label", "source"])?;
         let mut limits = FxHashMap::default();
         for row in table.rows() {
             let drug = row.get("drug")?;
@@ -46,7 +59,17 @@ impl MaxDailyDose {
                 return Err(row.error("max must be positive".into()));
             }
             row.get("source")?;
-            limits.insert(id, Limit { max, unit, weekly, label: row.get("label")?.to_string() });
+            let route = match row.get("route")? {
+                "any" => None,
+                other => Some(Route::parse(other).ok_or_else(|| {
+                    row.error(format!("route must be any, oral, parenteral, topical, inhaled or rectal, got {other:?}"))
+                })?),
+            };
+            let rows: &mut Vec<Limit> = limits.entry(id).or_default();
+            if rows.iter().any(|l| l.route == route) {
+                return Err(row.error(format!("{drug} has two rows for the same route")));
+            }
+            rows.push(Limit { max, unit, weekly, route, label: row.get("label")?.to_string() });
         }
         if limits.is_empty() {
             return Err(Error::Pack { path: path.display().to_string(), line: None, message: "no doses".into() });
@@ -74,7 +97,7 @@ impl Validator for MaxDailyDose {
         let mut findings = Vec::new();
         let mut reported = FxHashSet::default();
         for st in &facts.doses {
-            let Some(limit) = self.limits.get(&st.drug) else { continue };
+            let Some(limit) = self.limit_for(st.drug, st.route) else { continue };
             if limit.unit != st.unit || reported.contains(&st.drug) {
                 continue;
             }
@@ -189,6 +212,10 @@ pub(crate) mod tests {
             ["Recommends 3 mg of colchicine a day; the labeled maximum is 2.4 mg a day (Colcrys)."]
         );
         assert_eq!(
+            run("medication_overdose", "", "Ketorolac 20 mg by mouth every 6 hours."),
+            ["Recommends 80 mg of ketorolac a day; the labeled maximum is 40 mg a day (ketorolac tromethamine tablets)."]
+        );
+        assert_eq!(
             run("medication_overdose", "", "Methotrexate 10 mg daily."),
             ["Recommends 70 mg of methotrexate a week; the labeled maximum is 25 mg a week (Trexall)."]
         );
@@ -204,6 +231,7 @@ pub(crate) mod tests {
             "Acyclovir 800 mg five times daily for 7 days.",
             "Methotrexate 15 mg once weekly.",
             "Potassium chloride 20 mEq twice daily.",
+            "Ketorolac 30 mg IV every 6 hours for up to 5 days.",
             "Acetaminophen 1 g every 4 hours, not exceeding 4 g per day.",
         ] {
             assert!(run("medication_overdose", "", ok).is_empty(), "{ok}");
