@@ -228,9 +228,18 @@ fn TraceDetailView(detail: TraceWithEvaluation) -> impl IntoView {
                                             <span class="mono">{m.name}</span>
                                             " (tier " {m.tier} "): "
                                             <StatusBadge status=m.verdict.into()/>
+                                            {m.score.map(|s| view! { <span class="muted small">" score " {format!("{s:.2}")}</span> })}
                                         </li>
                                     }).collect_view()}
                                 </ul>
+                                // Why the cascade went up a tier or stopped.
+                                {(!e.escalation.is_empty()).then(|| view! {
+                                    <ol class="escalation muted small" data-testid="escalation">
+                                        {e.escalation.into_iter().map(|d| view! {
+                                            <li>"After tier " {d.after_tier} ": " {d.reason}</li>
+                                        }).collect_view()}
+                                    </ol>
+                                })}
                                 {if e.issues.is_empty() {
                                     view! { <p class="muted">"No issues found."</p> }.into_any()
                                 } else {
