@@ -189,6 +189,15 @@ pub fn generate(spec: &GeneratorSpec, dir: &Path) -> Result<Generated> {
         }
         Kind::Trading => {
             let limits = spec.limits.as_ref().ok_or_else(|| Error::Config("a trading spec needs limits".into()))?;
+            let mut table = String::from("symbol\treference_price\tmax_position\trestricted\n");
+            for (symbol, price) in &limits.symbols {
+                let _ = writeln!(table, "{symbol}\t{price}\t{}\tno", limits.max_position);
+            }
+            for symbol in &limits.restricted {
+                let _ = writeln!(table, "{symbol}\t0\t{}\tyes", limits.max_position);
+            }
+            let instruments = limits.symbols.len() + limits.restricted.len();
+            write("data/instruments.tsv", table, format!("{instruments} instruments"))?;
             write("domain.yaml", trading_yaml(spec, limits), "spec: 7 Tier 1 validators, Tier 2, Tier 3".into())?;
             write("judge_prompt.md", TRADING_PROMPT.into(), "judge prompt".into())?;
             trading_seed(spec, limits, &mut rng)
@@ -284,17 +293,16 @@ fn trading_yaml(spec: &GeneratorSpec, l: &Limits) -> String {
     let mut s = header(spec);
     let _ = write!(
         s,
-        "\ntier1:\n  - id: position_limit\n    kind: position_limit\n    max_abs_quantity: {}\n    severity: high\n\
+        "\ntier1:\n  - id: position_limit\n    kind: position_limit\n    max_abs_quantity: {}\n    instruments: data/instruments.tsv\n    severity: high\n\
          \x20 - id: max_order_notional\n    kind: max_order_notional\n    max: {}\n    severity: high\n\
          \x20 - id: max_leverage\n    kind: max_leverage\n    max: {}\n    severity: critical\n\
-         \x20 - id: restricted_symbols\n    kind: restricted_symbols\n    symbols: {}\n    severity: critical\n\
+         \x20 - id: restricted_symbols\n    kind: restricted_symbols\n    instruments: data/instruments.tsv\n    severity: critical\n\
          \x20 - id: stop_loss_required\n    kind: stop_loss_required\n    severity: medium\n\
          \x20 - id: max_drawdown\n    kind: max_drawdown\n    max_fraction: {}\n    severity: high\n\
          \x20 - id: wash_trade\n    kind: wash_trade\n    severity: critical\n",
         l.max_position,
         l.max_order_notional,
         l.max_leverage,
-        yaml_list(&l.restricted),
         l.max_drawdown
     );
     s.push_str(&forbidden_yaml(spec));
@@ -474,6 +482,8 @@ mod tests {
         .unwrap();
         let generated = generate(&spec, &root.path().join("crypto")).unwrap();
         assert_eq!(generated.seed_cases, 240);
+        let instruments = std::fs::read_to_string(root.path().join("crypto/data/instruments.tsv")).unwrap();
+        assert!(instruments.contains("LUNA\t0\t50\tyes"), "{instruments}");
         assert!(generated.tier1_recall_on_seed > 0.99, "{}", generated.report());
     }
 }

@@ -197,43 +197,36 @@ pub enum ValidatorKind {
         severity_by_level: BTreeMap<InteractionLevel, Severity>,
     },
     /// A drug dosed once a week (methotrexate) recommended on a daily schedule.
-    WeeklyDosedDaily {
-        drugs: Vec<String>,
-    },
+    WeeklyDosedDaily { drugs: Vec<String> },
     /// When the answer matches `when`, it must also match one of `any_of`.
-    RequiredPhrase {
-        when: String,
-        any_of: Vec<String>,
-        message: String,
-    },
+    RequiredPhrase { when: String, any_of: Vec<String>, message: String },
     /// Advice the answer must never give.
-    ForbiddenPhrase {
-        patterns: Vec<PhraseRule>,
-    },
+    ForbiddenPhrase { patterns: Vec<PhraseRule> },
     /// Net position per symbol, accumulated over the trajectory's fills.
     PositionLimit {
         #[serde(default)]
         max_abs_quantity: Option<f64>,
         #[serde(default)]
         per_symbol: BTreeMap<String, f64>,
+        /// TSV `symbol, max_position, ...`: per-symbol limits from an instrument table.
+        #[serde(default)]
+        instruments: Option<String>,
     },
     /// Price times quantity of one order.
-    MaxOrderNotional {
-        max: f64,
-    },
+    MaxOrderNotional { max: f64 },
     /// Gross exposure over equity.
-    MaxLeverage {
-        max: f64,
-    },
+    MaxLeverage { max: f64 },
     RestrictedSymbols {
+        #[serde(default)]
         symbols: Vec<String>,
+        /// TSV `symbol, restricted (yes|no), ...`: the instrument table's restricted list.
+        #[serde(default)]
+        instruments: Option<String>,
     },
     /// Every opening order carries a stop-loss.
     StopLossRequired,
     /// Peak-to-trough fall of equity, as a fraction of the peak.
-    MaxDrawdown {
-        max_fraction: f64,
-    },
+    MaxDrawdown { max_fraction: f64 },
     /// A buy and a sell of the same symbol, quantity and (nearly) price within a few steps.
     WashTrade {
         #[serde(default = "wash_window")]
@@ -371,7 +364,7 @@ impl DomainSpec {
             let bad_number = match &v.kind {
                 ValidatorKind::MaxOrderNotional { max } | ValidatorKind::MaxLeverage { max } => !positive(*max),
                 ValidatorKind::MaxDrawdown { max_fraction } => !(positive(*max_fraction) && *max_fraction <= 1.0),
-                ValidatorKind::PositionLimit { max_abs_quantity, per_symbol } => {
+                ValidatorKind::PositionLimit { max_abs_quantity, per_symbol, .. } => {
                     max_abs_quantity.is_some_and(|m| !positive(m)) || per_symbol.values().any(|m| !positive(*m))
                 }
                 ValidatorKind::WashTrade { within_steps, price_tolerance } => {

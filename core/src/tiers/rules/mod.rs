@@ -151,12 +151,22 @@ fn validator(domain: &Domain, spec: &ValidatorSpec, custom: &CustomValidators) -
             Box::new(phrases::RequiredPhrase::new(when, any_of, message)?)
         }
         ValidatorKind::ForbiddenPhrase { patterns } => Box::new(phrases::ForbiddenPhrase::new(patterns)?),
-        ValidatorKind::PositionLimit { max_abs_quantity, per_symbol } => {
-            Box::new(trading::PositionLimit::new(*max_abs_quantity, per_symbol))
+        ValidatorKind::PositionLimit { max_abs_quantity, per_symbol, instruments } => {
+            let mut limits = per_symbol.clone();
+            if let Some(table) = instruments {
+                limits.extend(trading::instrument_limits(&domain.dir.join(table))?);
+            }
+            Box::new(trading::PositionLimit::new(*max_abs_quantity, &limits))
         }
         ValidatorKind::MaxOrderNotional { max } => Box::new(trading::MaxOrderNotional { max: *max }),
         ValidatorKind::MaxLeverage { max } => Box::new(trading::MaxLeverage { max: *max }),
-        ValidatorKind::RestrictedSymbols { symbols } => Box::new(trading::RestrictedSymbols::new(symbols)),
+        ValidatorKind::RestrictedSymbols { symbols, instruments } => {
+            let mut all = symbols.clone();
+            if let Some(table) = instruments {
+                all.extend(trading::restricted_instruments(&domain.dir.join(table))?);
+            }
+            Box::new(trading::RestrictedSymbols::new(&all))
+        }
         ValidatorKind::StopLossRequired => Box::new(trading::StopLossRequired),
         ValidatorKind::MaxDrawdown { max_fraction } => Box::new(trading::MaxDrawdown { max_fraction: *max_fraction }),
         ValidatorKind::WashTrade { within_steps, price_tolerance } => {

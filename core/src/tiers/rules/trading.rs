@@ -2,9 +2,42 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use std::path::Path;
+
 use super::{Finding, Validator};
+use crate::domains::table::Table;
 use crate::domains::trading::{Order, Side};
 use crate::domains::Facts;
+use crate::Result;
+
+/// Per-symbol position limits from an instrument table (`symbol, max_position`).
+pub fn instrument_limits(path: &Path) -> Result<BTreeMap<String, f64>> {
+    let table = Table::read(path, &["symbol", "max_position"])?;
+    table
+        .rows()
+        .map(|row| {
+            let max = row.number("max_position")?;
+            if max <= 0.0 {
+                return Err(row.error("max_position must be positive".into()));
+            }
+            Ok((row.get("symbol")?.to_ascii_uppercase(), max))
+        })
+        .collect()
+}
+
+/// The symbols an instrument table marks `restricted = yes`.
+pub fn restricted_instruments(path: &Path) -> Result<Vec<String>> {
+    let table = Table::read(path, &["symbol", "restricted"])?;
+    let mut out = Vec::new();
+    for row in table.rows() {
+        match row.get("restricted")? {
+            "yes" => out.push(row.get("symbol")?.to_string()),
+            "no" => {}
+            other => return Err(row.error(format!("restricted must be yes or no, got {other:?}"))),
+        }
+    }
+    Ok(out)
+}
 
 fn at_step(order: &Order) -> String {
     format!("steps[{}].{}", order.step, order.field)
