@@ -283,9 +283,18 @@ pub fn statements(
             owner_of(a, text, &in_sentence)
                 .or_else(|| owners.iter().find(|(_, r)| r.contains(&a.range.start)).map(|(drug, _)| *drug))
         };
+        // One statement per drug, however often the sentence names it ("Cetirizine (Zyrtec)
+        // 10 mg"): its stretches become one, from the first to the last.
+        let mut merged: Vec<(EntityId, Range<usize>)> = Vec::new();
         for (drug, region) in &owners {
-            let mine: Vec<&Amount> = amounts.iter().filter(|a| owner(a) == Some(*drug)).collect();
-            if let Some(st) = statement(*drug, &mine, text, region.clone(), warning) {
+            match merged.iter_mut().find(|(d, _)| d == drug) {
+                Some((_, r)) => *r = r.start.min(region.start)..r.end.max(region.end),
+                None => merged.push((*drug, region.clone())),
+            }
+        }
+        for (drug, region) in merged {
+            let mine: Vec<&Amount> = amounts.iter().filter(|a| owner(a) == Some(drug)).collect();
+            if let Some(st) = statement(drug, &mine, text, region, warning) {
                 out.push(st);
             }
         }
@@ -478,13 +487,27 @@ fn statement(
     region: Range<usize>,
     warning: bool,
 ) -> Option<DoseStatement> {
-    let limit =
-        amounts.iter().filter(|a| a.limit).map(|a| (a.value, a.unit)).fold(None, |acc: Option<(f64, Unit)>, x| {
+    // A limit per dose with a schedule ("up to 1200 mg four times a day") is a limit per day of
+    // its product.
+    let per_day_limit = |a: &Amount| {
+        if a.per_day || a.per_week {
+            return if a.per_week { a.value / 7.0 } else { a.value };
+        }
+        let after = text.get(a.range.end.min(region.end)..region.end).unwrap_or_default();
+        match frequency(after) {
+            Some(f) if !f.weekly && f.per_day >= 1.0 => a.value * f.per_day,
+            _ => a.value,
+        }
+    };
+    let limit = amounts.iter().filter(|a| a.limit).map(|a| (per_day_limit(a), a.unit)).fold(
+        None,
+        |acc: Option<(f64, Unit)>, x| {
             Some(match acc {
                 Some(a) if a.0 >= x.0 => a,
                 _ => x,
             })
-        });
+        },
+    );
     // In a warning ("taking 6 g a day can cause liver failure") only stated limits count.
     let regimen: Vec<&&Amount> = amounts.iter().filter(|a| !a.limit && !warning).collect();
     let text_region = &text[region.clone()];
@@ -494,7 +517,7 @@ fn statement(
         let explicit_day = same_unit.iter().filter(|a| a.per_day).map(|a| a.value).fold(None, max_opt);
         let explicit_week = same_unit.iter().filter(|a| a.per_week).map(|a| a.value).fold(None, max_opt);
         let per_dose = same_unit.iter().filter(|a| !a.per_day && !a.per_week).map(|a| a.value).fold(None, max_opt);
-        let after_amount = &text[first.range.start..region.end];
+        let after_amount = text.get(first.range.start.min(region.end)..region.end).unwrap_or_default();
         let freq = frequency(after_amount).or_else(|| frequency(text_region));
         let from_regimen = per_dose.map(|d| d * freq.map_or(1.0, |f| f.per_day));
         let per_day =
@@ -576,8 +599,12 @@ mod tests {
         assert_eq!(per_day("Take two Extra Strength Tylenol (500 mg each) every 3 hours."), 8000.0);
         assert_eq!(per_day("Potassium chloride 20 mEq twice daily."), 40.0);
         assert_eq!(per_day("Colchicine 600 mcg twice a day."), 1.2);
-        // "Up to" states a limit, which the overdose rule checks as such.
+        // "Up to" states a limit, which the overdose rule checks as such; with a schedule, per dose.
         assert_eq!(dose("Acetaminophen up to 6 g a day is fine."), [("acetaminophen".into(), 0.0, Some(6000.0))]);
+        assert_eq!(
+            dose("You can go up to 1200 mg of gabapentin four times a day."),
+            [("gabapentin".into(), 0.0, Some(4800.0))]
+        );
     }
 
     #[test]
@@ -616,6 +643,12 @@ mod tests {
 
     #[test]
     fn amounts_go_to_their_own_drug() {
+        let d = dose("Cetirizine (Zyrtec) 10 mg once a day is the adult dose; 5 mg if it makes you drowsy.");
+        assert_eq!(
+            d,
+            [("cetirizine".into(), 10.0, None), ("cetirizine".into(), 5.0, None)],
+            "one statement a sentence"
+        );
         let d = dose("Take 400 mg ibuprofen and 1000 mg acetaminophen every 6 hours.");
         assert_eq!(d, [("ibuprofen".into(), 400.0, None), ("acetaminophen".into(), 4000.0, None)]);
         let d = dose("Acetaminophen is safe for most adults. Take 1000 mg every 4 hours.");

@@ -73,7 +73,8 @@ fn cautionary(sentence: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r"(?i)\b(?:avoid|do\s+not|don'?t|never|should\s+not|shouldn'?t|must\s+not|stop|discontinue|instead\s+of|rather\s+than|not\s+recommended|contraindicated|interact(?:s|ion|ions)?|risk|unsafe|not\s+safe|dangerous|bleeding|serotonin\s+syndrome|unless|except|no\s+longer|hold)\b",
+            // "Don't forget" is no warning: a negation counts when it governs taking or using.
+            r"(?i)\b(?:avoid(?:ed|ing|s)?|(?:do\s+not|don'?t|never|should\s+not|shouldn'?t|must\s+not|cannot|can'?t)\s+(?:\w+\s+){0,2}?(?:take|taking|use|using|combine|combining|mix|mixing|start|starting|give|add|be\s+(?:used|taken|combined|mixed))|stop|discontinue|instead\s+of|rather\s+than|not\s+recommended|contraindicated|interact(?:s|ion|ions)?|risk|unsafe|not\s+safe|dangerous|harm(?:s|ful)?|can\s+(?:harm|damage|raise|increase|worsen|cause|lead)|bleeding|serotonin\s+syndrome|unless|except|no\s+longer|hold|before\s+(?:using|taking|starting|combining))\b",
         )
         .expect("pattern")
     })
@@ -157,6 +158,13 @@ mod tests {
         let found = run("drug_interaction", "I'm on warfarin.", "Do not take ibuprofen; use acetaminophen instead.");
         assert_eq!(found, ["Moderate interaction: acetaminophen with warfarin (vitamin K antagonists), which the patient already takes."]);
         assert!(run("drug_interaction", "Can I take Advil with Zoloft?", "Acetaminophen is a safer choice.").is_empty());
+        assert!(run("drug_interaction", "I take lisinopril.", "Regular naproxen can harm the kidneys.").is_empty());
+        let found = run(
+            "drug_interaction",
+            "I take levothyroxine.",
+            "Take calcium carbonate with it each morning so you don't forget.",
+        );
+        assert_eq!(found.len(), 1, "'don't forget' is no warning: {found:?}");
     }
 
     #[test]
