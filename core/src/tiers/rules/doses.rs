@@ -246,3 +246,39 @@ pub(crate) mod tests {
         assert!(run("weekly_drug_given_daily", "", "Folic acid 1 mg daily; methotrexate 15 mg weekly.").is_empty());
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    use super::tests::healthcare;
+    use crate::testing::trace;
+
+    /// Tier 1 reads arbitrary text: every PHI evaluation text, odd Unicode, and every prefix of a
+    /// few tricky answers must go through without a panic.
+    #[test]
+    fn no_text_makes_tier1_panic() {
+        let domain = healthcare();
+        let phi = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/data/phi/eval.jsonl")).unwrap();
+        let mut texts: Vec<String> = phi
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["text"].as_str().map(str::to_string))
+            .collect();
+        let tricky = [
+            "Cetirizine (Zyrtec) 10 mg — once a day 😀; 5 mg if drowsy.",
+            "Take 2×500 mg Tylenol q4–6h, max. 4 g/24 h; não exceder. 药 500 mg",
+            "up to 1,200 mg of gabapentin four times a day; or 0.5–1 g; .5 mg; 10 mEq q.i.d. methotrexate daily",
+            "Ibuprofen 400-800mg TID; naproxen 500 mg; NSAIDs; avoid NSAIDs; Ketorolac 30 mg IV q6h",
+        ];
+        for t in tricky {
+            for (i, _) in t.char_indices() {
+                texts.push(t[..i].to_string());
+            }
+        }
+        texts.push("mg ".repeat(5_000));
+        texts.push("1 ".repeat(5_000) + "mg every 4 hours");
+        for text in &texts {
+            let t = trace("healthcare", "I take warfarin and sertraline.", text);
+            let _ = domain.tier1_codes(&t);
+        }
+    }
+}
