@@ -41,28 +41,37 @@ pub async fn logout() -> Result<(), ServerFnError> {
     Ok(())
 }
 
-/// A page of the organization's traces, newest first.
+/// A page of the organization's traces, newest first: filtered, and searched by words of the
+/// (de-identified) input and output.
 #[server]
 pub async fn list_traces(
     status: Option<String>,
     domain: Option<String>,
+    severity: Option<String>,
+    q: Option<String>,
     cursor: Option<String>,
 ) -> Result<Page<TraceSummary>, ServerFnError> {
-    use aegis_core::model::TraceStatus;
+    use aegis_core::model::{Severity, TraceStatus};
     use aegis_core::store::ListQuery;
 
     let (user, store) = crate::session::require_user().await?;
-    let status = match status.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) => Some(TraceStatus::parse(s).ok_or_else(|| ServerFnError::new(format!("unknown status {s:?}")))?),
+    let nonempty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+    let status = match nonempty(status) {
+        Some(s) => Some(TraceStatus::parse(&s).ok_or_else(|| ServerFnError::new(format!("unknown status {s:?}")))?),
+        None => None,
+    };
+    let severity = match nonempty(severity) {
+        Some(s) => Some(Severity::parse(&s).ok_or_else(|| ServerFnError::new(format!("unknown severity {s:?}")))?),
         None => None,
     };
     let query = ListQuery {
         limit: PAGE_SIZE,
-        cursor: cursor.filter(|c| !c.is_empty()),
-        domain: domain.filter(|d| !d.is_empty()),
+        cursor: nonempty(cursor),
+        domain: nonempty(domain),
         status,
-        from: None,
-        to: None,
+        severity,
+        q: nonempty(q).map(|q| q.chars().take(500).collect()),
+        ..ListQuery::default()
     };
     store.list_trace_summaries(&user.org_id, &query).await.map_err(crate::session::internal)
 }

@@ -28,6 +28,12 @@ test('sign in, see an API trace, open its evaluation', async () => {
     steps: [{ kind: 'retrieval', name: 'formulary_lookup', started_at: '2026-11-26T09:00:00Z', ended_at: '2026-11-26T09:00:00.080Z' }],
     metadata: { domain: 'healthcare', specialty: 'cardiology' },
   });
+  const otherId = await aegis.submit({
+    application_id: 'diabetes-coach',
+    ai_processing: { model: 'gpt-4o-mini', input: 'When do I take metformin?', output: 'Metformin 500 mg twice daily with meals. Ask your pharmacist about side effects.' },
+    metadata: { domain: 'healthcare' },
+  });
+  await aegis.evaluated(otherId);
   const evaluation = await aegis.evaluated(traceId);
   assert.equal(evaluation.status, 'fail');
   assert.equal(evaluation.issues[0].code, 'medication_overdose');
@@ -68,10 +74,23 @@ test('sign in, see an API trace, open its evaluation', async () => {
   assert.match(await detail.locator('[data-testid=escalation]').textContent(), /the verdict is settled/);
   await page.screenshot({ path: join(SCREENSHOTS, 'traces-detail.png'), fullPage: true });
 
-  // Filters live in the URL, so a filtered view can be shared.
-  await page.selectOption('select[name=status]', 'pass');
+  // Search narrows the table to traces with every word, and survives a reload.
+  await page.fill('input[name=q]', 'warfarin bleeding');
   await page.click('.filters button[type=submit]');
-  await page.waitForURL(/status=pass/);
+  await page.waitForURL(/q=warfarin/);
+  await page.waitForSelector(`tr.trace-row[data-trace-id="${otherId}"]`, { state: 'detached' });
+  assert.equal(await page.locator('tr.trace-row').count(), 1);
+  await page.reload();
+  await page.waitForSelector(`tr.trace-row[data-trace-id="${traceId}"]`);
+  assert.equal(await page.locator('tr.trace-row').count(), 1);
+  assert.equal(await page.inputValue('input[name=q]'), 'warfarin bleeding');
+  await page.screenshot({ path: join(SCREENSHOTS, 'traces-search.png'), fullPage: true });
+  await page.fill('input[name=q]', '');
+
+  // Filters live in the URL, so a filtered view can be shared.
+  await page.selectOption('select[name=status]', 'error');
+  await page.click('.filters button[type=submit]');
+  await page.waitForURL(/status=error/);
   await page.waitForSelector('.empty');
   assert.match(await page.textContent('.empty'), /No traces match these filters/);
 

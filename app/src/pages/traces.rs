@@ -11,6 +11,10 @@ use crate::components::{AppFrame, SeverityBadge, StatusBadge};
 const STATUSES: [(&str, &str); 5] =
     [("queued", "Queued"), ("pass", "Pass"), ("fail", "Fail"), ("needs_review", "Needs review"), ("error", "Error")];
 const DOMAINS: [(&str, &str); 2] = [("healthcare", "Healthcare"), ("trading", "Trading")];
+const SEVERITIES: [(&str, &str); 4] =
+    [("critical", "Critical"), ("high", "High"), ("medium", "Medium"), ("low", "Low")];
+/// The URL parameters that filter the table; a next-page link keeps them.
+const FILTERS: [&str; 4] = ["q", "status", "domain", "severity"];
 
 /// The organization's traces: filters in the URL, so a view can be shared by link.
 #[component]
@@ -18,9 +22,10 @@ pub fn TracesPage() -> impl IntoView {
     let query = use_query_map();
     let param = move |key: &'static str| query.with(|q| q.get(key).filter(|v| !v.is_empty()));
     let traces = Resource::new(
-        move || (param("status"), param("domain"), param("cursor")),
-        |(status, domain, cursor)| list_traces(status, domain, cursor),
+        move || (param("status"), param("domain"), param("severity"), param("q"), param("cursor")),
+        |(status, domain, severity, q, cursor)| list_traces(status, domain, severity, q, cursor),
     );
+    let filters = move || FILTERS.iter().filter_map(|k| Some((*k, param(k)?))).collect::<Vec<_>>();
     let selected = RwSignal::new(None::<Uuid>);
 
     view! {
@@ -35,23 +40,37 @@ pub fn TracesPage() -> impl IntoView {
             </header>
             <Form method="GET" action="">
                 <div class="filters">
+                    <label class="search">
+                        "Search"
+                        <input type="search" name="q" placeholder="Words in the input or output" value=move || param("q").unwrap_or_default()/>
+                    </label>
                     <FilterSelect label="Status" name="status" options=&STATUSES current=move || param("status")/>
                     <FilterSelect label="Domain" name="domain" options=&DOMAINS current=move || param("domain")/>
+                    <FilterSelect label="Severity" name="severity" options=&SEVERITIES current=move || param("severity")/>
                     <button type="submit" class="button">"Apply"</button>
                 </div>
             </Form>
             <Transition fallback=|| view! { <p class="muted">"Loading traces…"</p> }>
                 {move || Suspend::new(async move {
                     match traces.await {
-                        Ok(page) => view! {
-                            <TraceTable page selected status=param("status") domain=param("domain")/>
-                        }.into_any(),
+                        Ok(page) => view! { <TraceTable page selected filters=filters()/> }.into_any(),
                         Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                     }
                 })}
             </Transition>
         </AppFrame>
     }
+}
+
+/// A URL query value, percent-encoded.
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// A `<select>` for one filter of the URL, showing its current value.
@@ -79,11 +98,11 @@ fn FilterSelect(
 fn TraceTable(
     page: Page<TraceSummary>,
     selected: RwSignal<Option<Uuid>>,
-    status: Option<String>,
-    domain: Option<String>,
+    /// The active filters, as `(parameter, value)`.
+    filters: Vec<(&'static str, String)>,
 ) -> impl IntoView {
     if page.items.is_empty() {
-        return if status.is_some() || domain.is_some() {
+        return if !filters.is_empty() {
             view! {
                 <div class="empty">
                     <h2>"No traces match these filters"</h2>
@@ -103,8 +122,7 @@ fn TraceTable(
     }
     let next = page.next_cursor.map(|cursor| {
         let mut query = vec![format!("cursor={cursor}")];
-        query.extend(status.map(|s| format!("status={s}")));
-        query.extend(domain.map(|d| format!("domain={d}")));
+        query.extend(filters.iter().map(|(k, v)| format!("{k}={}", encode(v))));
         format!("?{}", query.join("&"))
     });
     view! {

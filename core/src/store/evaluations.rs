@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 use uuid::Uuid;
 
-use super::{corrupt, from_micros, to_micros, ClaimedJob, Store, WriteTx};
+use super::{corrupt, from_micros, to_micros, Backend, ClaimedJob, Store, WriteTx};
 use crate::model::{Decision, Evaluation, EvaluationStatus, OrgId, ReviewRequest, Severity, TierCost, TraceStatus};
 use crate::Result;
 
@@ -68,8 +68,13 @@ impl Store {
         let fresh: Vec<_> =
             done.iter().filter(|(job, _)| new.contains(&(job.org_id.to_string(), job.trace_id.to_string()))).collect();
         for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
+            // The trace becomes searchable with its result (Postgres: its tsvector column).
+            let search = match self.backend {
+                Backend::Postgres => ", search = to_tsvector('simple', traces.input || ' ' || traces.output)",
+                Backend::Sqlite => "",
+            };
             let sql = format!(
-                "UPDATE traces SET status = v.column3, severity = v.column4 FROM (VALUES {}) AS v \
+                "UPDATE traces SET status = v.column3, severity = v.column4{search} FROM (VALUES {}) AS v \
                  WHERE traces.org_id = v.column1 AND traces.id = v.column2",
                 self.values_list(chunk.len(), 4, 1)
             );
@@ -82,6 +87,18 @@ impl Store {
                     .bind(e.severity.as_str());
             }
             query.execute(&mut *tx).await?;
+            if self.backend == Backend::Sqlite {
+                let sql = format!(
+                    "INSERT INTO trace_search (rowid, input, output) SELECT traces.rowid, traces.input, traces.output \
+                     FROM traces JOIN (VALUES {}) AS v ON traces.org_id = v.column1 AND traces.id = v.column2",
+                    self.values_list(chunk.len(), 2, 1)
+                );
+                let mut query = sqlx::query(&sql);
+                for (job, _) in chunk {
+                    query = query.bind(job.org_id.to_string()).bind(job.trace_id.to_string());
+                }
+                query.execute(&mut *tx).await?;
+            }
         }
 
         self.queue_reviews(&mut tx, &fresh).await?;

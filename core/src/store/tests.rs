@@ -35,6 +35,7 @@ on_both_backends!(
     api_keys_and_sessions,
     vault_policies_and_audit,
     costs_add_up_and_reviews_are_queued,
+    search_finds_evaluated_traces_of_one_organization,
 );
 
 fn new_trace(org: &OrgId, input: &TraceInput, hash: &str) -> NewTrace {
@@ -337,4 +338,55 @@ async fn costs_add_up_and_reviews_are_queued(backend: Backend) {
     assert_eq!(queue[0].1, "healthcare");
     assert_eq!(queue[0].2, "the judge is unsure");
     assert_eq!(queue[0].3, 2.5);
+}
+
+async fn search_finds_evaluated_traces_of_one_organization(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let (a, b) = (org(&db.store, "A").await, org(&db.store, "B").await);
+    let mut generator = Generator::new(5);
+    let mut text = |org: &OrgId, output: &str, hash: &str| {
+        let mut input = generator.trace();
+        input.ai_processing.output = output.to_string();
+        input.application_id =
+            if output.to_lowercase().contains("warfarin") { "anticoag".into() } else { "triage".into() };
+        new_trace(org, &input, hash)
+    };
+    let rows = vec![
+        text(&a, "Avoid ibuprofen with warfarin; acetaminophen is safer.", "1"),
+        text(&a, "Metformin with meals, twice daily.", "2"),
+        text(&a, "Warfarin needs INR checks; [NAME_3f9a1c2b7d4e] should call.", "3"),
+        text(&b, "Warfarin for organization B.", "4"),
+    ];
+    db.store.insert_traces(&rows).await.unwrap();
+    let search = |org: OrgId, q: &str| {
+        let store = db.store.clone();
+        let q = ListQuery { limit: 10, q: Some(q.to_string()), ..ListQuery::default() };
+        async move { store.list_trace_summaries(&org, &q).await.unwrap().items.len() }
+    };
+    assert_eq!(search(a.clone(), "warfarin").await, 0, "a trace is searchable once evaluated");
+
+    let jobs = db.store.claim_jobs("w", 10, Duration::from_secs(60)).await.unwrap();
+    let done: Vec<_> = jobs
+        .into_iter()
+        .map(|j| {
+            let e = Cascade::failed(j.trace_id, 1, "x");
+            (j, e)
+        })
+        .collect();
+    db.store.record_evaluations(&done).await.unwrap();
+
+    assert_eq!(search(a.clone(), "warfarin").await, 2);
+    assert_eq!(search(a.clone(), "Warfarin INR").await, 1, "every word must match");
+    assert_eq!(search(a.clone(), "NAME_3f9a1c2b7d4e").await, 1, "pseudonym tokens are searchable");
+    assert_eq!(search(b.clone(), "warfarin").await, 1, "never another organization's");
+    assert_eq!(search(a.clone(), "\"warfarin*\" (NEAR").await, 0, "syntax in a query is text: 'near' is a word");
+    assert_eq!(search(a.clone(), "\"warfarin*\" ( -").await, 2, "and punctuation is dropped");
+    let filtered = ListQuery {
+        limit: 10,
+        q: Some("warfarin".into()),
+        application: Some("anticoag".into()),
+        severity: Some(crate::model::Severity::None),
+        ..ListQuery::default()
+    };
+    assert_eq!(db.store.list_trace_summaries(&a, &filtered).await.unwrap().items.len(), 2);
 }

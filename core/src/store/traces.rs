@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 use uuid::Uuid;
 
-use super::{bind_all, corrupt, from_micros, now_micros, to_micros, Param, Priority, Store};
+use super::{bind_all, corrupt, from_micros, now_micros, to_micros, Backend, Param, Priority, Store};
 use crate::model::{AiProcessing, OrgId, Page, Severity, Trace, TraceStatus, TraceSummary};
 use crate::{Error, Result};
 
@@ -57,6 +57,10 @@ pub struct ListQuery {
     pub status: Option<TraceStatus>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    pub application: Option<String>,
+    pub severity: Option<Severity>,
+    /// Full-text search over the (de-identified) input and output; every word must match.
+    pub q: Option<String>,
 }
 
 const FULL_COLUMNS: &str = "id, application_id, model, input, output, prompt_tokens, \
@@ -231,6 +235,28 @@ impl Store {
         if let Some(status) = q.status {
             push(&mut sql, " AND status = ?", Param::Text(status.as_str().into()));
         }
+        if let Some(application) = &q.application {
+            push(&mut sql, " AND application_id = ?", Param::Text(application.clone()));
+        }
+        if let Some(severity) = q.severity {
+            push(&mut sql, " AND severity = ?", Param::Text(severity.as_str().into()));
+        }
+        if let Some(words) = q.q.as_deref().map(search_words).filter(|w| !w.is_empty()) {
+            match self.backend {
+                // Each word quoted: the user's text is data, never FTS5 syntax.
+                Backend::Sqlite => {
+                    let expr = words.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" ");
+                    push(
+                        &mut sql,
+                        " AND rowid IN (SELECT rowid FROM trace_search WHERE trace_search MATCH ?)",
+                        Param::Text(expr),
+                    );
+                }
+                Backend::Postgres => {
+                    push(&mut sql, " AND search @@ plainto_tsquery('simple', ?)", Param::Text(words.join(" ")));
+                }
+            }
+        }
         if let Some(from) = q.from {
             push(&mut sql, " AND ts >= ?", Param::Int(to_micros(from)));
         }
@@ -246,6 +272,16 @@ impl Store {
         push(&mut sql, " ORDER BY ts DESC, id DESC LIMIT ?", Param::Int(i64::from(q.limit) + 1));
         Ok(bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?)
     }
+}
+
+/// The words of a search, lower-cased, without punctuation (a pseudonym token such as
+/// `[NAME_3f9a1c2b7d4e]` stays one word). At most 16, of at most 64 characters.
+fn search_words(q: &str) -> Vec<String> {
+    q.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(|w| w.chars().take(64).collect::<String>().to_lowercase())
+        .take(16)
+        .collect()
 }
 
 /// Turns `limit + 1` rows into a page and the cursor after its last item.

@@ -2,7 +2,7 @@
 
 use aegis_core::ingest::parse::{parse_batch, parse_trace};
 use aegis_core::ingest::Accepted;
-use aegis_core::model::{TraceInput, TraceStatus};
+use aegis_core::model::{Severity, TraceInput, TraceStatus};
 use aegis_core::store::{InsertOutcome, ListQuery};
 use aegis_core::{Error, FieldError};
 use axum::extract::{Query, State};
@@ -138,6 +138,19 @@ fn list_query(pairs: &[(String, String)]) -> Result<ListQuery, FieldError> {
                 q.status = Some(TraceStatus::parse(value).ok_or_else(|| {
                     FieldError::new("status", "must be one of queued, pass, fail, needs_review, error")
                 })?);
+            }
+            "application" if !value.is_empty() => q.application = Some(value.clone()),
+            "severity" if !value.is_empty() => {
+                q.severity =
+                    Some(Severity::parse(value).ok_or_else(|| {
+                        FieldError::new("severity", "must be one of none, low, medium, high, critical")
+                    })?);
+            }
+            "q" if !value.trim().is_empty() => {
+                if value.chars().count() > 500 {
+                    return Err(FieldError::new("q", "must be at most 500 characters"));
+                }
+                q.q = Some(value.clone());
             }
             "from" if !value.is_empty() => q.from = Some(timestamp("from", value)?),
             "to" if !value.is_empty() => q.to = Some(timestamp("to", value)?),

@@ -13,6 +13,7 @@ on_both_backends!(
     bad_input_is_refused_with_a_named_field_and_nothing_written,
     batches_report_each_item,
     lists_are_paginated_and_filtered,
+    lists_are_searched,
     health_and_metrics,
 );
 
@@ -269,4 +270,25 @@ async fn health_and_metrics(backend: aegis_core::store::Backend) {
     ] {
         assert!(text.contains(expected), "missing {expected:?} in\n{text}");
     }
+}
+
+async fn lists_are_searched(backend: aegis_core::store::Backend) {
+    let app = TestApp::new(backend).await;
+    for output in ["Warfarin raises the bleeding risk.", "Metformin with meals."] {
+        let created = app.post("/api/v1/traces", &trace_json(None, output)).await;
+        assert_eq!(created.status, StatusCode::CREATED);
+    }
+    app.evaluate_all().await;
+    let found = app.get("/api/v1/traces?q=bleeding%20warfarin").await;
+    assert_eq!(found.status, StatusCode::OK, "{}", found.text);
+    let items = found.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert!(items[0]["ai_processing"]["output"].as_str().unwrap().starts_with("Warfarin"));
+    let none = app.get("/api/v1/traces?q=insulin&domain=healthcare").await;
+    assert_eq!(none.body["items"], json!([]));
+    let long = app.get(&format!("/api/v1/traces?q={}", "a".repeat(501))).await;
+    assert_eq!(long.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(long.body["error"]["field"], "q");
+    let bad = app.get("/api/v1/traces?severity=grave").await;
+    assert_eq!(bad.body["error"]["field"], "severity");
 }
