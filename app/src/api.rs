@@ -41,20 +41,30 @@ pub async fn logout() -> Result<(), ServerFnError> {
     Ok(())
 }
 
+/// What the Traces page filters by: the URL's parameters, each optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TraceFilters {
+    pub q: Option<String>,
+    pub status: Option<String>,
+    pub domain: Option<String>,
+    pub severity: Option<String>,
+    pub application: Option<String>,
+    /// `YYYY-MM-DD`, UTC; `to` includes its whole day.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub cursor: Option<String>,
+}
+
 /// A page of the organization's traces, newest first: filtered, and searched by words of the
-/// (de-identified) input and output.
-#[server]
-pub async fn list_traces(
-    status: Option<String>,
-    domain: Option<String>,
-    severity: Option<String>,
-    q: Option<String>,
-    cursor: Option<String>,
-) -> Result<Page<TraceSummary>, ServerFnError> {
+/// (de-identified) input and output. The filters travel as JSON: a URL-encoded body cannot
+/// carry a nested struct.
+#[server(input = leptos::server_fn::codec::Json)]
+pub async fn list_traces(filters: TraceFilters) -> Result<Page<TraceSummary>, ServerFnError> {
     use aegis_core::model::{Severity, TraceStatus};
     use aegis_core::store::ListQuery;
 
     let (user, store) = crate::session::require_user().await?;
+    let TraceFilters { q, status, domain, severity, application, from, to, cursor } = filters;
     let nonempty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
     let status = match nonempty(status) {
         Some(s) => Some(TraceStatus::parse(&s).ok_or_else(|| ServerFnError::new(format!("unknown status {s:?}")))?),
@@ -64,14 +74,25 @@ pub async fn list_traces(
         Some(s) => Some(Severity::parse(&s).ok_or_else(|| ServerFnError::new(format!("unknown severity {s:?}")))?),
         None => None,
     };
+    // Dates from the page's date pickers: a day, UTC; `to` includes its whole day.
+    let day = |v: Option<String>, field: &str| -> Result<Option<chrono::DateTime<chrono::Utc>>, ServerFnError> {
+        match nonempty(v) {
+            Some(d) => chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
+                .map(|d| Some(d.and_time(chrono::NaiveTime::MIN).and_utc()))
+                .map_err(|_| ServerFnError::new(format!("{field} must be a date such as 2026-11-26"))),
+            None => Ok(None),
+        }
+    };
     let query = ListQuery {
         limit: PAGE_SIZE,
         cursor: nonempty(cursor),
         domain: nonempty(domain),
         status,
         severity,
+        application: nonempty(application),
         q: nonempty(q).map(|q| q.chars().take(500).collect()),
-        ..ListQuery::default()
+        from: day(from, "from")?,
+        to: day(to, "to")?.map(|t| t + chrono::Duration::days(1)),
     };
     store.list_trace_summaries(&user.org_id, &query).await.map_err(crate::session::internal)
 }

@@ -87,6 +87,19 @@ test('sign in, see an API trace, open its evaluation', async () => {
   await page.screenshot({ path: join(SCREENSHOTS, 'traces-search.png'), fullPage: true });
   await page.fill('input[name=q]', '');
 
+  // The application filter, and a date range that ends before today, narrow it too.
+  await page.fill('input[name=application]', 'diabetes-coach');
+  await page.click('.filters button[type=submit]');
+  await page.waitForURL(/application=diabetes-coach/);
+  await page.waitForSelector(`tr.trace-row[data-trace-id="${traceId}"]`, { state: 'detached' });
+  assert.equal(await page.locator(`tr.trace-row[data-trace-id="${otherId}"]`).count(), 1);
+  await page.fill('input[name=application]', '');
+  await page.fill('input[name=to]', '2020-01-01');
+  await page.click('.filters button[type=submit]');
+  await page.waitForURL(/to=2020-01-01/);
+  await page.waitForSelector('.empty');
+  await page.fill('input[name=to]', '');
+
   // Filters live in the URL, so a filtered view can be shared.
   await page.selectOption('select[name=status]', 'error');
   await page.click('.filters button[type=submit]');

@@ -5,7 +5,7 @@ use leptos_router::components::{Form, A};
 use leptos_router::hooks::use_query_map;
 use uuid::Uuid;
 
-use crate::api::{list_traces, trace_detail, TraceWithEvaluation};
+use crate::api::{list_traces, trace_detail, TraceFilters, TraceWithEvaluation};
 use crate::components::{AppFrame, SeverityBadge, StatusBadge};
 
 const STATUSES: [(&str, &str); 5] =
@@ -14,7 +14,7 @@ const DOMAINS: [(&str, &str); 2] = [("healthcare", "Healthcare"), ("trading", "T
 const SEVERITIES: [(&str, &str); 4] =
     [("critical", "Critical"), ("high", "High"), ("medium", "Medium"), ("low", "Low")];
 /// The URL parameters that filter the table; a next-page link keeps them.
-const FILTERS: [&str; 4] = ["q", "status", "domain", "severity"];
+const FILTERS: [&str; 7] = ["q", "status", "domain", "severity", "application", "from", "to"];
 
 /// The organization's traces: filters in the URL, so a view can be shared by link.
 #[component]
@@ -22,8 +22,10 @@ pub fn TracesPage() -> impl IntoView {
     let query = use_query_map();
     let param = move |key: &'static str| query.with(|q| q.get(key).filter(|v| !v.is_empty()));
     let traces = Resource::new(
-        move || (param("status"), param("domain"), param("severity"), param("q"), param("cursor")),
-        |(status, domain, severity, q, cursor)| list_traces(status, domain, severity, q, cursor),
+        move || (FILTERS.map(param), param("cursor")),
+        |([q, status, domain, severity, application, from, to], cursor)| {
+            list_traces(TraceFilters { q, status, domain, severity, application, from, to, cursor })
+        },
     );
     let filters = move || FILTERS.iter().filter_map(|k| Some((*k, param(k)?))).collect::<Vec<_>>();
     let selected = RwSignal::new(None::<Uuid>);
@@ -47,6 +49,12 @@ pub fn TracesPage() -> impl IntoView {
                     <FilterSelect label="Status" name="status" options=&STATUSES current=move || param("status")/>
                     <FilterSelect label="Domain" name="domain" options=&DOMAINS current=move || param("domain")/>
                     <FilterSelect label="Severity" name="severity" options=&SEVERITIES current=move || param("severity")/>
+                    <label>
+                        "Application"
+                        <input type="text" name="application" class="narrow" value=move || param("application").unwrap_or_default()/>
+                    </label>
+                    <label>"From" <input type="date" name="from" value=move || param("from").unwrap_or_default()/></label>
+                    <label>"To" <input type="date" name="to" value=move || param("to").unwrap_or_default()/></label>
                     <button type="submit" class="button">"Apply"</button>
                 </div>
             </Form>
