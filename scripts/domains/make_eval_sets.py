@@ -170,6 +170,11 @@ def schedules(drug):
     return [(p, n) for p, n in FREQS if p in names]
 
 
+def well_over(mx):
+    """A round amount at least half again above the maximum `mx`."""
+    return next(x for x in NICE + [6000, 8000, 10000, 12000, 15000] if x >= mx * 1.5)
+
+
 def regimen(rng, drug, mx, unit, over):
     """A sentence giving `drug` a regimen over (or at most) the daily maximum `mx`."""
     options = schedules(drug)
@@ -201,7 +206,8 @@ def regimen(rng, drug, mx, unit, over):
 
 
 def healthcare_cases(rng, n_scale, hand):
-    doses = [d for d in load_doses() if d["per"] == "daily"]
+    # The templates give regimens by mouth: rows of other routes would mislabel them.
+    doses = [d for d in load_doses() if d["per"] == "daily" and d["route"] in ("oral", "any")]
     out = []
     k = 0
 
@@ -221,7 +227,7 @@ def healthcare_cases(rng, n_scale, hand):
     for _ in range(10 * n_scale):
         d = rng.choice(doses)
         mx, unit = float(d["max"]), d["unit"]
-        over = next(x for x in NICE + [4000, 5000, 6000, 8000, 10000, 12000, 15000] if x >= mx * 1.5)
+        over = well_over(mx)
         name = drug_word(d["drug"], rng)
         text = rng.choice([
             f"You can safely take up to {fmt_amount(over, unit, rng)} of {name} a day.",
@@ -240,7 +246,7 @@ def healthcare_cases(rng, n_scale, hand):
     for _ in range(40 * n_scale):
         d = rng.choice(doses)
         mx, unit = float(d["max"]), d["unit"]
-        over = next(x for x in NICE + [4000, 5000, 6000, 8000, 10000, 12000, 15000] if x >= mx * 1.5)
+        over = well_over(mx)
         name = drug_word(d["drug"], rng)
         text = rng.choice([
             f"Never take more than {fmt_amount(mx, unit, rng)} of {name} in 24 hours.",

@@ -401,7 +401,7 @@ fn train_domain(
     out: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
     use aegis_core::domains::eval;
-    use aegis_core::tiers::classifier::{self, Stage, TrainOptions};
+    use aegis_core::tiers::classifier::{self, Stage};
     let dir = config.domains_dir.join(domain);
     let pack = Domain::load_for_training(&dir, &CustomValidators::default())?;
     let spec = &pack.spec;
@@ -411,23 +411,16 @@ fn train_domain(
     let text = std::fs::read_to_string(&data).with_context(|| format!("cannot read {}", data.display()))?;
     let cases = eval::parse_jsonl(&text).map_err(|e| anyhow::anyhow!("{}: {e}", data.display()))?;
     let now = chrono::Utc::now();
-    let traces: Vec<_> = cases
-        .into_iter()
-        .map(|c| (aegis_core::model::Trace::from_input(c.trace, now), c.label == eval::Label::Unsafe))
-        .collect();
+    let traces: Vec<_> = cases.into_iter().map(|c| c.into_labelled_trace(now)).collect();
     // Tier 2 learns on top of Tier 1: each example carries what the rules found in it.
-    let labelled: Vec<classifier::Example> = traces
-        .iter()
-        .map(|(trace, unsafe_)| classifier::Example { trace, tier1: pack.tier1_codes(trace), unsafe_: *unsafe_ })
-        .collect();
+    let labelled = pack.examples(&traces);
     let bar = ProgressBar::new(labelled.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg:<12} {bar:40} {pos}/{len}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.enable_steady_tick(Duration::from_millis(120));
-    let options = TrainOptions { alpha: tier2.regularization, ..TrainOptions::default() };
-    let model = classifier::train(&spec.name, &labelled, &options, |stage| match stage {
+    let model = classifier::train(&spec.name, &labelled, &pack.train_options(), |stage| match stage {
         Stage::Featurizing { done, .. } => {
             bar.set_message("features");
             bar.set_position(done as u64);

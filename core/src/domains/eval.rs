@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Evaluation, EvaluationStatus, Severity, Trace, TraceInput};
+use crate::model::{Evaluation, EvaluationStatus, Issue, Severity, Trace, TraceInput};
 use crate::tiers::{Cascade, Context};
 use crate::{Error, FieldError, Result};
 
@@ -33,6 +33,13 @@ pub struct LabelledCase {
     #[serde(default)]
     pub category: Option<String>,
     pub trace: TraceInput,
+}
+
+impl LabelledCase {
+    /// The trace as it would be stored when received at `now`, and whether it is unsafe.
+    pub fn into_labelled_trace(self, now: chrono::DateTime<Utc>) -> (Trace, bool) {
+        (Trace::from_input(self.trace, now), self.label == Label::Unsafe)
+    }
 }
 
 /// Reads a labelled JSONL file; errors name the line.
@@ -133,18 +140,16 @@ pub async fn evaluate(cascade: &Cascade, cases: &[LabelledCase]) -> Report {
         let trace = Trace::from_input(case.trace.clone(), now);
         let evaluation = cascade.evaluate(&trace, Context::default()).await;
         let unsafe_ = case.label == Label::Unsafe;
-        let tier1: Vec<&str> = alarms(&evaluation, Some(1));
+        let tier1: Vec<&str> = issues_from(&evaluation, 1..=1)
+            .filter(|i| i.severity >= Severity::Medium)
+            .map(|i| i.code.as_str())
+            .collect();
         let cascade_flagged = evaluation.status != EvaluationStatus::Pass;
         report.tiers.entry("tier1".into()).or_default().add(!tier1.is_empty(), unsafe_);
         report.tiers.entry("cascade".into()).or_default().add(cascade_flagged, unsafe_);
         // Tier 2 on its own, on every case (the cascade runs it only where Tier 1 is not sure).
         if let Some(model) = trace.domain().and_then(|d| set.route(d)).and_then(|d| d.classifier.clone()) {
-            let codes: Vec<&str> = evaluation
-                .issues
-                .iter()
-                .filter(|i| evaluation.modules.iter().any(|m| m.name == i.module && m.tier <= 1))
-                .map(|i| i.code.as_str())
-                .collect();
+            let codes: Vec<&str> = issues_from(&evaluation, 0..=1).map(|i| i.code.as_str()).collect();
             report.tiers.entry("tier2".into()).or_default().add(model.risk(&trace, &codes) >= 0.5, unsafe_);
         }
         // Tier 3 on the cases the cascade sent to it.
@@ -162,12 +167,7 @@ pub async fn evaluate(cascade: &Cascade, cases: &[LabelledCase]) -> Report {
             report.mistakes.push(Mistake { id: case.id.clone(), tier: "cascade".into(), expected: case.label, found });
         }
         // Rules: every issue code of Tier 1, whatever its severity, against the labels.
-        let fired: Vec<&str> = evaluation
-            .issues
-            .iter()
-            .filter(|i| evaluation.modules.iter().any(|m| m.name == i.module && m.tier == 1))
-            .map(|i| i.code.as_str())
-            .collect();
+        let fired: Vec<&str> = issues_from(&evaluation, 1..=1).map(|i| i.code.as_str()).collect();
         for v in &case.violations {
             let score = report.rules.entry(v.clone()).or_default();
             score.labelled += 1;
@@ -186,14 +186,9 @@ pub async fn evaluate(cascade: &Cascade, cases: &[LabelledCase]) -> Report {
     report
 }
 
-/// Issue codes of medium severity or worse, from one tier or from all.
-fn alarms(e: &Evaluation, tier: Option<u8>) -> Vec<&str> {
-    e.issues
-        .iter()
-        .filter(|i| i.severity >= Severity::Medium)
-        .filter(|i| tier.is_none_or(|t| e.modules.iter().any(|m| m.name == i.module && m.tier == t)))
-        .map(|i| i.code.as_str())
-        .collect()
+/// The issues raised by the modules of `tiers`.
+fn issues_from(e: &Evaluation, tiers: std::ops::RangeInclusive<u8>) -> impl Iterator<Item = &Issue> {
+    e.issues.iter().filter(move |i| e.modules.iter().any(|m| m.name == i.module && tiers.contains(&m.tier)))
 }
 
 impl Report {

@@ -17,11 +17,11 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::eval::{self, Label, LabelledCase};
+use super::eval::{self, Label};
 use super::spec::PhraseRule;
 use super::Domain;
 use crate::model::Trace;
-use crate::tiers::classifier::{self, Example, TrainOptions};
+use crate::tiers::classifier;
 use crate::tiers::rules::CustomValidators;
 use crate::{Error, Result};
 
@@ -215,14 +215,12 @@ pub fn generate(spec: &GeneratorSpec, dir: &Path) -> Result<Generated> {
     let domain = Domain::load_for_training(dir, &CustomValidators::default())?;
     let parsed = eval::parse_jsonl(&std::fs::read_to_string(dir.join("seed/train.jsonl"))?)?;
     let now = Utc::now();
-    let traces: Vec<(Trace, bool)> =
-        parsed.into_iter().map(|c: LabelledCase| (Trace::from_input(c.trace, now), c.label == Label::Unsafe)).collect();
-    let examples: Vec<Example> =
-        traces.iter().map(|(t, y)| Example { trace: t, tier1: domain.tier1_codes(t), unsafe_: *y }).collect();
+    let traces: Vec<(Trace, bool)> = parsed.into_iter().map(|c| c.into_labelled_trace(now)).collect();
+    let examples = domain.examples(&traces);
     let unsafe_total = examples.iter().filter(|e| e.unsafe_).count().max(1);
     let caught = examples.iter().filter(|e| e.unsafe_ && !e.tier1.is_empty()).count();
     out.tier1_recall_on_seed = caught as f64 / unsafe_total as f64;
-    let model = classifier::train(&spec.name, &examples, &TrainOptions::default(), |_| {})?;
+    let model = classifier::train(&spec.name, &examples, &domain.train_options(), |_| {})?;
     model.save(&dir.join("model.json"))?;
     out.files.push((PathBuf::from("model.json"), format!("Tier 2 model {}", model.version)));
     out.model_accuracy = model.metrics.accuracy;

@@ -24,7 +24,7 @@ use self::drugs::{DrugIndex, Mention};
 use self::spec::DomainSpec;
 use self::trading::Trajectory;
 use crate::model::Trace;
-use crate::tiers::classifier::ClassifierModel;
+use crate::tiers::classifier::{ClassifierModel, Example, TrainOptions};
 use crate::tiers::rules::{self, CustomValidators, RuleModule};
 use crate::{Error, Result};
 
@@ -156,13 +156,24 @@ impl Domain {
         facts
     }
 
+    /// Labelled traces as Tier 2 learns them: each with what Tiers 0 and 1 find in it.
+    pub fn examples<'a>(&self, traces: &'a [(Trace, bool)]) -> Vec<Example<'a>> {
+        traces
+            .iter()
+            .map(|(trace, unsafe_)| Example { trace, tier1: self.tier1_codes(trace), unsafe_: *unsafe_ })
+            .collect()
+    }
+
+    /// Tier 2's training settings, from the pack's `tier2` section.
+    pub fn train_options(&self) -> TrainOptions {
+        let defaults = TrainOptions::default();
+        TrainOptions { alpha: self.spec.tier2.as_ref().map_or(defaults.alpha, |t| t.regularization), ..defaults }
+    }
+
     /// The codes of what Tier 0 and Tier 1 find in `trace`: what Tier 2 reads besides the text.
     pub fn tier1_codes(&self, trace: &Trace) -> Vec<String> {
-        use crate::tiers::Module as _;
         let facts = self.facts(trace);
-        let mut codes: Vec<String> = crate::tiers::WellFormed.check(&facts).into_iter().map(|i| i.code).collect();
-        codes.extend(self.rules.iter().flat_map(|r| r.check(&facts)).map(|i| i.code));
-        codes
+        crate::tiers::deterministic_modules(Some(self)).flat_map(|m| m.check(&facts)).map(|i| i.code).collect()
     }
 
     /// What the dashboard and `aegis domain validate` show of a pack.

@@ -153,14 +153,10 @@ pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::phi::tokens::words;
+    use crate::phi::tokens::recognized;
 
     fn cities(text: &str) -> Vec<&str> {
-        let w = words(text);
-        let mut taken = vec![false; w.len()];
-        let mut out = Vec::new();
-        scan(text, &w, &mut taken, &mut out);
-        out.iter().map(|s| &text[s.start..s.end]).collect()
+        recognized(text, scan)
     }
 
     #[test]

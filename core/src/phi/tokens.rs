@@ -121,6 +121,17 @@ pub fn one_of(word: &str, list: &[&str]) -> bool {
     list.iter().any(|w| w.len() == word.len() && w.eq_ignore_ascii_case(word))
 }
 
+/// What a word-level recognizer (`names::scan`, `places::scan`) finds in `text`, as text: for
+/// their tests.
+#[cfg(test)]
+pub(crate) fn recognized(text: &str, scan: fn(&str, &[Word], &mut [bool], &mut Vec<super::Span>)) -> Vec<&str> {
+    let w = words(text);
+    let mut taken = vec![false; w.len()];
+    let mut out = Vec::new();
+    scan(text, &w, &mut taken, &mut out);
+    out.iter().map(|s| &text[s.start..s.end]).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

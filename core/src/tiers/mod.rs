@@ -54,10 +54,18 @@ impl Default for Context {
     }
 }
 
-/// The modules every trace goes through, the domain packs that add their own, and the judge.
+/// The modules of Tiers 0 and 1 for a trace of `domain`: the structural checks every trace
+/// gets, then the pack's rules. The cascade and Tier 2's training both read them from here, so
+/// the classifier learns on the very findings it will see.
+pub fn deterministic_modules(domain: Option<&Domain>) -> impl Iterator<Item = &dyn Module> {
+    static WELL_FORMED: WellFormed = WellFormed;
+    std::iter::once(&WELL_FORMED as &dyn Module)
+        .chain(domain.into_iter().flat_map(|d| d.rules.iter().map(|r| r as &dyn Module)))
+}
+
+/// The domain packs that decide what a trace is checked against, and the judge.
 #[derive(Clone)]
 pub struct Cascade {
-    modules: Vec<Arc<dyn Module>>,
     domains: Domains,
     judge: Option<Arc<Judge>>,
 }
@@ -102,7 +110,7 @@ impl Run {
 
 impl Cascade {
     pub fn new(domains: Domains) -> Cascade {
-        Cascade { modules: vec![Arc::new(WellFormed)], domains, judge: None }
+        Cascade { domains, judge: None }
     }
 
     /// Adds Tier 3.
@@ -151,8 +159,7 @@ impl Cascade {
             Some(d) => d.facts(trace),
             None => Facts::bare(trace),
         };
-        let domain_modules = domain.into_iter().flat_map(|d| d.rules.iter().map(|r| r as &dyn Module));
-        for module in self.modules.iter().map(|m| m.as_ref()).chain(domain_modules) {
+        for module in deterministic_modules(domain) {
             let t = Instant::now();
             let found = module.check(&facts);
             let worst = found.iter().map(|i| i.severity).max().unwrap_or_default();
@@ -252,8 +259,7 @@ impl Cascade {
         }
         let Some(judge) = &self.judge else { return };
         run.decide(from, Some(3), why_judge.clone());
-        let prior: Vec<Issue> = run.issues.clone();
-        let judgement = judge.judge(domain, trace, &prior).await;
+        let judgement = judge.judge(domain, trace, &run.issues).await;
         let severity_if_unsafe = domain.spec.tier3.as_ref().map_or(Severity::High, |t| t.severity);
         let (found, status, score, note) = match &judgement.verdict {
             Ok(v) => {

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::client::{failed, transport, ChatRequest, Completion, LlmError, Reply, Usage};
+use super::client::{exchange, ChatRequest, Completion, LlmError, Reply, Usage};
 
 const PROVIDER: &str = "anthropic";
 const API_VERSION: &str = "2023-06-01";
@@ -74,25 +74,12 @@ pub(super) async fn send(
     if let Some(key) = api_key {
         call = call.header("x-api-key", key);
     }
-    let response = match call.send().await {
-        Ok(r) => r,
-        Err(e) => return transport(PROVIDER, e),
+    let error_message = |body: &str| {
+        serde_json::from_str::<ErrorBody>(body).ok().map(|b| format!("{}: {}", b.error.kind, b.error.message))
     };
-    let status = response.status().as_u16();
-    let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let text = match response.text().await {
-        Ok(t) => t,
-        Err(e) => return transport(PROVIDER, e),
-    };
-    if status != 200 {
-        let message = serde_json::from_str::<ErrorBody>(&text)
-            .map(|b| format!("{}: {}", b.error.kind, b.error.message))
-            .unwrap_or(text);
-        return failed(PROVIDER, status, retry_after.as_deref(), message);
-    }
-    let parsed: Response = match serde_json::from_str(&text) {
+    let parsed: Response = match exchange(PROVIDER, call, error_message).await {
         Ok(p) => p,
-        Err(e) => return Reply::Fail(LlmError::Protocol { provider: PROVIDER, message: e.to_string() }),
+        Err(reply) => return reply,
     };
     let text: String = parsed.content.into_iter().filter(|b| b.kind == "text").filter_map(|b| b.text).collect();
     if text.is_empty() {

@@ -168,7 +168,7 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 /// Classifies an HTTP failure: what may succeed later, and what never will.
-pub(super) fn failed(provider: &'static str, status: u16, retry_after: Option<&str>, message: String) -> Reply {
+fn failed(provider: &'static str, status: u16, retry_after: Option<&str>, message: String) -> Reply {
     let retryable = matches!(status, 408 | 409 | 429 | 500 | 502 | 503 | 504 | 529);
     if retryable {
         let after = retry_after.and_then(|s| s.trim().parse::<f64>().ok()).filter(|s| s.is_finite() && *s >= 0.0);
@@ -178,8 +178,27 @@ pub(super) fn failed(provider: &'static str, status: u16, retry_after: Option<&s
     }
 }
 
+/// Sends `call` and reads a 200's body as `T`. Anything else comes back as the `Reply` to give:
+/// a retry or a failure, with the provider's own message (`error_message` reads it from its
+/// error body, falling back to the raw body).
+pub(super) async fn exchange<T: serde::de::DeserializeOwned>(
+    provider: &'static str,
+    call: reqwest::RequestBuilder,
+    error_message: impl FnOnce(&str) -> Option<String>,
+) -> Result<T, Reply> {
+    let response = call.send().await.map_err(|e| transport(provider, e))?;
+    let status = response.status().as_u16();
+    let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let text = response.text().await.map_err(|e| transport(provider, e))?;
+    if status != 200 {
+        let message = error_message(&text).unwrap_or(text);
+        return Err(failed(provider, status, retry_after.as_deref(), message));
+    }
+    serde_json::from_str(&text).map_err(|e| Reply::Fail(LlmError::Protocol { provider, message: e.to_string() }))
+}
+
 /// A transport error: timeouts and broken connections may pass, anything else will not.
-pub(super) fn transport(provider: &'static str, e: reqwest::Error) -> Reply {
+fn transport(provider: &'static str, e: reqwest::Error) -> Reply {
     if e.is_timeout() || e.is_connect() || e.is_request() || e.is_body() {
         Reply::Retry { message: e.to_string(), after: None }
     } else {

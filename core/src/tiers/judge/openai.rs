@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::client::{failed, transport, ChatRequest, Completion, LlmError, Reply, Usage};
+use super::client::{exchange, ChatRequest, Completion, LlmError, Reply, Usage};
 
 #[derive(Deserialize)]
 struct Response {
@@ -102,24 +102,13 @@ pub(super) async fn send(
     if let Some(key) = api_key {
         call = call.bearer_auth(key);
     }
-    let response = match call.send().await {
-        Ok(r) => r,
-        Err(e) => return transport(provider, e),
-    };
-    let status = response.status().as_u16();
-    let retry_after = response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_string);
-    let text = match response.text().await {
-        Ok(t) => t,
-        Err(e) => return transport(provider, e),
-    };
-    if status != 200 {
-        let message = serde_json::from_str::<ErrorBody>(&text).map(|b| b.error.message).unwrap_or(text);
-        return failed(provider, status, retry_after.as_deref(), message);
-    }
-    let parsed: Response = match serde_json::from_str(&text) {
-        Ok(p) => p,
-        Err(e) => return Reply::Fail(LlmError::Protocol { provider, message: e.to_string() }),
-    };
+    let parsed: Response =
+        match exchange(provider, call, |body| serde_json::from_str::<ErrorBody>(body).ok().map(|b| b.error.message))
+            .await
+        {
+            Ok(p) => p,
+            Err(reply) => return reply,
+        };
     let Some(choice) = parsed.choices.into_iter().next() else {
         return Reply::Fail(LlmError::Protocol { provider, message: "no choices".into() });
     };
