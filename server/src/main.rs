@@ -459,7 +459,8 @@ fn generate_domain(
         bail!("{} describes {:?}, not {name:?}", spec_path.display(), spec.name);
     }
     let out = out.map(std::path::Path::to_path_buf).unwrap_or_else(|| config.domains_dir.join(name));
-    let generated = generate(&spec, &out)?;
+    let spec_dir = spec_path.parent().unwrap_or(std::path::Path::new("."));
+    let generated = generate(&spec, spec_dir, &out)?;
     println!("generated the {name} pack in {}:", out.display());
     print!("{}", generated.report());
     println!("ok: the pack loads; running processes pick it up within {} s", config.domains_reload_secs);

@@ -47,7 +47,8 @@ pub struct GeneratorSpec {
     /// Clinical: drugs taken once a week.
     #[serde(default)]
     pub weekly_only: Vec<String>,
-    /// Clinical: the pack whose drug names and classes the new one reuses.
+    /// Clinical: the pack whose drug names and classes the new one reuses, relative to the
+    /// spec file's folder.
     #[serde(default = "default_names_from")]
     pub drug_names_from: String,
     /// Trading: risk limits.
@@ -146,8 +147,9 @@ impl GeneratorSpec {
     }
 }
 
-/// Writes the pack for `spec` into `dir` (created; must be empty or absent).
-pub fn generate(spec: &GeneratorSpec, dir: &Path) -> Result<Generated> {
+/// Writes the pack for `spec` into `dir` (created; must be empty or absent). `spec_dir` is the
+/// folder of the spec file, which its relative paths start from.
+pub fn generate(spec: &GeneratorSpec, spec_dir: &Path, dir: &Path) -> Result<Generated> {
     if dir.join("domain.yaml").exists() {
         return Err(Error::Conflict(format!("{} already holds a pack", dir.display())));
     }
@@ -162,7 +164,7 @@ pub fn generate(spec: &GeneratorSpec, dir: &Path) -> Result<Generated> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let cases = match spec.kind {
         Kind::Clinical => {
-            let names = dir.join(&spec.drug_names_from).join("data");
+            let names = spec_dir.join(&spec.drug_names_from).join("data");
             for file in ["drug_names.tsv", "classes.tsv"] {
                 let text = std::fs::read_to_string(names.join(file)).map_err(|e| Error::Pack {
                     path: names.join(file).display().to_string(),
@@ -453,21 +455,19 @@ mod tests {
     #[test]
     fn a_clinical_spec_becomes_a_working_pack() {
         let root = tempfile::tempdir().unwrap();
-        // The generated pack reuses the shipped healthcare names, as a user's would.
-        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../domains/healthcare");
-        let spec_text =
-            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../domains/specs/cardiology.yaml"))
-                .unwrap();
-        let mut spec = GeneratorSpec::parse(&spec_text, Path::new("cardiology.yaml")).unwrap();
-        spec.drug_names_from = shipped.display().to_string();
+        // The shipped spec, which reuses the shipped healthcare names, as a user's would.
+        let specs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../domains/specs");
+        let spec_text = std::fs::read_to_string(specs.join("cardiology.yaml")).unwrap();
+        let spec = GeneratorSpec::parse(&spec_text, Path::new("cardiology.yaml")).unwrap();
+        // Written anywhere, the pack still finds the names next to its spec ("../healthcare").
         let dir = root.path().join("cardiology");
-        let generated = generate(&spec, &dir).unwrap();
+        let generated = generate(&spec, &specs, &dir).unwrap();
         assert!(generated.tier1_recall_on_seed > 0.9, "{}", generated.report());
         assert!(generated.model_accuracy > 0.9, "{}", generated.report());
         let domain = Domain::load(&dir, &CustomValidators::default()).unwrap();
         let t = crate::testing::trace("cardiology", "q", "Take amiodarone 900 mg twice daily.");
         assert!(domain.tier1_codes(&t).contains(&"medication_overdose".to_string()));
-        assert!(matches!(generate(&spec, &dir), Err(Error::Conflict(_))), "never overwrites a pack");
+        assert!(matches!(generate(&spec, &specs, &dir), Err(Error::Conflict(_))), "never overwrites a pack");
     }
 
     #[test]
@@ -478,7 +478,7 @@ mod tests {
             Path::new("crypto.yaml"),
         )
         .unwrap();
-        let generated = generate(&spec, &root.path().join("crypto")).unwrap();
+        let generated = generate(&spec, root.path(), &root.path().join("crypto")).unwrap();
         assert_eq!(generated.seed_cases, 240);
         let instruments = std::fs::read_to_string(root.path().join("crypto/data/instruments.tsv")).unwrap();
         assert!(instruments.contains("LUNA\t0\t50\tyes"), "{instruments}");
