@@ -41,6 +41,7 @@ export class Aegis {
     const url = `http://127.0.0.1:${port}`;
     const server = spawn(BIN, ['serve', '--addr', `127.0.0.1:${port}`], { env, cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
     const aegis = new Aegis(url, org.api_key, email, password, server, dataDir);
+    aegis.run = run;
     await aegis.waitHealthy();
     return aegis;
   }
@@ -60,19 +61,35 @@ export class Aegis {
     throw new Error('aegis did not become healthy');
   }
 
-  async submit(trace) {
+  /** A second organization, with its own admin key: `{organization_id, api_key}`. */
+  createOrg(name) {
+    return JSON.parse(this.run(['org', 'create', name, '--json']));
+  }
+
+  /** Signs `page` in as the organization's user; resolves on the hydrated Overview. */
+  async signIn(page) {
+    await page.goto(`${this.url}/login`);
+    await page.waitForSelector('body[data-hydrated="true"]');
+    await page.fill('#email', this.email);
+    await page.fill('#password', this.password);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[data-testid=overview-stats]');
+    await page.waitForSelector('body[data-hydrated="true"]');
+  }
+
+  async submit(trace, apiKey = this.apiKey) {
     const r = await fetch(`${this.url}/api/v1/traces`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${this.apiKey}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
       body: JSON.stringify(trace),
     });
     if (r.status !== 201) throw new Error(`submit: ${r.status} ${await r.text()}`);
     return (await r.json()).trace_id;
   }
 
-  async evaluated(traceId) {
+  async evaluated(traceId, apiKey = this.apiKey) {
     for (let i = 0; i < 100; i++) {
-      const r = await fetch(`${this.url}/api/v1/evaluations/${traceId}`, { headers: { authorization: `Bearer ${this.apiKey}` } });
+      const r = await fetch(`${this.url}/api/v1/evaluations/${traceId}`, { headers: { authorization: `Bearer ${apiKey}` } });
       if (r.status === 200) return r.json();
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -27,7 +27,8 @@ pub async fn current_user() -> Result<Option<SignedInUser>, ServerFnError> {
     Ok(crate::session::user().await?.map(|u| SignedInUser { email: u.email, organization: u.org_name }))
 }
 
-#[server]
+/// `POST /api/login` (form: `email`, `password`): a stable address, for scripts too.
+#[server(endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<(), ServerFnError> {
     crate::session::login(&email, &password).await?;
     leptos_axum::redirect("/");
@@ -113,4 +114,132 @@ pub async fn trace_detail(trace_id: uuid::Uuid) -> Result<TraceWithEvaluation, S
         EvaluationLookup::Pending | EvaluationLookup::NotFound => None,
     };
     Ok(TraceWithEvaluation { trace, evaluation })
+}
+
+/// The time range of the Overview and Analytics pages, as the URL names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TimeRange {
+    Day,
+    Week,
+    Month,
+    Quarter,
+}
+
+impl TimeRange {
+    pub const ALL: [TimeRange; 4] = [TimeRange::Day, TimeRange::Week, TimeRange::Month, TimeRange::Quarter];
+
+    /// From the URL: `24h`, `7d`, `30d`, `90d`; anything else is the last 24 hours.
+    pub fn parse(s: Option<&str>) -> TimeRange {
+        TimeRange::ALL.into_iter().find(|r| Some(r.param()) == s).unwrap_or(TimeRange::Day)
+    }
+
+    pub fn param(self) -> &'static str {
+        match self {
+            TimeRange::Day => "24h",
+            TimeRange::Week => "7d",
+            TimeRange::Month => "30d",
+            TimeRange::Quarter => "90d",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TimeRange::Day => "Last 24 hours",
+            TimeRange::Week => "Last 7 days",
+            TimeRange::Month => "Last 30 days",
+            TimeRange::Quarter => "Last 90 days",
+        }
+    }
+
+    /// `(from, to, bucket)` ending now: hourly points up to a week, daily beyond.
+    pub fn bounds(
+        self,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>, aegis_core::model::Bucket) {
+        use aegis_core::model::Bucket;
+        let (span, bucket) = match self {
+            TimeRange::Day => (chrono::Duration::hours(24), Bucket::Hour),
+            TimeRange::Week => (chrono::Duration::days(7), Bucket::Hour),
+            TimeRange::Month => (chrono::Duration::days(30), Bucket::Day),
+            TimeRange::Quarter => (chrono::Duration::days(90), Bucket::Day),
+        };
+        (now - span, now, bucket)
+    }
+}
+
+/// What the Overview page shows for a range and an optional domain.
+#[server]
+pub async fn overview(range: TimeRange, domain: Option<String>) -> Result<aegis_core::model::Overview, ServerFnError> {
+    let (user, store) = crate::session::require_user().await?;
+    let (from, to, _) = range.bounds(chrono::Utc::now());
+    let domain = domain.filter(|d| !d.is_empty());
+    store.overview(&user.org_id, from, to, domain.as_deref()).await.map_err(crate::session::internal)
+}
+
+/// One chart of the Analytics page, as SVG drawn on the server with plotters.
+#[server]
+pub async fn chart(
+    metric: aegis_core::model::Metric,
+    range: TimeRange,
+    domain: Option<String>,
+) -> Result<String, ServerFnError> {
+    use aegis_core::model::Trend;
+    let (user, store) = crate::session::require_user().await?;
+    let (from, to, bucket) = range.bounds(chrono::Utc::now());
+    let domain = domain.filter(|d| !d.is_empty());
+    let points =
+        store.trend(&user.org_id, from, to, domain.as_deref(), bucket).await.map_err(crate::session::internal)?;
+    crate::charts::render(&Trend::of(metric, bucket, from, to, &points)).map_err(|e| {
+        tracing::error!(error = %e, "chart failed");
+        ServerFnError::new("This chart could not be drawn.")
+    })
+}
+
+/// An API key as the Settings page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyListing {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub prefix: String,
+    pub role: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[server]
+pub async fn list_api_keys() -> Result<Vec<KeyListing>, ServerFnError> {
+    let (user, store) = crate::session::require_user().await?;
+    let keys = store.list_api_keys(&user.org_id).await.map_err(crate::session::internal)?;
+    Ok(keys
+        .into_iter()
+        .map(|k| KeyListing {
+            id: k.id,
+            name: k.name,
+            prefix: k.prefix,
+            role: k.role.as_str().to_string(),
+            created_at: k.created_at,
+        })
+        .collect())
+}
+
+/// Creates a key and returns its secret: the only time anyone sees it.
+#[server]
+pub async fn create_api_key(name: String, role: String) -> Result<String, ServerFnError> {
+    use aegis_core::store::ApiKeyRole;
+    let (user, store) = crate::session::require_user().await?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ServerFnError::new("Give the key a name of 1 to 100 characters."));
+    }
+    let role = ApiKeyRole::parse(&role).ok_or_else(|| ServerFnError::new("Choose ingest or admin."))?;
+    let key = store.create_api_key(&user.org_id, name, role).await.map_err(crate::session::internal)?;
+    Ok(key.plaintext)
+}
+
+#[server]
+pub async fn revoke_api_key(id: uuid::Uuid) -> Result<(), ServerFnError> {
+    let (user, store) = crate::session::require_user().await?;
+    if !store.revoke_api_key(&user.org_id, id).await.map_err(crate::session::internal)? {
+        return Err(ServerFnError::new("This key does not exist or was already revoked."));
+    }
+    Ok(())
 }

@@ -3,7 +3,11 @@
 //! every one of them is scoped to the signed-in user's organization.
 
 pub mod api;
+#[cfg(feature = "ssr")]
+mod charts;
 mod components;
+pub mod format;
+mod live;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod session;
@@ -13,7 +17,7 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
-use pages::{LoginPage, NotFound, TracesPage};
+use pages::{AnalyticsPage, LoginPage, NotFound, OverviewPage, SettingsPage, TracesPage};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -45,8 +49,10 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=LoginPage/>
-                <Route path=path!("/") view=TracesPage/>
+                <Route path=path!("/") view=OverviewPage/>
                 <Route path=path!("/traces") view=TracesPage/>
+                <Route path=path!("/analytics") view=AnalyticsPage/>
+                <Route path=path!("/settings") view=SettingsPage/>
             </Routes>
         </Router>
     }

@@ -2,7 +2,8 @@
 //!
 //! The data path reads top to bottom: [`ingest`] validates and durably stores traces together
 //! with their evaluation jobs, [`pipeline`] claims jobs and runs the [`tiers`] cascade, and
-//! [`store`] holds everything in SQLite (the embedded default) or PostgreSQL.
+//! [`store`] holds everything in SQLite (the embedded default) or PostgreSQL, and [`live`] fans
+//! each finished evaluation out to the dashboards' live feeds.
 //! Nothing here knows about HTTP: the server and the dashboard are thin shells around it.
 
 pub mod error;
@@ -16,6 +17,8 @@ pub mod config;
 pub mod domains;
 #[cfg(feature = "engine")]
 pub mod ingest;
+#[cfg(feature = "engine")]
+pub mod live;
 #[cfg(feature = "engine")]
 pub mod phi;
 #[cfg(feature = "engine")]

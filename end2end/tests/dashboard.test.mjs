@@ -57,8 +57,12 @@ test('sign in, see an API trace, open its evaluation', async () => {
 
   await page.fill('#password', aegis.password);
   await page.click('button[type=submit]');
-  await page.waitForSelector('tr.trace-row');
+  // Signed in, the Overview comes first; the Traces page is one click away.
+  await page.waitForSelector('[data-testid=overview-stats]');
   assert.equal(await page.textContent('[data-testid=org-name]'), 'Riverside Clinic');
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await page.click('nav a[href="/traces"]');
+  await page.waitForSelector('tr.trace-row');
   const row = page.locator(`tr.trace-row[data-trace-id="${traceId}"]`);
   assert.match(await row.textContent(), /anticoagulation-assistant/);
   assert.match(await row.textContent(), /Fail/);

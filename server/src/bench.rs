@@ -240,3 +240,243 @@ fn peak_rss_mb(pid: u32) -> Option<f64> {
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
 }
+
+/// The `q`-quantile of sorted milliseconds.
+fn quantile_ms(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i]
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReadArgs {
+    #[arg(long, default_value = "http://127.0.0.1:3000")]
+    pub url: String,
+    #[arg(long, env = "AEGIS_API_KEY")]
+    pub api_key: String,
+    /// Requests per endpoint.
+    #[arg(long, default_value_t = 200)]
+    pub requests: usize,
+    /// Email and password of a dashboard user, to time the Overview page itself.
+    #[arg(long)]
+    pub email: Option<String>,
+    #[arg(long, env = "AEGIS_USER_PASSWORD")]
+    pub password: Option<String>,
+}
+
+/// Words the demo traces contain, from common to rare, so searches hit few and many rows.
+const SEARCH_WORDS: &[&str] = &[
+    "warfarin",
+    "acetaminophen bleeding",
+    "methotrexate weekly",
+    "metformin",
+    "GME",
+    "sertraline tramadol",
+    "nitroglycerin",
+];
+
+/// `aegis bench read`: the latency of what the dashboard asks most (search, the Overview's
+/// figures, a trend, the Overview page), one request at a time.
+pub async fn read(args: ReadArgs) -> Result<(), String> {
+    let base = args.url.trim_end_matches('/').to_string();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+    let key = format!("Bearer {}", args.api_key);
+    let mut cases: Vec<(String, Vec<String>, bool)> = vec![
+        (
+            "search GET /api/v1/traces?q=".into(),
+            SEARCH_WORDS.iter().map(|w| format!("{base}/api/v1/traces?limit=50&q={}", w.replace(' ', "+"))).collect(),
+            true,
+        ),
+        (
+            "search + filters".into(),
+            vec![format!("{base}/api/v1/traces?limit=50&q=warfarin&severity=critical&domain=healthcare")],
+            true,
+        ),
+        ("analytics overview (24 h)".into(), vec![format!("{base}/api/v1/analytics/overview")], true),
+        (
+            "analytics overview (90 days)".into(),
+            vec![format!(
+                "{base}/api/v1/analytics/overview?from={}",
+                (chrono::Utc::now() - chrono::Duration::days(90)).format("%Y-%m-%d")
+            )],
+            true,
+        ),
+        (
+            "trends (7 days, hourly)".into(),
+            vec![format!(
+                "{base}/api/v1/analytics/trends?metric=latency&from={}",
+                (chrono::Utc::now() - chrono::Duration::days(7)).format("%Y-%m-%d")
+            )],
+            true,
+        ),
+    ];
+    let mut cookie = None;
+    if let (Some(email), Some(password)) = (&args.email, &args.password) {
+        let login = client
+            .post(format!("{base}/api/login"))
+            .form(&[("email", email.as_str()), ("password", password.as_str())])
+            .send()
+            .await
+            .map_err(|e| format!("cannot sign in: {e}"))?;
+        if !login.status().is_success() && !login.status().is_redirection() {
+            return Err(format!("cannot sign in: HTTP {}", login.status()));
+        }
+        cookie = login
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_string))
+            .find(|c| c.starts_with("aegis_session="));
+        if cookie.is_none() {
+            return Err("signing in set no session cookie: wrong email or password?".into());
+        }
+        cases.push(("Overview page (server render)".into(), vec![format!("{base}/")], false));
+    }
+    for (name, urls, api) in cases {
+        let mut ms = Vec::with_capacity(args.requests);
+        for i in 0..args.requests + 5 {
+            let mut request = client.get(&urls[i % urls.len()]);
+            if api {
+                request = request.header("authorization", &key);
+            } else if let Some(cookie) = &cookie {
+                request = request.header("cookie", cookie);
+            }
+            let start = Instant::now();
+            let response = request.send().await.map_err(|e| format!("{name}: {e}"))?;
+            let status = response.status();
+            let body = response.bytes().await.map_err(|e| format!("{name}: {e}"))?;
+            if !status.is_success() {
+                return Err(format!("{name}: HTTP {status}: {}", String::from_utf8_lossy(&body)));
+            }
+            // The first few warm the connection and the database's caches.
+            if i >= 5 {
+                ms.push(start.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        ms.sort_by(f64::total_cmp);
+        println!(
+            "{name:<34} p50 {:>7.2} ms  p95 {:>7.2} ms  p99 {:>7.2} ms  ({} requests)",
+            quantile_ms(&ms, 0.5),
+            quantile_ms(&ms, 0.95),
+            quantile_ms(&ms, 0.99),
+            ms.len()
+        );
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct LiveArgs {
+    #[arg(long, default_value = "http://127.0.0.1:3000")]
+    pub url: String,
+    /// Where to subscribe, if not `--url` (another node of the same database).
+    #[arg(long)]
+    pub ws_url: Option<String>,
+    #[arg(long, env = "AEGIS_API_KEY")]
+    pub api_key: String,
+    /// Traces per second sent while measuring.
+    #[arg(long, default_value_t = 1000.0)]
+    pub rate: f64,
+    #[arg(long, default_value_t = 10)]
+    pub duration: u64,
+}
+
+/// `aegis bench live`: sends traces at `--rate` and times each one's arrival on `/ws/traces`,
+/// from its evaluation finishing (the server's `evaluated_at`) and from the request sent.
+pub async fn live(args: LiveArgs) -> Result<(), String> {
+    use futures::StreamExt as _;
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+    use tokio_tungstenite::tungstenite::Message;
+
+    let base = args.url.trim_end_matches('/').to_string();
+    let ws_base = args.ws_url.as_deref().unwrap_or(&base).trim_end_matches('/').replacen("http", "ws", 1);
+    let mut request =
+        format!("{ws_base}/ws/traces").into_client_request().map_err(|e| format!("bad websocket url: {e}"))?;
+    let auth =
+        format!("Bearer {}", args.api_key).parse().map_err(|_| "the API key is not a valid header".to_string())?;
+    request.headers_mut().insert("authorization", auth);
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(request).await.map_err(|e| format!("cannot subscribe to {ws_base}: {e}"))?;
+
+    // Trace id → when its request was sent.
+    let sent: Arc<Mutex<HashMap<uuid::Uuid, Instant>>> = Arc::default();
+    let client = reqwest::Client::builder().tcp_nodelay(true).build().map_err(|e| e.to_string())?;
+    let sender = {
+        let sent = sent.clone();
+        let (base, key) = (base.clone(), format!("Bearer {}", args.api_key));
+        let (rate, duration) = (args.rate, args.duration);
+        tokio::spawn(async move {
+            let mut generator = Generator::new(7);
+            let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            let end = Instant::now() + Duration::from_secs(duration);
+            let mut inflight = tokio::task::JoinSet::new();
+            while Instant::now() < end {
+                tick.tick().await;
+                let mut trace = generator.trace();
+                trace.timestamp = None;
+                let id = uuid::Uuid::now_v7();
+                trace.trace_id = Some(id);
+                let (client, base, key, sent) = (client.clone(), base.clone(), key.clone(), sent.clone());
+                inflight.spawn(async move {
+                    if let Ok(mut s) = sent.lock() {
+                        s.insert(id, Instant::now());
+                    }
+                    let _ = client
+                        .post(format!("{base}/api/v1/traces"))
+                        .header("authorization", key)
+                        .json(&trace)
+                        .send()
+                        .await;
+                });
+            }
+            while inflight.join_next().await.is_some() {}
+        })
+    };
+
+    let (mut from_evaluated, mut from_sent) = (Vec::new(), Vec::new());
+    let mut expected = None;
+    let deadline = Instant::now() + Duration::from_secs(args.duration + 30);
+    while Instant::now() < deadline {
+        if expected.is_none() && sender.is_finished() {
+            expected = sent.lock().map(|s| s.len()).ok();
+        }
+        if expected.is_some_and(|n| from_sent.len() >= n) {
+            break;
+        }
+        let Ok(Some(message)) = tokio::time::timeout(Duration::from_millis(500), socket.next()).await else {
+            continue;
+        };
+        let Ok(Message::Text(text)) = message else { continue };
+        let arrived = chrono::Utc::now();
+        let Ok(event) = serde_json::from_str::<aegis_core::model::LiveEvent>(&text) else { continue };
+        let Some(at) = sent.lock().ok().and_then(|mut s| s.remove(&event.trace_id)) else { continue };
+        from_sent.push(at.elapsed().as_secs_f64() * 1000.0);
+        from_evaluated.push((arrived - event.evaluated_at).num_microseconds().unwrap_or(0) as f64 / 1000.0);
+    }
+    let total = expected.unwrap_or(from_sent.len() + sent.lock().map(|s| s.len()).unwrap_or(0));
+    from_evaluated.sort_by(f64::total_cmp);
+    from_sent.sort_by(f64::total_cmp);
+    println!(
+        "live feed at {:.0} traces/s for {}s: {} of {} traces seen; evaluated → on the websocket p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms; sent → on the websocket p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms",
+        args.rate,
+        args.duration,
+        from_sent.len(),
+        total,
+        quantile_ms(&from_evaluated, 0.5),
+        quantile_ms(&from_evaluated, 0.95),
+        quantile_ms(&from_evaluated, 0.99),
+        quantile_ms(&from_sent, 0.5),
+        quantile_ms(&from_sent, 0.95),
+        quantile_ms(&from_sent, 0.99),
+    );
+    Ok(())
+}

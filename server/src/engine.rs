@@ -9,10 +9,11 @@ use std::time::{Duration, SystemTime};
 use aegis_core::config::Config;
 use aegis_core::domains::Domains;
 use aegis_core::ingest::Ingestor;
+use aegis_core::live::LiveFeed;
 use aegis_core::phi::vault::VaultKey;
 use aegis_core::phi::PhiService;
 use aegis_core::pipeline::Worker;
-use aegis_core::store::Store;
+use aegis_core::store::{Backend, Store};
 use aegis_core::tiers::judge::Judge;
 use aegis_core::tiers::rules::CustomValidators;
 use aegis_core::tiers::Cascade;
@@ -28,6 +29,7 @@ pub struct Engine {
     pub domains: Domains,
     pub config: Arc<Config>,
     pub telemetry: Arc<Telemetry>,
+    pub live: LiveFeed,
     work_available: Arc<Notify>,
     shutdown: CancellationToken,
     writers: JoinSet<()>,
@@ -44,6 +46,7 @@ impl Engine {
         let key = VaultKey::load(config.vault_key.as_ref().map(|s| s.0.as_str()), &config.vault_key_path())?;
         let phi = PhiService::new(store.clone(), key).await?;
         Ok(Engine {
+            live: LiveFeed::new(store.backend()),
             store,
             phi,
             domains,
@@ -88,8 +91,19 @@ impl Engine {
                 concurrency: self.config.judge.concurrency,
                 metrics: self.telemetry.core.clone(),
                 work_available: self.work_available.clone(),
+                live: self.live.clone(),
             };
             self.workers.spawn(worker.run(self.shutdown.clone()));
+        }
+        Ok(())
+    }
+
+    /// Makes [`Engine::live`] receive the evaluations every process records, for the
+    /// websocket subscribers of this one. On SQLite it needs nothing: only this process's
+    /// workers record evaluations it could show.
+    pub async fn start_live_feed(&self) -> aegis_core::Result<()> {
+        if self.store.backend() == Backend::Postgres {
+            self.live.listen_postgres(&self.config.database_url(), self.shutdown.clone()).await?;
         }
         Ok(())
     }

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod bench;
 pub mod engine;
+pub mod live;
 pub mod state;
 pub mod telemetry;
 pub mod web;

@@ -80,6 +80,9 @@ enum Command {
         /// Do nothing if the organization already has traces.
         #[arg(long)]
         if_empty: bool,
+        /// Only store the traces; a running `aegis serve` or `aegis worker` evaluates them.
+        #[arg(long)]
+        no_evaluate: bool,
     },
     /// De-identification: try the recognizers, measure them, re-identify.
     Phi {
@@ -217,6 +220,10 @@ enum BenchCommand {
     /// Drive `POST /api/v1/traces` (or /traces/batch) of a running server and report
     /// throughput and latency percentiles.
     Ingest(bench::IngestArgs),
+    /// Time search, the analytics endpoints and the Overview page of a running server.
+    Read(bench::ReadArgs),
+    /// Send traces at a rate and time their arrival on the `/ws/traces` live feed.
+    Live(bench::LiveArgs),
 }
 
 // glibc's allocator spends a noticeable share of the ingest path in lock contention and
@@ -258,8 +265,13 @@ fn init_logging() {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let command = cli.command.unwrap_or(Command::Serve { addr: None, workers: None });
-    if let Command::Bench { command: BenchCommand::Ingest(args) } = command {
-        return bench::ingest(args).await.map_err(anyhow::Error::msg);
+    if let Command::Bench { command } = command {
+        let outcome = match command {
+            BenchCommand::Ingest(args) => bench::ingest(args).await,
+            BenchCommand::Read(args) => bench::read(args).await,
+            BenchCommand::Live(args) => bench::live(args).await,
+        };
+        return outcome.map_err(anyhow::Error::msg);
     }
     if let Command::Phi { command } = &command {
         if let Some(result) = phi_offline(command) {
@@ -342,7 +354,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Seed { traces, org, seed, if_empty } => seed_demo(config, traces, org, seed, if_empty).await,
+        Command::Seed { traces, org, seed, if_empty, no_evaluate } => {
+            seed_demo(config, traces, org, seed, if_empty, !no_evaluate).await
+        }
         Command::Domain { command: DomainCommand::List } => {
             let domains = Domains::open(&config.domains_dir, CustomValidators::default())?;
             for d in domains.current().domains() {
@@ -533,6 +547,7 @@ async fn serve(config: Config, addr: Option<String>, workers: Option<usize>) -> 
     let ingestor = engine.start_ingest();
     engine.start_workers(workers)?;
     engine.watch_domains();
+    engine.start_live_feed().await.context("cannot listen for evaluations")?;
     let state = AppState {
         store: engine.store.clone(),
         ingestor,
@@ -540,6 +555,7 @@ async fn serve(config: Config, addr: Option<String>, workers: Option<usize>) -> 
         domains: engine.domains.clone(),
         config: engine.config.clone(),
         telemetry: engine.telemetry.clone(),
+        live: engine.live.clone(),
         api_keys: ApiKeyCache::default(),
         leptos_options: web::leptos_options()?,
     };
@@ -573,7 +589,14 @@ async fn worker(config: Config, concurrency: Option<usize>, addr: Option<String>
     Ok(())
 }
 
-async fn seed_demo(config: Config, count: usize, org: Option<OrgId>, seed: u64, if_empty: bool) -> anyhow::Result<()> {
+async fn seed_demo(
+    config: Config,
+    count: usize,
+    org: Option<OrgId>,
+    seed: u64,
+    if_empty: bool,
+    evaluate: bool,
+) -> anyhow::Result<()> {
     let mut engine = Engine::open(config).await.context("cannot open the database")?;
     let store = engine.store.clone();
     let org = match org {
@@ -609,6 +632,27 @@ async fn seed_demo(config: Config, count: usize, org: Option<OrgId>, seed: u64, 
     bar.finish_and_clear();
     drop(ingestor);
     println!("seeded {count} traces into {} ({})", org.name, org.id);
+    if evaluate {
+        // Through the real pipeline, as `aegis serve` would, until the queue is empty.
+        let workers = engine.config.worker.concurrency.max(1);
+        engine.start_workers(workers)?;
+        let total = store.queue_depth().await?.max(0) as u64;
+        let bar = ProgressBar::new(total);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} evaluating {bar:40} {pos}/{len} traces ({per_sec}, {eta} left)")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        loop {
+            let left = store.queue_depth().await?.max(0) as u64;
+            bar.set_position(total.saturating_sub(left));
+            if left == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        bar.finish_and_clear();
+        println!("evaluated {total} traces");
+    }
     engine.shutdown().await;
     Ok(())
 }

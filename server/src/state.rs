@@ -3,6 +3,7 @@ use std::sync::Arc;
 use aegis_core::config::Config;
 use aegis_core::domains::Domains;
 use aegis_core::ingest::Ingestor;
+use aegis_core::live::LiveFeed;
 use aegis_core::phi::PhiService;
 use aegis_core::store::Store;
 use axum::extract::FromRef;
@@ -20,6 +21,8 @@ pub struct AppState {
     pub domains: Domains,
     pub config: Arc<Config>,
     pub telemetry: Arc<Telemetry>,
+    /// Finished evaluations, for `/ws/traces`.
+    pub live: LiveFeed,
     pub api_keys: ApiKeyCache,
     pub leptos_options: LeptosOptions,
 }

@@ -13,9 +13,9 @@ use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::catch_panic::CatchPanicLayer;
 
-use crate::api;
 use crate::state::AppState;
 use crate::telemetry::track_requests;
+use crate::{api, live};
 
 /// Leptos settings for a binary that may run outside cargo-leptos: the site (JS, WASM, CSS)
 /// is read from `LEPTOS_SITE_ROOT`, by default `target/site` under the working directory.
@@ -48,6 +48,7 @@ pub fn app(state: AppState) -> Router {
 
     Router::new()
         .nest("/api/v1", api::v1(&state))
+        .route("/ws/traces", axum::routing::get(live::traces))
         .merge(api::health::routes())
         .merge(dashboard)
         .with_state(state.clone())

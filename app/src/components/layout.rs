@@ -16,7 +16,10 @@ pub fn AppFrame(children: ChildrenFn) -> impl IntoView {
                     <span>"Aegis"</span>
                 </a>
                 <ul class="nav">
-                    <li><A href="/" exact=true>"Traces"</A></li>
+                    <li><A href="/" exact=true>"Overview"</A></li>
+                    <li><A href="/traces">"Traces"</A></li>
+                    <li><A href="/analytics">"Analytics"</A></li>
+                    <li><A href="/settings">"Settings"</A></li>
                 </ul>
                 <div class="sidebar-footer">
                     <Suspense fallback=|| ()>

@@ -1,9 +1,18 @@
 //! One module per page.
 
+mod analytics;
 mod login;
 mod not_found;
+mod overview;
+mod settings;
 mod traces;
 
+pub use analytics::AnalyticsPage;
 pub use login::LoginPage;
 pub use not_found::NotFound;
+pub use overview::OverviewPage;
+pub use settings::SettingsPage;
 pub use traces::TracesPage;
+
+/// The shipped domains, as filters offer them.
+pub(crate) const DOMAINS: [(&str, &str); 2] = [("healthcare", "Healthcare"), ("trading", "Trading")];

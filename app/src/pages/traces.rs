@@ -7,10 +7,11 @@ use uuid::Uuid;
 
 use crate::api::{list_traces, trace_detail, TraceFilters, TraceWithEvaluation};
 use crate::components::{AppFrame, SeverityBadge, StatusBadge};
+use crate::live::{refresh_on_events, use_live_feed};
+use crate::pages::DOMAINS;
 
 const STATUSES: [(&str, &str); 5] =
     [("queued", "Queued"), ("pass", "Pass"), ("fail", "Fail"), ("needs_review", "Needs review"), ("error", "Error")];
-const DOMAINS: [(&str, &str); 2] = [("healthcare", "Healthcare"), ("trading", "Trading")];
 const SEVERITIES: [(&str, &str); 4] =
     [("critical", "Critical"), ("high", "High"), ("medium", "Medium"), ("low", "Low")];
 /// The URL parameters that filter the table; a next-page link keeps them.
@@ -29,6 +30,13 @@ pub fn TracesPage() -> impl IntoView {
     );
     let filters = move || FILTERS.iter().filter_map(|k| Some((*k, param(k)?))).collect::<Vec<_>>();
     let selected = RwSignal::new(None::<Uuid>);
+    // The first page follows the live feed; a later page or an open trace stays put.
+    let live = use_live_feed(1);
+    refresh_on_events(live, std::time::Duration::from_secs(2), move || {
+        if param("cursor").is_none() && selected.get_untracked().is_none() {
+            traces.refetch();
+        }
+    });
 
     view! {
         <Title text="Traces"/>
@@ -38,7 +46,13 @@ pub fn TracesPage() -> impl IntoView {
                     <h1>"Traces"</h1>
                     <p class="muted">"Everything your applications sent, newest first. Click a trace to see its evaluation."</p>
                 </div>
-                <button class="button" on:click=move |_| traces.refetch() data-testid="refresh">"Refresh"</button>
+                <div class="header-actions">
+                    <span class="live-state muted small" data-testid="live-state">
+                        <span class="live-dot" class:on=move || live.connected.get()></span>
+                        {move || if live.connected.get() { "Live" } else { "Not live" }}
+                    </span>
+                    <button class="button" on:click=move |_| traces.refetch() data-testid="refresh">"Refresh"</button>
+                </div>
             </header>
             <Form method="GET" action="">
                 <div class="filters">
@@ -201,15 +215,6 @@ fn TracePanel(id: Uuid) -> impl IntoView {
     }
 }
 
-/// Milliseconds for people: microseconds when under one.
-fn duration(ms: f64) -> String {
-    if ms < 1.0 {
-        format!("{:.0} µs", ms * 1000.0)
-    } else {
-        format!("{ms:.1} ms")
-    }
-}
-
 #[component]
 fn TraceDetailView(detail: TraceWithEvaluation) -> impl IntoView {
     let TraceWithEvaluation { trace, evaluation } = detail;
@@ -246,7 +251,7 @@ fn TraceDetailView(detail: TraceWithEvaluation) -> impl IntoView {
                                     <StatusBadge status=e.status.into()/>
                                     " "
                                     <SeverityBadge severity=Some(e.severity)/>
-                                    <span class="muted small">" " {tiers} " · " {duration(e.latency_ms)}</span>
+                                    <span class="muted small">" " {tiers} " · " {crate::format::duration(e.latency_ms)}</span>
                                 </p>
                                 <ul class="modules">
                                     {e.modules.into_iter().map(|m| view! {

@@ -1,7 +1,12 @@
 //! The domain model shared by the core, the server and the browser.
 
+mod analytics;
 mod evaluation;
 mod trace;
+
+pub use analytics::{
+    Bucket, IssueCount, LiveEvent, Metric, Overview, Series, StatusCounts, TierUsage, TopIssue, Trend, TrendPoint,
+};
 
 pub use evaluation::{
     Decision, Evaluation, EvaluationStatus, Evidence, Issue, ModuleResult, ReviewRequest, Severity, TierCost,

@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::config::WorkerConfig;
+use crate::live::LiveFeed;
 use crate::model::{Evaluation, OrgId, Trace};
 use crate::store::{ClaimedJob, Store};
 use crate::telemetry::{CoreMetrics, StatusLabel};
@@ -38,6 +39,8 @@ pub struct Worker {
     pub metrics: CoreMetrics,
     /// Signalled when this process stores new traces, so idle workers need not wait to poll.
     pub work_available: Arc<Notify>,
+    /// Where finished evaluations are announced to the dashboards.
+    pub live: LiveFeed,
 }
 
 impl Worker {
@@ -140,7 +143,8 @@ impl Worker {
         }
 
         match self.store.record_evaluations(&done).await {
-            Ok(_) => {
+            Ok(events) => {
+                self.live.recorded(events);
                 for (_, e) in &done {
                     self.metrics.evaluations.get_or_create(&StatusLabel { status: e.status.as_str().into() }).inc();
                     self.metrics.evaluation_seconds.observe(e.latency_ms / 1e3);

@@ -2,16 +2,19 @@
 //! happen in one transaction, and a result is written at most once per trace: a job that runs
 //! twice (a lease that ran out under a slow worker) has no second effect.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use std::collections::BTreeMap;
+use chrono::{DateTime, Utc};
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 use uuid::Uuid;
 
+use super::rollups::RollupBatch;
 use super::{corrupt, from_micros, to_micros, Backend, ClaimedJob, Store, WriteTx};
-use crate::model::{Decision, Evaluation, EvaluationStatus, OrgId, ReviewRequest, Severity, TierCost, TraceStatus};
+use crate::model::{
+    Decision, Evaluation, EvaluationStatus, LiveEvent, OrgId, ReviewRequest, Severity, TierCost, TopIssue, TraceStatus,
+};
 use crate::Result;
 
 /// What `GET /api/v1/evaluations/{trace_id}` finds.
@@ -27,10 +30,12 @@ const ROWS_PER_STATEMENT: usize = 500;
 const EVALUATION_COLUMNS: usize = 12;
 
 impl Store {
-    /// Records finished evaluations and removes their jobs. Returns how many were new.
-    pub async fn record_evaluations(&self, done: &[(ClaimedJob, Evaluation)]) -> Result<usize> {
+    /// Records finished evaluations, adds them to the rollups and removes their jobs. Returns
+    /// the new ones (not those recorded before) as live-feed events; on Postgres they are also
+    /// sent to every listening process when the transaction commits.
+    pub async fn record_evaluations(&self, done: &[(ClaimedJob, Evaluation)]) -> Result<Vec<(OrgId, LiveEvent)>> {
         if done.is_empty() {
-            return Ok(0);
+            return Ok(Vec::new());
         }
         let mut tx = self.begin_write().await?;
         let mut new = HashSet::new();
@@ -65,6 +70,7 @@ impl Store {
         }
 
         // Only the first result for a trace sets its status.
+        let mut traces: HashMap<(String, String), (String, DateTime<Utc>)> = HashMap::new();
         let fresh: Vec<_> =
             done.iter().filter(|(job, _)| new.contains(&(job.org_id.to_string(), job.trace_id.to_string()))).collect();
         for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
@@ -75,7 +81,8 @@ impl Store {
             };
             let sql = format!(
                 "UPDATE traces SET status = v.column3, severity = v.column4{search} FROM (VALUES {}) AS v \
-                 WHERE traces.org_id = v.column1 AND traces.id = v.column2",
+                 WHERE traces.org_id = v.column1 AND traces.id = v.column2 \
+                 RETURNING org_id, id, application_id, received_at",
                 self.values_list(chunk.len(), 4, 1)
             );
             let mut query = sqlx::query(&sql);
@@ -86,7 +93,10 @@ impl Store {
                     .bind(TraceStatus::from(e.status).as_str())
                     .bind(e.severity.as_str());
             }
-            query.execute(&mut *tx).await?;
+            for row in query.fetch_all(&mut *tx).await? {
+                let key = (row.try_get::<String, _>("org_id")?, row.try_get::<String, _>("id")?);
+                traces.insert(key, (row.try_get("application_id")?, from_micros(row.try_get("received_at")?)));
+            }
             if self.backend == Backend::Sqlite {
                 let sql = format!(
                     "INSERT INTO trace_search (rowid, input, output) SELECT traces.rowid, traces.input, traces.output \
@@ -102,7 +112,22 @@ impl Store {
         }
 
         self.queue_reviews(&mut tx, &fresh).await?;
-        self.add_costs(&mut tx, &fresh).await?;
+        let mut rollups = RollupBatch::default();
+        for (job, e) in &fresh {
+            rollups.add(&job.org_id, e);
+        }
+        rollups.write(self, &mut tx).await?;
+        let events = live_events(&fresh, &traces);
+        if self.backend == Backend::Postgres {
+            // Delivered to every listening process when, and only if, this transaction commits.
+            for payload in crate::live::notify_payloads(&events) {
+                sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(crate::live::CHANNEL)
+                    .bind(payload)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
 
         for chunk in done.chunks(ROWS_PER_STATEMENT) {
             // One "row" of n values is exactly an IN list: `IN ($1, $2, ...)`.
@@ -114,7 +139,7 @@ impl Store {
             query.execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        Ok(new.len())
+        Ok(events)
     }
 
     pub async fn get_evaluation(&self, org: &OrgId, trace_id: Uuid) -> Result<EvaluationLookup> {
@@ -161,69 +186,6 @@ impl Store {
         Ok(())
     }
 
-    /// Adds the evaluations' module costs to the running totals, in the same transaction, so
-    /// the totals always equal the sum of the recorded costs.
-    async fn add_costs(&self, tx: &mut WriteTx, fresh: &[&(ClaimedJob, Evaluation)]) -> Result<()> {
-        // Summed per key first: one statement may not update a row twice (Postgres), and keys
-        // in a fixed order keep concurrent writers from deadlocking.
-        let mut totals: BTreeMap<(String, String, String, i64), (i64, i64)> = BTreeMap::new();
-        for (job, e) in fresh {
-            let day = e.evaluated_at.format("%Y-%m-%d").to_string();
-            for cost in &e.cost_by_tier {
-                let key =
-                    (job.org_id.to_string(), day.clone(), e.domain.clone().unwrap_or_default(), i64::from(cost.tier));
-                let entry = totals.entry(key).or_default();
-                entry.0 += cost.cost_micro_usd;
-                entry.1 += 1;
-            }
-        }
-        let rows: Vec<_> = totals.into_iter().collect();
-        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "INSERT INTO cost_totals (org_id, day, domain, tier, micro_usd, runs) VALUES {} \
-                 ON CONFLICT (org_id, day, domain, tier) DO UPDATE SET \
-                 micro_usd = cost_totals.micro_usd + excluded.micro_usd, runs = cost_totals.runs + excluded.runs",
-                self.values_list(chunk.len(), 6, 1)
-            );
-            let mut query = sqlx::query(&sql);
-            for ((org, day, domain, tier), (micro_usd, runs)) in chunk {
-                query = query.bind(org).bind(day).bind(domain).bind(*tier).bind(*micro_usd).bind(*runs);
-            }
-            query.execute(&mut **tx).await?;
-        }
-        Ok(())
-    }
-
-    /// What `org` has spent on `tier` today (UTC), in micro-dollars.
-    pub async fn tier_cost_today(&self, org: &OrgId, tier: u8) -> Result<i64> {
-        let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
-        let row = sqlx::query(
-            "SELECT CAST(COALESCE(SUM(micro_usd), 0) AS BIGINT) AS spent FROM cost_totals WHERE org_id = $1 AND day = $2 AND tier = $3",
-        )
-        .bind(org.to_string())
-        .bind(day)
-        .bind(i64::from(tier))
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(row.try_get("spent")?)
-    }
-
-    /// Cost totals of `org`: `(day, domain, tier, micro_usd, runs)`, oldest first.
-    pub async fn cost_totals(&self, org: &OrgId) -> Result<Vec<(String, String, u8, i64, i64)>> {
-        let rows = sqlx::query(
-            "SELECT day, domain, tier, micro_usd, runs FROM cost_totals WHERE org_id = $1 ORDER BY day, domain, tier",
-        )
-        .bind(org.to_string())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let tier: i64 = r.try_get("tier")?;
-                Ok((r.try_get("day")?, r.try_get("domain")?, tier as u8, r.try_get("micro_usd")?, r.try_get("runs")?))
-            })
-            .collect()
-    }
-
     /// The review queue of `org`: `(trace_id, domain, reason, priority)`, highest priority first.
     pub async fn review_queue(&self, org: &OrgId, limit: i64) -> Result<Vec<(Uuid, String, String, f64)>> {
         let rows = sqlx::query(
@@ -259,7 +221,7 @@ impl Store {
     }
 }
 
-fn evaluation_from_row(trace_id: Uuid, row: &sqlx::any::AnyRow) -> Result<Evaluation> {
+pub(crate) fn evaluation_from_row(trace_id: Uuid, row: &sqlx::any::AnyRow) -> Result<Evaluation> {
     let status: String = row.try_get("status")?;
     let severity: String = row.try_get("severity")?;
     let tiers_run: String = row.try_get("tiers_run")?;
@@ -284,6 +246,37 @@ fn evaluation_from_row(trace_id: Uuid, row: &sqlx::any::AnyRow) -> Result<Evalua
         cost_by_tier: details.cost_by_tier,
         review: details.review,
     })
+}
+
+/// The live-feed events of newly recorded evaluations, with what the trace rows returned.
+fn live_events(
+    fresh: &[&(ClaimedJob, Evaluation)],
+    traces: &HashMap<(String, String), (String, DateTime<Utc>)>,
+) -> Vec<(OrgId, LiveEvent)> {
+    fresh
+        .iter()
+        .filter_map(|(job, e)| {
+            let (application_id, received_at) = traces.get(&(job.org_id.to_string(), job.trace_id.to_string()))?;
+            let top_issue = e.issues.iter().rev().max_by_key(|i| i.severity).map(|i| TopIssue {
+                code: i.code.clone(),
+                severity: i.severity,
+                message: i.message.chars().take(200).collect(),
+            });
+            let event = LiveEvent {
+                trace_id: job.trace_id,
+                application_id: application_id.clone(),
+                domain: e.domain.clone(),
+                status: e.status,
+                severity: e.severity,
+                top_issue,
+                cost_micro_usd: e.cost_micro_usd,
+                latency_ms: e.latency_ms,
+                received_at: *received_at,
+                evaluated_at: e.evaluated_at,
+            };
+            Some((job.org_id.clone(), event))
+        })
+        .collect()
 }
 
 /// The parts of an evaluation kept in its `details` column.

@@ -10,6 +10,7 @@ mod evaluations;
 mod jobs;
 mod orgs;
 mod phi;
+mod rollups;
 mod traces;
 mod users;
 mod write_turn;
@@ -140,7 +141,7 @@ impl Store {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
         }
-        Ok(())
+        self.backfill_rollups().await
     }
 
     pub fn backend(&self) -> Backend {

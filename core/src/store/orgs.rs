@@ -154,6 +154,31 @@ impl Store {
         .transpose()
     }
 
+    /// The organization's keys that still work, newest first.
+    pub async fn list_api_keys(&self, org: &OrgId) -> Result<Vec<ApiKey>> {
+        let rows = sqlx::query(
+            "SELECT id, name, prefix, role, created_at FROM api_keys WHERE org_id = $1 AND revoked_at IS NULL \
+             ORDER BY created_at DESC",
+        )
+        .bind(org.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("id")?;
+                let role: String = row.try_get("role")?;
+                Ok(ApiKey {
+                    id: id.parse().map_err(|e| corrupt("api key", e))?,
+                    org_id: org.clone(),
+                    name: row.try_get("name")?,
+                    prefix: row.try_get("prefix")?,
+                    role: ApiKeyRole::parse(&role).ok_or_else(|| corrupt("api key", &role))?,
+                    created_at: from_micros(row.try_get("created_at")?),
+                })
+            })
+            .collect()
+    }
+
     pub async fn revoke_api_key(&self, org: &OrgId, key_id: Uuid) -> Result<bool> {
         let mut tx = self.begin_write().await?;
         let done =

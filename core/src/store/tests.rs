@@ -36,6 +36,7 @@ on_both_backends!(
     vault_policies_and_audit,
     costs_add_up_and_reviews_are_queued,
     search_finds_evaluated_traces_of_one_organization,
+    rollups_agree_with_the_evaluations,
 );
 
 fn new_trace(org: &OrgId, input: &TraceInput, hash: &str) -> NewTrace {
@@ -193,11 +194,11 @@ async fn results_are_recorded_once(backend: Backend) {
     let jobs = db.store.claim_jobs("w", 10, Duration::ZERO).await.unwrap();
     let trace = db.store.get_traces(&[(a.clone(), id)]).await.unwrap().remove(0).1;
     let evaluation = Cascade::default().evaluate(&trace, crate::tiers::Context::default()).await;
-    assert_eq!(db.store.record_evaluations(&[(jobs[0].clone(), evaluation.clone())]).await.unwrap(), 1);
+    assert_eq!(db.store.record_evaluations(&[(jobs[0].clone(), evaluation.clone())]).await.unwrap().len(), 1);
     // The same job finishing twice (its lease ran out under a slow worker) changes nothing.
     let mut late = evaluation.clone();
     late.status = crate::model::EvaluationStatus::Pass;
-    assert_eq!(db.store.record_evaluations(&[(jobs[0].clone(), late)]).await.unwrap(), 0);
+    assert_eq!(db.store.record_evaluations(&[(jobs[0].clone(), late)]).await.unwrap().len(), 0);
 
     match db.store.get_evaluation(&a, id).await.unwrap() {
         EvaluationLookup::Done(e) => {
@@ -236,8 +237,16 @@ async fn api_keys_and_sessions(backend: Backend) {
     let principal = db.store.authenticate_api_key(&key.plaintext).await.unwrap().unwrap();
     assert_eq!((principal.org_id, principal.key_id, principal.role), (a.clone(), key.key.id, ApiKeyRole::Ingest));
     assert_eq!(db.store.authenticate_api_key("aegis_sk_nope").await.unwrap(), None);
+    let listed = db.store.list_api_keys(&a).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|k| (k.id, k.prefix.as_str())).collect::<Vec<_>>(),
+        [(key.key.id, key.key.prefix.as_str())]
+    );
+    let other = org(&db.store, "Other").await;
+    assert!(!db.store.revoke_api_key(&other, key.key.id).await.unwrap(), "only the key's own organization");
     assert!(db.store.revoke_api_key(&a, key.key.id).await.unwrap());
     assert_eq!(db.store.authenticate_api_key(&key.plaintext).await.unwrap(), None);
+    assert!(db.store.list_api_keys(&a).await.unwrap().is_empty(), "revoked keys are not listed");
 
     let user = db.store.create_user(&a, "Ana@Example.com", "long enough").await.unwrap();
     assert_eq!(user.email, "ana@example.com");
@@ -389,4 +398,87 @@ async fn search_finds_evaluated_traces_of_one_organization(backend: Backend) {
         ..ListQuery::default()
     };
     assert_eq!(db.store.list_trace_summaries(&a, &filtered).await.unwrap().items.len(), 2);
+}
+
+async fn rollups_agree_with_the_evaluations(backend: Backend) {
+    use crate::model::{Bucket, EvaluationStatus, Issue, Severity, TierCost};
+    let db = TestDb::new(backend).await;
+    let (a, b) = (org(&db.store, "A").await, org(&db.store, "B").await);
+    let mut generator = Generator::new(11);
+    let mut rows: Vec<NewTrace> = (0..6).map(|i| new_trace(&a, &generator.trace(), &format!("a{i}"))).collect();
+    rows.push(new_trace(&b, &generator.trace(), "b0"));
+    db.store.insert_traces(&rows).await.unwrap();
+    let jobs = db.store.claim_jobs("w", 10, Duration::from_secs(60)).await.unwrap();
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 20, 9, 15, 0).unwrap();
+    let issue = |code: &str| Issue {
+        code: code.into(),
+        module: "m".into(),
+        severity: Severity::High,
+        message: "m".into(),
+        evidence: None,
+    };
+    let done: Vec<_> = jobs
+        .into_iter()
+        .enumerate()
+        .map(|(i, job)| {
+            let mut e = Cascade::failed(job.trace_id, 1, "x");
+            // Four in the 09:00 hour, two at 11:00 (a day apart from none), org B's at 09:00.
+            e.evaluated_at = t0 + chrono::Duration::minutes(if i < 4 || job.org_id == b { i as i64 } else { 120 });
+            e.status = if i % 2 == 0 { EvaluationStatus::Pass } else { EvaluationStatus::Fail };
+            e.domain = Some(if i == 5 { "trading" } else { "healthcare" }.into());
+            e.latency_ms = (i + 1) as f64;
+            e.cost_micro_usd = 10 * (i as i64 + 1);
+            e.cost_by_tier =
+                vec![TierCost { tier: 1, cost_micro_usd: 0 }, TierCost { tier: 3, cost_micro_usd: e.cost_micro_usd }];
+            // The same type twice in one trace counts once.
+            e.issues =
+                if i % 2 == 1 { vec![issue("medication_overdose"), issue("medication_overdose")] } else { vec![] };
+            (job, e)
+        })
+        .collect();
+    let events = db.store.record_evaluations(&done).await.unwrap();
+    assert_eq!(events.len(), 7);
+    let (event_org, event) = events.iter().find(|(o, _)| *o == a).unwrap();
+    assert_eq!(*event_org, a);
+    assert!(!event.application_id.is_empty());
+    assert!(db.store.record_evaluations(&done).await.unwrap().is_empty(), "recorded once, counted once");
+
+    let day_start = Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap();
+    let day_end = day_start + chrono::Duration::days(1);
+    let overview = db.store.overview(&a, day_start, day_end, None).await.unwrap();
+    let mine: Vec<_> = done.iter().filter(|(j, _)| j.org_id == a).map(|(_, e)| e).collect();
+    assert_eq!(overview.total_traces, mine.len() as i64);
+    let passed = mine.iter().filter(|e| e.status == EvaluationStatus::Pass).count() as i64;
+    assert_eq!(overview.status_counts.pass, passed);
+    assert_eq!(overview.total_cost_micro_usd, mine.iter().map(|e| e.cost_micro_usd).sum::<i64>());
+    assert_eq!(overview.tier_distribution.len(), 2);
+    assert_eq!(overview.tier_distribution[0].traces, mine.len() as i64);
+    let failed = mine.iter().filter(|e| !e.issues.is_empty()).count() as i64;
+    assert_eq!(overview.error_types[0].code, "medication_overdose");
+    assert_eq!(overview.error_types[0].count, failed);
+    let slowest = mine.iter().map(|e| e.latency_ms).fold(0.0, f64::max);
+    let p99 = overview.p99_latency_ms.unwrap();
+    assert!(p99 >= slowest && p99 <= slowest * 1.05, "{p99} vs {slowest}");
+
+    let trading = db.store.overview(&a, day_start, day_end, Some("trading")).await.unwrap();
+    assert_eq!(trading.total_traces, mine.iter().filter(|e| e.domain.as_deref() == Some("trading")).count() as i64);
+    let empty = db.store.overview(&a, day_end, day_end + chrono::Duration::days(1), None).await.unwrap();
+    assert_eq!((empty.total_traces, empty.pass_rate, empty.p95_latency_ms), (0, None, None));
+    assert_eq!(db.store.overview(&b, day_start, day_end, None).await.unwrap().total_traces, 1);
+
+    let hours = db.store.trend(&a, day_start, day_end, None, Bucket::Hour).await.unwrap();
+    assert_eq!(hours.len(), 24, "empty hours are points too");
+    assert_eq!(hours.iter().map(|p| p.status_counts.total()).sum::<i64>(), overview.total_traces);
+    assert_eq!(hours[9].status_counts.total() + hours[11].status_counts.total(), overview.total_traces);
+    assert_eq!(hours.iter().map(|p| p.cost_by_tier[3]).sum::<i64>(), overview.total_cost_micro_usd);
+    let days = db.store.trend(&a, day_start, day_end, None, Bucket::Day).await.unwrap();
+    assert_eq!(days.len(), 1);
+    assert_eq!(days[0].issues["medication_overdose"], failed);
+
+    // Rolling up from scratch (after the migration, on a database with evaluations) agrees.
+    for table in ["rollup_hours", "rollup_latency", "rollup_tiers", "rollup_issues"] {
+        sqlx::query(&format!("DELETE FROM {table}")).execute(db.store.pool()).await.unwrap();
+    }
+    db.store.backfill_rollups().await.unwrap();
+    assert_eq!(db.store.overview(&a, day_start, day_end, None).await.unwrap(), overview);
 }

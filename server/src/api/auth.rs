@@ -10,6 +10,7 @@ use aegis_core::store::{ApiKeyRole, Principal, Store};
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::HeaderValue;
 
 use super::error::ApiError;
 use crate::state::AppState;
@@ -53,6 +54,17 @@ impl ApiKeyCache {
     }
 }
 
+/// The key in an `Authorization: Bearer <key>` header.
+pub fn bearer(header: &HeaderValue) -> Result<&str, ApiError> {
+    header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <api key>`"))
+}
+
 /// Who called, from the request's API key. Rejects with 401.
 pub struct Caller(pub Principal);
 
@@ -70,14 +82,7 @@ impl FromRequestParts<AppState> for Caller {
         let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
             ApiError::unauthorized("missing Authorization header; send `Authorization: Bearer <api key>`")
         })?;
-        let key = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-            .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <api key>`"))?;
-        match state.api_keys.authenticate(&state.store, key).await? {
+        match state.api_keys.authenticate(&state.store, bearer(header)?).await? {
             Some(principal) => Ok(Caller(principal)),
             None => Err(ApiError::unauthorized("invalid or revoked API key")),
         }

@@ -1,11 +1,13 @@
 //! Request parts: JSON bodies within the size limit and trace ids in paths, with errors in the
 //! API's format.
 
+use aegis_core::FieldError;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use uuid::Uuid;
 
 use super::error::ApiError;
@@ -69,4 +71,17 @@ impl<S: Send + Sync> FromRequestParts<S> for TraceIdPath {
 /// The answer for a trace this organization does not have.
 pub fn not_found(trace_id: &str) -> ApiError {
     ApiError::not_found(format!("no trace {trace_id:?} in this organization"))
+}
+
+/// A time in a query: an RFC 3339 timestamp, or a date (`2026-11-26`, its midnight UTC).
+pub fn timestamp(field: &str, value: &str) -> Result<DateTime<Utc>, FieldError> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(value, "%Y-%m-%d").map(|d| d.and_time(NaiveTime::MIN).and_utc()).map_err(|_| {
+        FieldError::new(
+            field,
+            "must be an RFC 3339 timestamp such as 2026-11-26T09:30:00Z, or a date such as 2026-11-26",
+        )
+    })
 }

@@ -1,6 +1,7 @@
 //! The public REST API, `/api/v1`, plus `/health` and `/metrics`.
 //! One module per endpoint group; every error is `{"error": {"code", "message", "field"?}}`.
 
+mod analytics;
 pub mod auth;
 mod domains;
 pub mod error;
@@ -29,6 +30,8 @@ pub fn v1(state: &AppState) -> Router<AppState> {
         .route("/phi/policy", get(phi::get_policy).put(phi::put_policy))
         .route("/phi/reidentify", post(phi::reidentify))
         .route("/audit", get(phi::audit))
+        .route("/analytics/overview", get(analytics::overview))
+        .route("/analytics/trends", get(analytics::trends))
         .route("/domains", get(domains::list))
         .route("/domains/reload", post(domains::reload))
         .fallback(|| async { ApiError::not_found("no such endpoint") })

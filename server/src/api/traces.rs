@@ -9,13 +9,12 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::auth::Org;
 use super::error::ApiError;
-use super::extract::{not_found, JsonBody, TraceIdPath};
+use super::extract::{not_found, timestamp, JsonBody, TraceIdPath};
 use crate::state::AppState;
 
 const DEFAULT_LIMIT: u32 = 50;
@@ -158,12 +157,6 @@ fn list_query(pairs: &[(String, String)]) -> Result<ListQuery, FieldError> {
         }
     }
     Ok(q)
-}
-
-fn timestamp(field: &str, value: &str) -> Result<DateTime<Utc>, FieldError> {
-    DateTime::parse_from_rfc3339(value)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| FieldError::new(field, "must be an RFC 3339 timestamp such as 2026-11-26T09:30:00Z"))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use aegis_core::config::Config;
 use aegis_core::domains::Domains;
 use aegis_core::ingest::Ingestor;
+use aegis_core::live::LiveFeed;
 use aegis_core::model::OrgId;
 use aegis_core::phi::vault::VaultKey;
 use aegis_core::phi::PhiService;
@@ -58,6 +59,8 @@ pub struct TestApp {
     pub telemetry: Arc<Telemetry>,
     /// The shipped domain packs.
     pub domains: Domains,
+    /// What `/ws/traces` subscribers receive.
+    pub live: LiveFeed,
     /// Keeps the database alive (and drops its Postgres schema) as long as the app.
     _db: TestDb,
     /// Dropping a JoinSet aborts its tasks: the writers live as long as the app.
@@ -89,6 +92,10 @@ impl TestApp {
         );
         let org = store.create_organization("Acme Health").await.unwrap().id;
         let key = store.create_api_key(&org, "tests", ApiKeyRole::Admin).await.unwrap().plaintext;
+        let live = LiveFeed::new(backend);
+        if backend == Backend::Postgres {
+            live.listen_postgres(&db.url, tokio_util::sync::CancellationToken::new()).await.unwrap();
+        }
         let state = AppState {
             store: store.clone(),
             ingestor,
@@ -96,6 +103,7 @@ impl TestApp {
             domains: domains.clone(),
             config,
             telemetry: telemetry.clone(),
+            live: live.clone(),
             api_keys: ApiKeyCache::default(),
             leptos_options: aegis_server::web::leptos_options().unwrap(),
         };
@@ -106,6 +114,7 @@ impl TestApp {
             key,
             telemetry,
             domains,
+            live,
             _db: db,
             _writers: writers,
         }
@@ -166,6 +175,7 @@ impl TestApp {
             concurrency: 4,
             metrics: self.telemetry.core.clone(),
             work_available: Arc::new(Notify::new()),
+            live: self.live.clone(),
         };
         loop {
             let jobs = self.store.claim_jobs("test", 500, std::time::Duration::from_secs(60)).await.unwrap();

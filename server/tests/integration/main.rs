@@ -3,11 +3,13 @@
 
 mod common;
 
+mod api_analytics;
 mod api_domains;
 mod api_phi;
 mod api_traces;
 mod cli;
 mod dashboard;
 mod durability;
+mod live_feed;
 mod phi_canary;
 mod scale_out;

@@ -93,3 +93,67 @@ async fn two_worker_processes_share_the_queue(backend: Backend) {
         sqlx::query_as("SELECT COUNT(*) FROM evaluations").fetch_one(db.store.pool()).await.unwrap();
     assert_eq!(evaluations, 2000);
 }
+
+/// The live feed across processes: a subscriber on API node A (no workers) receives the
+/// evaluations that a separate `aegis worker` process B finished, through LISTEN/NOTIFY.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_feed_fans_out_across_processes() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let org = db.store.create_organization("Fan-out").await.unwrap().id;
+    let key = db.store.create_api_key(&org, "k", aegis_core::store::ApiKeyRole::Ingest).await.unwrap().plaintext;
+    let other = db.store.create_organization("Elsewhere").await.unwrap().id;
+    let other_key =
+        db.store.create_api_key(&other, "k", aegis_core::store::ApiKeyRole::Ingest).await.unwrap().plaintext;
+    let client = crate::common::http_client();
+    let (api, worker) = (free_port(), free_port());
+    let mut processes = [
+        aegis(&db.url, &["serve", "--addr", &format!("127.0.0.1:{api}"), "--workers", "0"]),
+        aegis(&db.url, &["worker", "--concurrency", "2", "--addr", &format!("127.0.0.1:{worker}")]),
+    ];
+    for port in [api, worker] {
+        wait_for(&client, &format!("http://127.0.0.1:{port}/health")).await;
+    }
+    let url = format!("ws://127.0.0.1:{api}/ws/traces");
+    let mut socket = crate::live_feed::connect(&url, &key).await.expect("subscribed on node A");
+
+    let mut generator = aegis_core::seed::Generator::new(5);
+    let mut sent = std::collections::HashSet::new();
+    for _ in 0..20 {
+        let reply: serde_json::Value = client
+            .post(format!("http://127.0.0.1:{api}/api/v1/traces"))
+            .bearer_auth(&key)
+            .json(&generator.trace())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        sent.insert(reply["trace_id"].as_str().unwrap().to_string());
+    }
+    let theirs: serde_json::Value = client
+        .post(format!("http://127.0.0.1:{api}/api/v1/traces"))
+        .bearer_auth(&other_key)
+        .json(&generator.trace())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    let mut seen = std::collections::HashSet::new();
+    while seen.len() < sent.len() {
+        let event = crate::live_feed::next_event(&mut socket, Duration::from_secs(10))
+            .await
+            .unwrap_or_else(|| panic!("only {} of {} evaluations arrived", seen.len(), sent.len()));
+        let id = event.trace_id.to_string();
+        assert_ne!(id, theirs["trace_id"].as_str().unwrap(), "never another organization's");
+        assert!(sent.contains(&id), "an event for a trace we sent");
+        seen.insert(id);
+    }
+    for p in processes.iter_mut() {
+        p.kill().unwrap();
+        p.wait().unwrap();
+    }
+}

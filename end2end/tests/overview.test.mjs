@@ -1,0 +1,130 @@
+// The Overview, Analytics and Settings pages in a real browser, and the live feed: a trace
+// sent through the API shows up on the open page within 2 seconds, another organization's
+// never does.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { Aegis, browser, SCREENSHOTS } from '../harness.mjs';
+
+let aegis;
+let chromium;
+
+before(async () => {
+  aegis = await Aegis.start();
+  chromium = await browser();
+});
+
+after(async () => {
+  await chromium?.close();
+  aegis?.stop();
+});
+
+const SAFE = 'Up to 1000 mg every 6 hours, no more than 4 g a day. Ask your pharmacist.';
+const OVERDOSE = 'For your back pain take Tylenol 1000 mg every 4 hours. Check with your doctor if it persists.';
+
+function clinical(output, application = 'triage-bot') {
+  return {
+    application_id: application,
+    ai_processing: { model: 'gpt-4o', input: 'What is the most acetaminophen I can take for back pain?', output },
+    metadata: { domain: 'healthcare', specialty: 'primary_care' },
+  };
+}
+
+async function newPage() {
+  const page = await chromium.newPage({ viewport: { width: 1440, height: 900 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  return { page, errors };
+}
+
+test('the Overview shows the figures, follows the live feed, and never another organization', async () => {
+  for (const output of [SAFE, SAFE, OVERDOSE]) {
+    await aegis.evaluated(await aegis.submit(clinical(output)));
+  }
+  const { page, errors } = await newPage();
+  await aegis.signIn(page);
+
+  assert.equal(await page.textContent('[data-testid=total-traces]'), '3');
+  assert.equal(await page.textContent('[data-testid=pass-rate]'), '66.7%');
+  assert.match(await page.textContent('[data-testid=tier-distribution]'), /Tier 1 · rules/);
+  assert.match(await page.textContent('[data-testid=top-issues]'), /medication_overdose/);
+  await page.waitForSelector('[data-testid=chart] svg');
+
+  // Connected to the live feed, a trace sent now appears within 2 seconds.
+  await page.waitForSelector('.live-dot.on');
+  const sent = Date.now();
+  const liveId = await aegis.submit(clinical(OVERDOSE, 'live-bot'));
+  await page.waitForSelector(`.live-item[data-trace-id="${liveId}"]`, { timeout: 2000 });
+  const seenAfter = Date.now() - sent;
+  assert.ok(seenAfter < 2000, `on the live feed after ${seenAfter} ms`);
+  assert.match(await page.textContent(`.live-item[data-trace-id="${liveId}"]`), /medication_overdose/);
+  // The figures follow.
+  await page.waitForFunction(() => document.querySelector('[data-testid=total-traces]')?.textContent === '4', null, { timeout: 8000 });
+
+  // Another organization's evaluation, finished meanwhile, never reaches this page.
+  const other = aegis.createOrg('Harbor Capital');
+  const theirs = await aegis.submit(clinical(OVERDOSE, 'their-bot'), other.api_key);
+  await aegis.evaluated(theirs, other.api_key);
+  const mineAfter = await aegis.submit(clinical(SAFE, 'after-bot'));
+  await page.waitForSelector(`.live-item[data-trace-id="${mineAfter}"]`, { timeout: 2000 });
+  assert.equal(await page.locator(`.live-item[data-trace-id="${theirs}"]`).count(), 0);
+  assert.doesNotMatch(await page.textContent('[data-testid=live-feed]'), /their-bot/);
+  await page.screenshot({ path: join(SCREENSHOTS, 'overview.png'), fullPage: true });
+
+  // The Traces page follows the feed too.
+  await page.click('nav a[href="/traces"]');
+  await page.waitForSelector(`tr.trace-row[data-trace-id="${mineAfter}"]`);
+  await page.waitForSelector('[data-testid=live-state] .live-dot.on');
+  const arriving = await aegis.submit(clinical(SAFE, 'arriving-bot'));
+  await page.waitForSelector(`tr.trace-row[data-trace-id="${arriving}"]`, { timeout: 5000 });
+  assert.equal(await page.locator(`tr.trace-row[data-trace-id="${theirs}"]`).count(), 0);
+
+  assert.deepEqual(errors, [], 'no errors in the browser console');
+});
+
+test('Analytics draws every chart, and its range lives in the URL', async () => {
+  const { page, errors } = await newPage();
+  await aegis.signIn(page);
+  await page.click('nav a[href="/analytics"]');
+  await page.waitForSelector('[data-metric=issues] [data-testid=chart] svg');
+  assert.equal(await page.locator('[data-testid=chart] svg').count(), 5);
+  assert.match(await page.locator('[data-metric=volume] svg').innerHTML(), /pass/);
+
+  await page.selectOption('select[name=range]', '7d');
+  await page.waitForURL(/range=7d/);
+  await page.reload();
+  await page.waitForSelector('[data-metric=cost] [data-testid=chart] svg');
+  assert.equal(await page.inputValue('select[name=range]'), '7d');
+  // Sized for the screen: each chart fills its card.
+  const box = await page.locator('[data-metric=volume] svg').boundingBox();
+  assert.ok(box.width > 400, `chart width ${box.width}`);
+  await page.screenshot({ path: join(SCREENSHOTS, 'analytics.png'), fullPage: true });
+  await page.emulateMedia({ media: 'print' });
+  await page.screenshot({ path: join(SCREENSHOTS, 'analytics-print.png'), fullPage: true });
+  assert.equal(await page.locator('nav.sidebar').isVisible(), false, 'printing leaves the navigation out');
+  assert.deepEqual(errors, []);
+});
+
+test('Settings creates a key, shows it once, and revokes it', async () => {
+  const { page, errors } = await newPage();
+  await aegis.signIn(page);
+  await page.click('nav a[href="/settings"]');
+  await page.waitForSelector('[data-testid=api-keys]');
+  await page.fill('input[name=name]', 'nightly-export');
+  await page.click('[data-testid=create-key]');
+  const secret = (await page.locator('[data-testid=new-key] .secret').textContent()).trim();
+  assert.ok(secret.length > 20);
+  const row = page.locator('tr[data-key-name="nightly-export"]');
+  await row.waitFor();
+  assert.doesNotMatch(await row.textContent(), new RegExp(secret), 'the list never shows the secret');
+  const ok = await fetch(`${aegis.url}/api/v1/traces?limit=1`, { headers: { authorization: `Bearer ${secret}` } });
+  assert.equal(ok.status, 200, 'the new key works');
+  await page.screenshot({ path: join(SCREENSHOTS, 'settings.png'), fullPage: true });
+
+  await row.locator('button', { hasText: 'Revoke' }).click();
+  await row.waitFor({ state: 'detached' });
+  await page.reload();
+  await page.waitForSelector('[data-testid=api-keys]');
+  assert.equal(await page.locator('tr[data-key-name="nightly-export"]').count(), 0);
+  assert.deepEqual(errors, []);
+});

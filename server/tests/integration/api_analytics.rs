@@ -1,0 +1,79 @@
+//! `GET /api/v1/analytics/overview` and `/trends`, read from the rollups.
+
+use axum::http::StatusCode;
+use serde_json::json;
+
+use crate::common::{on_both_backends, trace_json, TestApp};
+
+on_both_backends!(overview_and_trends_count_what_was_evaluated);
+
+async fn overview_and_trends_count_what_was_evaluated(backend: aegis_core::store::Backend) {
+    let app = TestApp::new(backend).await;
+    let safe = "Up to 1000 mg every 6 hours, no more than 4 g a day. Ask your pharmacist.";
+    let overdose = "For your back pain take Tylenol 1000 mg every 4 hours. Check with your doctor if it persists.";
+    for output in [safe, safe, safe, overdose] {
+        let created = app.post("/api/v1/traces", &trace_json(None, output)).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    }
+    app.evaluate_all().await;
+
+    let overview = app.get("/api/v1/analytics/overview").await;
+    assert_eq!(overview.status, StatusCode::OK, "{}", overview.text);
+    let o = &overview.body;
+    assert_eq!(o["total_traces"], 4);
+    assert_eq!(o["pass_rate"], 0.75);
+    assert_eq!(o["status_counts"], json!({"pass": 3, "fail": 1, "needs_review": 0, "error": 0}));
+    assert!(o["p95_latency_ms"].as_f64().unwrap() > 0.0);
+    let tiers: Vec<(i64, i64)> = o["tier_distribution"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["tier"].as_i64().unwrap(), t["traces"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(tiers[..2], [(0, 4), (1, 4)], "every trace passes Tiers 0 and 1: {tiers:?}");
+    assert_eq!(o["error_types"][0], json!({"code": "medication_overdose", "count": 1}));
+    assert_eq!(o["avg_cost_per_trace"], 0, "Tiers 1 and 2 cost nothing");
+
+    let healthcare = app.get("/api/v1/analytics/overview?domain=healthcare").await;
+    assert_eq!(healthcare.body["total_traces"], 4);
+    let trading = app.get("/api/v1/analytics/overview?domain=trading").await;
+    assert_eq!(trading.body["total_traces"], 0);
+    assert_eq!(trading.body["pass_rate"], json!(null));
+
+    let (_, other_key) = app.other_org().await;
+    let theirs = app.get_as(&other_key, "/api/v1/analytics/overview").await;
+    assert_eq!(theirs.body["total_traces"], 0, "never another organization's");
+
+    let trend = app.get("/api/v1/analytics/trends?metric=volume&bucket=hour").await;
+    assert_eq!(trend.status, StatusCode::OK, "{}", trend.text);
+    let total = &trend.body["series"][0];
+    assert_eq!(total["name"], "total");
+    let points = total["points"].as_array().unwrap();
+    assert!(points.len() >= 24);
+    assert_eq!(points.iter().map(|p| p[1].as_f64().unwrap()).sum::<f64>(), 4.0);
+    let issues = app.get("/api/v1/analytics/trends?metric=issues&bucket=day").await;
+    assert_eq!(issues.body["series"][0]["name"], "medication_overdose");
+    let rate = app.get("/api/v1/analytics/trends?metric=pass_rate").await;
+    let rates: Vec<f64> =
+        rate.body["series"][0]["points"].as_array().unwrap().iter().map(|p| p[1].as_f64().unwrap()).collect();
+    assert_eq!(rates, [0.75], "hours without traces have no pass rate");
+}
+
+#[tokio::test]
+async fn bad_queries_name_the_field() {
+    let app = TestApp::new(aegis_core::store::Backend::Sqlite).await;
+    for (query, field) in [
+        ("/api/v1/analytics/trends?metric=vibes", "metric"),
+        ("/api/v1/analytics/trends?bucket=week", "bucket"),
+        ("/api/v1/analytics/overview?from=yesterday", "from"),
+        ("/api/v1/analytics/overview?from=2026-11-26&to=2026-11-01", "from"),
+        ("/api/v1/analytics/trends?from=2026-01-01&to=2026-11-01", "bucket"),
+    ] {
+        let reply = app.get(query).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {}", reply.text);
+        assert_eq!(reply.body["error"]["field"], field, "{query}");
+    }
+    insta::assert_json_snapshot!("bad_metric", app.get("/api/v1/analytics/trends?metric=vibes").await.body);
+    let anonymous = app.get_as("nope", "/api/v1/analytics/overview").await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
