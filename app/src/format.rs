@@ -12,15 +12,7 @@ pub fn usd(micro: i64) -> String {
         return format!("{sign}${}", text.trim_end_matches('0'));
     }
     let cents = (micro + 5_000) / 10_000;
-    let dollars = (cents / 100).to_string();
-    let mut grouped = String::new();
-    for (i, c) in dollars.chars().enumerate() {
-        if i > 0 && (dollars.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{sign}${grouped}.{:02}", cents % 100)
+    format!("{sign}${}.{:02}", count((cents / 100) as i64), cents % 100)
 }
 
 /// A share from 0 to 1 as a percentage.
@@ -48,7 +40,7 @@ pub fn count(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::from(if n < 0 { "-" } else { "" });
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
