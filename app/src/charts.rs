@@ -4,7 +4,7 @@
 use aegis_core::model::{Bucket, Metric, Trend};
 use plotters::prelude::*;
 
-const WIDTH: u32 = 720;
+const WIDTH: u32 = 640;
 const HEIGHT: u32 = 260;
 /// The design system's chart colours (style/main.css), in series order.
 const PALETTE: [RGBColor; 6] = [
@@ -34,42 +34,57 @@ pub fn render(trend: &Trend) -> Result<String, String> {
 fn draw<'a>(trend: &Trend, out: &'a mut String) -> Result<(), Box<dyn std::error::Error + 'a>> {
     let root = SVGBackend::with_string(out, (WIDTH, HEIGHT)).into_drawing_area();
     root.fill(&WHITE)?;
-    let (x0, x1) = (trend.from.timestamp(), trend.to.timestamp().max(trend.from.timestamp() + 1));
+    // x is the bucket's index, so that ticks fall on whole hours or days.
+    let width = trend.bucket.micros() / 1_000_000;
+    let start = trend.from.timestamp().div_euclid(width) * width;
+    let buckets = ((trend.to.timestamp() - start) as f64 / width as f64).ceil().max(1.0) as i64;
+    let index = |t: &chrono::DateTime<chrono::Utc>| (t.timestamp() - start) / width;
     let peak = trend.series.iter().flat_map(|s| s.points.iter().map(|(_, v)| *v)).fold(0.0_f64, f64::max);
-    let y_max = match trend.metric {
-        Metric::PassRate => 1.0,
-        _ if peak <= 0.0 => 1.0,
-        _ => peak * 1.15,
-    };
     let metric = trend.metric;
+    let (y_max, y_labels) = match metric {
+        Metric::PassRate => (1.0, 5),
+        // A tenth of a cent, when nothing was spent.
+        Metric::Cost if peak <= 0.0 => (1_000.0, 3),
+        Metric::Latency => ((peak * 1.15).max(1.0), 5),
+        // Whole counts: no more labels than there are integers to show.
+        _ => {
+            let top = (peak * 1.15).max(1.0);
+            (top, (top.floor() as usize + 1).min(5))
+        }
+    };
     let bucket = trend.bucket;
-    let font = ("sans-serif", 12).into_font().color(&INK);
+    let font = ("sans-serif", 14).into_font().color(&INK);
 
     let mut chart = ChartBuilder::on(&root)
-        .margin_top(12)
-        .margin_right(16)
-        .x_label_area_size(28)
-        .y_label_area_size(64)
-        .build_cartesian_2d(x0..x1, 0.0..y_max)?;
+        .margin_top(14)
+        .margin_right(18)
+        .x_label_area_size(30)
+        .y_label_area_size(76)
+        .build_cartesian_2d(0..buckets, 0.0..y_max)?;
     chart
         .configure_mesh()
         .disable_x_mesh()
-        .light_line_style(GRID)
+        .light_line_style(TRANSPARENT)
         .bold_line_style(GRID)
         .axis_style(GRID)
-        .x_labels(7)
-        .y_labels(5)
+        .x_labels(6)
+        .y_labels(y_labels)
         .label_style(font.clone())
-        .x_label_formatter(&|t| time_label(*t, bucket))
+        .x_label_formatter(&|i| time_label(start + i * width, bucket))
         .y_label_formatter(&|v| value_label(*v, metric))
         .draw()?;
 
     let has_points = trend.series.iter().any(|s| !s.points.is_empty());
     for (i, series) in trend.series.iter().enumerate() {
         let color = PALETTE[i % PALETTE.len()];
-        let points: Vec<(i64, f64)> = series.points.iter().map(|(t, v)| (t.timestamp(), *v)).collect();
+        let points: Vec<(i64, f64)> = series.points.iter().map(|(t, v)| (index(t), *v)).collect();
         if i == 0 && matches!(metric, Metric::Volume | Metric::PassRate) {
             chart.draw_series(AreaSeries::new(points.iter().copied(), 0.0, color.mix(0.08)))?;
+        }
+        // Ratios and percentiles exist only for buckets with traces: markers keep a lone one
+        // visible, where a line needs two.
+        if matches!(metric, Metric::PassRate | Metric::Latency) {
+            chart.draw_series(points.iter().map(|p| Circle::new(*p, 3, color.filled())))?;
         }
         chart
             .draw_series(LineSeries::new(points, color.stroke_width(2)))?

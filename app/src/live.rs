@@ -38,9 +38,10 @@ pub fn refresh_on_events(feed: LiveFeed, every: std::time::Duration, refresh: im
             let refresh = refresh.clone();
             let handle = set_interval_with_handle(
                 move || {
-                    let now = feed.received.get_untracked();
-                    if now != seen.get_value() {
-                        seen.set_value(now);
+                    // Callbacks may outlive the page: every access tolerates a disposed value.
+                    let Some(now) = feed.received.try_get_untracked() else { return };
+                    if Some(now) != seen.try_get_value() {
+                        seen.try_set_value(now);
                         refresh();
                     }
                 },
@@ -77,8 +78,8 @@ mod browser {
         let alive = StoredValue::new(true);
         Effect::new(move |_| open(keep, socket, alive, set_events, set_received, set_connected));
         on_cleanup(move || {
-            alive.set_value(false);
-            socket.with_value(|s| {
+            alive.try_set_value(false);
+            socket.try_with_value(|s| {
                 if let Some(s) = s {
                     let _ = s.close();
                 }
@@ -102,25 +103,28 @@ mod browser {
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |m: MessageEvent| {
             let Some(text) = m.data().as_string() else { return };
             let Ok(event) = serde_json::from_str::<LiveEvent>(&text) else { return };
-            set_events.update(|list| {
+            // The page may be gone by now: `try_` accessors ignore disposed signals.
+            set_events.try_update(|list| {
                 list.insert(0, event);
                 list.truncate(keep);
             });
-            set_received.update(|n| *n += 1);
+            set_received.try_update(|n| *n += 1);
         });
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         on_message.forget();
 
-        let on_open = Closure::<dyn FnMut()>::new(move || set_connected.set(true));
+        let on_open = Closure::<dyn FnMut()>::new(move || {
+            set_connected.try_set(true);
+        });
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         on_open.forget();
 
         let on_close = Closure::<dyn FnMut()>::new(move || {
-            set_connected.set(false);
-            if alive.get_value() {
+            set_connected.try_set(false);
+            if alive.try_get_value() == Some(true) {
                 set_timeout(
                     move || {
-                        if alive.get_value() {
+                        if alive.try_get_value() == Some(true) {
                             open(keep, socket, alive, set_events, set_received, set_connected);
                         }
                     },
@@ -130,6 +134,6 @@ mod browser {
         });
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         on_close.forget();
-        socket.set_value(Some(ws));
+        socket.try_set_value(Some(ws));
     }
 }

@@ -21,6 +21,7 @@ pub fn SettingsPage() -> impl IntoView {
                     <p class="muted">"API keys let your applications send traces. A key is shown once, when it is created."</p>
                 </div>
             </header>
+            <div class="stack">
             <section class="card">
                 <h2>"Create an API key"</h2>
                 <ActionForm action=create>
@@ -79,6 +80,7 @@ pub fn SettingsPage() -> impl IntoView {
                     })}
                 </Transition>
             </section>
+            </div>
         </AppFrame>
     }
 }
