@@ -243,3 +243,132 @@ pub async fn revoke_api_key(id: uuid::Uuid) -> Result<(), ServerFnError> {
     }
     Ok(())
 }
+
+/// A domain pack as the Domains page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainView {
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub version: u32,
+    pub aliases: Vec<String>,
+    /// Drug names the pack recognizes (healthcare).
+    pub drugs: usize,
+    pub rules: Vec<RuleView>,
+    /// Tier 2: the model version and the risks at which it flags and escalates.
+    pub classifier: Option<(String, f64, f64)>,
+    /// Tier 3: the judge's rubric.
+    pub rubric: Option<String>,
+    /// The cascade stops at this severity and escalates from that one.
+    pub stop_at: aegis_core::model::Severity,
+    pub escalate_at: aegis_core::model::Severity,
+    pub review_when_judge_unavailable: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleView {
+    pub id: String,
+    pub description: String,
+    pub severity: aegis_core::model::Severity,
+    pub enabled: bool,
+}
+
+/// The loaded domain packs, their modules and thresholds.
+#[server]
+pub async fn domain_packs() -> Result<Vec<DomainView>, ServerFnError> {
+    crate::session::require_user().await?;
+    let domains = use_context::<aegis_core::domains::Domains>()
+        .ok_or_else(|| ServerFnError::new("the domain packs are not available"))?;
+    let set = domains.current();
+    Ok(set
+        .domains()
+        .iter()
+        .map(|d| {
+            let spec = &d.spec;
+            DomainView {
+                name: spec.name.clone(),
+                title: spec.title.clone(),
+                description: spec.description.clone(),
+                version: spec.version,
+                aliases: spec.aliases.clone(),
+                drugs: d.drugs.as_ref().map_or(0, |x| x.drug_count()),
+                rules: spec
+                    .tier1
+                    .iter()
+                    .map(|v| RuleView {
+                        id: v.id.clone(),
+                        description: v.description.clone(),
+                        severity: v.severity,
+                        enabled: v.enabled,
+                    })
+                    .collect(),
+                classifier: spec.tier2.as_ref().map(|t| {
+                    let version =
+                        d.classifier.as_ref().map(|m| m.version.clone()).unwrap_or_else(|| "not trained".into());
+                    (version, t.flag_at, t.escalate_at)
+                }),
+                rubric: spec.tier3.as_ref().map(|t| t.rubric.clone()),
+                stop_at: spec.escalation.stop_at,
+                escalate_at: spec.escalation.escalate_at,
+                review_when_judge_unavailable: spec.escalation.review_when_judge_unavailable,
+            }
+        })
+        .collect())
+}
+
+/// The organization's de-identification policy, as the Settings page edits it. Custom
+/// recognizers are managed through `PUT /api/v1/phi/policy` and kept as they are here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhiSettings {
+    /// Every identifier type Aegis knows (`NAME`, `HEALTH_PLAN`, ...).
+    pub available: Vec<String>,
+    /// The ones scrubbed.
+    pub types: Vec<String>,
+    pub surrogates: bool,
+    pub date_shift: bool,
+    pub allow: Vec<String>,
+    pub deny: Vec<String>,
+    /// Names of the organization's own recognizers.
+    pub custom: Vec<String>,
+}
+
+#[server]
+pub async fn load_phi_settings() -> Result<PhiSettings, ServerFnError> {
+    use aegis_core::phi::PhiType;
+    let (user, _) = crate::session::require_user().await?;
+    let policy = crate::session::phi()?.policy(&user.org_id).await.map_err(crate::session::internal)?;
+    Ok(PhiSettings {
+        available: PhiType::ALL.iter().map(|t| t.as_str().to_string()).collect(),
+        types: policy.types.iter().map(|t| t.as_str().to_string()).collect(),
+        surrogates: policy.surrogates,
+        date_shift: policy.date_shift,
+        allow: policy.allow,
+        deny: policy.deny,
+        custom: policy.custom.into_iter().map(|c| c.name).collect(),
+    })
+}
+
+/// Saves the policy; it applies to traces received from now on, and the change is audited.
+#[server(input = leptos::server_fn::codec::Json)]
+pub async fn save_phi_settings(settings: PhiSettings) -> Result<(), ServerFnError> {
+    use aegis_core::phi::PhiType;
+    let (user, _) = crate::session::require_user().await?;
+    let phi = crate::session::phi()?;
+    let mut policy = phi.policy(&user.org_id).await.map_err(crate::session::internal)?;
+    policy.types = settings
+        .types
+        .iter()
+        .map(|t| PhiType::parse(t).ok_or_else(|| ServerFnError::new(format!("unknown identifier type {t:?}"))))
+        .collect::<Result<_, _>>()?;
+    let clean =
+        |terms: Vec<String>| terms.into_iter().map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect();
+    policy.surrogates = settings.surrogates;
+    policy.date_shift = settings.date_shift;
+    policy.allow = clean(settings.allow);
+    policy.deny = clean(settings.deny);
+    match phi.set_policy(&user.org_id, policy, &format!("user:{}", user.email)).await {
+        Ok(()) => Ok(()),
+        Err(aegis_core::Error::Invalid(e)) => Err(ServerFnError::new(format!("{}: {}", e.field, e.message))),
+        Err(e) => Err(crate::session::internal(e)),
+    }
+}

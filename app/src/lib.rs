@@ -7,6 +7,7 @@ pub mod api;
 mod charts;
 mod components;
 pub mod format;
+mod highlight;
 mod live;
 mod pages;
 #[cfg(feature = "ssr")]
@@ -17,7 +18,7 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
-use pages::{AnalyticsPage, LoginPage, NotFound, OverviewPage, SettingsPage, TracesPage};
+use pages::{AnalyticsPage, DomainsPage, LoginPage, NotFound, OverviewPage, SettingsPage, TracesPage};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -52,6 +53,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=OverviewPage/>
                 <Route path=path!("/traces") view=TracesPage/>
                 <Route path=path!("/analytics") view=AnalyticsPage/>
+                <Route path=path!("/domains") view=DomainsPage/>
                 <Route path=path!("/settings") view=SettingsPage/>
             </Routes>
         </Router>

@@ -16,6 +16,11 @@ pub fn store() -> Result<Store, ServerFnError> {
     use_context::<Store>().ok_or_else(|| ServerFnError::new("the store is not available"))
 }
 
+/// The de-identification service, provided as context by the server.
+pub fn phi() -> Result<aegis_core::phi::PhiService, ServerFnError> {
+    use_context::<aegis_core::phi::PhiService>().ok_or_else(|| ServerFnError::new("de-identification is not available"))
+}
+
 /// Logs the cause and shows the user something they can act on.
 pub fn internal(e: aegis_core::Error) -> ServerFnError {
     tracing::error!(error = %e, "dashboard request failed");

@@ -128,3 +128,43 @@ test('Settings creates a key, shows it once, and revokes it', async () => {
   assert.equal(await page.locator('tr[data-key-name="nightly-export"]').count(), 0);
   assert.deepEqual(errors, []);
 });
+
+test('Settings edits the de-identification policy, and the API sees the change', async () => {
+  const { page, errors } = await newPage();
+  await aegis.signIn(page);
+  await page.goto(`${aegis.url}/settings`);
+  await page.waitForSelector('body[data-hydrated="true"]');
+  const names = page.locator('input[data-phi-type=NAME]');
+  await names.waitFor();
+  assert.equal(await names.isChecked(), true, 'every identifier type is scrubbed by default');
+  await names.uncheck();
+  await page.fill('textarea[name=allow]', 'Mass General');
+  await page.click('[data-testid=save-phi]');
+  await page.waitForSelector('[data-testid=phi-saved]');
+
+  const r = await fetch(`${aegis.url}/api/v1/phi/policy`, { headers: { authorization: `Bearer ${aegis.apiKey}` } });
+  const policy = await r.json();
+  assert.ok(!policy.types.includes('NAME'), JSON.stringify(policy.types));
+  assert.ok(policy.types.includes('SSN'));
+  assert.deepEqual(policy.allow, ['Mass General']);
+
+  await page.reload();
+  await page.waitForSelector('body[data-hydrated="true"]');
+  assert.equal(await page.locator('input[data-phi-type=NAME]').isChecked(), false, 'the saved policy is what the page shows');
+  await page.locator('[data-testid=phi-policy]').screenshot({ path: join(SCREENSHOTS, 'settings-phi.png') });
+  assert.deepEqual(errors, []);
+});
+
+test('Domains lists the loaded packs with their rules and thresholds', async () => {
+  const { page, errors } = await newPage();
+  await aegis.signIn(page);
+  await page.click('nav a[href="/domains"]');
+  const healthcare = page.locator('[data-domain=healthcare]');
+  await healthcare.waitFor();
+  assert.match(await healthcare.textContent(), /medication_overdose/);
+  assert.match(await healthcare.textContent(), /drug_interaction/);
+  assert.match(await healthcare.textContent(), /Flags at risk/);
+  assert.match(await page.locator('[data-domain=trading]').textContent(), /restricted_symbols/);
+  await page.screenshot({ path: join(SCREENSHOTS, 'domains.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+});

@@ -36,10 +36,15 @@ pub fn leptos_options() -> aegis_core::Result<LeptosOptions> {
 
 /// Every route of `aegis serve`.
 pub fn app(state: AppState) -> Router {
-    let store = state.store.clone();
+    let (store, phi, domains) = (state.store.clone(), state.phi.clone(), state.domains.clone());
+    let context = move || {
+        provide_context(store.clone());
+        provide_context(phi.clone());
+        provide_context(domains.clone());
+    };
     let routes = generate_route_list(App);
     let dashboard = Router::new()
-        .leptos_routes_with_context(&state, routes, move || provide_context(store.clone()), {
+        .leptos_routes_with_context(&state, routes, context, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })

@@ -1,6 +1,7 @@
 //! One module per page.
 
 mod analytics;
+mod domains;
 mod login;
 mod not_found;
 mod overview;
@@ -8,6 +9,7 @@ mod settings;
 mod traces;
 
 pub use analytics::AnalyticsPage;
+pub use domains::DomainsPage;
 pub use login::LoginPage;
 pub use not_found::NotFound;
 pub use overview::OverviewPage;

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::{list_api_keys, CreateApiKey, RevokeApiKey};
+use crate::api::{list_api_keys, load_phi_settings, CreateApiKey, PhiSettings, RevokeApiKey, SavePhiSettings};
 use crate::components::AppFrame;
 
 /// The organization's settings: API keys (created, shown once, revoked).
@@ -80,7 +80,101 @@ pub fn SettingsPage() -> impl IntoView {
                     })}
                 </Transition>
             </section>
+            <PhiPolicySection/>
             </div>
         </AppFrame>
+    }
+}
+
+/// Which identifiers are scrubbed before anything is stored, and how.
+#[component]
+fn PhiPolicySection() -> impl IntoView {
+    let settings = Resource::new(|| (), |_| load_phi_settings());
+    view! {
+        <section class="card" data-testid="phi-policy">
+            <h2>"De-identification"</h2>
+            <p class="muted">
+                "The HIPAA Safe Harbor identifiers Aegis replaces with pseudonyms at the door, before a trace is stored. "
+                "Changes apply to traces received from now on and are recorded in the audit log."
+            </p>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Ok(s) => view! { <PhiPolicyForm settings=s/> }.into_any(),
+                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// `HEALTH_PLAN` → `Health plan`.
+fn type_label(name: &str) -> String {
+    let lower = name.replace('_', " ").to_lowercase();
+    let mut chars = lower.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+#[component]
+fn PhiPolicyForm(settings: PhiSettings) -> impl IntoView {
+    let save = ServerAction::<SavePhiSettings>::new();
+    let types = RwSignal::new(settings.types.clone());
+    let surrogates = RwSignal::new(settings.surrogates);
+    let date_shift = RwSignal::new(settings.date_shift);
+    let allow = RwSignal::new(settings.allow.join("\n"));
+    let deny = RwSignal::new(settings.deny.join("\n"));
+    let available = settings.available.clone();
+    let custom = settings.custom.clone();
+    let lines = |text: String| text.lines().map(str::to_string).collect::<Vec<_>>();
+    let submit = move |_| {
+        save.dispatch(SavePhiSettings {
+            settings: PhiSettings {
+                available: Vec::new(),
+                types: types.get_untracked(),
+                surrogates: surrogates.get_untracked(),
+                date_shift: date_shift.get_untracked(),
+                allow: lines(allow.get_untracked()),
+                deny: lines(deny.get_untracked()),
+                custom: Vec::new(),
+            },
+        });
+    };
+    view! {
+        <h3>"Identifier types"</h3>
+        <div class="checks">
+            {available.into_iter().map(|t| {
+                let name = t.clone();
+                let checked = move || types.with(|ts| ts.contains(&name));
+                let toggle = {
+                    let t = t.clone();
+                    move |_| types.update(|ts| if let Some(i) = ts.iter().position(|x| *x == t) { ts.remove(i); } else { ts.push(t.clone()); })
+                };
+                view! {
+                    <label><input type="checkbox" data-phi-type=t.clone() prop:checked=checked on:change=toggle/> {type_label(&t)}</label>
+                }
+            }).collect_view()}
+        </div>
+        <label class="check"><input type="checkbox" prop:checked=move || surrogates.get() on:change=move |_| surrogates.update(|v| *v = !*v)/> "Realistic stand-ins instead of tokens (names, phone numbers)"</label>
+        <label class="check"><input type="checkbox" prop:checked=move || date_shift.get() on:change=move |_| date_shift.update(|v| *v = !*v)/> "Shift dates per patient instead of tokenizing them (expert determination only, not Safe Harbor)"</label>
+        <div class="grid-2">
+            <label>"Never scrub (one term per line)"
+                <textarea rows="4" name="allow" prop:value=move || allow.get() on:input=move |e| allow.set(event_target_value(&e))></textarea>
+            </label>
+            <label>"Always scrub (one term per line)"
+                <textarea rows="4" name="deny" prop:value=move || deny.get() on:input=move |e| deny.set(event_target_value(&e))></textarea>
+            </label>
+        </div>
+        <p class="muted small">
+            {if custom.is_empty() { "No custom recognizers.".to_string() } else { format!("Custom recognizers: {}.", custom.join(", ")) }}
+            " Add your own formats with " <code>"PUT /api/v1/phi/policy"</code> "."
+        </p>
+        <div class="header-actions">
+            <button class="button primary" on:click=submit data-testid="save-phi">"Save policy"</button>
+            {move || save.value().get().map(|r| match r {
+                Ok(()) => view! { <span class="saved" data-testid="phi-saved">"Saved."</span> }.into_any(),
+                Err(e) => view! { <span class="error">{e.to_string()}</span> }.into_any(),
+            })}
+        </div>
     }
 }

@@ -1,4 +1,4 @@
-use aegis_core::model::{Page, Severity, TraceSummary};
+use aegis_core::model::{Issue, Page, Severity, Step, TraceSummary};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Form, A};
@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::api::{list_traces, trace_detail, TraceFilters, TraceWithEvaluation};
 use crate::components::{AppFrame, SeverityBadge, StatusBadge};
+use crate::highlight::{segments, Segment};
 use crate::live::{refresh_on_events, use_live_feed};
 use crate::pages::DOMAINS;
 
@@ -215,6 +216,68 @@ fn TracePanel(id: Uuid) -> impl IntoView {
     }
 }
 
+/// A text of the trace with its pseudonyms and the evidence of `field`'s issues marked.
+#[component]
+fn MarkedText(
+    text: String,
+    field: &'static str,
+    issues: Vec<Issue>,
+    #[prop(optional)] testid: &'static str,
+) -> impl IntoView {
+    let spans: Vec<_> = issues
+        .iter()
+        .filter_map(|i| {
+            let e = i.evidence.as_ref()?;
+            (e.field == field).then_some((e.start?, e.end?, i.code.clone(), i.severity))
+        })
+        .collect();
+    view! {
+        <pre class="text-block" data-testid=testid>
+            {segments(&text, &spans).into_iter().map(|s| match s {
+                Segment::Plain(t) => view! { <span>{t}</span> }.into_any(),
+                Segment::Phi(t) => view! { <mark class="phi" title="De-identified: a consistent pseudonym">{t}</mark> }.into_any(),
+                Segment::Evidence { text, code, severity } => view! {
+                    <mark class=format!("evidence severity-bg-{}", severity.as_str()) title=code>{text}</mark>
+                }.into_any(),
+            }).collect_view()}
+        </pre>
+    }
+}
+
+/// The steps of an agent run or a chain, in order, with durations and rewards.
+#[component]
+fn StepTimeline(steps: Vec<Step>) -> impl IntoView {
+    let total_reward: f64 = steps.iter().filter_map(|s| s.reward).sum();
+    let has_reward = steps.iter().any(|s| s.reward.is_some());
+    view! {
+        <ol class="timeline" data-testid="steps">
+            {steps.into_iter().enumerate().map(|(i, step)| {
+                let took = match (step.started_at, step.ended_at) {
+                    (Some(a), Some(b)) => Some(crate::format::duration((b - a).num_microseconds().unwrap_or(0) as f64 / 1000.0)),
+                    _ => None,
+                };
+                let detail = step.output.as_ref().map(|o| {
+                    let text = o.to_string();
+                    if text.chars().count() > 160 { format!("{}…", text.chars().take(160).collect::<String>()) } else { text }
+                });
+                view! {
+                    <li>
+                        <span class="timeline-dot"></span>
+                        <div>
+                            <strong>{format!("{}. ", i + 1)} {step.kind}</strong>
+                            {step.name.map(|n| view! { <span class="mono small">" " {n}</span> })}
+                            {took.map(|t| view! { <span class="muted small">" · " {t}</span> })}
+                            {step.reward.map(|r| view! { <span class=if r < 0.0 { "reward negative small" } else { "reward small" }>" · reward " {format!("{r:+.2}")}</span> })}
+                            {detail.map(|d| view! { <div class="mono small muted step-output">{d}</div> })}
+                        </div>
+                    </li>
+                }
+            }).collect_view()}
+        </ol>
+        {has_reward.then(|| view! { <p class="small muted">"Total reward " {format!("{total_reward:+.2}")}</p> })}
+    }
+}
+
 #[component]
 fn TraceDetailView(detail: TraceWithEvaluation) -> impl IntoView {
     let TraceWithEvaluation { trace, evaluation } = detail;
@@ -224,20 +287,22 @@ fn TraceDetailView(detail: TraceWithEvaluation) -> impl IntoView {
         _ => "tokens not reported".into(),
     };
     let latency = ai.latency_ms.map(|ms| format!("{ms:.0} ms")).unwrap_or_else(|| "latency not reported".into());
+    let issues = evaluation.as_ref().map(|e| e.issues.clone()).unwrap_or_default();
+    let steps = trace.steps;
     view! {
         <div class="detail-grid">
             <section>
                 <h3>"Input"</h3>
-                <pre class="text-block">{ai.input}</pre>
+                <MarkedText text=ai.input field="ai_processing.input" issues=issues.clone()/>
                 <h3>"Output"</h3>
-                <pre class="text-block" data-testid="trace-output">{ai.output}</pre>
+                <MarkedText text=ai.output field="ai_processing.output" issues=issues testid="trace-output"/>
                 <p class="muted small">
-                    <span class="mono">{ai.model}</span> " · " {tokens} " · " {latency} " · "
-                    {match trace.steps.len() { 1 => "1 step".to_string(), n => format!("{n} steps") }} " · id " <span class="mono">{trace.trace_id.to_string()}</span>
+                    <span class="mono">{ai.model}</span> " · " {tokens} " · " {latency} " · id " <span class="mono">{trace.trace_id.to_string()}</span>
                 </p>
                 <div class="chips">
                     {trace.metadata.into_iter().map(|(k, v)| view! { <span class="chip">{k} ": " {v}</span> }).collect_view()}
                 </div>
+                {(!steps.is_empty()).then(|| view! { <h3>"Steps"</h3> <StepTimeline steps/> })}
             </section>
             <section>
                 <h3>"Evaluation"</h3>
@@ -251,18 +316,25 @@ fn TraceDetailView(detail: TraceWithEvaluation) -> impl IntoView {
                                     <StatusBadge status=e.status.into()/>
                                     " "
                                     <SeverityBadge severity=Some(e.severity)/>
-                                    <span class="muted small">" " {tiers} " · " {crate::format::duration(e.latency_ms)}</span>
+                                    <span class="muted small">" " {tiers} " · " {crate::format::duration(e.latency_ms)} " · " {crate::format::usd(e.cost_micro_usd)}</span>
                                 </p>
-                                <ul class="modules">
-                                    {e.modules.into_iter().map(|m| view! {
-                                        <li>
-                                            <span class="mono">{m.name}</span>
-                                            " (tier " {m.tier} "): "
-                                            <StatusBadge status=m.verdict.into()/>
-                                            {m.score.map(|s| view! { <span class="muted small">" score " {format!("{s:.2}")}</span> })}
-                                        </li>
-                                    }).collect_view()}
-                                </ul>
+                                <table class="table compact modules">
+                                    <thead><tr><th>"Tier"</th><th>"Module"</th><th>"Verdict"</th><th class="num">"Latency"</th><th class="num">"Cost"</th></tr></thead>
+                                    <tbody>
+                                        {e.modules.into_iter().map(|m| view! {
+                                            <tr title=m.note.clone().unwrap_or_default()>
+                                                <td class="num">{m.tier}</td>
+                                                <td class="mono">{m.name}</td>
+                                                <td class="nowrap">
+                                                    <StatusBadge status=m.verdict.into()/>
+                                                    {m.score.map(|s| view! { <span class="muted small">" " {format!("{s:.2}")}</span> })}
+                                                </td>
+                                                <td class="num small">{crate::format::duration(m.latency_ms)}</td>
+                                                <td class="num small">{crate::format::usd(m.cost_micro_usd)}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
                                 // Why the cascade went up a tier or stopped.
                                 {(!e.escalation.is_empty()).then(|| view! {
                                     <ol class="escalation muted small" data-testid="escalation">
@@ -270,6 +342,9 @@ fn TraceDetailView(detail: TraceWithEvaluation) -> impl IntoView {
                                             <li>"After tier " {d.after_tier} ": " {d.reason}</li>
                                         }).collect_view()}
                                     </ol>
+                                })}
+                                {e.review.map(|r| view! {
+                                    <p class="notice small" data-testid="review-request">"Sent to expert review: " {r.reason}</p>
                                 })}
                                 {if e.issues.is_empty() {
                                     view! { <p class="muted">"No issues found."</p> }.into_any()
@@ -280,7 +355,9 @@ fn TraceDetailView(detail: TraceWithEvaluation) -> impl IntoView {
                                                 <li class=format!("issue severity-border-{}", i.severity.as_str())>
                                                     <strong class="mono">{i.code}</strong>
                                                     {(i.severity != Severity::None).then(|| view! { " " <SeverityBadge severity=Some(i.severity)/> })}
+                                                    <span class="muted small">" · " {i.module}</span>
                                                     <p>{i.message}</p>
+                                                    {i.evidence.and_then(|e| e.text.map(|t| view! { <p class="small evidence-quote">"“" {t} "” in " {e.field}</p> }))}
                                                 </li>
                                             }).collect_view()}
                                         </ul>

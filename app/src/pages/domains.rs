@@ -1,0 +1,97 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::{domain_packs, DomainView};
+use crate::components::{AppFrame, SeverityBadge};
+
+/// The loaded domain packs: what each checks at every tier, and when the cascade escalates.
+#[component]
+pub fn DomainsPage() -> impl IntoView {
+    let packs = Resource::new(|| (), |_| domain_packs());
+    view! {
+        <Title text="Domains"/>
+        <AppFrame>
+            <header class="page-header">
+                <div>
+                    <h1>"Domains"</h1>
+                    <p class="muted">
+                        "Each domain pack is a spec and its data under " <code>"domains/"</code>
+                        ". Edit a pack, or create one with " <code>"aegis generate-domain NAME --spec FILE"</code>
+                        "; packs reload without a restart."
+                    </p>
+                </div>
+            </header>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match packs.await {
+                        Ok(packs) => view! {
+                            <div class="stack">
+                                {packs.into_iter().map(|d| view! { <DomainCard d/> }).collect_view()}
+                            </div>
+                        }.into_any(),
+                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </AppFrame>
+    }
+}
+
+#[component]
+fn DomainCard(d: DomainView) -> impl IntoView {
+    let name = d.name.clone();
+    let aliases = (!d.aliases.is_empty()).then(|| format!("also routed from: {}", d.aliases.join(", ")));
+    view! {
+        <section class="card" data-domain=name>
+            <div class="card-title">
+                <h2>{d.title} <span class="muted small mono">" " {d.name} " v" {d.version}</span></h2>
+                {(d.drugs > 0).then(|| view! { <span class="chip">{crate::format::count(d.drugs as i64)} " drug names"</span> })}
+            </div>
+            <p class="muted">{d.description}</p>
+            {aliases.map(|a| view! { <p class="muted small">{a}</p> })}
+            <h3>"Tier 1 · rules"</h3>
+            <table class="table compact">
+                <thead><tr><th>"Rule"</th><th class="wide">"What it checks"</th><th>"Severity"</th><th>"State"</th></tr></thead>
+                <tbody>
+                    {d.rules.into_iter().map(|r| view! {
+                        <tr>
+                            <td class="mono nowrap">{r.id}</td>
+                            <td>{r.description}</td>
+                            <td><SeverityBadge severity=Some(r.severity)/></td>
+                            <td>{if r.enabled { "on" } else { "off" }}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <div class="grid-3">
+                <div>
+                    <h3>"Tier 2 · classifier"</h3>
+                    {match d.classifier {
+                        Some((version, flag, escalate)) => view! {
+                            <p class="mono small">{version}</p>
+                            <p class="small">"Flags at risk ≥ " {format!("{flag:.2}")} "; escalates to the judge above " {format!("{escalate:.2}")} "."</p>
+                        }.into_any(),
+                        None => view! { <p class="muted small">"No classifier."</p> }.into_any(),
+                    }}
+                </div>
+                <div>
+                    <h3>"Tier 3 · LLM judge"</h3>
+                    {match d.rubric {
+                        Some(rubric) => view! { <p class="small rubric">{rubric}</p> }.into_any(),
+                        None => view! { <p class="muted small">"No judge rubric."</p> }.into_any(),
+                    }}
+                </div>
+                <div>
+                    <h3>"Escalation"</h3>
+                    <p class="small">
+                        "Stops once a finding is " <SeverityBadge severity=Some(d.stop_at)/> " or worse; escalates from "
+                        <SeverityBadge severity=Some(d.escalate_at)/> "."
+                    </p>
+                    <p class="small muted">
+                        {if d.review_when_judge_unavailable { "Goes to expert review when the judge cannot run." } else { "Without a judge, Tier 2's verdict stands." }}
+                    </p>
+                </div>
+            </div>
+        </section>
+    }
+}
