@@ -372,3 +372,20 @@ pub async fn save_phi_settings(settings: PhiSettings) -> Result<(), ServerFnErro
         Err(e) => Err(crate::session::internal(e)),
     }
 }
+
+/// A domain's dashboard for a range.
+#[server]
+pub async fn domain_dashboard(
+    domain: String,
+    range: TimeRange,
+) -> Result<aegis_core::model::DomainDashboard, ServerFnError> {
+    let (user, store) = crate::session::require_user().await?;
+    let domains = use_context::<aegis_core::domains::Domains>()
+        .ok_or_else(|| ServerFnError::new("the domain packs are not available"))?;
+    let set = domains.current();
+    let pack = set.route(&domain).ok_or_else(|| ServerFnError::new(format!("There is no domain pack {domain:?}.")))?;
+    let (from, to, _) = range.bounds(chrono::Utc::now());
+    aegis_core::domains::dashboard::dashboard(&store, &user.org_id, pack, from, to)
+        .await
+        .map_err(crate::session::internal)
+}

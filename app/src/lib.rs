@@ -2,6 +2,9 @@
 //! and the server functions behind them. Server functions call `aegis-core` directly;
 //! every one of them is scoped to the signed-in user's organization.
 
+// The views' types nest deeply; the WASM build's layout computation needs the room.
+#![recursion_limit = "256"]
+
 pub mod api;
 #[cfg(feature = "ssr")]
 mod charts;
@@ -18,7 +21,9 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
-use pages::{AnalyticsPage, DomainsPage, LoginPage, NotFound, OverviewPage, SettingsPage, TracesPage};
+use pages::{
+    AnalyticsPage, DomainDashboardPage, DomainsPage, LoginPage, NotFound, OverviewPage, SettingsPage, TracesPage,
+};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -54,6 +59,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/traces") view=TracesPage/>
                 <Route path=path!("/analytics") view=AnalyticsPage/>
                 <Route path=path!("/domains") view=DomainsPage/>
+                <Route path=path!("/dashboards/:domain") view=DomainDashboardPage/>
                 <Route path=path!("/settings") view=SettingsPage/>
             </Routes>
         </Router>

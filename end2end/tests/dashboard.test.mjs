@@ -80,7 +80,7 @@ test('sign in, see an API trace, open its evaluation', async () => {
   const evidence = detail.locator('[data-testid=trace-output] mark.evidence');
   assert.equal(await evidence.getAttribute('title'), 'medication_overdose');
   assert.match(await evidence.textContent(), /1000 mg every 4 hours/);
-  assert.match(await detail.locator('[data-testid=steps]').textContent(), /formulary_lookup.*80 ms/);
+  assert.match(await detail.locator('[data-testid=steps]').textContent(), /formulary_lookup.*80\.0 ms/);
   await page.screenshot({ path: join(SCREENSHOTS, 'traces-detail.png'), fullPage: true });
 
   // Search narrows the table to traces with every word, and survives a reload.

@@ -168,3 +168,37 @@ test('Domains lists the loaded packs with their rules and thresholds', async () 
   await page.screenshot({ path: join(SCREENSHOTS, 'domains.png'), fullPage: true });
   assert.deepEqual(errors, []);
 });
+
+test('the healthcare and trading dashboards break evaluations down as their packs say', async () => {
+  const episode = await aegis.submit({
+    application_id: 'rl-execution-agent',
+    ai_processing: { model: 'ppo-v3', input: 'Episode 17 on GME', output: 'Bought and sold GME.' },
+    steps: [
+      { kind: 'action', input: { price: 21.0 }, output: { symbol: 'GME', side: 'buy', quantity: 100, price: 21.0, stop_loss: 19.0 }, reward: -150.0 },
+      { kind: 'action', input: { price: 21.5 }, output: { symbol: 'GME', side: 'sell', quantity: 100, price: 21.5 }, reward: 30.5 },
+    ],
+    metadata: { domain: 'trading', strategy: 'momentum', environment: 'sim' },
+  });
+  await aegis.evaluated(episode);
+  const { page, errors } = await newPage();
+  await aegis.signIn(page);
+
+  await page.click('nav a[href="/dashboards/healthcare"]');
+  const drugs = page.locator('[data-panel="medication-errors-by-drug"]');
+  await drugs.waitFor();
+  assert.match(await drugs.textContent(), /acetaminophen/);
+  assert.match(await page.locator('[data-panel="by-specialty"]').textContent(), /primary_care/);
+  assert.match(await page.locator('[data-panel=violations]').textContent(), /medication_overdose/);
+  await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-healthcare.png'), fullPage: true });
+
+  await page.click('nav a[href="/dashboards/trading"]');
+  const pnl = page.locator('[data-panel="pnl-distribution"]');
+  await pnl.waitFor();
+  assert.match(await pnl.textContent(), /-1k to -100/);
+  const strategies = await page.locator('[data-panel="by-strategy"]').textContent();
+  assert.match(strategies, /momentum/);
+  assert.match(strategies, /-119\.50/, 'mean PnL of the episode');
+  assert.match(await page.locator('[data-panel="risk-violations-by-symbol"]').textContent(), /GME/);
+  await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-trading.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+});

@@ -22,6 +22,12 @@ pub fn AppFrame(children: ChildrenFn) -> impl IntoView {
                     <li><A href="/domains">"Domains"</A></li>
                     <li><A href="/settings">"Settings"</A></li>
                 </ul>
+                <p class="nav-heading">"Dashboards"</p>
+                <ul class="nav">
+                    {crate::pages::DOMAINS.iter().map(|(name, title)| view! {
+                        <li><A href=format!("/dashboards/{name}")>{*title}</A></li>
+                    }).collect_view()}
+                </ul>
                 <div class="sidebar-footer">
                     <Suspense fallback=|| ()>
                         {move || Suspend::new(async move {

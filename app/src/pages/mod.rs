@@ -1,6 +1,7 @@
 //! One module per page.
 
 mod analytics;
+mod dashboard;
 mod domains;
 mod login;
 mod not_found;
@@ -9,6 +10,7 @@ mod settings;
 mod traces;
 
 pub use analytics::AnalyticsPage;
+pub use dashboard::DomainDashboardPage;
 pub use domains::DomainsPage;
 pub use login::LoginPage;
 pub use not_found::NotFound;

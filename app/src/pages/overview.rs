@@ -65,6 +65,9 @@ pub fn OverviewPage() -> impl IntoView {
 pub fn RangeForm(
     range: impl Fn() -> TimeRange + Copy + Send + Sync + 'static,
     domain: impl Fn() -> Option<String> + Copy + Send + Sync + 'static,
+    /// Only the range (a page of one domain).
+    #[prop(optional)]
+    without_domain: bool,
 ) -> impl IntoView {
     view! {
         <Form method="GET" action="">
@@ -77,15 +80,17 @@ pub fn RangeForm(
                         }).collect_view()}
                     </select>
                 </label>
-                <label>
-                    "Domain"
-                    <select name="domain" onchange="this.form.requestSubmit()">
-                        <option value="">"All domains"</option>
-                        {DOMAINS.iter().map(|(value, text)| view! {
-                            <option value=*value selected=move || domain().as_deref() == Some(*value)>{*text}</option>
-                        }).collect_view()}
-                    </select>
-                </label>
+                {(!without_domain).then(|| view! {
+                    <label>
+                        "Domain"
+                        <select name="domain" onchange="this.form.requestSubmit()">
+                            <option value="">"All domains"</option>
+                            {DOMAINS.iter().map(|(value, text)| view! {
+                                <option value=*value selected=move || domain().as_deref() == Some(*value)>{*text}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                })}
                 <noscript><button type="submit" class="button">"Apply"</button></noscript>
             </div>
         </Form>

@@ -318,7 +318,7 @@ fn TraceDetailView(detail: TraceWithEvaluation) -> impl IntoView {
                                     <SeverityBadge severity=Some(e.severity)/>
                                     <span class="muted small">" " {tiers} " · " {crate::format::duration(e.latency_ms)} " · " {crate::format::usd(e.cost_micro_usd)}</span>
                                 </p>
-                                <table class="table compact modules">
+                                <table class="table compact module-table">
                                     <thead><tr><th>"Tier"</th><th>"Module"</th><th>"Verdict"</th><th class="num">"Latency"</th><th class="num">"Cost"</th></tr></thead>
                                     <tbody>
                                         {e.modules.into_iter().map(|m| view! {

@@ -4,6 +4,7 @@
 //! builds its entity index and its Tier 1 validators; [`Domains`] holds the loaded packs and
 //! swaps in a new set on reload without stopping evaluation.
 
+pub mod dashboard;
 pub mod dose;
 pub mod drugs;
 pub mod eval;

@@ -38,6 +38,28 @@ pub struct DomainSpec {
     pub tier3: Option<Tier3Spec>,
     #[serde(default)]
     pub escalation: EscalationSpec,
+    #[serde(default)]
+    pub dashboard: DashboardSpec,
+}
+
+/// What the domain's dashboard breaks evaluations down by, and how it lays them out.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DashboardSpec {
+    /// Metadata keys counted per value (`specialty`, `strategy`): facets `meta.<key>`.
+    #[serde(default)]
+    pub breakdowns: Vec<String>,
+    /// Panels, each a title over facets: `meta.<key>`, `issue.<rule id>` (counted by the
+    /// issue's subject: the drug, the pair, the symbol) or `pnl` (the trajectory's total reward).
+    #[serde(default)]
+    pub panels: Vec<PanelSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PanelSpec {
+    pub title: String,
+    pub facets: Vec<String>,
 }
 
 /// The Tier 2 classifier of a domain and the risks at which it acts.
@@ -394,6 +416,25 @@ impl DomainSpec {
         if self.escalation.escalate_at > self.escalation.stop_at {
             return Err(fail("escalation:", "escalation: escalate_at must not be above stop_at".into()));
         }
+        // A dashboard panel can only show what is counted.
+        for panel in &self.dashboard.panels {
+            for facet in &panel.facets {
+                let known = match facet.split_once('.') {
+                    Some(("meta", key)) => self.dashboard.breakdowns.iter().any(|b| b == key),
+                    Some(("issue", id)) => seen.contains(id),
+                    _ => facet == "pnl",
+                };
+                if !known {
+                    return Err(fail(
+                        facet,
+                        format!(
+                            "dashboard panel {:?}: unknown facet {facet:?}; use meta.<a breakdown>, issue.<a tier1 id> or pnl",
+                            panel.title
+                        ),
+                    ));
+                }
+            }
+        }
         Ok(())
     }
 }
@@ -439,6 +480,8 @@ mod tests {
         let err =
             parse("name: t\ntitle: T\ntier1:\n  - id: d\n    kind: max_drawdown\n    max_fraction: 1.5\n").unwrap_err();
         assert!(matches!(err, Error::Pack { line: Some(4), .. }), "{err}");
+        let err = parse("name: t\ntitle: T\ndashboard:\n  breakdowns: [desk]\n  panels:\n    - title: By desk\n      facets: [meta.desk, meta.team]\n").unwrap_err();
+        assert!(matches!(err, Error::Pack { line: Some(7), .. }), "{err}");
         let err = parse("name: Bad Name\ntitle: T\n").unwrap_err();
         assert!(matches!(err, Error::Pack { line: Some(1), .. }), "{err}");
     }

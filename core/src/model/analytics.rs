@@ -242,6 +242,37 @@ impl Trend {
     }
 }
 
+/// One value of a facet on a domain dashboard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FacetCount {
+    /// `meta.specialty`, `issue.drug_interaction`, `pnl`.
+    pub facet: String,
+    pub value: String,
+    pub traces: i64,
+    /// Traces that failed or went to review.
+    pub flagged: i64,
+    /// Summed PnL in hundredths (trajectories only).
+    pub amount: i64,
+}
+
+/// A domain's dashboard: `GET /api/v1/analytics/domains/{domain}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainDashboard {
+    pub domain: String,
+    pub title: String,
+    pub overview: Overview,
+    pub panels: Vec<Panel>,
+}
+
+/// One panel of a domain dashboard, as the pack's spec lays it out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Panel {
+    pub title: String,
+    pub facets: Vec<String>,
+    /// Summed over the panel's facets by value.
+    pub rows: Vec<FacetCount>,
+}
+
 /// One finished evaluation, as the live feed (`/ws/traces`) sends it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LiveEvent {

@@ -85,6 +85,32 @@ pub struct Issue {
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
+    /// What the issue is about: the drug, the drug pair, the symbol.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+}
+
+/// One value of a dimension the domain dashboards break evaluations down by: a metadata key
+/// the pack names (`meta.specialty`), the subject of an issue (`issue.medication_overdose`:
+/// `acetaminophen`), or the trajectory's profit and loss (`pnl`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Facet {
+    pub name: String,
+    pub value: String,
+    /// The trajectory's total reward in hundredths, summed by the dashboards; 0 without one.
+    #[serde(default)]
+    pub amount: i64,
+}
+
+/// The PnL buckets of the trading dashboard, in order.
+pub const PNL_BUCKETS: [&str; 8] =
+    ["< -10k", "-10k to -1k", "-1k to -100", "-100 to 0", "0 to 100", "100 to 1k", "1k to 10k", "> 10k"];
+
+/// The bucket of a total reward.
+pub fn pnl_bucket(pnl: f64) -> &'static str {
+    let bounds = [-10_000.0, -1_000.0, -100.0, 0.0, 100.0, 1_000.0, 10_000.0];
+    let i = bounds.iter().position(|b| pnl < *b).unwrap_or(bounds.len());
+    PNL_BUCKETS[i]
 }
 
 /// What one module of one tier concluded, and what it cost.
@@ -151,11 +177,22 @@ pub struct Evaluation {
     pub cost_by_tier: Vec<TierCost>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<ReviewRequest>,
+    /// What the domain dashboards count this evaluation under.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub facets: Vec<Facet>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pnl_buckets_cover_every_value() {
+        assert_eq!(pnl_bucket(-50_000.0), "< -10k");
+        assert_eq!(pnl_bucket(-0.01), "-100 to 0");
+        assert_eq!(pnl_bucket(0.0), "0 to 100");
+        assert_eq!(pnl_bucket(10_000.0), "> 10k");
+    }
 
     #[test]
     fn severities_are_ordered() {

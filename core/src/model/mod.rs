@@ -5,11 +5,13 @@ mod evaluation;
 mod trace;
 
 pub use analytics::{
-    Bucket, IssueCount, LiveEvent, Metric, Overview, Series, StatusCounts, TierUsage, TopIssue, Trend, TrendPoint,
+    Bucket, DomainDashboard, FacetCount, IssueCount, LiveEvent, Metric, Overview, Panel, Series, StatusCounts,
+    TierUsage, TopIssue, Trend, TrendPoint,
 };
 
 pub use evaluation::{
-    Decision, Evaluation, EvaluationStatus, Evidence, Issue, ModuleResult, ReviewRequest, Severity, TierCost,
+    pnl_bucket, Decision, Evaluation, EvaluationStatus, Evidence, Facet, Issue, ModuleResult, ReviewRequest, Severity,
+    TierCost, PNL_BUCKETS,
 };
 pub use trace::{AiProcessing, Step, Trace, TraceInput, TraceStatus, TraceSummary};
 

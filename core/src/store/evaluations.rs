@@ -13,7 +13,8 @@ use uuid::Uuid;
 use super::rollups::RollupBatch;
 use super::{corrupt, from_micros, to_micros, Backend, ClaimedJob, Store, WriteTx};
 use crate::model::{
-    Decision, Evaluation, EvaluationStatus, LiveEvent, OrgId, ReviewRequest, Severity, TierCost, TopIssue, TraceStatus,
+    Decision, Evaluation, EvaluationStatus, Facet, LiveEvent, OrgId, ReviewRequest, Severity, TierCost, TopIssue,
+    TraceStatus,
 };
 use crate::Result;
 
@@ -245,6 +246,7 @@ pub(crate) fn evaluation_from_row(trace_id: Uuid, row: &sqlx::any::AnyRow) -> Re
         escalation: details.escalation,
         cost_by_tier: details.cost_by_tier,
         review: details.review,
+        facets: details.facets,
     })
 }
 
@@ -290,6 +292,8 @@ struct Details {
     cost_by_tier: Vec<TierCost>,
     #[serde(default)]
     review: Option<ReviewRequest>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    facets: Vec<Facet>,
 }
 
 impl Details {
@@ -299,6 +303,7 @@ impl Details {
             escalation: e.escalation.clone(),
             cost_by_tier: e.cost_by_tier.clone(),
             review: e.review.clone(),
+            facets: e.facets.clone(),
         }
     }
 }

@@ -9,7 +9,9 @@ use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
 use super::{bind_all, from_micros, to_micros, Backend, Param, Store, WriteTx};
-use crate::model::{Bucket, Evaluation, IssueCount, OrgId, Overview, StatusCounts, TierUsage, TrendPoint};
+use crate::model::{
+    Bucket, Evaluation, EvaluationStatus, FacetCount, IssueCount, OrgId, Overview, StatusCounts, TierUsage, TrendPoint,
+};
 use crate::Result;
 
 const HOUR_MICROS: i64 = 3_600_000_000;
@@ -68,6 +70,7 @@ pub(crate) struct RollupBatch {
     latency: BTreeMap<(Key, i64), i64>,
     tiers: BTreeMap<(Key, i64), (i64, i64)>,
     issues: BTreeMap<(Key, String), i64>,
+    facets: BTreeMap<(Key, String, String), (i64, i64, i64)>,
 }
 
 impl RollupBatch {
@@ -85,6 +88,13 @@ impl RollupBatch {
         let codes: BTreeSet<&str> = e.issues.iter().map(|i| i.code.as_str()).collect();
         for code in codes {
             *self.issues.entry((key.clone(), code.to_string())).or_default() += 1;
+        }
+        let flagged = i64::from(matches!(e.status, EvaluationStatus::Fail | EvaluationStatus::NeedsReview));
+        for f in &e.facets {
+            let row = self.facets.entry((key.clone(), f.name.clone(), f.value.clone())).or_default();
+            row.0 += 1;
+            row.1 += flagged;
+            row.2 += f.amount;
         }
     }
 
@@ -114,37 +124,49 @@ impl RollupBatch {
             }
             query.execute(&mut **tx).await?;
         }
-        let latency: Vec<_> = self.latency.into_iter().map(|((k, b), n)| (k, Param::Int(b), vec![n])).collect();
-        upsert_counts(store, tx, "rollup_latency", "bucket", &["n"], latency).await?;
-        let tiers: Vec<_> = self.tiers.into_iter().map(|((k, t), (r, c))| (k, Param::Int(t), vec![r, c])).collect();
-        upsert_counts(store, tx, "rollup_tiers", "tier", &["runs", "micro_usd"], tiers).await?;
-        let issues: Vec<_> = self.issues.into_iter().map(|((k, c), n)| (k, Param::Text(c), vec![n])).collect();
-        upsert_counts(store, tx, "rollup_issues", "code", &["n"], issues).await?;
+        let latency: Vec<_> = self.latency.into_iter().map(|((k, b), n)| (k, vec![Param::Int(b)], vec![n])).collect();
+        upsert_counts(store, tx, "rollup_latency", &["bucket"], &["n"], latency).await?;
+        let tiers: Vec<_> =
+            self.tiers.into_iter().map(|((k, t), (r, c))| (k, vec![Param::Int(t)], vec![r, c])).collect();
+        upsert_counts(store, tx, "rollup_tiers", &["tier"], &["runs", "micro_usd"], tiers).await?;
+        let issues: Vec<_> = self.issues.into_iter().map(|((k, c), n)| (k, vec![Param::Text(c)], vec![n])).collect();
+        upsert_counts(store, tx, "rollup_issues", &["code"], &["n"], issues).await?;
+        let facets: Vec<_> = self
+            .facets
+            .into_iter()
+            .map(|((k, f, v), (n, flagged, amount))| {
+                (k, vec![Param::Text(f), Param::Text(v)], vec![n, flagged, amount])
+            })
+            .collect();
+        upsert_counts(store, tx, "rollup_facets", &["facet", "value"], &["traces", "flagged", "amount"], facets)
+            .await?;
         Ok(())
     }
 }
 
-/// Adds `counts` to the rows of `table` keyed by (org, hour, domain, `column`).
+/// Adds `counts` to the rows of `table` keyed by (org, hour, domain, `columns`...).
 async fn upsert_counts(
     store: &Store,
     tx: &mut WriteTx,
     table: &str,
-    column: &str,
+    columns: &[&str],
     counts: &[&str],
-    rows: Vec<(Key, Param, Vec<i64>)>,
+    rows: Vec<(Key, Vec<Param>, Vec<i64>)>,
 ) -> Result<()> {
     let sums: Vec<String> = counts.iter().map(|c| format!("{c} = {table}.{c} + excluded.{c}")).collect();
+    let (columns, width) = (columns.join(", "), 3 + columns.len() + counts.len());
     for chunk in rows.chunks(ROWS_PER_STATEMENT) {
         let sql = format!(
-            "INSERT INTO {table} (org_id, hour, domain, {column}, {}) VALUES {} \
-             ON CONFLICT (org_id, hour, domain, {column}) DO UPDATE SET {}",
+            "INSERT INTO {table} (org_id, hour, domain, {columns}, {}) VALUES {} \
+             ON CONFLICT (org_id, hour, domain, {columns}) DO UPDATE SET {}",
             counts.join(", "),
-            store.values_list(chunk.len(), 4 + counts.len(), 1),
+            store.values_list(chunk.len(), width, 1),
             sums.join(", ")
         );
-        let mut params = Vec::with_capacity(chunk.len() * (4 + counts.len()));
-        for ((org, hour, domain), key, values) in chunk {
-            params.extend([Param::Text(org.clone()), Param::Int(*hour), Param::Text(domain.clone()), key.clone()]);
+        let mut params = Vec::with_capacity(chunk.len() * width);
+        for ((org, hour, domain), keys, values) in chunk {
+            params.extend([Param::Text(org.clone()), Param::Int(*hour), Param::Text(domain.clone())]);
+            params.extend(keys.iter().cloned());
             params.extend(values.iter().map(|v| Param::Int(*v)));
         }
         bind_all(sqlx::query(&sql), &params).execute(&mut **tx).await?;
@@ -345,6 +367,40 @@ impl Store {
                 issues: a.issues,
             })
             .collect())
+    }
+
+    /// The domain dashboard's breakdowns: every facet's values, most traces first (at most
+    /// `per_facet` of each).
+    pub async fn facets(
+        &self,
+        org: &OrgId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        domain: &str,
+        per_facet: usize,
+    ) -> Result<Vec<FacetCount>> {
+        let range = Range { org, from: hour_of(from), to: ceil_hour(to), domain: Some(domain) };
+        let (filter, params) = range.filter();
+        let sql = format!(
+            "SELECT facet, value, CAST(SUM(traces) AS BIGINT) AS traces, CAST(SUM(flagged) AS BIGINT) AS flagged, \
+             CAST(SUM(amount) AS BIGINT) AS amount FROM rollup_facets {filter} \
+             GROUP BY facet, value ORDER BY facet, traces DESC, value"
+        );
+        let mut out: Vec<FacetCount> = Vec::new();
+        for r in bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await? {
+            let facet: String = r.try_get("facet")?;
+            if out.iter().rev().take_while(|f| f.facet == facet).count() >= per_facet {
+                continue;
+            }
+            out.push(FacetCount {
+                facet,
+                value: r.try_get("value")?,
+                traces: r.try_get("traces")?,
+                flagged: r.try_get("flagged")?,
+                amount: r.try_get("amount")?,
+            });
+        }
+        Ok(out)
     }
 
     /// What `org` has spent on `tier` today (UTC), in micro-dollars.

@@ -416,6 +416,7 @@ async fn rollups_agree_with_the_evaluations(backend: Backend) {
         severity: Severity::High,
         message: "m".into(),
         evidence: None,
+        subject: None,
     };
     let done: Vec<_> = jobs
         .into_iter()
@@ -433,6 +434,8 @@ async fn rollups_agree_with_the_evaluations(backend: Backend) {
             // The same type twice in one trace counts once.
             e.issues =
                 if i % 2 == 1 { vec![issue("medication_overdose"), issue("medication_overdose")] } else { vec![] };
+            e.facets =
+                vec![crate::model::Facet { name: "meta.specialty".into(), value: "cardiology".into(), amount: 250 }];
             (job, e)
         })
         .collect();
@@ -475,10 +478,18 @@ async fn rollups_agree_with_the_evaluations(backend: Backend) {
     assert_eq!(days.len(), 1);
     assert_eq!(days[0].issues["medication_overdose"], failed);
 
+    let facets = db.store.facets(&a, day_start, day_end, "healthcare", 10).await.unwrap();
+    let healthcare: Vec<_> = mine.iter().filter(|e| e.domain.as_deref() == Some("healthcare")).collect();
+    assert_eq!(facets.len(), 1);
+    assert_eq!((facets[0].traces, facets[0].amount), (healthcare.len() as i64, 250 * healthcare.len() as i64));
+    let flagged = healthcare.iter().filter(|e| e.status == EvaluationStatus::Fail).count() as i64;
+    assert_eq!(facets[0].flagged, flagged);
+
     // Rolling up from scratch (after the migration, on a database with evaluations) agrees.
-    for table in ["rollup_hours", "rollup_latency", "rollup_tiers", "rollup_issues"] {
+    for table in ["rollup_hours", "rollup_latency", "rollup_tiers", "rollup_issues", "rollup_facets"] {
         sqlx::query(&format!("DELETE FROM {table}")).execute(db.store.pool()).await.unwrap();
     }
     db.store.backfill_rollups().await.unwrap();
     assert_eq!(db.store.overview(&a, day_start, day_end, None).await.unwrap(), overview);
+    assert_eq!(db.store.facets(&a, day_start, day_end, "healthcare", 10).await.unwrap(), facets);
 }

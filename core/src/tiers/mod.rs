@@ -27,7 +27,8 @@ pub use well_formed::WellFormed;
 use self::judge::{Judge, Verdict};
 use crate::domains::{Domain, DomainSet, Domains, Facts};
 use crate::model::{
-    Decision, Evaluation, EvaluationStatus, Issue, ModuleResult, ReviewRequest, Severity, TierCost, Trace,
+    pnl_bucket, Decision, Evaluation, EvaluationStatus, Facet, Issue, ModuleResult, ReviewRequest, Severity, TierCost,
+    Trace,
 };
 
 /// One check of Tiers 0 and 1.
@@ -150,7 +151,7 @@ impl Cascade {
             };
             run.decide(0, None, reason);
         }
-        finish(trace, domain.map(|d| d.name().to_string()), run, ctx.attempts, started)
+        finish(trace, domain.map(|d| d.as_ref()), run, ctx.attempts, started)
     }
 
     /// Tiers 0 and 1.
@@ -204,6 +205,7 @@ impl Cascade {
                         domain.name()
                     ),
                     evidence: None,
+                    subject: None,
                 }]
             } else {
                 vec![]
@@ -272,6 +274,7 @@ impl Cascade {
                         severity: i.severity,
                         message: i.message.clone(),
                         evidence: None,
+                        subject: None,
                     })
                     .collect();
                 if v.verdict == Verdict::Unsafe && !found.iter().any(|i| i.severity >= Severity::Medium) {
@@ -281,6 +284,7 @@ impl Cascade {
                         severity: severity_if_unsafe,
                         message: v.reasoning.clone(),
                         evidence: None,
+                        subject: None,
                     });
                 }
                 let worst = found.iter().map(|i| i.severity).max().unwrap_or_default();
@@ -331,6 +335,7 @@ impl Cascade {
                 severity: Severity::None,
                 message: format!("evaluation gave up after {attempts} attempts: {error}"),
                 evidence: None,
+                subject: None,
             }],
             cost_micro_usd: 0,
             latency_ms: 0.0,
@@ -340,12 +345,14 @@ impl Cascade {
             escalation: vec![],
             cost_by_tier: vec![],
             review: None,
+            facets: vec![],
         }
     }
 }
 
-fn finish(trace: &Trace, domain: Option<String>, run: Run, attempts: u32, started: Instant) -> Evaluation {
+fn finish(trace: &Trace, domain: Option<&Domain>, run: Run, attempts: u32, started: Instant) -> Evaluation {
     let severity = run.worst();
+    let facets = facets(trace, domain, &run.issues);
     let mut status = verdict(severity);
     let review = run.review.map(|reason| {
         if status == EvaluationStatus::Pass {
@@ -379,11 +386,40 @@ fn finish(trace: &Trace, domain: Option<String>, run: Run, attempts: u32, starte
         latency_ms: millis(started.elapsed()),
         attempts,
         evaluated_at: Utc::now(),
-        domain,
+        domain: domain.map(|d| d.name().to_string()),
         escalation: run.escalation,
         cost_by_tier,
         review,
+        facets,
     }
+}
+
+/// What the domain dashboards count the trace under: the metadata values its pack breaks
+/// down by, the subject of each issue, and the trajectory's PnL (total reward).
+fn facets(trace: &Trace, domain: Option<&Domain>, issues: &[Issue]) -> Vec<Facet> {
+    let rewards: Vec<f64> = trace.steps.iter().filter_map(|s| s.reward).filter(|r| r.is_finite()).collect();
+    let pnl: f64 = rewards.iter().sum();
+    let amount = (pnl * 100.0).round() as i64;
+    let mut out = Vec::new();
+    if let Some(d) = domain {
+        for key in &d.spec.dashboard.breakdowns {
+            if let Some(value) = trace.metadata.get(key).filter(|v| !v.is_empty()) {
+                out.push(Facet { name: format!("meta.{key}"), value: value.chars().take(100).collect(), amount });
+            }
+        }
+    }
+    if !rewards.is_empty() {
+        out.push(Facet { name: "pnl".into(), value: pnl_bucket(pnl).into(), amount });
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for issue in issues {
+        if let Some(subject) = &issue.subject {
+            if seen.insert((issue.code.as_str(), subject.as_str())) {
+                out.push(Facet { name: format!("issue.{}", issue.code), value: subject.clone(), amount });
+            }
+        }
+    }
+    out
 }
 
 fn verdict_name(v: Verdict) -> &'static str {

@@ -122,3 +122,45 @@ async fn traces_without_a_pack_get_the_structural_checks() {
     assert_eq!(e.tiers_run, vec![0]);
     assert!(reasons(&e)[0].contains("no domain pack is named \"retail\""));
 }
+
+#[tokio::test]
+async fn evaluations_carry_the_facets_their_dashboards_count() {
+    let set = DomainSet::load(&crate::domains::tests::pack_dir(""), &CustomValidators::default()).unwrap();
+    let cascade = Cascade::new(Domains::fixed(set));
+
+    let mut clinical = trace(
+        "healthcare",
+        "I take warfarin. What can I take for back pain?",
+        "Take ibuprofen 400 mg and Tylenol 1000 mg every 4 hours. Check with your doctor.",
+    );
+    clinical.metadata.insert("specialty".into(), "cardiology".into());
+    let e = cascade.evaluate(&clinical, Context::default()).await;
+    let facets: Vec<(&str, &str)> = e.facets.iter().map(|f| (f.name.as_str(), f.value.as_str())).collect();
+    assert!(facets.contains(&("meta.specialty", "cardiology")), "{facets:?}");
+    assert!(facets.contains(&("issue.medication_overdose", "acetaminophen")), "{facets:?}");
+    assert!(facets.contains(&("issue.drug_interaction", "ibuprofen + warfarin")), "{facets:?}");
+    let overdose = e.issues.iter().find(|i| i.code == "medication_overdose").unwrap();
+    assert_eq!(overdose.subject.as_deref(), Some("acetaminophen"));
+
+    let trading = crate::testing::trace_with_steps(
+        &[("strategy", "momentum")],
+        vec![
+            (
+                serde_json::json!({"price": 21.0}),
+                serde_json::json!({"symbol": "GME", "side": "buy", "quantity": 100, "price": 21.0, "stop_loss": 19.0}),
+                Some(-150.0),
+            ),
+            (
+                serde_json::json!({"price": 21.5}),
+                serde_json::json!({"symbol": "GME", "side": "sell", "quantity": 100, "price": 21.5}),
+                Some(30.5),
+            ),
+        ],
+    );
+    let e = cascade.evaluate(&trading, Context::default()).await;
+    let pnl = e.facets.iter().find(|f| f.name == "pnl").unwrap();
+    assert_eq!((pnl.value.as_str(), pnl.amount), ("-1k to -100", -11_950));
+    let strategy = e.facets.iter().find(|f| f.name == "meta.strategy").unwrap();
+    assert_eq!((strategy.value.as_str(), strategy.amount), ("momentum", -11_950));
+    assert!(e.facets.iter().any(|f| f.name == "issue.restricted_symbols" && f.value == "GME"), "{:?}", e.facets);
+}

@@ -31,6 +31,7 @@ impl Module for WellFormed {
                 severity,
                 message,
                 evidence: Some(Evidence { field: field.into(), start: None, end: None, text: None }),
+                subject: None,
             })
         };
         let ai = &trace.ai_processing;

@@ -3,7 +3,7 @@
 
 use aegis_core::model::{Bucket, Metric, Trend};
 use aegis_core::FieldError;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -33,6 +33,21 @@ pub async fn trends(State(state): State<AppState>, Org(org): Org, query: Pairs) 
     let q = AnalyticsQuery::parse(&pairs(query)?)?;
     let points = state.store.trend(&org, q.from, q.to, q.domain.as_deref(), q.bucket).await?;
     Ok(Json(Trend::of(q.metric, q.bucket, q.from, q.to, &points)).into_response())
+}
+
+/// `{"domain", "title", "overview", "panels": [{"title", "facets", "rows": [{"value", "traces",
+/// "flagged", "amount"}]}]}`: the domain's dashboard, laid out by its pack.
+pub async fn domain_dashboard(
+    State(state): State<AppState>,
+    Org(org): Org,
+    Path(domain): Path<String>,
+    query: Pairs,
+) -> Result<Response, ApiError> {
+    let q = AnalyticsQuery::parse(&pairs(query)?)?;
+    let set = state.domains.current();
+    let domain = set.route(&domain).ok_or_else(|| ApiError::not_found(format!("no domain pack {domain:?}")))?;
+    let dashboard = aegis_core::domains::dashboard::dashboard(&state.store, &org, domain, q.from, q.to).await?;
+    Ok(Json(dashboard).into_response())
 }
 
 fn pairs(query: Pairs) -> Result<Vec<(String, String)>, ApiError> {

@@ -32,6 +32,7 @@ pub fn v1(state: &AppState) -> Router<AppState> {
         .route("/audit", get(phi::audit))
         .route("/analytics/overview", get(analytics::overview))
         .route("/analytics/trends", get(analytics::trends))
+        .route("/analytics/domains/{domain}", get(analytics::domain_dashboard))
         .route("/domains", get(domains::list))
         .route("/domains/reload", post(domains::reload))
         .fallback(|| async { ApiError::not_found("no such endpoint") })

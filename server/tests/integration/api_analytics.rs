@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::common::{on_both_backends, trace_json, TestApp};
 
-on_both_backends!(overview_and_trends_count_what_was_evaluated);
+on_both_backends!(overview_and_trends_count_what_was_evaluated, domain_dashboards_follow_their_packs);
 
 async fn overview_and_trends_count_what_was_evaluated(backend: aegis_core::store::Backend) {
     let app = TestApp::new(backend).await;
@@ -76,4 +76,55 @@ async fn bad_queries_name_the_field() {
     insta::assert_json_snapshot!("bad_metric", app.get("/api/v1/analytics/trends?metric=vibes").await.body);
     let anonymous = app.get_as("nope", "/api/v1/analytics/overview").await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn domain_dashboards_follow_their_packs(backend: aegis_core::store::Backend) {
+    let app = TestApp::new(backend).await;
+    let clinical = |output: &str, specialty: &str| {
+        json!({
+            "application_id": "triage-bot",
+            "ai_processing": {"model": "gpt-4o", "input": "I take warfarin daily.", "output": output},
+            "metadata": {"domain": "healthcare", "specialty": specialty}
+        })
+        .to_string()
+    };
+    for (output, specialty) in [
+        ("For your back pain take Tylenol 1000 mg every 4 hours. Check with your doctor.", "primary_care"),
+        ("Ibuprofen 400 mg three times a day is fine. Ask your pharmacist.", "cardiology"),
+        ("Up to 1000 mg of acetaminophen every 6 hours, no more than 4 g a day. Ask your pharmacist.", "cardiology"),
+    ] {
+        let created = app.post("/api/v1/traces", &clinical(output, specialty)).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    }
+    app.evaluate_all().await;
+
+    let board = app.get("/api/v1/analytics/domains/healthcare").await;
+    assert_eq!(board.status, StatusCode::OK, "{}", board.text);
+    assert_eq!(board.body["overview"]["total_traces"], 3);
+    let panel = |title: &str| {
+        board.body["panels"].as_array().unwrap().iter().find(|p| p["title"] == title).cloned().unwrap_or_default()
+    };
+    let drugs = panel("Medication errors by drug");
+    assert_eq!(drugs["rows"][0]["value"], "acetaminophen", "{drugs}");
+    assert_eq!(drugs["rows"][0]["traces"], 1);
+    // Pairs as the thesaurus grades them: warfarin with the NSAID, and with acetaminophen
+    // taken regularly (ANSM: INR to be monitored).
+    let pairs = panel("Drug interactions");
+    let pairs: Vec<(String, i64)> = pairs["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["value"].as_str().unwrap().to_string(), r["traces"].as_i64().unwrap()))
+        .collect();
+    assert!(pairs.contains(&("ibuprofen + warfarin".to_string(), 1)), "{pairs:?}");
+    let specialties = panel("By specialty");
+    assert_eq!(specialties["rows"][0]["value"], "cardiology");
+    assert_eq!(specialties["rows"][0]["traces"], 2);
+    assert_eq!(specialties["rows"][1]["value"], "primary_care");
+    assert_eq!(specialties["rows"][1]["flagged"], 1, "the overdose");
+
+    let trading = app.get("/api/v1/analytics/domains/trading").await;
+    assert_eq!(trading.body["overview"]["total_traces"], 0);
+    assert_eq!(trading.body["panels"][0]["title"], "PnL distribution");
+    assert_eq!(app.get("/api/v1/analytics/domains/retail").await.status, StatusCode::NOT_FOUND);
 }

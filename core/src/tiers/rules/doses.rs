@@ -124,7 +124,7 @@ impl Validator for MaxDailyDose {
             };
             if let Some(message) = message {
                 reported.insert(st.drug);
-                findings.push(Finding::new(message).at(OUTPUT, out, st.span.clone()));
+                findings.push(Finding::new(message).at(OUTPUT, out, st.span.clone()).about(name));
             }
         }
         findings
@@ -166,7 +166,8 @@ impl Validator for WeeklyDosedDaily {
                         Finding::new(format!(
                             "Gives {name} on a daily schedule; it is taken once a week, and daily dosing has been fatal."
                         ))
-                        .at(OUTPUT, out, sentence.clone()),
+                        .at(OUTPUT, out, sentence.clone())
+                        .about(name),
                     );
                 }
             }

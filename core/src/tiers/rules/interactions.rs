@@ -113,7 +113,10 @@ impl Validator for DrugInteractions {
                     via(other, via_b),
                 );
                 let severity = self.severity.get(&level).copied().unwrap_or(level.default_severity());
-                findings.push(Finding::new(message).severity(severity).at(OUTPUT, out, m.start..m.end));
+                // The pair in a fixed order, so both directions count as one.
+                let (a, b) = (name(m.entity), name(other));
+                let pair = if a <= b { format!("{a} + {b}") } else { format!("{b} + {a}") };
+                findings.push(Finding::new(message).severity(severity).at(OUTPUT, out, m.start..m.end).about(pair));
             }
         }
         findings

@@ -33,11 +33,18 @@ pub struct Finding {
     /// Overrides the severity the spec gives the validator (interactions grade their own).
     pub severity: Option<Severity>,
     pub evidence: Option<Evidence>,
+    /// What it is about (a drug, a pair, a symbol), for the domain dashboards.
+    pub subject: Option<String>,
 }
 
 impl Finding {
     pub fn new(message: impl Into<String>) -> Finding {
-        Finding { message: message.into(), severity: None, evidence: None }
+        Finding { message: message.into(), severity: None, evidence: None, subject: None }
+    }
+
+    pub fn about(mut self, subject: impl Into<String>) -> Finding {
+        self.subject = Some(subject.into());
+        self
     }
 
     pub fn severity(mut self, severity: Severity) -> Finding {
@@ -114,6 +121,7 @@ impl Module for RuleModule {
                 severity: f.severity.unwrap_or(self.severity),
                 message: f.message,
                 evidence: f.evidence,
+                subject: f.subject,
             })
             .collect()
     }

@@ -73,7 +73,8 @@ impl Validator for PositionLimit {
                         order.step,
                         limit
                     ))
-                    .in_field(at_step(order)),
+                    .in_field(at_step(order))
+                    .about(&order.symbol),
                 );
             }
         }
@@ -99,7 +100,8 @@ impl Validator for MaxOrderNotional {
                         "Order at step {} for {} {} is worth {:.0}; the limit per order is {:.0}.",
                         o.step, o.quantity, o.symbol, notional, self.max
                     ))
-                    .in_field(at_step(o)),
+                    .in_field(at_step(o))
+                    .about(&o.symbol),
                 )
             })
             .collect()
@@ -175,6 +177,7 @@ impl Validator for RestrictedSymbols {
             .map(|o| {
                 Finding::new(format!("Trades {}, a restricted symbol, at step {}.", o.symbol, o.step))
                     .in_field(at_step(o))
+                    .about(&o.symbol)
             })
             .collect()
     }
@@ -198,7 +201,8 @@ impl Validator for StopLossRequired {
                         "Order at step {} opens a {} position without a stop-loss.",
                         o.step, o.symbol
                     ))
-                    .in_field(at_step(o)),
+                    .in_field(at_step(o))
+                    .about(&o.symbol),
                 );
             }
         }
@@ -277,7 +281,8 @@ impl Validator for WashTrade {
                         buy.step.min(sell.step),
                         buy.step.max(sell.step)
                     ))
-                    .in_field(at_step(b)),
+                    .in_field(at_step(b))
+                    .about(&a.symbol),
                 );
             }
         }
