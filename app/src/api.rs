@@ -263,6 +263,9 @@ pub struct DomainView {
     pub stop_at: aegis_core::model::Severity,
     pub escalate_at: aegis_core::model::Severity,
     pub review_when_judge_unavailable: bool,
+    /// Whether this organization runs the classifier and the judge.
+    pub classifier_on: bool,
+    pub judge_on: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -270,16 +273,27 @@ pub struct RuleView {
     pub id: String,
     pub description: String,
     pub severity: aegis_core::model::Severity,
+    /// On in the pack's spec; a rule off there cannot be switched on per organization.
+    pub in_pack: bool,
+    /// On for this organization.
     pub enabled: bool,
 }
 
 /// The loaded domain packs, their modules and thresholds.
 #[server]
 pub async fn domain_packs() -> Result<Vec<DomainView>, ServerFnError> {
-    crate::session::require_user().await?;
+    let (user, store) = crate::session::require_user().await?;
     let domains = use_context::<aegis_core::domains::Domains>()
         .ok_or_else(|| ServerFnError::new("the domain packs are not available"))?;
     let set = domains.current();
+    let org = user.org_id;
+    let disabled = store
+        .disabled_modules(std::slice::from_ref(&org))
+        .await
+        .map_err(crate::session::internal)?
+        .remove(&org)
+        .unwrap_or_default();
+    let on = |domain: &str, module: &str| !disabled.contains(&format!("{domain}/{module}"));
     Ok(set
         .domains()
         .iter()
@@ -299,7 +313,8 @@ pub async fn domain_packs() -> Result<Vec<DomainView>, ServerFnError> {
                         id: v.id.clone(),
                         description: v.description.clone(),
                         severity: v.severity,
-                        enabled: v.enabled,
+                        in_pack: v.enabled,
+                        enabled: v.enabled && on(&spec.name, &v.id),
                     })
                     .collect(),
                 classifier: spec.tier2.as_ref().map(|t| {
@@ -311,9 +326,28 @@ pub async fn domain_packs() -> Result<Vec<DomainView>, ServerFnError> {
                 stop_at: spec.escalation.stop_at,
                 escalate_at: spec.escalation.escalate_at,
                 review_when_judge_unavailable: spec.escalation.review_when_judge_unavailable,
+                classifier_on: on(&spec.name, "classifier"),
+                judge_on: on(&spec.name, "llm_judge"),
             }
         })
         .collect())
+}
+
+/// Switches a module of a pack on or off for the organization, from its next evaluation on.
+#[server]
+pub async fn switch_module(domain: String, module: String, enabled: bool) -> Result<(), ServerFnError> {
+    let (user, store) = crate::session::require_user().await?;
+    let domains = use_context::<aegis_core::domains::Domains>()
+        .ok_or_else(|| ServerFnError::new("the domain packs are not available"))?;
+    let set = domains.current();
+    let pack = set.route(&domain).ok_or_else(|| ServerFnError::new(format!("There is no domain pack {domain:?}.")))?;
+    if !pack.module_names().contains(&module) {
+        return Err(ServerFnError::new(format!("The {} pack has no module {module:?}.", pack.name())));
+    }
+    store
+        .set_module_enabled(&user.org_id, pack.name(), &module, enabled, &format!("user:{}", user.email))
+        .await
+        .map_err(crate::session::internal)
 }
 
 /// The organization's de-identification policy, as the Settings page edits it. Custom
@@ -388,4 +422,31 @@ pub async fn domain_dashboard(
     aegis_core::domains::dashboard::dashboard(&store, &user.org_id, pack, from, to)
         .await
         .map_err(crate::session::internal)
+}
+
+/// A dashboard user, as the Settings page lists them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserListing {
+    pub email: String,
+    pub role: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[server]
+pub async fn list_users() -> Result<Vec<UserListing>, ServerFnError> {
+    let (user, store) = crate::session::require_user().await?;
+    let users = store.list_users(&user.org_id).await.map_err(crate::session::internal)?;
+    Ok(users.into_iter().map(|u| UserListing { email: u.email, role: u.role, created_at: u.created_at }).collect())
+}
+
+/// Adds a user to the organization, with a password they sign in with (and should change).
+#[server]
+pub async fn add_user(email: String, password: String) -> Result<(), ServerFnError> {
+    let (user, store) = crate::session::require_user().await?;
+    match store.create_user(&user.org_id, &email, &password).await {
+        Ok(_) => Ok(()),
+        Err(aegis_core::Error::Invalid(e)) => Err(ServerFnError::new(format!("{}: {}", e.field, e.message))),
+        Err(aegis_core::Error::Conflict(m)) => Err(ServerFnError::new(m)),
+        Err(e) => Err(crate::session::internal(e)),
+    }
 }

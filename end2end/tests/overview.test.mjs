@@ -166,6 +166,23 @@ test('Domains lists the loaded packs with their rules and thresholds', async () 
   assert.match(await healthcare.textContent(), /Flags at risk/);
   assert.match(await page.locator('[data-domain=trading]').textContent(), /restricted_symbols/);
   await page.screenshot({ path: join(SCREENSHOTS, 'domains.png'), fullPage: true });
+
+  // A module switched off stays off for this organization, and the API sees it.
+  await page.waitForSelector('body[data-hydrated="true"]');
+  const wash = page.locator('input[data-module="trading/wash_trade"]');
+  assert.equal(await wash.isChecked(), true);
+  await wash.uncheck({ force: true });
+  for (let i = 0; i < 50; i++) {
+    const r = await fetch(`${aegis.url}/api/v1/domains`, { headers: { authorization: `Bearer ${aegis.apiKey}` } });
+    const trading = (await r.json()).items.find((d) => d.name === 'trading');
+    if (trading.disabled_modules.includes('wash_trade')) break;
+    assert.ok(i < 49, 'the switch reached the server');
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  await page.reload();
+  await page.waitForSelector('body[data-hydrated="true"]');
+  assert.equal(await page.locator('input[data-module="trading/wash_trade"]').isChecked(), false);
+  await page.locator('input[data-module="trading/wash_trade"]').check({ force: true });
   assert.deepEqual(errors, []);
 });
 

@@ -295,7 +295,20 @@ pub async fn read(args: ReadArgs) -> Result<(), String> {
         ),
         (
             "search + filters".into(),
-            vec![format!("{base}/api/v1/traces?limit=50&q=warfarin&severity=critical&domain=healthcare")],
+            vec![
+                format!("{base}/api/v1/traces?limit=50&q=warfarin&severity=critical&domain=healthcare"),
+                format!("{base}/api/v1/traces?limit=50&q=acetaminophen&status=fail&application=clinical-assistant"),
+                format!("{base}/api/v1/traces?limit=50&q=GME&severity=critical"),
+            ],
+            true,
+        ),
+        (
+            "filters only".into(),
+            vec![
+                format!("{base}/api/v1/traces?limit=50&severity=critical&domain=trading"),
+                format!("{base}/api/v1/traces?limit=50&status=needs_review"),
+                format!("{base}/api/v1/traces?limit=50&severity=low&domain=healthcare"),
+            ],
             true,
         ),
         ("analytics overview (24 h)".into(), vec![format!("{base}/api/v1/analytics/overview")], true),

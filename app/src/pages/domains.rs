@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::{domain_packs, DomainView};
+use crate::api::{domain_packs, DomainView, SwitchModule};
 use crate::components::{AppFrame, SeverityBadge};
 
 /// The loaded domain packs: what each checks at every tier, and when the cascade escalates.
@@ -40,6 +40,7 @@ pub fn DomainsPage() -> impl IntoView {
 #[component]
 fn DomainCard(d: DomainView) -> impl IntoView {
     let name = d.name.clone();
+    let pack = d.name.clone();
     let aliases = (!d.aliases.is_empty()).then(|| format!("also routed from: {}", d.aliases.join(", ")));
     view! {
         <section class="card" data-domain=name>
@@ -51,15 +52,22 @@ fn DomainCard(d: DomainView) -> impl IntoView {
             {aliases.map(|a| view! { <p class="muted small">{a}</p> })}
             <h3>"Tier 1 · rules"</h3>
             <table class="table compact">
-                <thead><tr><th>"Rule"</th><th class="wide">"What it checks"</th><th>"Severity"</th><th>"State"</th></tr></thead>
+                <thead><tr><th>"Rule"</th><th class="wide">"What it checks"</th><th>"Severity"</th><th>"On"</th></tr></thead>
                 <tbody>
-                    {d.rules.into_iter().map(|r| view! {
-                        <tr>
-                            <td class="mono nowrap">{r.id}</td>
-                            <td>{r.description}</td>
-                            <td><SeverityBadge severity=Some(r.severity)/></td>
-                            <td>{if r.enabled { "on" } else { "off" }}</td>
-                        </tr>
+                    {d.rules.into_iter().map(|r| {
+                        let toggle = if r.in_pack {
+                            view! { <ModuleToggle domain=pack.clone() module=r.id.clone() enabled=r.enabled/> }.into_any()
+                        } else {
+                            view! { <span class="muted small">"off in the pack"</span> }.into_any()
+                        };
+                        view! {
+                            <tr>
+                                <td class="mono nowrap">{r.id}</td>
+                                <td>{r.description}</td>
+                                <td><SeverityBadge severity=Some(r.severity)/></td>
+                                <td>{toggle}</td>
+                            </tr>
+                        }
                     }).collect_view()}
                 </tbody>
             </table>
@@ -68,7 +76,7 @@ fn DomainCard(d: DomainView) -> impl IntoView {
                     <h3>"Tier 2 · classifier"</h3>
                     {match d.classifier {
                         Some((version, flag, escalate)) => view! {
-                            <p class="mono small">{version}</p>
+                            <p class="mono small">{version} " " <ModuleToggle domain=pack.clone() module="classifier".into() enabled=d.classifier_on/></p>
                             <p class="small">"Flags at risk ≥ " {format!("{flag:.2}")} "; escalates to the judge above " {format!("{escalate:.2}")} "."</p>
                         }.into_any(),
                         None => view! { <p class="muted small">"No classifier."</p> }.into_any(),
@@ -77,7 +85,10 @@ fn DomainCard(d: DomainView) -> impl IntoView {
                 <div>
                     <h3>"Tier 3 · LLM judge"</h3>
                     {match d.rubric {
-                        Some(rubric) => view! { <p class="small rubric">{rubric}</p> }.into_any(),
+                        Some(rubric) => view! {
+                            <p class="small"><ModuleToggle domain=pack.clone() module="llm_judge".into() enabled=d.judge_on/></p>
+                            <p class="small rubric">{rubric}</p>
+                        }.into_any(),
                         None => view! { <p class="muted small">"No judge rubric."</p> }.into_any(),
                     }}
                 </div>
@@ -93,5 +104,27 @@ fn DomainCard(d: DomainView) -> impl IntoView {
                 </div>
             </div>
         </section>
+    }
+}
+
+/// A switch for one module of a pack, for the signed-in user's organization.
+#[component]
+fn ModuleToggle(domain: String, module: String, enabled: bool) -> impl IntoView {
+    let switch = ServerAction::<SwitchModule>::new();
+    let on = RwSignal::new(enabled);
+    let label = format!("{module} on for your organization");
+    let title = label.clone();
+    let testid = format!("{domain}/{module}");
+    let flip = move |_| {
+        let next = !on.get_untracked();
+        on.set(next);
+        switch.dispatch(SwitchModule { domain: domain.clone(), module: module.clone(), enabled: next });
+    };
+    view! {
+        <label class="switch" title=title>
+            <input type="checkbox" aria-label=label data-module=testid prop:checked=move || on.get() on:change=flip/>
+            <span class="switch-track"></span>
+        </label>
+        {move || switch.value().get().and_then(Result::err).map(|e| view! { <span class="error small">{e.to_string()}</span> })}
     }
 }

@@ -1,7 +1,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::{list_api_keys, load_phi_settings, CreateApiKey, PhiSettings, RevokeApiKey, SavePhiSettings};
+use crate::api::{
+    list_api_keys, list_users, load_phi_settings, AddUser, CreateApiKey, PhiSettings, RevokeApiKey, SavePhiSettings,
+};
 use crate::components::AppFrame;
 
 /// The organization's settings: API keys (created, shown once, revoked).
@@ -80,9 +82,50 @@ pub fn SettingsPage() -> impl IntoView {
                     })}
                 </Transition>
             </section>
+            <UsersSection/>
             <PhiPolicySection/>
             </div>
         </AppFrame>
+    }
+}
+
+/// Who can sign in to the organization's dashboard.
+#[component]
+fn UsersSection() -> impl IntoView {
+    let add = ServerAction::<AddUser>::new();
+    let users = Resource::new(move || add.version().get(), |_| list_users());
+    view! {
+        <section class="card" data-testid="users">
+            <h2>"Users"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match users.await {
+                        Ok(users) => view! {
+                            <table class="table compact">
+                                <thead><tr><th>"Email"</th><th>"Role"</th><th>"Since (UTC)"</th></tr></thead>
+                                <tbody>
+                                    {users.into_iter().map(|u| view! {
+                                        <tr><td>{u.email}</td><td>{u.role}</td><td class="mono">{u.created_at.format("%Y-%m-%d").to_string()}</td></tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <ActionForm action=add>
+                <div class="filters inline add-user">
+                    <label>"Email" <input type="email" name="email" required placeholder="colleague@hospital.org"/></label>
+                    <label>"Initial password" <input type="password" name="password" required minlength="8" autocomplete="new-password"/></label>
+                    <button type="submit" class="button" data-testid="add-user">"Add user"</button>
+                </div>
+            </ActionForm>
+            {move || add.value().get().map(|r| match r {
+                Ok(()) => view! { <p class="saved small">"Added. Share the password with them securely."</p> }.into_any(),
+                Err(e) => view! { <p class="error small">{e.to_string()}</p> }.into_any(),
+            })}
+        </section>
     }
 }
 

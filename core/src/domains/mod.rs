@@ -177,6 +177,19 @@ impl Domain {
         crate::tiers::deterministic_modules(Some(self)).flat_map(|m| m.check(&facts)).map(|i| i.code).collect()
     }
 
+    /// The modules an organization can switch off: the Tier 1 rules the pack enables, its
+    /// `classifier` and its `llm_judge`.
+    pub fn module_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.rules.iter().map(|r| r.id().to_string()).collect();
+        if self.classifier.is_some() && self.spec.tier2.is_some() {
+            names.push("classifier".into());
+        }
+        if self.spec.tier3.is_some() {
+            names.push("llm_judge".into());
+        }
+        names
+    }
+
     /// What the dashboard and `aegis domain validate` show of a pack.
     pub fn summary(&self) -> DomainSummary {
         DomainSummary {

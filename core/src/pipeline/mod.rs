@@ -105,10 +105,23 @@ impl Worker {
         };
 
         let allowed = self.judge_allowed(&jobs).await;
+        let orgs: Vec<OrgId> = jobs.iter().map(|j| j.org_id.clone()).collect::<HashSet<_>>().into_iter().collect();
+        // Without its switches a trace would run modules its organization turned off: retry later.
+        let disabled = match self.store.disabled_modules(&orgs).await {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(worker = %self.name, error = %e, "could not load module settings");
+                return;
+            }
+        };
         let outcomes: Vec<(ClaimedJob, Result<Evaluation, String>)> = futures::stream::iter(jobs)
             .map(|job| {
                 let trace = traces.get(&(job.org_id.clone(), job.trace_id));
-                let ctx = Context { attempts: job.attempts, judge_allowed: allowed.contains(&job.org_id) };
+                let ctx = Context {
+                    attempts: job.attempts,
+                    judge_allowed: allowed.contains(&job.org_id),
+                    disabled: disabled.get(&job.org_id).cloned().unwrap_or_default(),
+                };
                 async move {
                     let outcome = match trace {
                         Some(trace) => self.evaluate(trace, ctx).await,

@@ -100,8 +100,10 @@ impl Store {
             }
             if self.backend == Backend::Sqlite {
                 let sql = format!(
-                    "INSERT INTO trace_search (rowid, input, output) SELECT traces.rowid, traces.input, traces.output \
+                    "INSERT INTO trace_search (rowid, input, output, tags) \
+                     SELECT traces.rowid, traces.input, traces.output, {} \
                      FROM traces JOIN (VALUES {}) AS v ON traces.org_id = v.column1 AND traces.id = v.column2",
+                    super::traces::SQLITE_SEARCH_TAGS,
                     self.values_list(chunk.len(), 2, 1)
                 );
                 let mut query = sqlx::query(&sql);

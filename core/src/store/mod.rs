@@ -8,6 +8,7 @@
 
 mod evaluations;
 mod jobs;
+mod modules;
 mod orgs;
 mod phi;
 mod rollups;

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 
-use super::{from_micros, now_micros, Store};
+use super::{from_micros, now_micros, Store, WriteTx};
 use crate::model::OrgId;
 use crate::phi::vault::Sealed;
 use crate::phi::{PhiPolicy, PhiType};
@@ -83,15 +83,28 @@ impl Store {
 
     pub async fn audit(&self, org: &OrgId, actor: &str, action: &str, detail: serde_json::Value) -> Result<()> {
         let mut tx = self.begin_write().await?;
+        self.audit_in(&mut tx, org, actor, action, detail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// An audit entry written with the change it records, in the same transaction.
+    pub(crate) async fn audit_in(
+        &self,
+        tx: &mut WriteTx,
+        org: &OrgId,
+        actor: &str,
+        action: &str,
+        detail: serde_json::Value,
+    ) -> Result<()> {
         sqlx::query("INSERT INTO audit_log (org_id, actor, action, detail, at) VALUES ($1, $2, $3, $4, $5)")
             .bind(org.to_string())
             .bind(actor)
             .bind(action)
             .bind(detail.to_string())
             .bind(now_micros())
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 

@@ -37,6 +37,7 @@ on_both_backends!(
     costs_add_up_and_reviews_are_queued,
     search_finds_evaluated_traces_of_one_organization,
     rollups_agree_with_the_evaluations,
+    search_pages_are_newest_first_with_few_or_many_matches,
 );
 
 fn new_trace(org: &OrgId, input: &TraceInput, hash: &str) -> NewTrace {
@@ -250,6 +251,9 @@ async fn api_keys_and_sessions(backend: Backend) {
 
     let user = db.store.create_user(&a, "Ana@Example.com", "long enough").await.unwrap();
     assert_eq!(user.email, "ana@example.com");
+    let users = db.store.list_users(&a).await.unwrap();
+    assert_eq!(users.iter().map(|u| u.email.as_str()).collect::<Vec<_>>(), ["ana@example.com"]);
+    assert!(db.store.list_users(&other).await.unwrap().is_empty());
     assert!(matches!(db.store.create_user(&a, "ana@example.com", "long enough").await, Err(crate::Error::Conflict(_))));
     assert!(
         matches!(db.store.create_user(&a, "bob@example.com", "short").await, Err(crate::Error::Invalid(f)) if f.field == "password")
@@ -492,4 +496,78 @@ async fn rollups_agree_with_the_evaluations(backend: Backend) {
     db.store.backfill_rollups().await.unwrap();
     assert_eq!(db.store.overview(&a, day_start, day_end, None).await.unwrap(), overview);
     assert_eq!(db.store.facets(&a, day_start, day_end, "healthcare", 10).await.unwrap(), facets);
+}
+
+async fn search_pages_are_newest_first_with_few_or_many_matches(backend: Backend) {
+    use crate::model::{EvaluationStatus, Severity};
+    let db = TestDb::new(backend).await;
+    let (a, b) = (org(&db.store, "A").await, org(&db.store, "B").await);
+    let mut generator = Generator::new(21);
+    let t0 = Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap();
+    // 2,400 matches in A (more than are read by rowid), out of time order; a few in B.
+    let mut rows = Vec::new();
+    for i in 0..2_400u32 {
+        let mut input = generator.trace();
+        input.ai_processing.output = format!("Warfarin check number {i}.");
+        input.application_id = if i % 3 == 0 { "anticoag".into() } else { "triage".into() };
+        input.timestamp = Some(t0 + chrono::Duration::seconds(i64::from((i * 7919) % 2_400)));
+        rows.push(new_trace(&a, &input, &format!("a{i}")));
+    }
+    for i in 0..5 {
+        let mut input = generator.trace();
+        input.ai_processing.output = "Warfarin in B.".into();
+        rows.push(new_trace(&b, &input, &format!("b{i}")));
+    }
+    db.store.insert_traces(&rows).await.unwrap();
+    let jobs = db.store.claim_jobs("w", 5_000, Duration::from_secs(60)).await.unwrap();
+    let done: Vec<_> = jobs
+        .into_iter()
+        .enumerate()
+        .map(|(i, j)| {
+            let mut e = Cascade::failed(j.trace_id, 1, "x");
+            e.status = EvaluationStatus::Pass;
+            e.severity = if i % 10 == 0 { Severity::Critical } else { Severity::None };
+            (j, e)
+        })
+        .collect();
+    db.store.record_evaluations(&done).await.unwrap();
+
+    let all_pages = |q: ListQuery| {
+        let store = db.store.clone();
+        let org = a.clone();
+        async move {
+            let mut out = Vec::new();
+            let mut q = q;
+            loop {
+                let page = store.list_trace_summaries(&org, &q).await.unwrap();
+                out.extend(page.items.into_iter().map(|t| (t.timestamp, t.trace_id, t.application_id, t.severity)));
+                match page.next_cursor {
+                    Some(c) => q.cursor = Some(c),
+                    None => break out,
+                }
+            }
+        }
+    };
+    let many = all_pages(ListQuery { limit: 500, q: Some("warfarin".into()), ..ListQuery::default() }).await;
+    assert_eq!(many.len(), 2_400, "every match in A, none of B's");
+    assert!(many.windows(2).all(|w| (w[0].0, w[0].1) > (w[1].0, w[1].1)), "newest first across pages");
+
+    let filtered = ListQuery {
+        limit: 100,
+        q: Some("warfarin".into()),
+        application: Some("anticoag".into()),
+        severity: Some(Severity::Critical),
+        ..ListQuery::default()
+    };
+    let few = all_pages(filtered).await;
+    assert!(!few.is_empty() && few.len() < 200, "{}", few.len());
+    assert!(few.iter().all(|t| t.2 == "anticoag" && t.3 == Some(Severity::Critical)));
+    assert!(few.windows(2).all(|w| (w[0].0, w[0].1) > (w[1].0, w[1].1)));
+    let unfiltered_count = many.iter().filter(|t| t.2 == "anticoag" && t.3 == Some(Severity::Critical)).count();
+    assert_eq!(few.len(), unfiltered_count, "filters through the index agree with the rows");
+
+    // Filters without words, on a filter with no index of its own.
+    let critical =
+        all_pages(ListQuery { limit: 1_000, severity: Some(Severity::Critical), ..ListQuery::default() }).await;
+    assert_eq!(critical.len(), many.iter().filter(|t| t.3 == Some(Severity::Critical)).count());
 }

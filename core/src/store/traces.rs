@@ -223,6 +223,12 @@ impl Store {
     }
 
     async fn list_rows(&self, org: &OrgId, q: &ListQuery, columns: &str) -> Result<Vec<sqlx::any::AnyRow>> {
+        let words = q.q.as_deref().map(search_words).unwrap_or_default();
+        let indexed = q.status != Some(TraceStatus::Queued);
+        let needs_match = !words.is_empty() || q.severity.is_some() || q.application.is_some();
+        if self.backend == Backend::Sqlite && indexed && needs_match {
+            return self.search_rows_sqlite(org, q, &words, columns).await;
+        }
         let mut params = vec![Param::Text(org.to_string())];
         let mut sql = format!("SELECT {columns} FROM traces WHERE org_id = $1");
         let mut push = |sql: &mut String, clause: &str, p: Param| {
@@ -241,21 +247,8 @@ impl Store {
         if let Some(severity) = q.severity {
             push(&mut sql, " AND severity = ?", Param::Text(severity.as_str().into()));
         }
-        if let Some(words) = q.q.as_deref().map(search_words).filter(|w| !w.is_empty()) {
-            match self.backend {
-                // Each word quoted: the user's text is data, never FTS5 syntax.
-                Backend::Sqlite => {
-                    let expr = words.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(" ");
-                    push(
-                        &mut sql,
-                        " AND rowid IN (SELECT rowid FROM trace_search WHERE trace_search MATCH ?)",
-                        Param::Text(expr),
-                    );
-                }
-                Backend::Postgres => {
-                    push(&mut sql, " AND search @@ plainto_tsquery('simple', ?)", Param::Text(words.join(" ")));
-                }
-            }
+        if !words.is_empty() {
+            push(&mut sql, " AND search @@ plainto_tsquery('simple', ?)", Param::Text(words.join(" ")));
         }
         if let Some(from) = q.from {
             push(&mut sql, " AND ts >= ?", Param::Int(to_micros(from)));
@@ -272,6 +265,91 @@ impl Store {
         push(&mut sql, " ORDER BY ts DESC, id DESC LIMIT ?", Param::Int(i64::from(q.limit) + 1));
         Ok(bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?)
     }
+}
+
+impl Store {
+    /// SQLite: a search, or filters that have no index of their own, answered from the
+    /// full-text index, where the filters are tokens too (see [`SQLITE_SEARCH_TAGS`]). Few
+    /// matches are read by rowid and sorted; many are met by walking the time index newest
+    /// first until the page is full. Either way no trace outside the matches is read.
+    async fn search_rows_sqlite(
+        &self,
+        org: &OrgId,
+        q: &ListQuery,
+        words: &[String],
+        columns: &str,
+    ) -> Result<Vec<sqlx::any::AnyRow>> {
+        // Each word quoted: the user's text is data, never FTS5 syntax.
+        let mut terms: Vec<String> =
+            words.iter().map(|w| format!("{{input output}} : \"{}\"", w.replace('"', ""))).collect();
+        terms.push(format!("tags : {}", search_tag("zo", &org.to_string())));
+        if let Some(status) = q.status {
+            terms.push(format!("tags : {}", search_tag("zs", status.as_str())));
+        }
+        if let Some(severity) = q.severity {
+            terms.push(format!("tags : {}", search_tag("zv", severity.as_str())));
+        }
+        if let Some(domain) = &q.domain {
+            terms.push(format!("tags : {}", search_tag("zd", domain)));
+        }
+        if let Some(application) = &q.application {
+            terms.push(format!("tags : {}", search_tag("za", application)));
+        }
+        let expr = terms.join(" AND ");
+
+        let probe = sqlx::query("SELECT rowid FROM trace_search WHERE trace_search MATCH $1 LIMIT $2")
+            .bind(&expr)
+            .bind(FEW_MATCHES + 1)
+            .fetch_all(&self.pool)
+            .await?;
+        let few = probe.len() as i64 <= FEW_MATCHES;
+        // `+ts` keeps SQLite from walking the time index when the matches are few; with many,
+        // the time index finds a page of them soonest.
+        let (source, order) = if few {
+            ("traces", "ORDER BY +ts DESC, id DESC")
+        } else {
+            ("traces INDEXED BY traces_by_time", "ORDER BY ts DESC, id DESC")
+        };
+        let mut params = vec![Param::Text(org.to_string()), Param::Text(expr)];
+        let mut sql = format!(
+            "SELECT {columns} FROM {source} WHERE org_id = $1 \
+             AND rowid IN (SELECT rowid FROM trace_search WHERE trace_search MATCH $2)"
+        );
+        let mut push = |sql: &mut String, clause: &str, p: Param| {
+            params.push(p);
+            sql.push_str(&clause.replace('?', &format!("${}", params.len())));
+        };
+        if let Some(from) = q.from {
+            push(&mut sql, " AND ts >= ?", Param::Int(to_micros(from)));
+        }
+        if let Some(to) = q.to {
+            push(&mut sql, " AND ts < ?", Param::Int(to_micros(to)));
+        }
+        if let Some(cursor) = &q.cursor {
+            let (ts, id) = decode_cursor(cursor)?;
+            push(&mut sql, " AND (ts < ?", Param::Int(ts));
+            push(&mut sql, " OR (ts = ?", Param::Int(ts));
+            push(&mut sql, " AND id < ?))", Param::Text(id.to_string()));
+        }
+        push(&mut sql, &format!(" {order} LIMIT ?"), Param::Int(i64::from(q.limit) + 1));
+        Ok(bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?)
+    }
+}
+
+/// How the filters of a trace are indexed for search on SQLite: the organization, status,
+/// severity, domain and application as tokens, a prefix and the value in hex (whole values
+/// match exactly, whatever they contain). Migration 0008 repeats it for existing traces.
+pub(crate) const SQLITE_SEARCH_TAGS: &str = "'zo' || hex(traces.org_id) || ' zs' || hex(traces.status) \
+     || ' zv' || hex(coalesce(traces.severity, 'none')) || ' zd' || hex(coalesce(traces.domain, '')) \
+     || ' za' || hex(traces.application_id)";
+
+/// Up to this many matches are read by rowid and sorted; more are found by walking the time
+/// index.
+const FEW_MATCHES: i64 = 2_000;
+
+/// The token [`SQLITE_SEARCH_TAGS`] writes for `value` (the tokenizer folds case).
+fn search_tag(prefix: &str, value: &str) -> String {
+    format!("{prefix}{}", hex::encode(value.as_bytes()))
 }
 
 /// The words of a search, lower-cased, without punctuation (a pseudonym token such as

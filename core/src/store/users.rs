@@ -64,6 +64,27 @@ impl Store {
         Ok(user)
     }
 
+    /// The organization's users, oldest first.
+    pub async fn list_users(&self, org: &OrgId) -> Result<Vec<User>> {
+        let rows =
+            sqlx::query("SELECT id, email, role, created_at FROM users WHERE org_id = $1 ORDER BY created_at, email")
+                .bind(org.to_string())
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|row| {
+                let id: String = row.try_get("id")?;
+                Ok(User {
+                    id: id.parse().map_err(|e| corrupt("user", e))?,
+                    org_id: org.clone(),
+                    email: row.try_get("email")?,
+                    role: row.try_get("role")?,
+                    created_at: from_micros(row.try_get("created_at")?),
+                })
+            })
+            .collect()
+    }
+
     /// Checks an email and password. Takes the same time whether or not the email exists.
     pub async fn authenticate_user(&self, email: &str, password: &str) -> Result<Option<User>> {
         let Ok(email) = normalize_email(email) else { return Ok(None) };

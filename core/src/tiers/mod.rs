@@ -17,6 +17,7 @@ pub mod rules;
 mod tests;
 mod well_formed;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -41,17 +42,25 @@ pub trait Module: Send + Sync {
 }
 
 /// What the worker knows that the cascade does not.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Context {
     pub attempts: u32,
     /// The organization still has judge budget today.
     pub judge_allowed: bool,
+    /// The modules the organization switched off, as `domain/module`.
+    pub disabled: Arc<HashSet<String>>,
 }
 
 impl Default for Context {
-    /// A first attempt, with budget.
+    /// A first attempt, with budget, every module on.
     fn default() -> Self {
-        Context { attempts: 1, judge_allowed: true }
+        Context { attempts: 1, judge_allowed: true, disabled: Arc::default() }
+    }
+}
+
+impl Context {
+    fn is_off(&self, domain: &Domain, module: &str) -> bool {
+        !self.disabled.is_empty() && self.disabled.contains(&format!("{}/{module}", domain.name()))
     }
 }
 
@@ -141,7 +150,8 @@ impl Cascade {
             review: None,
             uncertainty: 0.5,
         };
-        self.deterministic(trace, domain.map(|d| d.as_ref()), &mut run);
+        self.deterministic(trace, domain.map(|d| d.as_ref()), &ctx, &mut run);
+        let attempts = ctx.attempts;
         if let Some(domain) = domain {
             self.escalate(trace, domain, ctx, &mut run).await;
         } else {
@@ -151,16 +161,17 @@ impl Cascade {
             };
             run.decide(0, None, reason);
         }
-        finish(trace, domain.map(|d| d.as_ref()), run, ctx.attempts, started)
+        finish(trace, domain.map(|d| d.as_ref()), run, attempts, started)
     }
 
     /// Tiers 0 and 1.
-    fn deterministic(&self, trace: &Trace, domain: Option<&Domain>, run: &mut Run) {
+    fn deterministic(&self, trace: &Trace, domain: Option<&Domain>, ctx: &Context, run: &mut Run) {
         let facts = match domain {
             Some(d) => d.facts(trace),
             None => Facts::bare(trace),
         };
-        for module in deterministic_modules(domain) {
+        let on = |m: &&dyn Module| domain.is_none_or(|d| !ctx.is_off(d, m.name()));
+        for module in deterministic_modules(domain).filter(on) {
             let t = Instant::now();
             let found = module.check(&facts);
             let worst = found.iter().map(|i| i.severity).max().unwrap_or_default();
@@ -190,7 +201,8 @@ impl Cascade {
         let mut why_judge = (worst >= policy.escalate_at)
             .then(|| format!("Tier 1 found a {} issue that needs confirming", worst.as_str()));
 
-        if let (Some(model), Some(t2)) = (&domain.classifier, &domain.spec.tier2) {
+        let classifier = domain.classifier.as_ref().zip(domain.spec.tier2.as_ref());
+        if let Some((model, t2)) = classifier.filter(|_| !ctx.is_off(domain, "classifier")) {
             let t = Instant::now();
             let codes: Vec<&str> = run.issues.iter().map(|i| i.code.as_str()).collect();
             let risk = model.risk(trace, &codes);
@@ -238,7 +250,12 @@ impl Cascade {
                 return;
             }
         } else if why_judge.is_none() {
-            run.decide(1, None, "Tier 1 found nothing that needs a closer look, and the pack has no classifier".into());
+            let why = if classifier.is_some() {
+                "the organization switched Tier 2 off"
+            } else {
+                "the pack has no classifier"
+            };
+            run.decide(1, None, format!("Tier 1 found nothing that needs a closer look, and {why}"));
             return;
         }
         let why_judge = why_judge.unwrap_or_default();
@@ -247,6 +264,7 @@ impl Cascade {
         let unavailable = match (&self.judge, &domain.spec.tier3) {
             (None, _) => Some("no LLM judge is configured"),
             (_, None) => Some("the pack has no Tier 3 rubric"),
+            _ if ctx.is_off(domain, "llm_judge") => Some("the organization switched the judge off"),
             _ if !ctx.judge_allowed => Some("the organization's judge budget for today is spent"),
             _ => None,
         };

@@ -89,7 +89,7 @@ async fn uncertain_traces_go_to_the_judge_or_else_to_an_expert() {
     assert!(reasons(&judged)[1].starts_with("the judge's verdict: unsafe"));
     assert_eq!(mock.requests.lock().unwrap().len(), 1);
 
-    let broke = cascade.evaluate(&t, Context { attempts: 1, judge_allowed: false }).await;
+    let broke = cascade.evaluate(&t, Context { judge_allowed: false, ..Context::default() }).await;
     assert_eq!(broke.status, EvaluationStatus::NeedsReview);
     assert!(broke.review.unwrap().reason.contains("budget"));
     assert_eq!(mock.requests.lock().unwrap().len(), 1, "no call over budget");
@@ -163,4 +163,22 @@ async fn evaluations_carry_the_facets_their_dashboards_count() {
     let strategy = e.facets.iter().find(|f| f.name == "meta.strategy").unwrap();
     assert_eq!((strategy.value.as_str(), strategy.amount), ("momentum", -11_950));
     assert!(e.facets.iter().any(|f| f.name == "issue.restricted_symbols" && f.value == "GME"), "{:?}", e.facets);
+}
+
+#[tokio::test]
+async fn modules_an_organization_switched_off_do_not_run() {
+    let set = DomainSet::load(&crate::domains::tests::pack_dir(""), &CustomValidators::default()).unwrap();
+    let cascade = Cascade::new(Domains::fixed(set));
+    let overdose = trace("healthcare", "Back pain.", "Take Tylenol 1000 mg every 4 hours. Check with your doctor.");
+    let on = cascade.evaluate(&overdose, Context::default()).await;
+    assert!(on.issues.iter().any(|i| i.code == "medication_overdose"));
+
+    let disabled = ["healthcare/medication_overdose".to_string(), "healthcare/classifier".to_string()];
+    let ctx = Context { disabled: Arc::new(disabled.into_iter().collect()), ..Context::default() };
+    let off = cascade.evaluate(&overdose, ctx).await;
+    let modules: Vec<&str> = off.modules.iter().map(|m| m.name.as_str()).collect();
+    assert!(!modules.contains(&"medication_overdose"), "{modules:?}");
+    assert!(!modules.contains(&"classifier"), "{modules:?}");
+    assert!(modules.contains(&"drug_interaction"), "the other rules still run: {modules:?}");
+    assert!(!off.issues.iter().any(|i| i.code == "medication_overdose"));
 }

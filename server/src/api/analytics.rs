@@ -31,6 +31,7 @@ pub async fn overview(State(state): State<AppState>, Org(org): Org, query: Pairs
 /// `{"metric", "bucket", "from", "to", "series": [{"name", "points": [[t, value], ...]}]}`.
 pub async fn trends(State(state): State<AppState>, Org(org): Org, query: Pairs) -> Result<Response, ApiError> {
     let q = AnalyticsQuery::parse(&pairs(query)?)?;
+    q.check_span()?;
     let points = state.store.trend(&org, q.from, q.to, q.domain.as_deref(), q.bucket).await?;
     Ok(Json(Trend::of(q.metric, q.bucket, q.from, q.to, &points)).into_response())
 }
@@ -95,17 +96,21 @@ impl AnalyticsQuery {
         if from >= to {
             return Err(FieldError::new("from", "must be before `to`"));
         }
-        let span = to - from;
-        match bucket {
+        Ok(AnalyticsQuery { from, to, domain, bucket, metric })
+    }
+
+    /// A trend has a point per bucket: a month of hours, or ten years of days, at most.
+    pub fn check_span(&self) -> Result<(), FieldError> {
+        let span = self.to - self.from;
+        match self.bucket {
             Bucket::Hour if span > Duration::hours(MAX_HOURS) => {
-                return Err(FieldError::new("bucket", "hourly trends cover at most 31 days; use bucket=day"))
+                Err(FieldError::new("bucket", "hourly trends cover at most 31 days; use bucket=day"))
             }
             Bucket::Day if span > Duration::days(MAX_DAYS) => {
-                return Err(FieldError::new("from", "trends cover at most ten years"))
+                Err(FieldError::new("from", "trends cover at most ten years"))
             }
-            _ => {}
+            _ => Ok(()),
         }
-        Ok(AnalyticsQuery { from, to, domain, bucket, metric })
     }
 }
 
@@ -130,7 +135,8 @@ mod tests {
         assert_eq!(parse(&[("metric", "vibes")]).unwrap_err().field, "metric");
         assert_eq!(parse(&[("from", "yesterday")]).unwrap_err().field, "from");
         assert_eq!(parse(&[("from", "2026-11-26"), ("to", "2026-11-25")]).unwrap_err().field, "from");
-        assert_eq!(parse(&[("from", "2026-01-01"), ("to", "2026-11-25")]).unwrap_err().field, "bucket");
+        let year = parse(&[("from", "2026-01-01"), ("to", "2026-11-25")]).unwrap();
+        assert_eq!(year.check_span().unwrap_err().field, "bucket", "a year of hours is too many points");
         let q = parse(&[("from", "2026-01-01"), ("to", "2026-11-25"), ("bucket", "day"), ("metric", "cost")]).unwrap();
         assert_eq!(q.metric, Metric::Cost);
     }

@@ -35,6 +35,7 @@ pub fn v1(state: &AppState) -> Router<AppState> {
         .route("/analytics/domains/{domain}", get(analytics::domain_dashboard))
         .route("/domains", get(domains::list))
         .route("/domains/reload", post(domains::reload))
+        .route("/domains/{domain}/modules/{module}", axum::routing::put(domains::set_module))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))

@@ -86,3 +86,52 @@ async fn tier1_checks_trading_trajectories(backend: aegis_core::store::Backend) 
     assert_eq!(e.body["issues"][0]["evidence"]["field"], "steps[0].output");
     assert_eq!(e.body["tiers_run"], json!([0, 1]));
 }
+
+#[tokio::test]
+async fn an_organization_switches_modules_for_itself() {
+    let app = TestApp::new(aegis_core::store::Backend::Sqlite).await;
+    let answer = "For your back pain take Tylenol 1000 mg every 4 hours. Check with your doctor if it persists.";
+    let path = "/api/v1/domains/healthcare/modules/medication_overdose";
+
+    let ingest = app.key(aegis_core::store::ApiKeyRole::Ingest).await;
+    let put = |key: String, path: &'static str, body: &'static str| {
+        let app = &app;
+        async move {
+            let request = axum::http::Request::put(path)
+                .header("authorization", format!("Bearer {key}"))
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(body))
+                .unwrap();
+            app.send(request).await
+        }
+    };
+    assert_eq!(put(ingest, path, r#"{"enabled": false}"#).await.status, StatusCode::FORBIDDEN);
+    let bad = put(app.key.clone(), path, r#"{"enabled": "no"}"#).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    assert_eq!(bad.body["error"]["field"], "enabled");
+    let unknown = put(app.key.clone(), "/api/v1/domains/healthcare/modules/astrology", r#"{"enabled": false}"#).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert!(unknown.text.contains("medication_overdose"), "names the modules there are: {}", unknown.text);
+
+    let off = put(app.key.clone(), path, r#"{"enabled": false}"#).await;
+    assert_eq!(off.status, StatusCode::OK, "{}", off.text);
+    assert_eq!(off.body, json!({"domain": "healthcare", "module": "medication_overdose", "enabled": false}));
+    let list = app.get("/api/v1/domains").await;
+    assert_eq!(list.body["items"][0]["disabled_modules"], json!(["medication_overdose"]));
+
+    // Ours no longer checks doses; another organization's still does.
+    let (_, other_key) = app.other_org().await;
+    let mine = app.post("/api/v1/traces", &clinical("Back pain?", answer)).await;
+    let theirs = app.post_as(&other_key, "/api/v1/traces", &clinical("Back pain?", answer)).await;
+    app.evaluate_all().await;
+    let mine = app.get(&format!("/api/v1/evaluations/{}", mine.body["trace_id"].as_str().unwrap())).await;
+    let theirs =
+        app.get_as(&other_key, &format!("/api/v1/evaluations/{}", theirs.body["trace_id"].as_str().unwrap())).await;
+    let codes = |e: &serde_json::Value| {
+        e["issues"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+    };
+    assert!(!codes(&mine.body).contains(&"medication_overdose".to_string()), "{}", mine.text);
+    assert!(codes(&theirs.body).contains(&"medication_overdose".to_string()), "{}", theirs.text);
+    let audit = app.store.audit_log(&app.org, 5).await.unwrap();
+    assert_eq!(audit[0].action, "domain.module.update");
+}
