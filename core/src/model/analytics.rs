@@ -297,3 +297,59 @@ pub struct TopIssue {
     pub severity: Severity,
     pub message: String,
 }
+
+/// What `GET /api/v1/costs` can group by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CostKey {
+    Tier,
+    Day,
+    Hour,
+    Domain,
+}
+
+impl CostKey {
+    pub const ALL: [CostKey; 4] = [CostKey::Tier, CostKey::Day, CostKey::Hour, CostKey::Domain];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CostKey::Tier => "tier",
+            CostKey::Day => "day",
+            CostKey::Hour => "hour",
+            CostKey::Domain => "domain",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CostKey> {
+        CostKey::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Spend in a range, in integer micro-dollars, grouped as asked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostReport {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub group_by: Vec<CostKey>,
+    pub total_micro_usd: i64,
+    /// Module runs that cost something or nothing: every tier's run counts.
+    pub runs: i64,
+    pub groups: Vec<CostGroup>,
+}
+
+/// One group of a [`CostReport`]; the keys not grouped by are absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostGroup {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<u8>,
+    /// `YYYY-MM-DD`, UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day: Option<String>,
+    /// The start of the hour, UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hour: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain: Option<String>,
+    pub micro_usd: i64,
+    pub runs: i64,
+}

@@ -5,8 +5,8 @@ mod evaluation;
 mod trace;
 
 pub use analytics::{
-    Bucket, DomainDashboard, FacetCount, IssueCount, LiveEvent, Metric, Overview, Panel, Series, StatusCounts,
-    TierUsage, TopIssue, Trend, TrendPoint,
+    Bucket, CostGroup, CostKey, CostReport, DomainDashboard, FacetCount, IssueCount, LiveEvent, Metric, Overview,
+    Panel, Series, StatusCounts, TierUsage, TopIssue, Trend, TrendPoint,
 };
 
 pub use evaluation::{

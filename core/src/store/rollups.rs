@@ -10,7 +10,8 @@ use sqlx::Row as _;
 
 use super::{bind_all, from_micros, to_micros, Backend, Param, Store, WriteTx};
 use crate::model::{
-    Bucket, Evaluation, EvaluationStatus, FacetCount, IssueCount, OrgId, Overview, StatusCounts, TierUsage, TrendPoint,
+    Bucket, CostGroup, CostKey, CostReport, Evaluation, EvaluationStatus, FacetCount, IssueCount, OrgId, Overview,
+    StatusCounts, TierUsage, TrendPoint,
 };
 use crate::Result;
 
@@ -418,24 +419,64 @@ impl Store {
         Ok(row.try_get("spent")?)
     }
 
-    /// Cost of `org` per UTC day, domain and tier: `(day, domain, tier, micro_usd, runs)`,
-    /// oldest first.
-    pub async fn cost_totals(&self, org: &OrgId) -> Result<Vec<(String, String, u8, i64, i64)>> {
-        let rows = sqlx::query(
-            "SELECT hour, domain, tier, micro_usd, runs FROM rollup_tiers WHERE org_id = $1 ORDER BY hour, domain, tier",
-        )
-        .bind(org.to_string())
-        .fetch_all(&self.pool)
-        .await?;
-        let mut days: BTreeMap<(String, String, u8), (i64, i64)> = BTreeMap::new();
-        for r in rows {
-            let day = from_micros(r.try_get("hour")?).format("%Y-%m-%d").to_string();
+    /// What `org` spent from `from` to `to` (whole UTC hours), grouped by `keys` in their order,
+    /// oldest and lowest first. Read from the same transaction-maintained rollups as the
+    /// budget, so it equals the sum of the recorded module costs.
+    pub async fn costs(
+        &self,
+        org: &OrgId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        keys: &[CostKey],
+    ) -> Result<CostReport> {
+        let range = Range { org, from: hour_of(from), to: ceil_hour(to), domain: None };
+        let (filter, params) = range.filter();
+        let sql = format!("SELECT hour, domain, tier, runs, micro_usd FROM rollup_tiers {filter}");
+        let mut groups: BTreeMap<(Option<i64>, Option<u8>, Option<String>), (i64, i64)> = BTreeMap::new();
+        let (mut total, mut runs) = (0i64, 0i64);
+        for r in bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await? {
+            let hour: i64 = r.try_get("hour")?;
             let tier: i64 = r.try_get("tier")?;
-            let total = days.entry((day, r.try_get("domain")?, tier as u8)).or_default();
-            total.0 += r.try_get::<i64, _>("micro_usd")?;
-            total.1 += r.try_get::<i64, _>("runs")?;
+            let (cost, n): (i64, i64) = (r.try_get("micro_usd")?, r.try_get("runs")?);
+            let time = if keys.contains(&CostKey::Hour) {
+                Some(hour)
+            } else if keys.contains(&CostKey::Day) {
+                Some(hour.div_euclid(86_400_000_000) * 86_400_000_000)
+            } else {
+                None
+            };
+            let key = (
+                time,
+                keys.contains(&CostKey::Tier).then_some(tier as u8),
+                keys.contains(&CostKey::Domain).then(|| r.try_get::<String, _>("domain")).transpose()?,
+            );
+            let g = groups.entry(key).or_default();
+            g.0 += cost;
+            g.1 += n;
+            total += cost;
+            runs += n;
         }
-        Ok(days.into_iter().map(|((day, domain, tier), (cost, runs))| (day, domain, tier, cost, runs)).collect())
+        let groups = groups
+            .into_iter()
+            .map(|((time, tier, domain), (micro_usd, runs))| CostGroup {
+                tier,
+                day: time
+                    .filter(|_| keys.contains(&CostKey::Day))
+                    .map(|t| from_micros(t).format("%Y-%m-%d").to_string()),
+                hour: time.filter(|_| keys.contains(&CostKey::Hour)).map(from_micros),
+                domain,
+                micro_usd,
+                runs,
+            })
+            .collect();
+        Ok(CostReport {
+            from: from_micros(range.from),
+            to: from_micros(range.to),
+            group_by: keys.to_vec(),
+            total_micro_usd: total,
+            runs,
+            groups,
+        })
     }
 
     /// Rolls up evaluations recorded before the rollups existed. Runs once, after the

@@ -343,9 +343,30 @@ async fn costs_add_up_and_reviews_are_queued(backend: Backend) {
 
     assert_eq!(db.store.tier_cost_today(&a, 3).await.unwrap(), 3_003);
     assert_eq!(db.store.tier_cost_today(&a, 1).await.unwrap(), 0);
-    let totals = db.store.cost_totals(&a).await.unwrap();
-    let day = Utc::now().format("%Y-%m-%d").to_string();
-    assert_eq!(totals, vec![(day.clone(), "healthcare".into(), 2, 0, 3), (day, "healthcare".into(), 3, 3_003, 3)]);
+    use crate::model::{CostGroup, CostKey};
+    let now = Utc::now();
+    let day = now.format("%Y-%m-%d").to_string();
+    let report = db
+        .store
+        .costs(&a, now - chrono::Duration::days(1), now, &[CostKey::Day, CostKey::Domain, CostKey::Tier])
+        .await
+        .unwrap();
+    let group = |tier: u8, micro_usd: i64| CostGroup {
+        tier: Some(tier),
+        day: Some(day.clone()),
+        hour: None,
+        domain: Some("healthcare".into()),
+        micro_usd,
+        runs: 3,
+    };
+    assert_eq!(report.groups, vec![group(2, 0), group(3, 3_003)]);
+    assert_eq!((report.total_micro_usd, report.runs), (3_003, 6));
+    let by_tier = db.store.costs(&a, now - chrono::Duration::days(1), now, &[CostKey::Tier]).await.unwrap();
+    assert_eq!(
+        by_tier.groups.iter().map(|g| (g.tier, g.micro_usd)).collect::<Vec<_>>(),
+        [(Some(2), 0), (Some(3), 3_003)]
+    );
+    assert_eq!(by_tier.groups[0].day, None);
     let queue = db.store.review_queue(&a, 10).await.unwrap();
     assert_eq!(queue.len(), 1);
     assert_eq!(queue[0].1, "healthcare");

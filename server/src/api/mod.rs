@@ -3,6 +3,7 @@
 
 mod analytics;
 pub mod auth;
+mod costs;
 mod domains;
 pub mod error;
 mod evaluations;
@@ -33,6 +34,7 @@ pub fn v1(state: &AppState) -> Router<AppState> {
         .route("/analytics/overview", get(analytics::overview))
         .route("/analytics/trends", get(analytics::trends))
         .route("/analytics/domains/{domain}", get(analytics::domain_dashboard))
+        .route("/costs", get(costs::get))
         .route("/domains", get(domains::list))
         .route("/domains/reload", post(domains::reload))
         .route("/domains/{domain}/modules/{module}", axum::routing::put(domains::set_module))

@@ -128,3 +128,73 @@ async fn domain_dashboards_follow_their_packs(backend: aegis_core::store::Backen
     assert_eq!(trading.body["panels"][0]["title"], "PnL distribution");
     assert_eq!(app.get("/api/v1/analytics/domains/retail").await.status, StatusCode::NOT_FOUND);
 }
+
+/// Spend reported by `/costs` equals the sum of the recorded module runs, to the micro-dollar,
+/// however it is grouped.
+#[tokio::test]
+async fn costs_reconcile_with_the_module_runs() {
+    use aegis_core::model::{ModuleResult, TierCost};
+    let app = TestApp::new(aegis_core::store::Backend::Sqlite).await;
+    for i in 0..7 {
+        let created = app.post("/api/v1/traces", &trace_json(None, &format!("Answer {i}. Ask your pharmacist."))).await;
+        assert_eq!(created.status, StatusCode::CREATED);
+    }
+    // Evaluations as the cascade records them, with judge calls of uneven prices.
+    let jobs = app.store.claim_jobs("test", 100, std::time::Duration::from_secs(60)).await.unwrap();
+    let done: Vec<_> = jobs
+        .into_iter()
+        .enumerate()
+        .map(|(i, job)| {
+            let mut e = aegis_core::tiers::Cascade::failed(job.trace_id, 1, "x");
+            e.domain = Some(if i % 2 == 0 { "healthcare" } else { "trading" }.into());
+            e.modules = (1..=3u8)
+                .map(|tier| ModuleResult {
+                    name: format!("m{tier}"),
+                    tier,
+                    verdict: aegis_core::model::EvaluationStatus::Pass,
+                    score: None,
+                    issues_found: 0,
+                    latency_ms: 1.0,
+                    cost_micro_usd: if tier == 3 { 1_337 * (i as i64 + 1) + 1 } else { 0 },
+                    note: None,
+                })
+                .collect();
+            e.cost_by_tier =
+                e.modules.iter().map(|m| TierCost { tier: m.tier, cost_micro_usd: m.cost_micro_usd }).collect();
+            e.cost_micro_usd = e.modules.iter().map(|m| m.cost_micro_usd).sum();
+            (job, e)
+        })
+        .collect();
+    app.store.record_evaluations(&done).await.unwrap();
+
+    let mut module_sum = 0;
+    let traces = app.get("/api/v1/traces?limit=100").await;
+    for t in traces.body["items"].as_array().unwrap() {
+        let e = app.get(&format!("/api/v1/evaluations/{}", t["trace_id"].as_str().unwrap())).await;
+        module_sum +=
+            e.body["modules"].as_array().unwrap().iter().map(|m| m["cost_micro_usd"].as_i64().unwrap()).sum::<i64>();
+    }
+    assert!(module_sum > 0);
+    for group_by in ["", "tier", "day", "domain", "tier,day,domain", "hour,tier"] {
+        let report = app.get(&format!("/api/v1/costs?group_by={group_by}")).await;
+        assert_eq!(report.status, StatusCode::OK, "{}", report.text);
+        assert_eq!(report.body["total_micro_usd"], module_sum, "group_by={group_by}");
+        let groups: i64 =
+            report.body["groups"].as_array().unwrap().iter().map(|g| g["micro_usd"].as_i64().unwrap()).sum();
+        assert_eq!(groups, module_sum, "group_by={group_by}");
+    }
+    let by_domain = app.get("/api/v1/costs?group_by=domain,tier").await;
+    let trading: i64 = by_domain.body["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["domain"] == "trading")
+        .map(|g| g["micro_usd"].as_i64().unwrap())
+        .sum();
+    let expected: i64 =
+        done.iter().filter(|(_, e)| e.domain.as_deref() == Some("trading")).map(|(_, e)| e.cost_micro_usd).sum();
+    assert_eq!(trading, expected);
+    let bad = app.get("/api/v1/costs?group_by=planet").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.body["error"]["field"], "group_by");
+}
