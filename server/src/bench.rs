@@ -419,11 +419,12 @@ pub async fn live(args: LiveArgs) -> Result<(), String> {
     let (mut socket, _) =
         tokio_tungstenite::connect_async(request).await.map_err(|e| format!("cannot subscribe to {ws_base}: {e}"))?;
 
-    // Trace id → when its request was sent.
+    // Trace id → when its request was sent, until its event arrives.
     let sent: Arc<Mutex<HashMap<uuid::Uuid, Instant>>> = Arc::default();
+    let total_sent = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let client = reqwest::Client::builder().tcp_nodelay(true).build().map_err(|e| e.to_string())?;
     let sender = {
-        let sent = sent.clone();
+        let (sent, total_sent) = (sent.clone(), total_sent.clone());
         let (base, key) = (base.clone(), format!("Bearer {}", args.api_key));
         let (rate, duration) = (args.rate, args.duration);
         tokio::spawn(async move {
@@ -438,6 +439,7 @@ pub async fn live(args: LiveArgs) -> Result<(), String> {
                 trace.timestamp = None;
                 let id = uuid::Uuid::now_v7();
                 trace.trace_id = Some(id);
+                total_sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let (client, base, key, sent) = (client.clone(), base.clone(), key.clone(), sent.clone());
                 inflight.spawn(async move {
                     if let Ok(mut s) = sent.lock() {
@@ -460,7 +462,7 @@ pub async fn live(args: LiveArgs) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_secs(args.duration + 30);
     while Instant::now() < deadline {
         if expected.is_none() && sender.is_finished() {
-            expected = sent.lock().map(|s| s.len()).ok();
+            expected = Some(total_sent.load(std::sync::atomic::Ordering::Relaxed));
         }
         if expected.is_some_and(|n| from_sent.len() >= n) {
             break;
@@ -475,7 +477,7 @@ pub async fn live(args: LiveArgs) -> Result<(), String> {
         from_sent.push(at.elapsed().as_secs_f64() * 1000.0);
         from_evaluated.push((arrived - event.evaluated_at).num_microseconds().unwrap_or(0) as f64 / 1000.0);
     }
-    let total = expected.unwrap_or(from_sent.len() + sent.lock().map(|s| s.len()).unwrap_or(0));
+    let total = total_sent.load(std::sync::atomic::Ordering::Relaxed);
     from_evaluated.sort_by(f64::total_cmp);
     from_sent.sort_by(f64::total_cmp);
     println!(

@@ -608,7 +608,7 @@ async fn seed_demo(
     };
     let existing = store.list_traces(&org.id, &ListQuery { limit: 1, ..ListQuery::default() }).await?;
     if if_empty && !existing.items.is_empty() {
-        println!("{} already has traces; not seeding", org.name);
+        println!("{} ({}) already has traces; not seeding", org.name, org.id);
         engine.shutdown().await;
         return Ok(());
     }

@@ -77,8 +77,11 @@ impl Store {
         for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
             // The trace becomes searchable with its result (Postgres: its tsvector column).
             let search = match self.backend {
-                Backend::Postgres => ", search = to_tsvector('simple', traces.input || ' ' || traces.output)",
-                Backend::Sqlite => "",
+                Backend::Postgres => format!(
+                    ", search = to_tsvector('simple', traces.input || ' ' || traces.output) || to_tsvector('simple', {})",
+                    super::traces::POSTGRES_SEARCH_TAGS.replace("traces.status", "v.column3").replace("traces.severity", "v.column4")
+                ),
+                Backend::Sqlite => String::new(),
             };
             let sql = format!(
                 "UPDATE traces SET status = v.column3, severity = v.column4{search} FROM (VALUES {}) AS v \

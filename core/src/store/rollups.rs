@@ -432,7 +432,9 @@ impl Store {
         let range = Range { org, from: hour_of(from), to: ceil_hour(to), domain: None };
         let (filter, params) = range.filter();
         let sql = format!("SELECT hour, domain, tier, runs, micro_usd FROM rollup_tiers {filter}");
-        let mut groups: BTreeMap<(Option<i64>, Option<u8>, Option<String>), (i64, i64)> = BTreeMap::new();
+        // (time, tier, domain) → (micro-dollars, runs); a key not grouped by is None.
+        type Group = (Option<i64>, Option<u8>, Option<String>);
+        let mut groups: BTreeMap<Group, (i64, i64)> = BTreeMap::new();
         let (mut total, mut runs) = (0i64, 0i64);
         for r in bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await? {
             let hour: i64 = r.try_get("hour")?;

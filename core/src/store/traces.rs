@@ -226,8 +226,8 @@ impl Store {
         let words = q.q.as_deref().map(search_words).unwrap_or_default();
         let indexed = q.status != Some(TraceStatus::Queued);
         let needs_match = !words.is_empty() || q.severity.is_some() || q.application.is_some();
-        if self.backend == Backend::Sqlite && indexed && needs_match {
-            return self.search_rows_sqlite(org, q, &words, columns).await;
+        if indexed && needs_match {
+            return self.search_rows(org, q, &words, columns).await;
         }
         let mut params = vec![Param::Text(org.to_string())];
         let mut sql = format!("SELECT {columns} FROM traces WHERE org_id = $1");
@@ -247,9 +247,6 @@ impl Store {
         if let Some(severity) = q.severity {
             push(&mut sql, " AND severity = ?", Param::Text(severity.as_str().into()));
         }
-        if !words.is_empty() {
-            push(&mut sql, " AND search @@ plainto_tsquery('simple', ?)", Param::Text(words.join(" ")));
-        }
         if let Some(from) = q.from {
             push(&mut sql, " AND ts >= ?", Param::Int(to_micros(from)));
         }
@@ -268,53 +265,71 @@ impl Store {
 }
 
 impl Store {
-    /// SQLite: a search, or filters that have no index of their own, answered from the
-    /// full-text index, where the filters are tokens too (see [`SQLITE_SEARCH_TAGS`]). Few
-    /// matches are read by rowid and sorted; many are met by walking the time index newest
-    /// first until the page is full. Either way no trace outside the matches is read.
-    async fn search_rows_sqlite(
+    /// A search, or filters without an index of their own, answered from the full-text index,
+    /// where the filters are tokens too ([`SQLITE_SEARCH_TAGS`], [`POSTGRES_SEARCH_TAGS`]).
+    /// How many traces match decides the plan: up to [`FEW_MATCHES`] are read through the
+    /// index and sorted; more are met by walking the time index newest first until the page
+    /// is full. Either way, no trace outside the matches is read and the page stays in time
+    /// order.
+    async fn search_rows(
         &self,
         org: &OrgId,
         q: &ListQuery,
         words: &[String],
         columns: &str,
     ) -> Result<Vec<sqlx::any::AnyRow>> {
-        // Each word quoted: the user's text is data, never FTS5 syntax.
-        let mut terms: Vec<String> =
-            words.iter().map(|w| format!("{{input output}} : \"{}\"", w.replace('"', ""))).collect();
-        terms.push(format!("tags : {}", search_tag("zo", &org.to_string())));
+        let mut tags = vec![search_tag("zo", &org.to_string())];
         if let Some(status) = q.status {
-            terms.push(format!("tags : {}", search_tag("zs", status.as_str())));
+            tags.push(search_tag("zs", status.as_str()));
         }
         if let Some(severity) = q.severity {
-            terms.push(format!("tags : {}", search_tag("zv", severity.as_str())));
+            tags.push(search_tag("zv", severity.as_str()));
         }
         if let Some(domain) = &q.domain {
-            terms.push(format!("tags : {}", search_tag("zd", domain)));
+            tags.push(search_tag("zd", domain));
         }
         if let Some(application) = &q.application {
-            terms.push(format!("tags : {}", search_tag("za", application)));
+            tags.push(search_tag("za", application));
         }
-        let expr = terms.join(" AND ");
-
-        let probe = sqlx::query("SELECT rowid FROM trace_search WHERE trace_search MATCH $1 LIMIT $2")
-            .bind(&expr)
-            .bind(FEW_MATCHES + 1)
-            .fetch_all(&self.pool)
-            .await?;
-        let few = probe.len() as i64 <= FEW_MATCHES;
-        // `+ts` keeps SQLite from walking the time index when the matches are few; with many,
-        // the time index finds a page of them soonest.
-        let (source, order) = if few {
-            ("traces", "ORDER BY +ts DESC, id DESC")
-        } else {
-            ("traces INDEXED BY traces_by_time", "ORDER BY ts DESC, id DESC")
+        let (matches, mut params) = match self.backend {
+            Backend::Sqlite => {
+                // Each word quoted: the user's text is data, never FTS5 syntax.
+                let mut terms: Vec<String> =
+                    words.iter().map(|w| format!("{{input output}} : \"{}\"", w.replace('"', ""))).collect();
+                terms.extend(tags.iter().map(|t| format!("tags : {t}")));
+                (
+                    "rowid IN (SELECT rowid FROM trace_search WHERE trace_search MATCH $1)",
+                    vec![Param::Text(terms.join(" AND "))],
+                )
+            }
+            Backend::Postgres if words.is_empty() => {
+                ("search @@ to_tsquery('simple', $1)", vec![Param::Text(tags.join(" & "))])
+            }
+            Backend::Postgres => (
+                "search @@ (plainto_tsquery('simple', $1) && to_tsquery('simple', $2))",
+                vec![Param::Text(words.join(" ")), Param::Text(tags.join(" & "))],
+            ),
         };
-        let mut params = vec![Param::Text(org.to_string()), Param::Text(expr)];
-        let mut sql = format!(
-            "SELECT {columns} FROM {source} WHERE org_id = $1 \
-             AND rowid IN (SELECT rowid FROM trace_search WHERE trace_search MATCH $2)"
+
+        let probe = format!(
+            "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM traces WHERE {matches} LIMIT {}) AS m",
+            FEW_MATCHES + 1
         );
+        let found: i64 = bind_all(sqlx::query(&probe), &params).fetch_one(&self.pool).await?.try_get("n")?;
+        let few = found <= FEW_MATCHES;
+
+        params.push(Param::Text(org.to_string()));
+        let org_param = params.len();
+        // SQLite: `+ts` keeps the planner off the time index when the matches are few, and
+        // INDEXED BY puts it on when they are many. Postgres: `ts + 0` does the first; the
+        // second is a session setting (below).
+        let (source, order) = match (self.backend, few) {
+            (Backend::Sqlite, true) => ("traces", "+ts DESC, id DESC"),
+            (Backend::Sqlite, false) => ("traces INDEXED BY traces_by_time", "ts DESC, id DESC"),
+            (Backend::Postgres, true) => ("traces", "ts + 0 DESC, id DESC"),
+            (Backend::Postgres, false) => ("traces", "ts DESC, id DESC"),
+        };
+        let mut sql = format!("SELECT {columns} FROM {source} WHERE org_id = ${org_param} AND {matches}");
         let mut push = |sql: &mut String, clause: &str, p: Param| {
             params.push(p);
             sql.push_str(&clause.replace('?', &format!("${}", params.len())));
@@ -331,7 +346,16 @@ impl Store {
             push(&mut sql, " OR (ts = ?", Param::Int(ts));
             push(&mut sql, " AND id < ?))", Param::Text(id.to_string()));
         }
-        push(&mut sql, &format!(" {order} LIMIT ?"), Param::Int(i64::from(q.limit) + 1));
+        push(&mut sql, &format!(" ORDER BY {order} LIMIT ?"), Param::Int(i64::from(q.limit) + 1));
+        if self.backend == Backend::Postgres && !few {
+            // Many matches: the planner would read them all and sort; the time index finds a
+            // page of them sooner.
+            let mut tx = self.pool.begin().await?;
+            sqlx::query("SET LOCAL enable_bitmapscan = off").execute(&mut *tx).await?;
+            let rows = bind_all(sqlx::query(&sql), &params).fetch_all(&mut *tx).await?;
+            tx.commit().await?;
+            return Ok(rows);
+        }
         Ok(bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?)
     }
 }
@@ -343,11 +367,18 @@ pub(crate) const SQLITE_SEARCH_TAGS: &str = "'zo' || hex(traces.org_id) || ' zs'
      || ' zv' || hex(coalesce(traces.severity, 'none')) || ' zd' || hex(coalesce(traces.domain, '')) \
      || ' za' || hex(traces.application_id)";
 
-/// Up to this many matches are read by rowid and sorted; more are found by walking the time
-/// index.
-const FEW_MATCHES: i64 = 2_000;
+/// The same tokens in a Postgres `search` vector (the tokenizers fold case alike).
+pub(crate) const POSTGRES_SEARCH_TAGS: &str = "'zo' || encode(convert_to(traces.org_id, 'UTF8'), 'hex') \
+     || ' zs' || encode(convert_to(traces.status, 'UTF8'), 'hex') \
+     || ' zv' || encode(convert_to(coalesce(traces.severity, 'none'), 'UTF8'), 'hex') \
+     || ' zd' || encode(convert_to(coalesce(traces.domain, ''), 'UTF8'), 'hex') \
+     || ' za' || encode(convert_to(traces.application_id, 'UTF8'), 'hex')";
 
-/// The token [`SQLITE_SEARCH_TAGS`] writes for `value` (the tokenizer folds case).
+/// Up to this many matches are read through the full-text index and sorted; more are found
+/// by walking the time index.
+const FEW_MATCHES: i64 = 5_000;
+
+/// The token the tags expressions write for `value`.
 fn search_tag(prefix: &str, value: &str) -> String {
     format!("{prefix}{}", hex::encode(value.as_bytes()))
 }
