@@ -38,6 +38,8 @@ pub struct Config {
     pub worker: WorkerConfig,
     /// Tier 3, the LLM judge.
     pub judge: JudgeConfig,
+    /// Rate limits per organization and plan.
+    pub limits: crate::limits::LimitsConfig,
 }
 
 /// The LLM judge (Tier 3). With no `provider`, Tier 3 is off and traces that need it go to
@@ -171,6 +173,7 @@ impl Default for Config {
             ingest: IngestConfig::default(),
             worker: WorkerConfig::default(),
             judge: JudgeConfig::default(),
+            limits: crate::limits::LimitsConfig::default(),
         }
     }
 }
@@ -198,12 +201,16 @@ impl Config {
     /// Reads the configuration from `aegis.toml` (or `$AEGIS_CONFIG`) and the environment.
     pub fn load() -> Result<Config> {
         let file = std::env::var("AEGIS_CONFIG").unwrap_or_else(|_| "aegis.toml".into());
-        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+        let mut config: Config = Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(&file))
             .merge(Env::prefixed("AEGIS_").split("__").ignore(&["config"]))
             .merge(Env::raw().only(&["database_url"]))
             .extract()
             .map_err(|e| Error::Config(e.to_string()))?;
+        // Like DATABASE_URL, the shared cache is named the usual way.
+        if config.limits.redis_url.is_none() {
+            config.limits.redis_url = std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty());
+        }
         config.check()?;
         Ok(config)
     }
@@ -216,6 +223,13 @@ impl Config {
                     url.split(':').next().unwrap_or_default()
                 )));
             }
+        }
+        if !self.limits.plans.contains_key(&self.limits.default_plan) {
+            return Err(Error::Config(format!(
+                "limits.default_plan {:?} is not one of the plans ({})",
+                self.limits.default_plan,
+                self.limits.plans.keys().cloned().collect::<Vec<_>>().join(", ")
+            )));
         }
         if self.worker.claim_batch == 0 || self.ingest.max_group_commit == 0 {
             return Err(Error::Config("batch sizes must be at least 1".into()));

@@ -18,6 +18,8 @@ pub mod domains;
 #[cfg(feature = "engine")]
 pub mod ingest;
 #[cfg(feature = "engine")]
+pub mod limits;
+#[cfg(feature = "engine")]
 pub mod live;
 #[cfg(feature = "engine")]
 pub mod phi;

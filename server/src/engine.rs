@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 use aegis_core::config::Config;
 use aegis_core::domains::Domains;
 use aegis_core::ingest::Ingestor;
+use aegis_core::limits::Limits;
 use aegis_core::live::LiveFeed;
 use aegis_core::phi::vault::VaultKey;
 use aegis_core::phi::PhiService;
@@ -30,6 +31,8 @@ pub struct Engine {
     pub config: Arc<Config>,
     pub telemetry: Arc<Telemetry>,
     pub live: LiveFeed,
+    /// Rate limits, in-process or shared through Redis.
+    pub limits: Limits,
     work_available: Arc<Notify>,
     shutdown: CancellationToken,
     writers: JoinSet<()>,
@@ -45,7 +48,9 @@ impl Engine {
         store.migrate().await?;
         let key = VaultKey::load(config.vault_key.as_ref().map(|s| s.0.as_str()), &config.vault_key_path())?;
         let phi = PhiService::new(store.clone(), key).await?;
+        let limits = Limits::open(&config.limits).await?;
         Ok(Engine {
+            limits,
             live: LiveFeed::new(store.backend()),
             store,
             phi,
@@ -92,6 +97,7 @@ impl Engine {
                 metrics: self.telemetry.core.clone(),
                 work_available: self.work_available.clone(),
                 live: self.live.clone(),
+                limits: self.limits.clone(),
             };
             self.workers.spawn(worker.run(self.shutdown.clone()));
         }

@@ -142,9 +142,18 @@ enum OrgCommand {
     /// Create an organization and its first API key (shown once).
     Create {
         name: String,
+        /// The plan whose rate limits apply [default: limits.default_plan].
+        #[arg(long)]
+        plan: Option<String>,
         /// Print {"organization_id", "api_key"} as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// Put an organization on a plan (its rate limits).
+    Plan {
+        #[arg(long)]
+        org: OrgId,
+        plan: String,
     },
 }
 
@@ -300,9 +309,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             engine.shutdown().await;
             Ok(())
         }
-        Command::Org { command: OrgCommand::Create { name, json } } => {
+        Command::Org { command: OrgCommand::Create { name, plan, json } } => {
+            if let Some(plan) = &plan {
+                known_plan(&config, plan)?;
+            }
             let store = open_store(&config).await?;
             let org = store.create_organization(&name).await?;
+            if plan.is_some() {
+                store.set_plan(&org.id, plan.as_deref()).await?;
+            }
             let key = store.create_api_key(&org.id, "default", ApiKeyRole::Admin).await?;
             if json {
                 println!("{}", json!({ "organization_id": org.id, "name": org.name, "api_key": key.plaintext }));
@@ -311,6 +326,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("api key       {}", key.plaintext);
                 println!("              shown once: store it now.");
             }
+            Ok(())
+        }
+        Command::Org { command: OrgCommand::Plan { org, plan } } => {
+            known_plan(&config, &plan)?;
+            let store = open_store(&config).await?;
+            store.set_plan(&org, Some(&plan)).await?;
+            let limits = config.limits.plans[&plan];
+            println!(
+                "organization {org} is on the {plan} plan: {} traces a minute, {} judge calls a day (0: unlimited)",
+                limits.traces_per_minute, limits.judge_calls_per_day
+            );
             Ok(())
         }
         Command::Key { command: KeyCommand::Create { org, role, name, json } } => {
@@ -556,6 +582,7 @@ async fn serve(config: Config, addr: Option<String>, workers: Option<usize>) -> 
         config: engine.config.clone(),
         telemetry: engine.telemetry.clone(),
         live: engine.live.clone(),
+        limits: engine.limits.clone(),
         api_keys: ApiKeyCache::default(),
         leptos_options: web::leptos_options()?,
     };
@@ -654,6 +681,15 @@ async fn seed_demo(
         println!("evaluated {total} traces");
     }
     engine.shutdown().await;
+    Ok(())
+}
+
+/// Refuses a plan the configuration does not define.
+fn known_plan(config: &Config, plan: &str) -> anyhow::Result<()> {
+    if !config.limits.plans.contains_key(plan) {
+        let plans: Vec<&str> = config.limits.plans.keys().map(String::as_str).collect();
+        bail!("no plan {plan:?}; the plans are {}", plans.join(", "));
+    }
     Ok(())
 }
 

@@ -3,6 +3,7 @@ use std::sync::Arc;
 use aegis_core::config::Config;
 use aegis_core::domains::Domains;
 use aegis_core::ingest::Ingestor;
+use aegis_core::limits::Limits;
 use aegis_core::live::LiveFeed;
 use aegis_core::phi::PhiService;
 use aegis_core::store::Store;
@@ -23,6 +24,7 @@ pub struct AppState {
     pub telemetry: Arc<Telemetry>,
     /// Finished evaluations, for `/ws/traces`.
     pub live: LiveFeed,
+    pub limits: Limits,
     pub api_keys: ApiKeyCache,
     pub leptos_options: LeptosOptions,
 }

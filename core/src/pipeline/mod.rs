@@ -15,11 +15,12 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::config::WorkerConfig;
+use crate::limits::Limits;
 use crate::live::LiveFeed;
 use crate::model::{Evaluation, OrgId, Trace};
 use crate::store::{ClaimedJob, Store};
 use crate::telemetry::{CoreMetrics, StatusLabel};
-use crate::tiers::{Cascade, Context};
+use crate::tiers::{Cascade, Context, JudgeCalls};
 
 /// How long to wait after the database itself failed before trying again.
 const STORE_ERROR_PAUSE: Duration = Duration::from_secs(1);
@@ -41,6 +42,8 @@ pub struct Worker {
     pub work_available: Arc<Notify>,
     /// Where finished evaluations are announced to the dashboards.
     pub live: LiveFeed,
+    /// The organizations' daily judge-call allowances.
+    pub limits: Limits,
 }
 
 impl Worker {
@@ -107,13 +110,14 @@ impl Worker {
         let allowed = self.judge_allowed(&jobs).await;
         let orgs: Vec<OrgId> = jobs.iter().map(|j| j.org_id.clone()).collect::<HashSet<_>>().into_iter().collect();
         // Without its switches a trace would run modules its organization turned off: retry later.
-        let disabled = match self.store.disabled_modules(&orgs).await {
-            Ok(d) => d,
-            Err(e) => {
-                tracing::warn!(worker = %self.name, error = %e, "could not load module settings");
-                return;
-            }
-        };
+        let (disabled, plans) =
+            match futures::try_join!(self.store.disabled_modules(&orgs), self.store.organization_plans(&orgs)) {
+                Ok(found) => found,
+                Err(e) => {
+                    tracing::warn!(worker = %self.name, error = %e, "could not load the organizations' settings");
+                    return;
+                }
+            };
         let outcomes: Vec<(ClaimedJob, Result<Evaluation, String>)> = futures::stream::iter(jobs)
             .map(|job| {
                 let trace = traces.get(&(job.org_id.clone(), job.trace_id));
@@ -121,6 +125,11 @@ impl Worker {
                     attempts: job.attempts,
                     judge_allowed: allowed.contains(&job.org_id),
                     disabled: disabled.get(&job.org_id).cloned().unwrap_or_default(),
+                    judge_calls: Some(JudgeCalls {
+                        limits: self.limits.clone(),
+                        org: job.org_id.clone(),
+                        plan: plans.get(&job.org_id).cloned().flatten(),
+                    }),
                 };
                 async move {
                     let outcome = match trace {

@@ -15,6 +15,9 @@ pub struct Organization {
     pub id: OrgId,
     pub name: String,
     pub created_at: DateTime<Utc>,
+    /// Whose rate limits apply; none: the configured default plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
 }
 
 /// What a key may do. Ingest keys send traces and read results; admin keys may also change
@@ -49,6 +52,8 @@ pub struct Principal {
     pub org_id: OrgId,
     pub key_id: Uuid,
     pub role: ApiKeyRole,
+    /// The organization's plan, for its rate limits.
+    pub plan: Option<String>,
 }
 
 /// An API key as listed: never the secret itself.
@@ -75,7 +80,8 @@ impl Store {
         if name.is_empty() || name.chars().count() > 200 {
             return Err(Error::Invalid(crate::FieldError::new("name", "must be 1 to 200 characters")));
         }
-        let org = Organization { id: OrgId(Uuid::now_v7()), name: name.to_string(), created_at: Utc::now() };
+        let org =
+            Organization { id: OrgId(Uuid::now_v7()), name: name.to_string(), created_at: Utc::now(), plan: None };
         let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO organizations (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(org.id.to_string())
@@ -88,7 +94,7 @@ impl Store {
     }
 
     pub async fn get_organization(&self, id: &OrgId) -> Result<Option<Organization>> {
-        let row = sqlx::query("SELECT id, name, created_at FROM organizations WHERE id = $1")
+        let row = sqlx::query("SELECT id, name, created_at, plan FROM organizations WHERE id = $1")
             .bind(id.to_string())
             .fetch_optional(&self.pool)
             .await?;
@@ -96,11 +102,12 @@ impl Store {
     }
 
     pub async fn find_organization_by_name(&self, name: &str) -> Result<Option<Organization>> {
-        let row =
-            sqlx::query("SELECT id, name, created_at FROM organizations WHERE name = $1 ORDER BY created_at LIMIT 1")
-                .bind(name)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query(
+            "SELECT id, name, created_at, plan FROM organizations WHERE name = $1 ORDER BY created_at LIMIT 1",
+        )
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| org_from_row(&r)).transpose()
     }
 
@@ -137,10 +144,13 @@ impl Store {
 
     /// Who a presented API key is, if the key exists and is not revoked.
     pub async fn authenticate_api_key(&self, plaintext: &str) -> Result<Option<Principal>> {
-        let row = sqlx::query("SELECT id, org_id, role FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
-            .bind(auth::digest(plaintext))
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT k.id, k.org_id, k.role, o.plan FROM api_keys k JOIN organizations o ON o.id = k.org_id \
+             WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
+        )
+        .bind(auth::digest(plaintext))
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|r| {
             let org: String = r.try_get("org_id")?;
             let id: String = r.try_get("id")?;
@@ -149,9 +159,46 @@ impl Store {
                 org_id: org.parse().map_err(|e| corrupt("api key", e))?,
                 key_id: id.parse().map_err(|e| corrupt("api key", e))?,
                 role: ApiKeyRole::parse(&role).ok_or_else(|| corrupt("api key", &role))?,
+                plan: r.try_get("plan")?,
             })
         })
         .transpose()
+    }
+
+    /// Puts `org` on `plan` (its rate limits), or back on the default plan.
+    pub async fn set_plan(&self, org: &OrgId, plan: Option<&str>) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("UPDATE organizations SET plan = $1 WHERE id = $2")
+            .bind(plan)
+            .bind(org.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(Error::NotFound("organization"));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The plans of `orgs` (none: the default plan).
+    pub async fn organization_plans(&self, orgs: &[OrgId]) -> Result<std::collections::HashMap<OrgId, Option<String>>> {
+        if orgs.is_empty() {
+            return Ok(Default::default());
+        }
+        let sql = format!("SELECT id, plan FROM organizations WHERE id IN {}", self.values_list(1, orgs.len(), 1));
+        let mut query = sqlx::query(&sql);
+        for org in orgs {
+            query = query.bind(org.to_string());
+        }
+        query
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                let id: String = r.try_get("id")?;
+                Ok((id.parse().map_err(|e| corrupt("organization", e))?, r.try_get("plan")?))
+            })
+            .collect()
     }
 
     /// The organization's keys that still work, newest first.
@@ -199,5 +246,6 @@ fn org_from_row(row: &sqlx::any::AnyRow) -> Result<Organization> {
         id: id.parse().map_err(|e| corrupt("organization", e))?,
         name: row.try_get("name")?,
         created_at: from_micros(row.try_get("created_at")?),
+        plan: row.try_get("plan")?,
     })
 }

@@ -49,12 +49,36 @@ pub struct Context {
     pub judge_allowed: bool,
     /// The modules the organization switched off, as `domain/module`.
     pub disabled: Arc<HashSet<String>>,
+    /// The organization's daily allowance of judge calls; none: no limit.
+    pub judge_calls: Option<JudgeCalls>,
+}
+
+/// Where a judge call is taken from the organization's daily allowance.
+#[derive(Debug, Clone)]
+pub struct JudgeCalls {
+    pub limits: crate::limits::Limits,
+    pub org: crate::model::OrgId,
+    pub plan: Option<String>,
+}
+
+impl JudgeCalls {
+    /// Takes one call; a limiter that cannot answer lets the call through rather than
+    /// sending every trace to an expert.
+    async fn take(&self) -> bool {
+        match self.limits.take_judge_call(&self.org, self.plan.as_deref()).await {
+            Ok(allowed) => allowed,
+            Err(e) => {
+                tracing::warn!(error = %e, "judge-call limit unavailable; allowing the call");
+                true
+            }
+        }
+    }
 }
 
 impl Default for Context {
     /// A first attempt, with budget, every module on.
     fn default() -> Self {
-        Context { attempts: 1, judge_allowed: true, disabled: Arc::default() }
+        Context { attempts: 1, judge_allowed: true, disabled: Arc::default(), judge_calls: None }
     }
 }
 
@@ -261,13 +285,19 @@ impl Cascade {
         let why_judge = why_judge.unwrap_or_default();
         let from = *run.tiers_run.iter().max().unwrap_or(&1);
 
-        let unavailable = match (&self.judge, &domain.spec.tier3) {
+        let mut unavailable = match (&self.judge, &domain.spec.tier3) {
             (None, _) => Some("no LLM judge is configured"),
             (_, None) => Some("the pack has no Tier 3 rubric"),
             _ if ctx.is_off(domain, "llm_judge") => Some("the organization switched the judge off"),
             _ if !ctx.judge_allowed => Some("the organization's judge budget for today is spent"),
             _ => None,
         };
+        // The daily call limit is taken last, so a call that will not happen uses none of it.
+        if let (None, Some(calls)) = (unavailable, &ctx.judge_calls) {
+            if !calls.take().await {
+                unavailable = Some("the organization's judge calls for today are used up");
+            }
+        }
         if let Some(unavailable) = unavailable {
             if policy.review_when_judge_unavailable {
                 run.decide(from, Some(4), format!("{why_judge}; {unavailable}, so an expert reviews it"));

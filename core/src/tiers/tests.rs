@@ -93,6 +93,24 @@ async fn uncertain_traces_go_to_the_judge_or_else_to_an_expert() {
     assert_eq!(broke.status, EvaluationStatus::NeedsReview);
     assert!(broke.review.unwrap().reason.contains("budget"));
     assert_eq!(mock.requests.lock().unwrap().len(), 1, "no call over budget");
+
+    // A plan allowing one judge call a day: the first trace is judged, the second reviewed.
+    let mut limits = crate::limits::LimitsConfig::default();
+    limits.plans.insert("tiny".into(), crate::limits::PlanLimits { traces_per_minute: 0, judge_calls_per_day: 1 });
+    let calls = JudgeCalls {
+        limits: crate::limits::Limits::new(limits, crate::limits::RateLimiter::default()),
+        org: crate::model::OrgId(uuid::Uuid::now_v7()),
+        plan: Some("tiny".into()),
+    };
+    let ctx = Context { judge_calls: Some(calls), ..Context::default() };
+    let (url, mock) = serve("/chat/completions", vec![(200, vec![], openai_ok(VERDICT))], Duration::ZERO).await;
+    let cascade =
+        Cascade::new(domains).with_judge(Judge::from_config(&config(Provider::OpenAi, &url, "gpt-4o-mini")).unwrap());
+    assert_eq!(cascade.evaluate(&t, ctx.clone()).await.tiers_run, vec![0, 1, 2, 3]);
+    let limited = cascade.evaluate(&t, ctx).await;
+    assert_eq!(limited.status, EvaluationStatus::NeedsReview);
+    assert!(limited.review.unwrap().reason.contains("judge calls for today are used up"));
+    assert_eq!(mock.requests.lock().unwrap().len(), 1, "one call, as the plan allows");
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ pub mod error;
 mod evaluations;
 pub mod extract;
 pub mod health;
+mod limits;
 mod phi;
 mod traces;
 

@@ -12,9 +12,10 @@ use axum::Json;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::auth::Org;
+use super::auth::{Caller, Org};
 use super::error::ApiError;
 use super::extract::{not_found, timestamp, JsonBody, TraceIdPath};
+use super::limits::admit;
 use crate::state::AppState;
 
 const DEFAULT_LIMIT: u32 = 50;
@@ -25,15 +26,19 @@ const MAX_LIMIT: u32 = 1_000;
 /// an existing id answers `409`.
 pub async fn create(
     State(state): State<AppState>,
-    Org(org): Org,
+    Caller(caller): Caller,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let input = parse_trace(&body, "")?;
-    let accepted = state.ingestor.submit(&org, vec![input]).await?;
+    let limit = match admit(&state, &caller, 1).await {
+        Ok(headers) => headers,
+        Err(refused) => return Ok(refused),
+    };
+    let accepted = state.ingestor.submit(&caller.org_id, vec![input]).await?;
     let Some(Accepted { trace_id, outcome }) = accepted.into_iter().next() else {
         return Err(Error::Internal("the ingestor returned no result".into()).into());
     };
-    Ok(match outcome {
+    Ok(limit.apply(match outcome {
         InsertOutcome::Created => {
             (StatusCode::CREATED, Json(json!({ "trace_id": trace_id, "status": "queued" }))).into_response()
         }
@@ -41,7 +46,7 @@ pub async fn create(
             (StatusCode::OK, Json(json!({ "trace_id": trace_id, "status": status, "duplicate": true }))).into_response()
         }
         InsertOutcome::Conflict => conflict(trace_id).into_response(),
-    })
+    }))
 }
 
 fn conflict(trace_id: Uuid) -> ApiError {
@@ -56,9 +61,10 @@ fn conflict(trace_id: Uuid) -> ApiError {
 /// `207` with one result per item, in order: one bad item does not sink the rest.
 pub async fn create_batch(
     State(state): State<AppState>,
-    Org(org): Org,
+    Caller(caller): Caller,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
+    let org = caller.org_id.clone();
     let items = parse_batch(&body)?;
     let mut results: Vec<Value> = Vec::with_capacity(items.len());
     let mut valid: Vec<TraceInput> = Vec::with_capacity(items.len());
@@ -73,6 +79,11 @@ pub async fn create_batch(
             Err(e) => results.push(json!({ "index": index, "result": "invalid", "error": ApiError::from(e).body })),
         }
     }
+    // The valid items are admitted together or not at all: no batch is half accepted.
+    let limit = match admit(&state, &caller, valid.len() as u64).await {
+        Ok(headers) => headers,
+        Err(refused) => return Ok(refused),
+    };
     let accepted = if valid.is_empty() { Vec::new() } else { state.ingestor.submit(&org, valid).await? };
     let mut counts = [0usize; 3];
     for (index, Accepted { trace_id, outcome }) in valid_at.into_iter().zip(accepted) {
@@ -96,7 +107,7 @@ pub async fn create_batch(
         "created": counts[0], "duplicates": counts[1], "conflicts": counts[2], "invalid": invalid,
         "items": results,
     });
-    Ok((StatusCode::MULTI_STATUS, Json(body)).into_response())
+    Ok(limit.apply((StatusCode::MULTI_STATUS, Json(body)).into_response()))
 }
 
 pub async fn get(

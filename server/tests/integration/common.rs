@@ -5,6 +5,7 @@ use std::sync::Arc;
 use aegis_core::config::Config;
 use aegis_core::domains::Domains;
 use aegis_core::ingest::Ingestor;
+use aegis_core::limits::{Limits, RateLimiter};
 use aegis_core::live::LiveFeed;
 use aegis_core::model::OrgId;
 use aegis_core::phi::vault::VaultKey;
@@ -53,6 +54,8 @@ pub(crate) use on_both_backends;
 
 pub struct TestApp {
     pub router: Router,
+    /// What the router serves, to build another node's router from.
+    pub state: AppState,
     pub store: Store,
     pub org: OrgId,
     pub key: String,
@@ -61,6 +64,7 @@ pub struct TestApp {
     pub domains: Domains,
     /// What `/ws/traces` subscribers receive.
     pub live: LiveFeed,
+    pub limits: Limits,
     /// Keeps the database alive (and drops its Postgres schema) as long as the app.
     _db: TestDb,
     /// Dropping a JoinSet aborts its tasks: the writers live as long as the app.
@@ -92,6 +96,7 @@ impl TestApp {
         );
         let org = store.create_organization("Acme Health").await.unwrap().id;
         let key = store.create_api_key(&org, "tests", ApiKeyRole::Admin).await.unwrap().plaintext;
+        let limits = Limits::new(config.limits.clone(), RateLimiter::default());
         let live = LiveFeed::new(backend);
         if backend == Backend::Postgres {
             live.listen_postgres(&db.url, tokio_util::sync::CancellationToken::new()).await.unwrap();
@@ -104,20 +109,34 @@ impl TestApp {
             config,
             telemetry: telemetry.clone(),
             live: live.clone(),
+            limits: limits.clone(),
             api_keys: ApiKeyCache::default(),
             leptos_options: aegis_server::web::leptos_options().unwrap(),
         };
         TestApp {
-            router: aegis_server::web::app(state),
+            router: aegis_server::web::app(state.clone()),
+            state,
             store,
             org,
             key,
             telemetry,
             domains,
             live,
+            limits,
             _db: db,
             _writers: writers,
         }
+    }
+
+    /// Another node of the same installation, with its own rate limiter.
+    pub fn node_with(&self, limits: Limits) -> Router {
+        aegis_server::web::app(AppState { limits, api_keys: ApiKeyCache::default(), ..self.state.clone() })
+    }
+
+    /// Sends `request` to `router` (another node).
+    pub async fn send_to(&self, router: &Router, request: Request<Body>) -> Reply {
+        let response = router.clone().oneshot(request).await.unwrap();
+        reply(response).await
     }
 
     /// A key of `role` for this app's organization.
@@ -133,13 +152,7 @@ impl TestApp {
     }
 
     pub async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let text = String::from_utf8_lossy(&bytes).to_string();
-        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply { status, headers, body, text }
+        reply(self.router.clone().oneshot(request).await.unwrap()).await
     }
 
     pub async fn post(&self, path: &str, body: &str) -> Reply {
@@ -176,6 +189,7 @@ impl TestApp {
             metrics: self.telemetry.core.clone(),
             work_available: Arc::new(Notify::new()),
             live: self.live.clone(),
+            limits: self.limits.clone(),
         };
         loop {
             let jobs = self.store.claim_jobs("test", 500, std::time::Duration::from_secs(60)).await.unwrap();
@@ -185,6 +199,15 @@ impl TestApp {
             worker.process(jobs).await;
         }
     }
+}
+
+async fn reply(response: axum::response::Response) -> Reply {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8_lossy(&bytes).to_string();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Reply { status, headers, body, text }
 }
 
 /// A valid trace body, optionally with a fixed id.

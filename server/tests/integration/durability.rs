@@ -81,6 +81,7 @@ async fn load(client: reqwest::Client, base: String, key: String, acked: Arc<Mut
 async fn sigkill_under_load_loses_no_acknowledged_trace(backend: Backend) {
     let db = TestDb::new(backend).await;
     let org = db.store.create_organization("Durable").await.unwrap().id;
+    db.store.set_plan(&org, Some("unlimited")).await.unwrap();
     let key = db.store.create_api_key(&org, "load", aegis_core::store::ApiKeyRole::Ingest).await.unwrap().plaintext;
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}");

@@ -12,4 +12,5 @@ mod dashboard;
 mod durability;
 mod live_feed;
 mod phi_canary;
+mod rate_limits;
 mod scale_out;
