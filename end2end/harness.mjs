@@ -1,6 +1,6 @@
 // Starts a real Aegis (the built binary, a fresh SQLite database) and a real Chromium.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import net from 'node:net';
@@ -25,9 +25,12 @@ async function freePort() {
 export class Aegis {
   static async start() {
     const dataDir = mkdtempSync(join(tmpdir(), 'aegis-e2e-'));
+    // A copy of the packs: tests may add one, and must not touch the checkout.
+    cpSync(join(ROOT, 'domains'), join(dataDir, 'domains'), { recursive: true });
     const env = {
       ...process.env,
       AEGIS_DATA_DIR: dataDir,
+      AEGIS_DOMAINS_DIR: join(dataDir, 'domains'),
       LEPTOS_SITE_ROOT: join(ROOT, 'target', 'site'),
       AEGIS_LOG: 'warn',
     };

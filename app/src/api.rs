@@ -450,3 +450,26 @@ pub async fn add_user(email: String, password: String) -> Result<(), ServerFnErr
         Err(e) => Err(crate::session::internal(e)),
     }
 }
+
+/// Generates a pack from a spec (YAML) and starts using it; returns what was generated.
+#[server(input = leptos::server_fn::codec::Json)]
+pub async fn upload_pack(spec: String) -> Result<String, ServerFnError> {
+    crate::session::require_user().await?;
+    let config = use_context::<std::sync::Arc<aegis_core::config::Config>>()
+        .ok_or_else(|| ServerFnError::new("the configuration is not available"))?;
+    if !config.allow_pack_uploads {
+        return Err(ServerFnError::new("This installation does not accept new packs."));
+    }
+    let domains = use_context::<aegis_core::domains::Domains>()
+        .ok_or_else(|| ServerFnError::new("the domain packs are not available"))?;
+    let outcome = tokio::task::spawn_blocking(move || aegis_core::domains::generate::add_pack(&domains, &spec))
+        .await
+        .map_err(|_| ServerFnError::new("Generating the pack failed."))?;
+    match outcome {
+        Ok((name, generated)) => Ok(format!("The {name} pack is running.\n{}", generated.report())),
+        Err(e @ (aegis_core::Error::Pack { .. } | aegis_core::Error::Invalid(_) | aegis_core::Error::Conflict(_))) => {
+            Err(ServerFnError::new(e.to_string()))
+        }
+        Err(e) => Err(crate::session::internal(e)),
+    }
+}

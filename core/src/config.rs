@@ -34,6 +34,9 @@ pub struct Config {
     pub domains_dir: PathBuf,
     /// How often running processes look for edited packs and reload them; 0 turns it off.
     pub domains_reload_secs: u64,
+    /// Whether dashboard users and admin keys may add packs (they serve every organization of
+    /// the installation: turn it off where organizations must not affect one another).
+    pub allow_pack_uploads: bool,
     pub ingest: IngestConfig,
     pub worker: WorkerConfig,
     /// Tier 3, the LLM judge.
@@ -170,6 +173,7 @@ impl Default for Config {
             vault_key_file: None,
             domains_dir: PathBuf::from("domains"),
             domains_reload_secs: 2,
+            allow_pack_uploads: true,
             ingest: IngestConfig::default(),
             worker: WorkerConfig::default(),
             judge: JudgeConfig::default(),

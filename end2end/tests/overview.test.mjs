@@ -183,6 +183,21 @@ test('Domains lists the loaded packs with their rules and thresholds', async () 
   await page.waitForSelector('body[data-hydrated="true"]');
   assert.equal(await page.locator('input[data-module="trading/wash_trade"]').isChecked(), false);
   await page.locator('input[data-module="trading/wash_trade"]').check({ force: true });
+
+  // A pack generated from a spec runs at once.
+  await page.click('.new-pack summary');
+  await page.fill('textarea[name=spec]', [
+    'name: crypto', 'title: Crypto desk', 'kind: trading', 'rubric: Stay within the limits.',
+    'limits:', '  max_position: 50', '  max_order_notional: 500000', '  max_leverage: 2', '  max_drawdown: 0.1',
+    '  restricted: [LUNA]', '  symbols: {BTC: 60000, ETH: 3000}',
+  ].join('\n'));
+  await page.click('[data-testid=generate-pack]');
+  await page.waitForSelector('[data-testid=pack-report]', { timeout: 30000 });
+  assert.match(await page.textContent('[data-testid=pack-report]'), /The crypto pack is running/);
+  await page.waitForSelector('[data-domain=crypto]');
+  await page.click('[data-testid=generate-pack]');
+  await page.waitForSelector('[data-testid=pack-error]');
+  assert.match(await page.textContent('[data-testid=pack-error]'), /already exists/);
   assert.deepEqual(errors, []);
 });
 

@@ -37,10 +37,12 @@ pub fn leptos_options() -> aegis_core::Result<LeptosOptions> {
 /// Every route of `aegis serve`.
 pub fn app(state: AppState) -> Router {
     let (store, phi, domains) = (state.store.clone(), state.phi.clone(), state.domains.clone());
+    let config = state.config.clone();
     let context = move || {
         provide_context(store.clone());
         provide_context(phi.clone());
         provide_context(domains.clone());
+        provide_context(config.clone());
     };
     let routes = generate_route_list(App);
     let dashboard = Router::new()

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::{domain_packs, DomainView, SwitchModule};
+use crate::api::{domain_packs, DomainView, SwitchModule, UploadPack};
 use crate::components::{AppFrame, SeverityBadge};
 
 /// The loaded domain packs: what each checks at every tier, and when the cascade escalates.
@@ -21,6 +21,7 @@ pub fn DomainsPage() -> impl IntoView {
                     </p>
                 </div>
             </header>
+            <NewPack packs/>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match packs.await {
@@ -126,5 +127,37 @@ fn ModuleToggle(domain: String, module: String, enabled: bool) -> impl IntoView 
             <span class="switch-track"></span>
         </label>
         {move || switch.value().get().and_then(Result::err).map(|e| view! { <span class="error small">{e.to_string()}</span> })}
+    }
+}
+
+/// Generates a pack from a spec pasted or loaded from a file, and shows what was made.
+#[component]
+fn NewPack(packs: Resource<Result<Vec<DomainView>, ServerFnError>>) -> impl IntoView {
+    let upload = ServerAction::<UploadPack>::new();
+    let spec = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if matches!(upload.value().get(), Some(Ok(_))) {
+            packs.refetch();
+        }
+    });
+    view! {
+        <details class="card new-pack">
+            <summary><strong>"Add a domain pack"</strong> <span class="muted small">" from a generator spec (see domains/specs/cardiology.yaml)"</span></summary>
+            <p class="muted small">
+                "Aegis writes the pack's tables, judge prompt and seed set, trains its Tier 2 model, checks it and starts using it for every organization of this installation."
+            </p>
+            <textarea rows="10" name="spec" class="mono" placeholder="name: cardiology\ntitle: Cardiology\nkind: clinical\n…"
+                prop:value=move || spec.get() on:input=move |e| spec.set(event_target_value(&e))></textarea>
+            <div class="header-actions">
+                <button class="button primary" data-testid="generate-pack" disabled=move || upload.pending().get()
+                    on:click=move |_| { upload.dispatch(UploadPack { spec: spec.get_untracked() }); }>
+                    {move || if upload.pending().get() { "Generating…" } else { "Generate pack" }}
+                </button>
+            </div>
+            {move || upload.value().get().map(|r| match r {
+                Ok(report) => view! { <pre class="text-block small" data-testid="pack-report">{report}</pre> }.into_any(),
+                Err(e) => view! { <p class="error" data-testid="pack-error">{e.to_string()}</p> }.into_any(),
+            })}
+        </details>
     }
 }

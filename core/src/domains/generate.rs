@@ -147,6 +147,32 @@ impl GeneratorSpec {
     }
 }
 
+/// Generates a pack from a spec's text into the running packs' folder and loads it (an
+/// upload from the dashboard or the API). Relative paths in the spec start from that folder.
+/// On any error nothing is left behind and the packs in use stay as they were.
+pub fn add_pack(domains: &super::Domains, yaml: &str) -> Result<(String, Generated)> {
+    let spec = GeneratorSpec::parse(yaml, Path::new("the uploaded spec"))?;
+    // The name becomes a folder: nothing but a plain name may reach the file system.
+    let plain = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !plain(&spec.name) || spec.name.len() > 64 {
+        return Err(Error::Invalid(crate::FieldError::new("name", "must be 1 to 64 lower-case letters, digits and _")));
+    }
+    let root = domains.root().to_path_buf();
+    let dir = root.join(&spec.name);
+    if dir.exists() {
+        return Err(Error::Conflict(format!("a pack named {:?} already exists", spec.name)));
+    }
+    let outcome = generate(&spec, &root, &dir).and_then(|g| domains.reload().map(|_| g));
+    match outcome {
+        Ok(generated) => Ok((spec.name.clone(), generated)),
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&dir);
+            let _ = domains.reload();
+            Err(e)
+        }
+    }
+}
+
 /// Writes the pack for `spec` into `dir` (created; must be empty or absent). `spec_dir` is the
 /// folder of the spec file, which its relative paths start from.
 pub fn generate(spec: &GeneratorSpec, spec_dir: &Path, dir: &Path) -> Result<Generated> {
@@ -468,6 +494,41 @@ mod tests {
         let t = crate::testing::trace("cardiology", "q", "Take amiodarone 900 mg twice daily.");
         assert!(domain.tier1_codes(&t).contains(&"medication_overdose".to_string()));
         assert!(matches!(generate(&spec, &specs, &dir), Err(Error::Conflict(_))), "never overwrites a pack");
+    }
+
+    #[test]
+    fn uploaded_specs_become_running_packs_or_leave_nothing() {
+        let root = tempfile::tempdir().unwrap();
+        let trading = Path::new(env!("CARGO_MANIFEST_DIR")).join("../domains/trading");
+        copy_dir(&trading, &root.path().join("trading"));
+        let domains = super::super::Domains::open(root.path(), CustomValidators::default()).unwrap();
+        let spec = "name: crypto\ntitle: Crypto desk\nkind: trading\nrubric: Stay within limits.\nlimits:\n  max_position: 50\n  max_order_notional: 500000\n  max_leverage: 2\n  max_drawdown: 0.1\n  restricted: [LUNA]\n  symbols: {BTC: 60000, ETH: 3000}\n";
+        let (name, generated) = add_pack(&domains, spec).unwrap();
+        assert_eq!(name, "crypto");
+        assert!(generated.seed_cases > 0);
+        assert!(domains.current().route("crypto").is_some(), "running at once");
+        assert!(matches!(add_pack(&domains, spec), Err(Error::Conflict(_))));
+
+        let escape = spec.replace("name: crypto", "name: ../evil");
+        assert!(matches!(add_pack(&domains, &escape), Err(Error::Invalid(f)) if f.field == "name"));
+        assert!(!root.path().join("../evil").exists());
+        let broken = spec.replace("name: crypto", "name: broken").replace("max_leverage: 2", "max_leverage: -2");
+        assert!(add_pack(&domains, &broken).is_err());
+        assert!(!root.path().join("broken").exists(), "nothing half-written");
+        assert_eq!(domains.current().domains().len(), 2);
+        assert!(matches!(add_pack(&domains, "name: [unclosed"), Err(Error::Pack { .. })));
+    }
+
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap().flatten() {
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy_dir(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), target).unwrap();
+            }
+        }
     }
 
     #[test]

@@ -53,6 +53,47 @@ pub async fn reload(State(state): State<AppState>, Admin(caller): Admin) -> Resu
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct Upload {
+    spec: String,
+}
+
+/// `POST /domains` `{"spec": "<generator spec YAML>"}` (admin): generates a pack (tables, judge
+/// prompt, seed set, trained Tier 2 model) and starts using it. `201` with the pack and what
+/// was generated; a bad spec is `422` naming its line, an existing name `409`.
+pub async fn create(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    if !state.config.allow_pack_uploads {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "this installation does not accept new packs"));
+    }
+    let upload: Upload = serde_json::from_slice(&body).map_err(|e| match e.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+            ApiError::from(Error::Malformed(e.to_string()))
+        }
+        _ => ApiError::invalid(FieldError::new("spec", "send {\"spec\": \"<the generator spec, as YAML>\"}")),
+    })?;
+    let domains = state.domains.clone();
+    let outcome = tokio::task::spawn_blocking(move || aegis_core::domains::generate::add_pack(&domains, &upload.spec))
+        .await
+        .map_err(|e| Error::Internal(format!("pack generation panicked: {e}")))?;
+    match outcome {
+        Ok((name, generated)) => {
+            let set = state.domains.current();
+            let summary = set.route(&name).map(|d| d.summary());
+            let body = json!({ "domain": summary, "generated": generated.report() });
+            Ok((StatusCode::CREATED, Json(body)).into_response())
+        }
+        Err(e @ Error::Pack { .. }) => {
+            Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_domain_pack", e.to_string()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ModuleSwitch {
     enabled: bool,
 }

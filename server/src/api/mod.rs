@@ -36,7 +36,7 @@ pub fn v1(state: &AppState) -> Router<AppState> {
         .route("/analytics/trends", get(analytics::trends))
         .route("/analytics/domains/{domain}", get(analytics::domain_dashboard))
         .route("/costs", get(costs::get))
-        .route("/domains", get(domains::list))
+        .route("/domains", get(domains::list).post(domains::create))
         .route("/domains/reload", post(domains::reload))
         .route("/domains/{domain}/modules/{module}", axum::routing::put(domains::set_module))
         .fallback(|| async { ApiError::not_found("no such endpoint") })

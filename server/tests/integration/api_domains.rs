@@ -135,3 +135,23 @@ async fn an_organization_switches_modules_for_itself() {
     let audit = app.store.audit_log(&app.org, 5).await.unwrap();
     assert_eq!(audit[0].action, "domain.module.update");
 }
+
+#[tokio::test]
+async fn uploaded_specs_are_checked_before_anything_is_written() {
+    let app = TestApp::new(aegis_core::store::Backend::Sqlite).await;
+    let ingest = app.key(ApiKeyRole::Ingest).await;
+    let body = |spec: &str| json!({ "spec": spec }).to_string();
+    let refused = app.post_as(&ingest, "/api/v1/domains", &body("name: x")).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let broken = app.post("/api/v1/domains", &body("name: [unclosed")).await;
+    assert_eq!(broken.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", broken.text);
+    assert_eq!(broken.body["error"]["code"], "invalid_domain_pack");
+    let escape = "name: ../escape\ntitle: T\nkind: trading\nrubric: r\nlimits:\n  max_position: 1\n  max_order_notional: 1\n  max_leverage: 1\n  max_drawdown: 0.1\n  symbols: {BTC: 1}\n";
+    let escaped = app.post("/api/v1/domains", &body(escape)).await;
+    assert_eq!(escaped.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", escaped.text);
+    assert_eq!(escaped.body["error"]["field"], "name");
+    let wrong_shape = app.post("/api/v1/domains", r#"{"yaml": "name: x"}"#).await;
+    assert_eq!(wrong_shape.body["error"]["field"], "spec");
+    let existing = escape.replace("../escape", "trading");
+    assert_eq!(app.post("/api/v1/domains", &body(&existing)).await.status, StatusCode::CONFLICT);
+}
