@@ -278,7 +278,9 @@ impl Store {
         words: &[String],
         columns: &str,
     ) -> Result<Vec<sqlx::any::AnyRow>> {
-        let mut tags = vec![search_tag("zo", &org.to_string())];
+        // The organization is not a token: every trace of a tenant would carry it, and the
+        // rows read are few either way. It is checked on the rows.
+        let mut tags = Vec::new();
         if let Some(status) = q.status {
             tags.push(search_tag("zs", status.as_str()));
         }
@@ -305,31 +307,42 @@ impl Store {
             Backend::Postgres if words.is_empty() => {
                 ("search @@ to_tsquery('simple', $1)", vec![Param::Text(tags.join(" & "))])
             }
+            Backend::Postgres if tags.is_empty() => {
+                ("search @@ plainto_tsquery('simple', $1)", vec![Param::Text(words.join(" "))])
+            }
             Backend::Postgres => (
                 "search @@ (plainto_tsquery('simple', $1) && to_tsquery('simple', $2))",
                 vec![Param::Text(words.join(" ")), Param::Text(tags.join(" & "))],
             ),
         };
 
-        let probe = format!(
-            "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM traces WHERE {matches} LIMIT {}) AS m",
-            FEW_MATCHES + 1
-        );
+        let probe = match self.backend {
+            // The full-text index alone answers how many: no trace row is read.
+            Backend::Sqlite => format!(
+                "SELECT COUNT(*) AS n FROM (SELECT rowid FROM trace_search WHERE trace_search MATCH $1 LIMIT {})",
+                FEW_MATCHES + 1
+            ),
+            Backend::Postgres => format!(
+                "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM traces WHERE {matches} LIMIT {}) AS m",
+                FEW_MATCHES + 1
+            ),
+        };
         let found: i64 = bind_all(sqlx::query(&probe), &params).fetch_one(&self.pool).await?.try_get("n")?;
         let few = found <= FEW_MATCHES;
 
         params.push(Param::Text(org.to_string()));
         let org_param = params.len();
-        // SQLite: `+ts` keeps the planner off the time index when the matches are few, and
-        // INDEXED BY puts it on when they are many. Postgres: `ts + 0` does the first; the
-        // second is a session setting (below).
-        let (source, order) = match (self.backend, few) {
-            (Backend::Sqlite, true) => ("traces", "+ts DESC, id DESC"),
-            (Backend::Sqlite, false) => ("traces INDEXED BY traces_by_time", "ts DESC, id DESC"),
-            (Backend::Postgres, true) => ("traces", "ts + 0 DESC, id DESC"),
-            (Backend::Postgres, false) => ("traces", "ts DESC, id DESC"),
+        // Few matches: read them by rowid. SQLite's `+` keeps the planner off the indexes on
+        // org_id and ts (it would walk them all); Postgres's `ts + 0` does the same. Many: walk
+        // the time index newest first, SQLite by INDEXED BY, Postgres by a session setting
+        // (below).
+        let (source, org_column, order) = match (self.backend, few) {
+            (Backend::Sqlite, true) => ("traces", "+org_id", "+ts DESC, id DESC"),
+            (Backend::Sqlite, false) => ("traces INDEXED BY traces_by_time", "org_id", "ts DESC, id DESC"),
+            (Backend::Postgres, true) => ("traces", "org_id", "ts + 0 DESC, id DESC"),
+            (Backend::Postgres, false) => ("traces", "org_id", "ts DESC, id DESC"),
         };
-        let mut sql = format!("SELECT {columns} FROM {source} WHERE org_id = ${org_param} AND {matches}");
+        let mut sql = format!("SELECT {columns} FROM {source} WHERE {org_column} = ${org_param} AND {matches}");
         let mut push = |sql: &mut String, clause: &str, p: Param| {
             params.push(p);
             sql.push_str(&clause.replace('?', &format!("${}", params.len())));
@@ -360,16 +373,15 @@ impl Store {
     }
 }
 
-/// How the filters of a trace are indexed for search on SQLite: the organization, status,
-/// severity, domain and application as tokens, a prefix and the value in hex (whole values
+/// How the filters of a trace are indexed for search on SQLite: the status, severity, domain
+/// and application as tokens, a prefix and the value in hex (whole values
 /// match exactly, whatever they contain). Migration 0008 repeats it for existing traces.
-pub(crate) const SQLITE_SEARCH_TAGS: &str = "'zo' || hex(traces.org_id) || ' zs' || hex(traces.status) \
+pub(crate) const SQLITE_SEARCH_TAGS: &str = "'zs' || hex(traces.status) \
      || ' zv' || hex(coalesce(traces.severity, 'none')) || ' zd' || hex(coalesce(traces.domain, '')) \
      || ' za' || hex(traces.application_id)";
 
 /// The same tokens in a Postgres `search` vector (the tokenizers fold case alike).
-pub(crate) const POSTGRES_SEARCH_TAGS: &str = "'zo' || encode(convert_to(traces.org_id, 'UTF8'), 'hex') \
-     || ' zs' || encode(convert_to(traces.status, 'UTF8'), 'hex') \
+pub(crate) const POSTGRES_SEARCH_TAGS: &str = "'zs' || encode(convert_to(traces.status, 'UTF8'), 'hex') \
      || ' zv' || encode(convert_to(coalesce(traces.severity, 'none'), 'UTF8'), 'hex') \
      || ' zd' || encode(convert_to(coalesce(traces.domain, ''), 'UTF8'), 'hex') \
      || ' za' || encode(convert_to(traces.application_id, 'UTF8'), 'hex')";
