@@ -53,6 +53,8 @@ pub struct TraceFilters {
     /// `YYYY-MM-DD`, UTC; `to` includes its whole day.
     pub from: Option<String>,
     pub to: Option<String>,
+    /// `oldest` for oldest first; newest first otherwise.
+    pub sort: Option<String>,
     pub cursor: Option<String>,
 }
 
@@ -65,7 +67,7 @@ pub async fn list_traces(filters: TraceFilters) -> Result<Page<TraceSummary>, Se
     use aegis_core::store::ListQuery;
 
     let (user, store) = crate::session::require_user().await?;
-    let TraceFilters { q, status, domain, severity, application, from, to, cursor } = filters;
+    let TraceFilters { q, status, domain, severity, application, from, to, sort, cursor } = filters;
     let nonempty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
     let status = match nonempty(status) {
         Some(s) => Some(TraceStatus::parse(&s).ok_or_else(|| ServerFnError::new(format!("unknown status {s:?}")))?),
@@ -94,6 +96,7 @@ pub async fn list_traces(filters: TraceFilters) -> Result<Page<TraceSummary>, Se
         q: nonempty(q).map(|q| q.chars().take(500).collect()),
         from: day(from, "from")?,
         to: day(to, "to")?.map(|t| t + chrono::Duration::days(1)),
+        oldest_first: sort.as_deref() == Some("oldest"),
     };
     store.list_trace_summaries(&user.org_id, &query).await.map_err(crate::session::internal)
 }

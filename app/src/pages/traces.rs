@@ -15,8 +15,9 @@ const STATUSES: [(&str, &str); 5] =
     [("queued", "Queued"), ("pass", "Pass"), ("fail", "Fail"), ("needs_review", "Needs review"), ("error", "Error")];
 const SEVERITIES: [(&str, &str); 4] =
     [("critical", "Critical"), ("high", "High"), ("medium", "Medium"), ("low", "Low")];
-/// The URL parameters that filter the table; a next-page link keeps them.
-const FILTERS: [&str; 7] = ["q", "status", "domain", "severity", "application", "from", "to"];
+/// The URL parameters that filter and order the table; a next-page link keeps them.
+const FILTERS: [&str; 8] = ["q", "status", "domain", "severity", "application", "from", "to", "sort"];
+const ORDERS: [(&str, &str); 1] = [("oldest", "Oldest first")];
 
 /// The organization's traces: filters in the URL, so a view can be shared by link.
 #[component]
@@ -25,8 +26,8 @@ pub fn TracesPage() -> impl IntoView {
     let param = move |key: &'static str| query.with(|q| q.get(key).filter(|v| !v.is_empty()));
     let traces = Resource::new(
         move || (FILTERS.map(param), param("cursor")),
-        |([q, status, domain, severity, application, from, to], cursor)| {
-            list_traces(TraceFilters { q, status, domain, severity, application, from, to, cursor })
+        |([q, status, domain, severity, application, from, to, sort], cursor)| {
+            list_traces(TraceFilters { q, status, domain, severity, application, from, to, sort, cursor })
         },
     );
     let filters = move || FILTERS.iter().filter_map(|k| Some((*k, param(k)?))).collect::<Vec<_>>();
@@ -70,6 +71,7 @@ pub fn TracesPage() -> impl IntoView {
                     </label>
                     <label>"From" <input type="date" name="from" value=move || param("from").unwrap_or_default()/></label>
                     <label>"To" <input type="date" name="to" value=move || param("to").unwrap_or_default()/></label>
+                    <FilterSelect label="Order" name="sort" options=&ORDERS current=move || param("sort") all="Newest first"/>
                     <button type="submit" class="button">"Apply"</button>
                 </div>
             </Form>
@@ -103,12 +105,15 @@ fn FilterSelect(
     name: &'static str,
     options: &'static [(&'static str, &'static str)],
     current: impl Fn() -> Option<String> + Copy + Send + Sync + 'static,
+    /// What the empty choice says.
+    #[prop(default = "All")]
+    all: &'static str,
 ) -> impl IntoView {
     view! {
         <label>
             {label}
             <select name=name>
-                <option value="">"All"</option>
+                <option value="">{all}</option>
                 {options.iter().map(|(value, text)| view! {
                     <option value=*value selected=move || current().as_deref() == Some(*value)>{*text}</option>
                 }).collect_view()}

@@ -572,6 +572,13 @@ async fn search_pages_are_newest_first_with_few_or_many_matches(backend: Backend
     let many = all_pages(ListQuery { limit: 500, q: Some("warfarin".into()), ..ListQuery::default() }).await;
     assert_eq!(many.len(), 5_200, "every match in A, none of B's");
     assert!(many.windows(2).all(|w| (w[0].0, w[0].1) > (w[1].0, w[1].1)), "newest first across pages");
+    let oldest =
+        all_pages(ListQuery { limit: 700, q: Some("warfarin".into()), oldest_first: true, ..ListQuery::default() })
+            .await;
+    assert_eq!(oldest, many.iter().rev().cloned().collect::<Vec<_>>(), "oldest first is the same, reversed");
+    let plain_oldest = all_pages(ListQuery { limit: 999, oldest_first: true, ..ListQuery::default() }).await;
+    assert_eq!(plain_oldest.len(), 5_200);
+    assert!(plain_oldest.windows(2).all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1)));
 
     let filtered = ListQuery {
         limit: 100,
@@ -580,7 +587,9 @@ async fn search_pages_are_newest_first_with_few_or_many_matches(backend: Backend
         severity: Some(Severity::Critical),
         ..ListQuery::default()
     };
-    let few = all_pages(filtered).await;
+    let few = all_pages(filtered.clone()).await;
+    let few_oldest = all_pages(ListQuery { oldest_first: true, ..filtered }).await;
+    assert_eq!(few_oldest, few.iter().rev().cloned().collect::<Vec<_>>());
     assert!(!few.is_empty() && few.len() < 400, "{}", few.len());
     assert!(few.iter().all(|t| t.2 == "anticoag" && t.3 == Some(Severity::Critical)));
     assert!(few.windows(2).all(|w| (w[0].0, w[0].1) > (w[1].0, w[1].1)));

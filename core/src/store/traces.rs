@@ -61,6 +61,8 @@ pub struct ListQuery {
     pub severity: Option<Severity>,
     /// Full-text search over the (de-identified) input and output; every word must match.
     pub q: Option<String>,
+    /// Oldest first instead of newest first.
+    pub oldest_first: bool,
 }
 
 const FULL_COLUMNS: &str = "id, application_id, model, input, output, prompt_tokens, \
@@ -247,21 +249,34 @@ impl Store {
         if let Some(severity) = q.severity {
             push(&mut sql, " AND severity = ?", Param::Text(severity.as_str().into()));
         }
-        if let Some(from) = q.from {
-            push(&mut sql, " AND ts >= ?", Param::Int(to_micros(from)));
-        }
-        if let Some(to) = q.to {
-            push(&mut sql, " AND ts < ?", Param::Int(to_micros(to)));
-        }
-        if let Some(cursor) = &q.cursor {
-            let (ts, id) = decode_cursor(cursor)?;
-            push(&mut sql, " AND (ts < ?", Param::Int(ts));
-            push(&mut sql, " OR (ts = ?", Param::Int(ts));
-            push(&mut sql, " AND id < ?))", Param::Text(id.to_string()));
-        }
-        push(&mut sql, " ORDER BY ts DESC, id DESC LIMIT ?", Param::Int(i64::from(q.limit) + 1));
+        page_clauses(q, "ts", &mut sql, &mut params)?;
         Ok(bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?)
     }
+}
+
+/// The date range, the cursor and the order of a page of traces, appended to `sql` (whose
+/// placeholders are numbered). `ts` is how the order names the column, so that a plan can be
+/// kept off its index (`+ts`, `ts + 0`).
+fn page_clauses(q: &ListQuery, ts: &str, sql: &mut String, params: &mut Vec<Param>) -> Result<()> {
+    let mut push = |clause: &str, p: Param| {
+        params.push(p);
+        sql.push_str(&clause.replace('?', &format!("${}", params.len())));
+    };
+    if let Some(from) = q.from {
+        push(" AND ts >= ?", Param::Int(to_micros(from)));
+    }
+    if let Some(to) = q.to {
+        push(" AND ts < ?", Param::Int(to_micros(to)));
+    }
+    let (after, direction) = if q.oldest_first { (">", "ASC") } else { ("<", "DESC") };
+    if let Some(cursor) = &q.cursor {
+        let (at, id) = decode_cursor(cursor)?;
+        push(&format!(" AND (ts {after} ?"), Param::Int(at));
+        push(" OR (ts = ?", Param::Int(at));
+        push(&format!(" AND id {after} ?))"), Param::Text(id.to_string()));
+    }
+    push(&format!(" ORDER BY {ts} {direction}, id {direction} LIMIT ?"), Param::Int(i64::from(q.limit) + 1));
+    Ok(())
 }
 
 impl Store {
@@ -337,29 +352,13 @@ impl Store {
         // the time index newest first, SQLite by INDEXED BY, Postgres by a session setting
         // (below).
         let (source, org_column, order) = match (self.backend, few) {
-            (Backend::Sqlite, true) => ("traces", "+org_id", "+ts DESC, id DESC"),
-            (Backend::Sqlite, false) => ("traces INDEXED BY traces_by_time", "org_id", "ts DESC, id DESC"),
-            (Backend::Postgres, true) => ("traces", "org_id", "ts + 0 DESC, id DESC"),
-            (Backend::Postgres, false) => ("traces", "org_id", "ts DESC, id DESC"),
+            (Backend::Sqlite, true) => ("traces", "+org_id", "+ts"),
+            (Backend::Sqlite, false) => ("traces INDEXED BY traces_by_time", "org_id", "ts"),
+            (Backend::Postgres, true) => ("traces", "org_id", "ts + 0"),
+            (Backend::Postgres, false) => ("traces", "org_id", "ts"),
         };
         let mut sql = format!("SELECT {columns} FROM {source} WHERE {org_column} = ${org_param} AND {matches}");
-        let mut push = |sql: &mut String, clause: &str, p: Param| {
-            params.push(p);
-            sql.push_str(&clause.replace('?', &format!("${}", params.len())));
-        };
-        if let Some(from) = q.from {
-            push(&mut sql, " AND ts >= ?", Param::Int(to_micros(from)));
-        }
-        if let Some(to) = q.to {
-            push(&mut sql, " AND ts < ?", Param::Int(to_micros(to)));
-        }
-        if let Some(cursor) = &q.cursor {
-            let (ts, id) = decode_cursor(cursor)?;
-            push(&mut sql, " AND (ts < ?", Param::Int(ts));
-            push(&mut sql, " OR (ts = ?", Param::Int(ts));
-            push(&mut sql, " AND id < ?))", Param::Text(id.to_string()));
-        }
-        push(&mut sql, &format!(" ORDER BY {order} LIMIT ?"), Param::Int(i64::from(q.limit) + 1));
+        page_clauses(q, order, &mut sql, &mut params)?;
         if self.backend == Backend::Postgres && !few {
             // Many matches: the planner would read them all and sort; the time index finds a
             // page of them sooner.

@@ -162,6 +162,13 @@ fn list_query(pairs: &[(String, String)]) -> Result<ListQuery, FieldError> {
                 }
                 q.q = Some(value.clone());
             }
+            "sort" if !value.is_empty() => {
+                q.oldest_first = match value.as_str() {
+                    "newest" => false,
+                    "oldest" => true,
+                    _ => return Err(FieldError::new("sort", "must be newest or oldest")),
+                };
+            }
             "from" if !value.is_empty() => q.from = Some(timestamp("from", value)?),
             "to" if !value.is_empty() => q.to = Some(timestamp("to", value)?),
             _ => {}
@@ -187,5 +194,8 @@ mod tests {
         assert_eq!(list_query(&pairs(&[("status", "great")])).unwrap_err().field, "status");
         assert_eq!(list_query(&pairs(&[("from", "yesterday")])).unwrap_err().field, "from");
         assert_eq!(list_query(&pairs(&[])).unwrap().limit, DEFAULT_LIMIT);
+        assert!(list_query(&pairs(&[("sort", "oldest")])).unwrap().oldest_first);
+        assert!(!list_query(&pairs(&[("sort", "newest")])).unwrap().oldest_first);
+        assert_eq!(list_query(&pairs(&[("sort", "random")])).unwrap_err().field, "sort");
     }
 }
