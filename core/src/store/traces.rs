@@ -249,7 +249,7 @@ impl Store {
         if let Some(severity) = q.severity {
             push(&mut sql, " AND severity = ?", Param::Text(severity.as_str().into()));
         }
-        page_clauses(q, "ts", &mut sql, &mut params)?;
+        page_clauses(q, "ts", i64::from(q.limit) + 1, &mut sql, &mut params)?;
         Ok(bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?)
     }
 }
@@ -257,7 +257,7 @@ impl Store {
 /// The date range, the cursor and the order of a page of traces, appended to `sql` (whose
 /// placeholders are numbered). `ts` is how the order names the column, so that a plan can be
 /// kept off its index (`+ts`, `ts + 0`).
-fn page_clauses(q: &ListQuery, ts: &str, sql: &mut String, params: &mut Vec<Param>) -> Result<()> {
+fn page_clauses(q: &ListQuery, ts: &str, limit: i64, sql: &mut String, params: &mut Vec<Param>) -> Result<()> {
     let mut push = |clause: &str, p: Param| {
         params.push(p);
         sql.push_str(&clause.replace('?', &format!("${}", params.len())));
@@ -275,17 +275,17 @@ fn page_clauses(q: &ListQuery, ts: &str, sql: &mut String, params: &mut Vec<Para
         push(" OR (ts = ?", Param::Int(at));
         push(&format!(" AND id {after} ?))"), Param::Text(id.to_string()));
     }
-    push(&format!(" ORDER BY {ts} {direction}, id {direction} LIMIT ?"), Param::Int(i64::from(q.limit) + 1));
+    push(&format!(" ORDER BY {ts} {direction}, id {direction} LIMIT ?"), Param::Int(limit));
     Ok(())
 }
 
 impl Store {
     /// A search, or filters without an index of their own, answered from the full-text index,
     /// where the filters are tokens too ([`SQLITE_SEARCH_TAGS`], [`POSTGRES_SEARCH_TAGS`]).
-    /// How many traces match decides the plan: up to [`FEW_MATCHES`] are read through the
-    /// index and sorted; more are met by walking the time index newest first until the page
-    /// is full. Either way, no trace outside the matches is read and the page stays in time
-    /// order.
+    /// Rare matches are read through that index and sorted; common ones are met by walking the
+    /// time index newest first until the page is full. SQLite counts the matches in its index
+    /// to choose ([`FEW_MATCHES`]); Postgres, which cannot count without reading rows, tries
+    /// the newest [`SEARCH_WINDOW`] traces first. Either way the page is in time order.
     async fn search_rows(
         &self,
         org: &OrgId,
@@ -331,44 +331,56 @@ impl Store {
             ),
         };
 
-        let probe = match self.backend {
-            // The full-text index alone answers how many: no trace row is read.
-            Backend::Sqlite => format!(
-                "SELECT COUNT(*) AS n FROM (SELECT rowid FROM trace_search WHERE trace_search MATCH $1 LIMIT {})",
-                FEW_MATCHES + 1
-            ),
-            Backend::Postgres => format!(
-                "SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM traces WHERE {matches} LIMIT {}) AS m",
-                FEW_MATCHES + 1
-            ),
-        };
-        let found: i64 = bind_all(sqlx::query(&probe), &params).fetch_one(&self.pool).await?.try_get("n")?;
-        let few = found <= FEW_MATCHES;
-
-        params.push(Param::Text(org.to_string()));
-        let org_param = params.len();
-        // Few matches: read them by rowid. SQLite's `+` keeps the planner off the indexes on
-        // org_id and ts (it would walk them all); Postgres's `ts + 0` does the same. Many: walk
-        // the time index newest first, SQLite by INDEXED BY, Postgres by a session setting
-        // (below).
-        let (source, org_column, order) = match (self.backend, few) {
-            (Backend::Sqlite, true) => ("traces", "+org_id", "+ts"),
-            (Backend::Sqlite, false) => ("traces INDEXED BY traces_by_time", "org_id", "ts"),
-            (Backend::Postgres, true) => ("traces", "org_id", "ts + 0"),
-            (Backend::Postgres, false) => ("traces", "org_id", "ts"),
-        };
-        let mut sql = format!("SELECT {columns} FROM {source} WHERE {org_column} = ${org_param} AND {matches}");
-        page_clauses(q, order, &mut sql, &mut params)?;
-        if self.backend == Backend::Postgres && !few {
-            // Many matches: the planner would read them all and sort; the time index finds a
-            // page of them sooner.
-            let mut tx = self.pool.begin().await?;
-            sqlx::query("SET LOCAL enable_bitmapscan = off").execute(&mut *tx).await?;
-            let rows = bind_all(sqlx::query(&sql), &params).fetch_all(&mut *tx).await?;
-            tx.commit().await?;
-            return Ok(rows);
+        let page = i64::from(q.limit) + 1;
+        match self.backend {
+            Backend::Sqlite => {
+                // The full-text index alone says how many match: no trace row is read.
+                let probe = format!(
+                    "SELECT COUNT(*) AS n FROM (SELECT rowid FROM trace_search WHERE trace_search MATCH $1 LIMIT {})",
+                    FEW_MATCHES + 1
+                );
+                let found: i64 = bind_all(sqlx::query(&probe), &params).fetch_one(&self.pool).await?.try_get("n")?;
+                params.push(Param::Text(org.to_string()));
+                let org_param = params.len();
+                // Few: read them by rowid (`+` keeps the planner off the org_id and ts indexes,
+                // which it would walk whole). Many: walk the time index newest first.
+                let (source, org_column, ts) = if found <= FEW_MATCHES {
+                    ("traces", "+org_id", "+ts")
+                } else {
+                    ("traces INDEXED BY traces_by_time", "org_id", "ts")
+                };
+                let mut sql = format!("SELECT {columns} FROM {source} WHERE {org_column} = ${org_param} AND {matches}");
+                page_clauses(q, ts, page, &mut sql, &mut params)?;
+                Ok(bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?)
+            }
+            Backend::Postgres => {
+                // First the newest traces of the organization, through the time index, up to a
+                // window: if a page of matches is among them, it is the page (anything older
+                // would come after it). Common words end here after a few hundred rows.
+                let mut window_params = params.clone();
+                window_params.push(Param::Text(org.to_string()));
+                let mut inner = format!("SELECT {columns}, search FROM traces WHERE org_id = ${}", window_params.len());
+                page_clauses(q, "ts", SEARCH_WINDOW, &mut inner, &mut window_params)?;
+                let direction = if q.oldest_first { "ASC" } else { "DESC" };
+                let outer_columns = outer_names(columns);
+                let sql = format!(
+                    "SELECT {outer_columns} FROM ({inner}) AS recent WHERE {matches} \
+                     ORDER BY ts {direction}, id {direction} LIMIT {page}"
+                );
+                let rows = bind_all(sqlx::query(&sql), &window_params).fetch_all(&self.pool).await?;
+                if rows.len() as i64 == page {
+                    return Ok(rows);
+                }
+                // Fewer: the matches are rare, so read them all through the GIN index and sort.
+                // `org_id || ''` keeps the planner from intersecting with the organization's
+                // index, which holds every trace of a tenant.
+                params.push(Param::Text(org.to_string()));
+                let mut sql =
+                    format!("SELECT {columns} FROM traces WHERE (org_id || '') = ${} AND {matches}", params.len());
+                page_clauses(q, "ts + 0", page, &mut sql, &mut params)?;
+                Ok(bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?)
+            }
         }
-        Ok(bind_all(sqlx::query(&sql), &params).fetch_all(&self.pool).await?)
     }
 }
 
@@ -385,9 +397,33 @@ pub(crate) const POSTGRES_SEARCH_TAGS: &str = "'zs' || encode(convert_to(traces.
      || ' zd' || encode(convert_to(coalesce(traces.domain, ''), 'UTF8'), 'hex') \
      || ' za' || encode(convert_to(traces.application_id, 'UTF8'), 'hex')";
 
-/// Up to this many matches are read through the full-text index and sorted; more are found
-/// by walking the time index.
+/// SQLite: up to this many matches are read through the full-text index and sorted; more are
+/// found by walking the time index.
 const FEW_MATCHES: i64 = 5_000;
+
+/// Postgres: how many of the newest traces a search looks through before it reads the
+/// matches through the full-text index instead.
+const SEARCH_WINDOW: i64 = 20_000;
+
+/// The names `columns` gives its values (`substr(input, 1, 160) AS input` → `input`), to
+/// select them again from a subquery.
+fn outer_names(columns: &str) -> String {
+    // Split at the commas outside parentheses.
+    let (mut names, mut depth, mut start) = (Vec::new(), 0, 0);
+    for (i, c) in columns.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                names.push(&columns[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    names.push(&columns[start..]);
+    names.iter().map(|c| c.rsplit(" AS ").next().unwrap_or(c).trim()).collect::<Vec<_>>().join(", ")
+}
 
 /// The token the tags expressions write for `value`.
 fn search_tag(prefix: &str, value: &str) -> String {
@@ -497,6 +533,15 @@ fn summary_from_row(row: &sqlx::any::AnyRow) -> Result<TraceSummary> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subqueries_select_the_names_of_the_columns() {
+        assert_eq!(
+            outer_names(SUMMARY_COLUMNS),
+            "id, application_id, model, domain, input, output, ts, status, severity"
+        );
+        assert_eq!(outer_names(FULL_COLUMNS), FULL_COLUMNS);
+    }
 
     #[test]
     fn cursor_round_trips_and_rejects_garbage() {
