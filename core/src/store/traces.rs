@@ -403,7 +403,7 @@ const FEW_MATCHES: i64 = 5_000;
 
 /// Postgres: how many of the newest traces a search looks through before it reads the
 /// matches through the full-text index instead.
-const SEARCH_WINDOW: i64 = 20_000;
+const SEARCH_WINDOW: i64 = 4_000;
 
 /// The names `columns` gives its values (`substr(input, 1, 160) AS input` → `input`), to
 /// select them again from a subquery.
