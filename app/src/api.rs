@@ -476,3 +476,12 @@ pub async fn upload_pack(spec: String) -> Result<String, ServerFnError> {
         Err(e) => Err(crate::session::internal(e)),
     }
 }
+
+/// The Overview's cost section: spend in the range by domain and tier, in micro-dollars.
+#[server]
+pub async fn cost_report(range: TimeRange) -> Result<aegis_core::model::CostReport, ServerFnError> {
+    use aegis_core::model::CostKey;
+    let (user, store) = crate::session::require_user().await?;
+    let (from, to, _) = range.bounds(chrono::Utc::now());
+    store.costs(&user.org_id, from, to, &[CostKey::Domain, CostKey::Tier]).await.map_err(crate::session::internal)
+}

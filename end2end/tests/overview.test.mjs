@@ -49,6 +49,10 @@ test('the Overview shows the figures, follows the live feed, and never another o
   assert.match(await page.textContent('[data-testid=tier-distribution]'), /Tier 1 · rules/);
   assert.match(await page.textContent('[data-testid=top-issues]'), /medication_overdose/);
   await page.waitForSelector('[data-testid=chart] svg');
+  // The cost section: runs per domain and tier, to the micro-dollar (Tiers 0-2 cost nothing).
+  const costs = await page.textContent('[data-testid=costs]');
+  assert.match(costs, /healthcare\s*Tier 1 · rules\s*3/);
+  assert.equal(await page.textContent('[data-testid=cost-total]'), '$0');
 
   // Connected to the live feed, a trace sent now appears within 2 seconds.
   await page.waitForSelector('.live-dot.on');

@@ -4,7 +4,7 @@ use leptos_meta::Title;
 use leptos_router::components::{Form, A};
 use leptos_router::hooks::use_query_map;
 
-use crate::api::{chart, overview, TimeRange};
+use crate::api::{chart, cost_report, overview, TimeRange};
 use crate::components::{AppFrame, ChartFigure, SeverityBadge, StatusBadge};
 use crate::format::{count, duration, percent, usd};
 use crate::live::{refresh_on_events, use_live_feed};
@@ -20,9 +20,13 @@ pub fn OverviewPage() -> impl IntoView {
     let live = use_live_feed(12);
     let stats = Resource::new(move || (range(), domain()), |(r, d)| overview(r, d));
     let volume = Resource::new(move || (range(), domain()), |(r, d)| chart(Metric::Volume, r, d));
+    let costs = Resource::new(range, cost_report);
 
     // The figures follow the live feed.
-    refresh_on_events(live, std::time::Duration::from_secs(3), move || stats.refetch());
+    refresh_on_events(live, std::time::Duration::from_secs(3), move || {
+        stats.refetch();
+        costs.refetch();
+    });
 
     view! {
         <Title text="Overview"/>
@@ -54,6 +58,34 @@ pub fn OverviewPage() -> impl IntoView {
                         <span class="live-dot" class:on=move || live.connected.get() title="Connected to the live feed"></span>
                     </h2>
                     <LiveList events=live.events/>
+                </section>
+                <section class="card" data-testid="costs">
+                    <h2>"Cost by domain and tier"</h2>
+                    <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                        {move || Suspend::new(async move {
+                            match costs.await {
+                                Ok(report) if report.groups.is_empty() => view! { <p class="muted">"Nothing spent in this range."</p> }.into_any(),
+                                Ok(report) => view! {
+                                    <table class="table compact">
+                                        <thead><tr><th>"Domain"</th><th>"Tier"</th><th class="num">"Runs"</th><th class="num">"Cost"</th></tr></thead>
+                                        <tbody>
+                                            {report.groups.into_iter().map(|g| view! {
+                                                <tr>
+                                                    <td>{g.domain.filter(|d| !d.is_empty()).unwrap_or_else(|| "none".into())}</td>
+                                                    <td>{g.tier.map(tier_name).unwrap_or_default()}</td>
+                                                    <td class="num">{count(g.runs)}</td>
+                                                    <td class="num mono">{usd(g.micro_usd)}</td>
+                                                </tr>
+                                            }).collect_view()}
+                                            <tr class="total"><td colspan="3">"Total"</td><td class="num mono" data-testid="cost-total">{usd(report.total_micro_usd)}</td></tr>
+                                        </tbody>
+                                    </table>
+                                    <p class="muted small">"To the micro-dollar; " <code>"GET /api/v1/costs"</code> " gives the same by day or hour."</p>
+                                }.into_any(),
+                                Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                            }
+                        })}
+                    </Transition>
                 </section>
             </div>
         </AppFrame>
