@@ -286,16 +286,10 @@ pub struct RuleView {
 #[server]
 pub async fn domain_packs() -> Result<Vec<DomainView>, ServerFnError> {
     let (user, store) = crate::session::require_user().await?;
-    let domains = use_context::<aegis_core::domains::Domains>()
-        .ok_or_else(|| ServerFnError::new("the domain packs are not available"))?;
+    let domains = crate::session::domains()?;
     let set = domains.current();
     let org = user.org_id;
-    let disabled = store
-        .disabled_modules(std::slice::from_ref(&org))
-        .await
-        .map_err(crate::session::internal)?
-        .remove(&org)
-        .unwrap_or_default();
+    let disabled = store.disabled_modules_of(&org).await.map_err(crate::session::internal)?;
     let on = |domain: &str, module: &str| !disabled.contains(&format!("{domain}/{module}"));
     Ok(set
         .domains()
@@ -340,8 +334,7 @@ pub async fn domain_packs() -> Result<Vec<DomainView>, ServerFnError> {
 #[server]
 pub async fn switch_module(domain: String, module: String, enabled: bool) -> Result<(), ServerFnError> {
     let (user, store) = crate::session::require_user().await?;
-    let domains = use_context::<aegis_core::domains::Domains>()
-        .ok_or_else(|| ServerFnError::new("the domain packs are not available"))?;
+    let domains = crate::session::domains()?;
     let set = domains.current();
     let pack = set.route(&domain).ok_or_else(|| ServerFnError::new(format!("There is no domain pack {domain:?}.")))?;
     if !pack.module_names().contains(&module) {
@@ -417,8 +410,7 @@ pub async fn domain_dashboard(
     range: TimeRange,
 ) -> Result<aegis_core::model::DomainDashboard, ServerFnError> {
     let (user, store) = crate::session::require_user().await?;
-    let domains = use_context::<aegis_core::domains::Domains>()
-        .ok_or_else(|| ServerFnError::new("the domain packs are not available"))?;
+    let domains = crate::session::domains()?;
     let set = domains.current();
     let pack = set.route(&domain).ok_or_else(|| ServerFnError::new(format!("There is no domain pack {domain:?}.")))?;
     let (from, to, _) = range.bounds(chrono::Utc::now());
@@ -463,8 +455,7 @@ pub async fn upload_pack(spec: String) -> Result<String, ServerFnError> {
     if !config.allow_pack_uploads {
         return Err(ServerFnError::new("This installation does not accept new packs."));
     }
-    let domains = use_context::<aegis_core::domains::Domains>()
-        .ok_or_else(|| ServerFnError::new("the domain packs are not available"))?;
+    let domains = crate::session::domains()?;
     let outcome = tokio::task::spawn_blocking(move || aegis_core::domains::generate::add_pack(&domains, &spec))
         .await
         .map_err(|_| ServerFnError::new("Generating the pack failed."))?;

@@ -16,6 +16,12 @@ pub fn store() -> Result<Store, ServerFnError> {
     use_context::<Store>().ok_or_else(|| ServerFnError::new("the store is not available"))
 }
 
+/// The loaded domain packs, provided as context by the server.
+pub fn domains() -> Result<aegis_core::domains::Domains, ServerFnError> {
+    use_context::<aegis_core::domains::Domains>()
+        .ok_or_else(|| ServerFnError::new("the domain packs are not available"))
+}
+
 /// The de-identification service, provided as context by the server.
 pub fn phi() -> Result<aegis_core::phi::PhiService, ServerFnError> {
     use_context::<aegis_core::phi::PhiService>().ok_or_else(|| ServerFnError::new("de-identification is not available"))

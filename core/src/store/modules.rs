@@ -39,6 +39,11 @@ impl Store {
         Ok(())
     }
 
+    /// The modules `org` switched off, as `domain/module`.
+    pub async fn disabled_modules_of(&self, org: &OrgId) -> Result<Arc<HashSet<String>>> {
+        Ok(self.disabled_modules(std::slice::from_ref(org)).await?.remove(org).unwrap_or_default())
+    }
+
     /// The modules each of `orgs` switched off, as `domain/module`.
     pub async fn disabled_modules(&self, orgs: &[OrgId]) -> Result<HashMap<OrgId, Arc<HashSet<String>>>> {
         if orgs.is_empty() {

@@ -18,7 +18,7 @@ use crate::state::AppState;
 
 /// Each pack's summary, with the modules `org` switched off.
 async fn listing(state: &AppState, org: &OrgId, set: &DomainSet) -> Result<Response, ApiError> {
-    let disabled = state.store.disabled_modules(std::slice::from_ref(org)).await?.remove(org).unwrap_or_default();
+    let disabled = state.store.disabled_modules_of(org).await?;
     let items: Vec<_> = set
         .domains()
         .iter()
@@ -51,6 +51,16 @@ pub async fn reload(State(state): State<AppState>, Admin(caller): Admin) -> Resu
     }
 }
 
+/// A one-field body: bad JSON is 400; JSON of the wrong shape is 422 naming `field`.
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8], field: &str, hint: &str) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| match e.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+            ApiError::from(Error::Malformed(e.to_string()))
+        }
+        _ => ApiError::invalid(FieldError::new(field, hint)),
+    })
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Upload {
@@ -68,12 +78,7 @@ pub async fn create(
     if !state.config.allow_pack_uploads {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "this installation does not accept new packs"));
     }
-    let upload: Upload = serde_json::from_slice(&body).map_err(|e| match e.classify() {
-        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
-            ApiError::from(Error::Malformed(e.to_string()))
-        }
-        _ => ApiError::invalid(FieldError::new("spec", "send {\"spec\": \"<the generator spec, as YAML>\"}")),
-    })?;
+    let upload: Upload = parse(&body, "spec", "send {\"spec\": \"<the generator spec, as YAML>\"}")?;
     let domains = state.domains.clone();
     let outcome = tokio::task::spawn_blocking(move || aegis_core::domains::generate::add_pack(&domains, &upload.spec))
         .await
@@ -116,12 +121,7 @@ pub async fn set_module(
             pack.module_names().join(", ")
         )));
     }
-    let switch: ModuleSwitch = serde_json::from_slice(&body).map_err(|e| match e.classify() {
-        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
-            ApiError::from(Error::Malformed(e.to_string()))
-        }
-        _ => ApiError::invalid(FieldError::new("enabled", "send {\"enabled\": true} or {\"enabled\": false}")),
-    })?;
+    let switch: ModuleSwitch = parse(&body, "enabled", "send {\"enabled\": true} or {\"enabled\": false}")?;
     state.store.set_module_enabled(&caller.0.org_id, pack.name(), &module, switch.enabled, &caller.actor()).await?;
     Ok(Json(json!({ "domain": pack.name(), "module": module, "enabled": switch.enabled })).into_response())
 }
