@@ -66,6 +66,13 @@ ensure_end2end_packages() {
   (cd "$ROOT/end2end" && npm ci --no-audit --no-fund >/dev/null)
 }
 
+# The alert-email tests run a real SMTP server on loopback: aiosmtpd, from PyPI.
+ensure_aiosmtpd() {
+  python3 -c 'import aiosmtpd' 2>/dev/null && return
+  say "installing aiosmtpd (the SMTP server of the alert-email tests)"
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore 'aiosmtpd==1.4.6'
+}
+
 ensure_postgres() {
   pg_isready -h 127.0.0.1 -p 5432 -q && return
   say "starting PostgreSQL"

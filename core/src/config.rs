@@ -43,6 +43,91 @@ pub struct Config {
     pub judge: JudgeConfig,
     /// Rate limits per organization and plan.
     pub limits: crate::limits::LimitsConfig,
+    /// The dashboard's address as users reach it, for links in alerts and webhooks.
+    pub public_url: String,
+    /// Webhooks and alert channels.
+    pub sinks: SinksConfig,
+}
+
+/// Delivery of webhooks and alerts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SinksConfig {
+    /// How often a process looks for messages due, including those other processes wrote.
+    pub poll_interval_ms: u64,
+    /// Messages claimed per round trip, and sent at once.
+    pub claim_batch: usize,
+    /// How long a claimed message belongs to its sender before another process may send it.
+    pub lease_secs: u64,
+    /// Longest wait for a receiver's answer.
+    pub timeout_secs: u64,
+    /// The first retry comes after about this long; each later one waits six times longer.
+    pub first_retry_ms: u64,
+    /// Longest pause between two attempts.
+    pub max_retry_delay_ms: u64,
+    /// A message is retried for this long after it was written, then given up.
+    pub retry_for_secs: u64,
+    /// Let webhooks and alert channels reach loopback, private and link-local addresses
+    /// (`AEGIS_WEBHOOK_ALLOW_PRIVATE=1`). Off, they are refused (SSRF protection).
+    pub allow_private: bool,
+    /// PagerDuty's Events API v2.
+    pub pagerduty_url: String,
+    /// The SMTP server alert email goes through; without a host, email channels cannot be created.
+    pub smtp: SmtpConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SmtpConfig {
+    pub host: Option<String>,
+    pub port: u16,
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    /// The sender, e.g. `Aegis <alerts@example.com>`.
+    pub from: String,
+    pub tls: SmtpTls,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpTls {
+    /// Implicit TLS (usually port 465).
+    Tls,
+    /// Plain connection upgraded with STARTTLS, which is required (usually port 587).
+    Starttls,
+    /// No encryption: only for a relay on the same host.
+    None,
+}
+
+impl Default for SinksConfig {
+    fn default() -> Self {
+        SinksConfig {
+            poll_interval_ms: 200,
+            claim_batch: 64,
+            lease_secs: 60,
+            timeout_secs: 10,
+            first_retry_ms: 5_000,
+            max_retry_delay_ms: 8 * 3600 * 1000,
+            retry_for_secs: 3 * 24 * 3600,
+            allow_private: false,
+            pagerduty_url: "https://events.pagerduty.com/v2/enqueue".into(),
+            smtp: SmtpConfig::default(),
+        }
+    }
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        SmtpConfig {
+            host: None,
+            port: 587,
+            username: None,
+            password: None,
+            from: "Aegis <alerts@localhost>".into(),
+            tls: SmtpTls::Starttls,
+        }
+    }
 }
 
 /// The LLM judge (Tier 3). With no `provider`, Tier 3 is off and traces that need it go to
@@ -178,6 +263,8 @@ impl Default for Config {
             worker: WorkerConfig::default(),
             judge: JudgeConfig::default(),
             limits: crate::limits::LimitsConfig::default(),
+            public_url: "http://127.0.0.1:3000".into(),
+            sinks: SinksConfig::default(),
         }
     }
 }
@@ -207,13 +294,17 @@ impl Config {
         let file = std::env::var("AEGIS_CONFIG").unwrap_or_else(|_| "aegis.toml".into());
         let mut config: Config = Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(&file))
-            .merge(Env::prefixed("AEGIS_").split("__").ignore(&["config"]))
+            .merge(Env::prefixed("AEGIS_").split("__").ignore(&["config", "webhook_allow_private"]))
             .merge(Env::raw().only(&["database_url"]))
             .extract()
             .map_err(|e| Error::Config(e.to_string()))?;
         // Like DATABASE_URL, the shared cache is named the usual way.
         if config.limits.redis_url.is_none() {
             config.limits.redis_url = std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty());
+        }
+        // The documented switch for private webhook targets, read like a shell flag.
+        if let Ok(v) = std::env::var("AEGIS_WEBHOOK_ALLOW_PRIVATE") {
+            config.sinks.allow_private = matches!(v.trim(), "1" | "true" | "yes" | "on");
         }
         config.check()?;
         Ok(config)
@@ -234,6 +325,12 @@ impl Config {
                 self.limits.default_plan,
                 self.limits.plans.keys().cloned().collect::<Vec<_>>().join(", ")
             )));
+        }
+        if self.sinks.claim_batch == 0 || self.sinks.first_retry_ms == 0 {
+            return Err(Error::Config("sinks.claim_batch and sinks.first_retry_ms must be at least 1".into()));
+        }
+        if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
+            return Err(Error::Config(format!("public_url must be an http(s) address, got {:?}", self.public_url)));
         }
         if self.worker.claim_batch == 0 || self.ingest.max_group_commit == 0 {
             return Err(Error::Config("batch sizes must be at least 1".into()));

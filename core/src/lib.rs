@@ -3,7 +3,8 @@
 //! The data path reads top to bottom: [`ingest`] validates and durably stores traces together
 //! with their evaluation jobs, [`pipeline`] claims jobs and runs the [`tiers`] cascade, and
 //! [`store`] holds everything in SQLite (the embedded default) or PostgreSQL, and [`live`] fans
-//! each finished evaluation out to the dashboards' live feeds.
+//! each finished evaluation out to the dashboards' live feeds, and [`sinks`] delivers the
+//! webhooks and alerts it causes.
 //! Nothing here knows about HTTP: the server and the dashboard are thin shells around it.
 
 pub mod error;
@@ -27,6 +28,8 @@ pub mod phi;
 pub mod pipeline;
 #[cfg(feature = "engine")]
 pub mod seed;
+#[cfg(feature = "engine")]
+pub mod sinks;
 #[cfg(feature = "engine")]
 pub mod store;
 #[cfg(feature = "engine")]

@@ -2,6 +2,7 @@
 
 mod analytics;
 mod evaluation;
+mod sinks;
 mod trace;
 
 pub use analytics::{
@@ -12,6 +13,10 @@ pub use analytics::{
 pub use evaluation::{
     pnl_bucket, Decision, Evaluation, EvaluationStatus, Evidence, Facet, Issue, ModuleResult, ReviewRequest, Severity,
     TierCost, PNL_BUCKETS,
+};
+pub use sinks::{
+    Alert, AlertChannel, AlertRule, AlertStatus, ChannelTarget, Delivery, DeliveryAttempt, DeliveryStatus, Envelope,
+    EvaluationEvent, EventType, SinkKind, WebhookEndpoint,
 };
 pub use trace::{AiProcessing, Step, Trace, TraceInput, TraceStatus, TraceSummary};
 

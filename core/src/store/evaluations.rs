@@ -124,6 +124,7 @@ impl Store {
         }
         rollups.write(self, &mut tx).await?;
         let events = live_events(&fresh, &traces);
+        self.route_evaluations(&mut tx, &fresh, &events).await?;
         if self.backend == Backend::Postgres {
             // Delivered to every listening process when, and only if, this transaction commits.
             for payload in crate::live::notify_payloads(&events) {

@@ -6,14 +6,17 @@
 //! `RETURNING`, `UPDATE ... FROM`); the few places that differ branch on [`Backend`].
 //! Timestamps are stored as microseconds since the Unix epoch (UTC), identifiers as text.
 
+mod alerts;
 mod evaluations;
 mod jobs;
 mod modules;
 mod orgs;
+mod outbox;
 mod phi;
 mod rollups;
 mod traces;
 mod users;
+mod webhooks;
 mod write_turn;
 
 use std::sync::Arc;
@@ -25,16 +28,22 @@ use sqlx::migrate::Migrator;
 use sqlx::query::Query;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
+pub use alerts::NewAlertRule;
 pub use evaluations::EvaluationLookup;
 pub use jobs::ClaimedJob;
 pub use orgs::{ApiKey, ApiKeyRole, NewApiKey, Organization, Principal};
+pub use outbox::{AttemptRecord, ClaimedMessage};
 pub use phi::{AuditEntry, VaultEntry};
 pub use traces::{InsertOutcome, ListQuery, NewTrace};
 pub use users::{SessionUser, User};
+pub use webhooks::{EndpointUpdate, ROTATION_OVERLAP};
 
 use crate::config::Config;
 use crate::{Error, Result};
 use write_turn::{Priority, Turn, WriteTurn};
+
+/// Where links point until [`Store::with_public_url`] says otherwise: `aegis serve`'s default.
+const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:3000";
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
@@ -72,6 +81,8 @@ pub struct Store {
     backend: Backend,
     /// SQLite's writers take turns here first (see [`write_turn`]).
     write_turn: Arc<WriteTurn>,
+    /// The dashboard's address, for links in webhooks and alerts.
+    public_url: Arc<str>,
 }
 
 /// A write transaction; on SQLite it also holds this process's write turn.
@@ -106,7 +117,13 @@ impl Store {
         if config.database_url.is_none() {
             std::fs::create_dir_all(&config.data_dir)?;
         }
-        Store::connect(&config.database_url(), config.db_max_connections).await
+        Ok(Store::connect(&config.database_url(), config.db_max_connections).await?.with_public_url(&config.public_url))
+    }
+
+    /// Links in webhooks and alerts point to the dashboard at `url`.
+    pub fn with_public_url(mut self, url: &str) -> Store {
+        self.public_url = Arc::from(url);
+        self
     }
 
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store> {
@@ -133,7 +150,7 @@ impl Store {
             Backend::Postgres => options,
         };
         let pool = options.connect(url).await?;
-        Ok(Store { pool, backend, write_turn: Arc::default() })
+        Ok(Store { pool, backend, write_turn: Arc::default(), public_url: Arc::from(DEFAULT_PUBLIC_URL) })
     }
 
     /// Brings the schema up to date. Safe to run from several processes at once.
@@ -266,8 +283,7 @@ mod helper_tests {
     async fn placeholders_suit_the_backend() {
         let sqlite = crate::testing::TestDb::sqlite().await;
         assert_eq!(sqlite.store.values_list(2, 2, 1), "(?, ?), (?, ?)");
-        let pool = sqlite.store.pool.clone();
-        let postgres = Store { pool, backend: Backend::Postgres, write_turn: Arc::default() };
+        let postgres = Store { backend: Backend::Postgres, ..sqlite.store.clone() };
         assert_eq!(postgres.values_list(2, 3, 1), "($1, $2, $3), ($4, $5, $6)");
         assert_eq!(postgres.values_list(1, 2, 5), "($5, $6)");
     }

@@ -1,0 +1,215 @@
+//! The dispatcher: claims due outbox messages, delivers each through its sink, and records
+//! how it went. Run one per process; any number of processes share the work.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use futures::StreamExt as _;
+use tokio_util::sync::CancellationToken;
+
+use super::alerts::email::EmailSender;
+use super::alerts::{pagerduty, slack};
+use super::http::GuardedClient;
+use super::webhooks::{self, EndpointTarget};
+use super::{retry_delay, Outcome};
+use crate::config::{Config, SinksConfig};
+use crate::model::{Alert, ChannelTarget, Envelope, SinkKind};
+use crate::store::{AttemptRecord, ClaimedMessage, Store};
+use crate::Result;
+
+/// How often groups of alerts whose cooldown ended are looked for.
+const FLUSH_EVERY: Duration = Duration::from_millis(1000);
+
+#[derive(Clone)]
+pub struct Dispatcher {
+    store: Store,
+    config: SinksConfig,
+    public_url: String,
+    /// For customers' URLs: webhooks and Slack.
+    guarded: GuardedClient,
+    /// For the operator's own configuration: the PagerDuty API.
+    trusted: GuardedClient,
+    email: Option<EmailSender>,
+    /// Woken when this process writes messages, so they need not wait for the next poll.
+    pub wake: Arc<tokio::sync::Notify>,
+}
+
+impl Dispatcher {
+    pub fn new(store: Store, config: &Config) -> Result<Dispatcher> {
+        let timeout = Duration::from_secs(config.sinks.timeout_secs.max(1));
+        Ok(Dispatcher {
+            store,
+            guarded: GuardedClient::new(timeout, config.sinks.allow_private)?,
+            trusted: GuardedClient::new(timeout, true)?,
+            email: EmailSender::from_config(&config.sinks.smtp, timeout)?,
+            config: config.sinks.clone(),
+            public_url: config.public_url.clone(),
+            wake: Arc::default(),
+        })
+    }
+
+    /// Whether alert email can be sent (an SMTP host is configured).
+    pub fn has_email(&self) -> bool {
+        self.email.is_some()
+    }
+
+    pub async fn run(self, shutdown: CancellationToken) {
+        let poll = Duration::from_millis(self.config.poll_interval_ms.max(10));
+        let mut last_flush = Instant::now();
+        loop {
+            let notified = self.wake.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if last_flush.elapsed() >= FLUSH_EVERY {
+                last_flush = Instant::now();
+                if let Err(e) = self.store.flush_alert_groups().await {
+                    tracing::warn!(error = %e, "could not report grouped alerts");
+                }
+            }
+            let busy = match self.round().await {
+                Ok(sent) => sent >= self.config.claim_batch,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not deliver webhooks and alerts");
+                    false
+                }
+            };
+            if busy {
+                if shutdown.is_cancelled() {
+                    break;
+                }
+                continue;
+            }
+            tokio::select! {
+                _ = &mut notified => {}
+                _ = tokio::time::sleep(poll) => {}
+                _ = shutdown.cancelled() => break,
+            }
+        }
+    }
+
+    /// Delivers the messages due now; returns how many were attempted.
+    pub async fn round(&self) -> Result<usize> {
+        let lease = Duration::from_secs(self.config.lease_secs.max(self.config.timeout_secs + 5));
+        let claimed = self.store.claim_messages(self.config.claim_batch, lease).await?;
+        if claimed.is_empty() {
+            return Ok(0);
+        }
+        let ids = |kind: fn(SinkKind) -> bool| -> Vec<&str> {
+            claimed.iter().filter(|m| kind(m.sink)).map(|m| m.target_id.as_str()).collect()
+        };
+        let endpoints = self.store.webhook_targets(&ids(|k| k == SinkKind::Webhook)).await?;
+        let channels = self.store.channel_targets(&ids(|k| k != SinkKind::Webhook)).await?;
+        let count = claimed.len();
+        let outcomes: Vec<(ClaimedMessage, Outcome, Duration)> = futures::stream::iter(claimed)
+            .map(|message| {
+                let (endpoints, channels) = (&endpoints, &channels);
+                async move {
+                    let started = Instant::now();
+                    let outcome = self.send(&message, endpoints, channels).await;
+                    (message, outcome, started.elapsed())
+                }
+            })
+            .buffer_unordered(self.config.claim_batch.max(1))
+            .collect()
+            .await;
+        let mut records = Vec::with_capacity(outcomes.len());
+        for (message, outcome, duration) in outcomes {
+            records.push(self.next_step(message, outcome, duration).await?);
+        }
+        self.store.record_attempts(&records).await?;
+        Ok(count)
+    }
+
+    /// Retry, give up, or switch the endpoint off.
+    async fn next_step(&self, message: ClaimedMessage, outcome: Outcome, duration: Duration) -> Result<AttemptRecord> {
+        let now = Utc::now();
+        let window = chrono::Duration::seconds(self.config.retry_for_secs as i64);
+        let deadline = message.created_at + window;
+        let mut disable_endpoint = None;
+        let retry_at = match &outcome {
+            Outcome::Retry { after, .. } => {
+                let scheduled = retry_delay(&self.config, message.attempts);
+                let wait = after
+                    .map_or(scheduled, |a| a.min(Duration::from_millis(self.config.max_retry_delay_ms)).max(scheduled));
+                let at = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
+                if at <= deadline {
+                    Some(at)
+                } else {
+                    if message.sink == SinkKind::Webhook
+                        && !self.store.endpoint_delivered_since(&message.target_id, now - window).await?
+                    {
+                        disable_endpoint = Some(format!(
+                            "every delivery failed for {} days (since {})",
+                            self.config.retry_for_secs / 86_400,
+                            message.created_at.format("%Y-%m-%d %H:%M UTC")
+                        ));
+                    }
+                    None
+                }
+            }
+            Outcome::Gone { .. } if message.sink == SinkKind::Webhook => {
+                disable_endpoint =
+                    Some(format!("the endpoint answered 410 Gone on {}", now.format("%Y-%m-%d %H:%M UTC")));
+                None
+            }
+            _ => None,
+        };
+        match &outcome {
+            Outcome::Delivered { .. } => {
+                tracing::debug!(message = %message.id, sink = message.sink.as_str(), "delivered")
+            }
+            other => tracing::info!(
+                message = %message.id,
+                sink = message.sink.as_str(),
+                attempt = message.attempts,
+                error = other.error().unwrap_or_default(),
+                retry = retry_at.is_some(),
+                "delivery failed"
+            ),
+        }
+        Ok(AttemptRecord { message, outcome, duration, retry_at, disable_endpoint })
+    }
+
+    async fn send(
+        &self,
+        message: &ClaimedMessage,
+        endpoints: &HashMap<String, EndpointTarget>,
+        channels: &HashMap<String, ChannelTarget>,
+    ) -> Outcome {
+        let rejected = |error: &str| Outcome::Rejected { status: None, error: error.to_string() };
+        if message.sink == SinkKind::Webhook {
+            return match endpoints.get(&message.target_id) {
+                Some(target) => webhooks::deliver(&self.guarded, target, &message.id, &message.payload).await,
+                None => rejected("the endpoint was deleted or switched off"),
+            };
+        }
+        let Some(channel) = channels.get(&message.target_id) else {
+            return rejected("the alert channel was deleted");
+        };
+        let alert = match serde_json::from_str::<Envelope>(&message.payload)
+            .and_then(|envelope| serde_json::from_value::<Alert>(envelope.data))
+        {
+            Ok(alert) => alert,
+            Err(e) => return rejected(&format!("not an alert: {e}")),
+        };
+        match channel {
+            ChannelTarget::Slack { webhook_url } => {
+                slack::deliver(&self.guarded, webhook_url, &slack::message(&alert, message.event_type)).await
+            }
+            ChannelTarget::PagerDuty { routing_key } => {
+                let event = pagerduty::event(&alert, message.event_type, routing_key, &self.public_url);
+                pagerduty::deliver(&self.trusted, &self.config.pagerduty_url, &event).await
+            }
+            ChannelTarget::Email { to } => match &self.email {
+                Some(sender) => sender.deliver(to, &alert, message.event_type).await,
+                None => Outcome::Retry {
+                    status: None,
+                    error: "no SMTP server is configured (sinks.smtp.host)".into(),
+                    after: None,
+                },
+            },
+        }
+    }
+}
