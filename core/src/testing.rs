@@ -2,6 +2,8 @@
 //! named by `AEGIS_TEST_POSTGRES_URL` (default: the local server's `test` database).
 //! Both backends are always tested; a missing Postgres is a test failure, not a skip.
 
+pub mod receivers;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use sqlx::{Connection, Executor};

@@ -14,6 +14,7 @@ use aegis_core::live::LiveFeed;
 use aegis_core::phi::vault::VaultKey;
 use aegis_core::phi::PhiService;
 use aegis_core::pipeline::Worker;
+use aegis_core::sinks::Dispatcher;
 use aegis_core::store::{Backend, Store};
 use aegis_core::tiers::judge::Judge;
 use aegis_core::tiers::rules::CustomValidators;
@@ -77,8 +78,12 @@ impl Engine {
         ingestor
     }
 
-    /// Starts `count` evaluation workers, with the LLM judge if one is configured.
+    /// Starts `count` evaluation workers, with the LLM judge if one is configured, and the
+    /// dispatcher that delivers the webhooks and alerts their results cause.
     pub fn start_workers(&mut self, count: usize) -> aegis_core::Result<()> {
+        let dispatcher = Dispatcher::new(self.store.clone(), &self.config)?;
+        let deliveries_ready = dispatcher.wake.clone();
+        self.workers.spawn(dispatcher.run(self.shutdown.clone()));
         let judge = Judge::from_config(&self.config.judge)
             .map_err(|e| aegis_core::Error::Config(format!("the LLM judge: {e}")))?;
         if let Some(j) = &judge {
@@ -98,6 +103,7 @@ impl Engine {
                 work_available: self.work_available.clone(),
                 live: self.live.clone(),
                 limits: self.limits.clone(),
+                deliveries_ready: deliveries_ready.clone(),
             };
             self.workers.spawn(worker.run(self.shutdown.clone()));
         }

@@ -44,6 +44,8 @@ pub struct Worker {
     pub live: LiveFeed,
     /// The organizations' daily judge-call allowances.
     pub limits: Limits,
+    /// Signalled when recorded evaluations may have written webhooks or alerts to send.
+    pub deliveries_ready: Arc<Notify>,
 }
 
 impl Worker {
@@ -166,6 +168,9 @@ impl Worker {
 
         match self.store.record_evaluations(&done).await {
             Ok(events) => {
+                if !events.is_empty() {
+                    self.deliveries_ready.notify_one();
+                }
                 self.live.recorded(events);
                 for (_, e) in &done {
                     self.metrics.evaluations.get_or_create(&StatusLabel { status: e.status.as_str().into() }).inc();

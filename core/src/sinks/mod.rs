@@ -8,6 +8,7 @@
 pub mod alerts;
 mod dispatch;
 pub mod http;
+pub mod settings;
 pub mod webhooks;
 
 use std::time::Duration;

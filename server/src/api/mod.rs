@@ -1,6 +1,7 @@
 //! The public REST API, `/api/v1`, plus `/health` and `/metrics`.
 //! One module per endpoint group; every error is `{"error": {"code", "message", "field"?}}`.
 
+mod alerts;
 mod analytics;
 pub mod auth;
 mod costs;
@@ -12,9 +13,10 @@ pub mod health;
 mod limits;
 mod phi;
 mod traces;
+mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use axum::Router;
 
 use crate::state::AppState;
@@ -38,7 +40,20 @@ pub fn v1(state: &AppState) -> Router<AppState> {
         .route("/costs", get(costs::get))
         .route("/domains", get(domains::list).post(domains::create))
         .route("/domains/reload", post(domains::reload))
-        .route("/domains/{domain}/modules/{module}", axum::routing::put(domains::set_module))
+        .route("/domains/{domain}/modules/{module}", put(domains::set_module))
+        .route("/webhooks", post(webhooks::create).get(webhooks::list))
+        .route("/webhooks/{id}", get(webhooks::get).patch(webhooks::update).delete(webhooks::delete))
+        .route("/webhooks/{id}/rotate", post(webhooks::rotate))
+        .route("/webhooks/{id}/test", post(webhooks::test))
+        .route("/webhooks/{id}/deliveries", get(webhooks::deliveries))
+        .route("/webhooks/{id}/deliveries/{delivery_id}", get(webhooks::delivery))
+        .route("/webhooks/{id}/deliveries/{delivery_id}/replay", post(webhooks::replay))
+        .route("/alert-channels", post(alerts::create_channel).get(alerts::list_channels))
+        .route("/alert-channels/{id}", axum::routing::delete(alerts::delete_channel))
+        .route("/alert-rules", post(alerts::create_rule).get(alerts::list_rules))
+        .route("/alert-rules/{id}", put(alerts::update_rule).delete(alerts::delete_rule))
+        .route("/alerts", get(alerts::list_alerts))
+        .route("/alerts/{id}/resolve", post(alerts::resolve))
         .fallback(|| async { ApiError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))

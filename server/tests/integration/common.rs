@@ -80,10 +80,17 @@ pub struct Reply {
 
 impl TestApp {
     pub async fn new(backend: Backend) -> TestApp {
+        TestApp::new_with(backend, |_| {}).await
+    }
+
+    /// An app whose configuration `tweak` adjusts first.
+    pub async fn new_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let db = TestDb::new(backend).await;
         let store = db.store.clone();
         let domains_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../domains");
-        let config = Arc::new(Config { max_body_bytes: TEST_BODY_LIMIT, domains_dir, ..Config::default() });
+        let mut config = Config { max_body_bytes: TEST_BODY_LIMIT, domains_dir, ..Config::default() };
+        tweak(&mut config);
+        let config = Arc::new(config);
         let domains = Domains::open(&config.domains_dir, CustomValidators::default()).unwrap();
         let telemetry = Arc::new(Telemetry::new());
         let phi = PhiService::new(store.clone(), VaultKey::from_bytes(TEST_VAULT_KEY)).await.unwrap();
@@ -168,6 +175,18 @@ impl TestApp {
         self.send(request).await
     }
 
+    /// A request with a JSON body and this app's admin key.
+    pub async fn send_json(&self, method: &str, path: &str, body: &str) -> Reply {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("authorization", format!("Bearer {}", self.key))
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        self.send(request).await
+    }
+
     pub async fn get(&self, path: &str) -> Reply {
         self.get_as(&self.key.clone(), path).await
     }
@@ -190,6 +209,7 @@ impl TestApp {
             work_available: Arc::new(Notify::new()),
             live: self.live.clone(),
             limits: self.limits.clone(),
+            deliveries_ready: Arc::new(Notify::new()),
         };
         loop {
             let jobs = self.store.claim_jobs("test", 500, std::time::Duration::from_secs(60)).await.unwrap();
