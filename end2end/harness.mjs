@@ -33,6 +33,8 @@ export class Aegis {
       AEGIS_DOMAINS_DIR: join(dataDir, 'domains'),
       LEPTOS_SITE_ROOT: join(ROOT, 'target', 'site'),
       AEGIS_LOG: 'warn',
+      // The tests' webhook and Slack receivers listen on loopback.
+      AEGIS_WEBHOOK_ALLOW_PRIVATE: '1',
     };
     delete env.DATABASE_URL;
     const run = (args, input) => execFileSync(BIN, args, { env, cwd: ROOT, encoding: 'utf8', input });
@@ -42,6 +44,7 @@ export class Aegis {
     run(['user', 'create', '--org', org.organization_id, '--email', email, '--password-stdin'], password);
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
+    env.AEGIS_PUBLIC_URL = url;
     const server = spawn(BIN, ['serve', '--addr', `127.0.0.1:${port}`], { env, cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
     const aegis = new Aegis(url, org.api_key, email, password, server, dataDir);
     aegis.run = run;

@@ -66,11 +66,13 @@ ensure_end2end_packages() {
   (cd "$ROOT/end2end" && npm ci --no-audit --no-fund >/dev/null)
 }
 
-# The alert-email tests run a real SMTP server on loopback: aiosmtpd, from PyPI.
-ensure_aiosmtpd() {
-  python3 -c 'import aiosmtpd' 2>/dev/null && return
-  say "installing aiosmtpd (the SMTP server of the alert-email tests)"
-  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore 'aiosmtpd==1.4.6'
+# Python packages the tests use as independent counterparts: aiosmtpd, a real SMTP server for
+# the alert-email tests, and standardwebhooks, the spec's reference verifier for signatures.
+ensure_python_test_packages() {
+  python3 -c 'import aiosmtpd, standardwebhooks' 2>/dev/null && return
+  say "installing aiosmtpd and standardwebhooks (test counterparts, from PyPI)"
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+    'aiosmtpd==1.4.6' 'standardwebhooks==1.1.0'
 }
 
 ensure_postgres() {

@@ -1,6 +1,8 @@
 //! Server functions: the dashboard's only way to reach the core. Each checks the session
 //! cookie and reads nothing outside the user's organization.
 
+pub mod sinks;
+
 use aegis_core::model::{Evaluation, Page, Trace, TraceSummary};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -440,7 +442,7 @@ pub async fn add_user(email: String, password: String) -> Result<(), ServerFnErr
     let (user, store) = crate::session::require_user().await?;
     match store.create_user(&user.org_id, &email, &password).await {
         Ok(_) => Ok(()),
-        Err(aegis_core::Error::Invalid(e)) => Err(ServerFnError::new(format!("{}: {}", e.field, e.message))),
+        Err(aegis_core::Error::Invalid(e)) => Err(crate::session::invalid(e)),
         Err(aegis_core::Error::Conflict(m)) => Err(ServerFnError::new(m)),
         Err(e) => Err(crate::session::internal(e)),
     }
@@ -450,8 +452,7 @@ pub async fn add_user(email: String, password: String) -> Result<(), ServerFnErr
 #[server(input = leptos::server_fn::codec::Json)]
 pub async fn upload_pack(spec: String) -> Result<String, ServerFnError> {
     crate::session::require_user().await?;
-    let config = use_context::<std::sync::Arc<aegis_core::config::Config>>()
-        .ok_or_else(|| ServerFnError::new("the configuration is not available"))?;
+    let config = crate::session::config()?;
     if !config.allow_pack_uploads {
         return Err(ServerFnError::new("This installation does not accept new packs."));
     }

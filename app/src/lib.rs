@@ -22,7 +22,8 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use pages::{
-    AnalyticsPage, DomainDashboardPage, DomainsPage, LoginPage, NotFound, OverviewPage, SettingsPage, TracesPage,
+    AnalyticsPage, DomainDashboardPage, DomainsPage, LoginPage, NotFound, OverviewPage, SettingsPage, TracePage,
+    TracesPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -57,6 +58,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login") view=LoginPage/>
                 <Route path=path!("/") view=OverviewPage/>
                 <Route path=path!("/traces") view=TracesPage/>
+                <Route path=path!("/traces/:id") view=TracePage/>
                 <Route path=path!("/analytics") view=AnalyticsPage/>
                 <Route path=path!("/domains") view=DomainsPage/>
                 <Route path=path!("/dashboards/:domain") view=DomainDashboardPage/>

@@ -27,6 +27,17 @@ pub fn phi() -> Result<aegis_core::phi::PhiService, ServerFnError> {
     use_context::<aegis_core::phi::PhiService>().ok_or_else(|| ServerFnError::new("de-identification is not available"))
 }
 
+/// The installation's configuration, provided as context by the server.
+pub fn config() -> Result<std::sync::Arc<aegis_core::config::Config>, ServerFnError> {
+    use_context::<std::sync::Arc<aegis_core::config::Config>>()
+        .ok_or_else(|| ServerFnError::new("the configuration is not available"))
+}
+
+/// `url: is not a URL` and the like, for a form.
+pub fn invalid(e: aegis_core::FieldError) -> ServerFnError {
+    ServerFnError::new(format!("{}: {}", e.field, e.message))
+}
+
 /// Logs the cause and shows the user something they can act on.
 pub fn internal(e: aegis_core::Error) -> ServerFnError {
     tracing::error!(error = %e, "dashboard request failed");

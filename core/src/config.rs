@@ -67,6 +67,8 @@ pub struct SinksConfig {
     pub max_retry_delay_ms: u64,
     /// A message is retried for this long after it was written, then given up.
     pub retry_for_secs: u64,
+    /// Delivered and failed messages, and their attempts, are kept this many days.
+    pub retention_days: u64,
     /// Let webhooks and alert channels reach loopback, private and link-local addresses
     /// (`AEGIS_WEBHOOK_ALLOW_PRIVATE=1`). Off, they are refused (SSRF protection).
     pub allow_private: bool,
@@ -110,6 +112,7 @@ impl Default for SinksConfig {
             first_retry_ms: 5_000,
             max_retry_delay_ms: 8 * 3600 * 1000,
             retry_for_secs: 3 * 24 * 3600,
+            retention_days: 30,
             allow_private: false,
             pagerduty_url: "https://events.pagerduty.com/v2/enqueue".into(),
             smtp: SmtpConfig::default(),

@@ -92,6 +92,8 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX outbox_by_target ON outbox (org_id, target_id, created_at);
+-- For pruning finished messages past the retention period.
+CREATE INDEX outbox_by_age ON outbox (created_at);
 
 CREATE TABLE outbox_attempts (
     outbox_id    TEXT NOT NULL,

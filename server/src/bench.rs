@@ -495,3 +495,176 @@ pub async fn live(args: LiveArgs) -> Result<(), String> {
     );
     Ok(())
 }
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct AlertsArgs {
+    #[arg(long, default_value = "http://127.0.0.1:3000")]
+    pub url: String,
+    /// An admin key: the bench sets up (and afterwards removes) a Slack channel, a rule and a
+    /// webhook endpoint pointing at its own local receiver.
+    #[arg(long, env = "AEGIS_API_KEY")]
+    pub api_key: String,
+    /// Overdose traces per second, each raising an alert.
+    #[arg(long, default_value_t = 20.0)]
+    pub rate: f64,
+    #[arg(long, default_value_t = 10)]
+    pub duration: u64,
+}
+
+/// `aegis bench alerts`: sends overdose traces at `--rate` with an alert rule of no cooldown,
+/// and times each alert from its evaluation being recorded (the alert's `created_at`, written
+/// in the same transaction) to its arrival at a local Slack-format receiver and a webhook
+/// receiver. The server must allow loopback targets (`AEGIS_WEBHOOK_ALLOW_PRIVATE=1`).
+pub async fn alerts(args: AlertsArgs) -> Result<(), String> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    use axum::body::Bytes;
+    use axum::extract::State;
+    use axum::routing::post;
+
+    type Arrivals = Arc<Mutex<Vec<(String, serde_json::Value, chrono::DateTime<chrono::Utc>)>>>;
+    let arrivals: Arrivals = Arc::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?;
+    let receiver = format!("http://{}", listener.local_addr().map_err(|e| e.to_string())?);
+    let app = axum::Router::new()
+        .route(
+            "/{*path}",
+            post(|State(a): State<Arrivals>, uri: axum::http::Uri, body: Bytes| async move {
+                let at = chrono::Utc::now();
+                if let (Ok(mut a), Ok(body)) = (a.lock(), serde_json::from_slice(&body)) {
+                    a.push((uri.path().to_string(), body, at));
+                }
+                "ok"
+            }),
+        )
+        .with_state(arrivals.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let base = args.url.trim_end_matches('/').to_string();
+    let auth = format!("Bearer {}", args.api_key);
+    let client = reqwest::Client::builder().tcp_nodelay(true).build().map_err(|e| e.to_string())?;
+    let call = |method: reqwest::Method, path: &str, body: Option<serde_json::Value>| {
+        let mut request = client.request(method, format!("{base}/api/v1{path}")).header("authorization", &auth);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move {
+            let response = request.send().await.map_err(|e| e.to_string())?;
+            let status = response.status();
+            let text = response.text().await.map_err(|e| e.to_string())?;
+            if !status.is_success() {
+                return Err(format!("{status}: {text}"));
+            }
+            Ok(serde_json::from_str::<serde_json::Value>(&text).unwrap_or_default())
+        }
+    };
+    let channel = call(
+        reqwest::Method::POST,
+        "/alert-channels",
+        Some(json!({"name": "bench", "kind": "slack", "webhook_url": format!("{receiver}/slack/services/bench")})),
+    )
+    .await
+    .map_err(|e| format!("cannot create the Slack channel (is AEGIS_WEBHOOK_ALLOW_PRIVATE=1 set?): {e}"))?;
+    let channel_id = channel["id"].as_str().unwrap_or_default().to_string();
+    let rule = call(
+        reqwest::Method::POST,
+        "/alert-rules",
+        Some(json!({"name": "bench", "min_severity": "high", "channels": [channel_id], "cooldown_secs": 0})),
+    )
+    .await?;
+    let hook = call(
+        reqwest::Method::POST,
+        "/webhooks",
+        Some(json!({"url": format!("{receiver}/hooks"), "events": ["alert.triggered"]})),
+    )
+    .await?;
+
+    // Trace id → when its request was sent.
+    let mut sent: HashMap<uuid::Uuid, Instant> = HashMap::new();
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / args.rate));
+    let end = Instant::now() + Duration::from_secs(args.duration);
+    let mut n = 0u64;
+    while Instant::now() < end {
+        tick.tick().await;
+        n += 1;
+        let id = uuid::Uuid::now_v7();
+        let trace = json!({
+            "trace_id": id,
+            "application_id": "alerts-bench",
+            "ai_processing": {
+                "model": "bench",
+                "input": format!("Question {n}: how much Tylenol for back pain?"),
+                "output": "For your back pain take Tylenol 1000 mg every 4 hours. Check with your doctor if it persists."
+            },
+            "metadata": {"domain": "healthcare"}
+        });
+        sent.insert(id, Instant::now());
+        let request = client.post(format!("{base}/api/v1/traces")).header("authorization", &auth).json(&trace);
+        tokio::spawn(async move { request.send().await });
+    }
+    // Wait until the receiver has stood still for a few seconds.
+    let mut last = 0;
+    loop {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let now = arrivals.lock().map(|a| a.len()).unwrap_or(0);
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+
+    let (mut to_slack, mut to_webhook, mut alerts, mut represented) = (Vec::new(), Vec::new(), 0, 0u64);
+    let mut created: HashMap<String, chrono::DateTime<chrono::Utc>> = HashMap::new();
+    let got = arrivals.lock().map(|a| a.clone()).unwrap_or_default();
+    for (path, body, at) in &got {
+        if path == "/hooks" {
+            let data = &body["data"];
+            let Ok(created_at) = serde_json::from_value::<chrono::DateTime<chrono::Utc>>(data["created_at"].clone())
+            else {
+                continue;
+            };
+            created.insert(data["trace_id"].as_str().unwrap_or_default().to_string(), created_at);
+            to_webhook.push((*at - created_at).num_microseconds().unwrap_or(0) as f64 / 1000.0);
+            alerts += 1;
+            represented += 1 + data["grouped"].as_u64().unwrap_or(0);
+        }
+    }
+    for (path, body, at) in &got {
+        if path.starts_with("/slack/") {
+            let url = body["blocks"][3]["elements"][0]["url"].as_str().unwrap_or_default();
+            let trace = url.rsplit('/').next().unwrap_or_default();
+            if let Some(created_at) = created.get(trace) {
+                to_slack.push((*at - *created_at).num_microseconds().unwrap_or(0) as f64 / 1000.0);
+            }
+        }
+    }
+    for (path, id) in [
+        ("/webhooks", hook["id"].as_str()),
+        ("/alert-rules", rule["id"].as_str()),
+        ("/alert-channels", Some(channel_id.as_str())),
+    ] {
+        let _ = call(reqwest::Method::DELETE, &format!("{path}/{}", id.unwrap_or_default()), None).await;
+    }
+    to_slack.sort_by(f64::total_cmp);
+    to_webhook.sort_by(f64::total_cmp);
+    println!(
+        "alerts at {:.0} overdose traces/s for {}s: {} traces sent, {} alerts standing for {} traces; \
+         evaluated → Slack p50 {:.0} ms, p95 {:.0} ms, p99 {:.0} ms, max {:.0} ms ({} messages); \
+         evaluated → webhook p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms",
+        args.rate,
+        args.duration,
+        sent.len(),
+        alerts,
+        represented,
+        quantile_ms(&to_slack, 0.5),
+        quantile_ms(&to_slack, 0.95),
+        quantile_ms(&to_slack, 0.99),
+        to_slack.last().copied().unwrap_or(0.0),
+        to_slack.len(),
+        quantile_ms(&to_webhook, 0.5),
+        quantile_ms(&to_webhook, 0.95),
+        to_webhook.last().copied().unwrap_or(0.0),
+    );
+    Ok(())
+}

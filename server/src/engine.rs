@@ -83,7 +83,10 @@ impl Engine {
     pub fn start_workers(&mut self, count: usize) -> aegis_core::Result<()> {
         let dispatcher = Dispatcher::new(self.store.clone(), &self.config)?;
         let deliveries_ready = dispatcher.wake.clone();
-        self.workers.spawn(dispatcher.run(self.shutdown.clone()));
+        // A stateless API node (`--workers 0`) leaves delivery to the worker processes.
+        if count > 0 {
+            self.workers.spawn(dispatcher.run(self.shutdown.clone()));
+        }
         let judge = Judge::from_config(&self.config.judge)
             .map_err(|e| aegis_core::Error::Config(format!("the LLM judge: {e}")))?;
         if let Some(j) = &judge {

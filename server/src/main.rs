@@ -233,6 +233,8 @@ enum BenchCommand {
     Read(bench::ReadArgs),
     /// Send traces at a rate and time their arrival on the `/ws/traces` live feed.
     Live(bench::LiveArgs),
+    /// Send overdose traces and time their alerts' arrival at local Slack and webhook receivers.
+    Alerts(bench::AlertsArgs),
 }
 
 // glibc's allocator spends a noticeable share of the ingest path in lock contention and
@@ -279,6 +281,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             BenchCommand::Ingest(args) => bench::ingest(args).await,
             BenchCommand::Read(args) => bench::read(args).await,
             BenchCommand::Live(args) => bench::live(args).await,
+            BenchCommand::Alerts(args) => bench::alerts(args).await,
         };
         return outcome.map_err(anyhow::Error::msg);
     }

@@ -16,7 +16,7 @@ pub use login::LoginPage;
 pub use not_found::NotFound;
 pub use overview::OverviewPage;
 pub use settings::SettingsPage;
-pub use traces::TracesPage;
+pub use traces::{TracePage, TracesPage};
 
 /// The shipped domains, as filters offer them.
 pub(crate) const DOMAINS: [(&str, &str); 2] = [("healthcare", "Healthcare"), ("trading", "Trading")];

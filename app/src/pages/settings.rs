@@ -1,3 +1,5 @@
+mod sinks;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -20,7 +22,7 @@ pub fn SettingsPage() -> impl IntoView {
             <header class="page-header">
                 <div>
                     <h1>"Settings"</h1>
-                    <p class="muted">"API keys let your applications send traces. A key is shown once, when it is created."</p>
+                    <p class="muted">"API keys, users, de-identification, webhooks and alerts. Secrets are shown once, when they are created."</p>
                 </div>
             </header>
             <div class="stack">
@@ -84,6 +86,8 @@ pub fn SettingsPage() -> impl IntoView {
             </section>
             <UsersSection/>
             <PhiPolicySection/>
+            <sinks::WebhooksSection/>
+            <sinks::AlertsSection/>
             </div>
         </AppFrame>
     }

@@ -203,6 +203,28 @@ fn TraceRow(trace: TraceSummary, selected: RwSignal<Option<Uuid>>) -> impl IntoV
     }
 }
 
+/// One trace on its own page, `/traces/{id}`: where alerts and webhooks link to.
+#[component]
+pub fn TracePage() -> impl IntoView {
+    let params = leptos_router::hooks::use_params_map();
+    let id = move || params.with(|p| p.get("id").and_then(|id| id.parse::<Uuid>().ok()));
+    view! {
+        <Title text="Trace"/>
+        <AppFrame>
+            <header class="page-header">
+                <div>
+                    <p class="muted small"><a href="/traces">"← All traces"</a></p>
+                    <h1>"Trace"</h1>
+                </div>
+            </header>
+            {move || match id() {
+                Some(id) => view! { <section class="card"><TracePanel id/></section> }.into_any(),
+                None => view! { <p class="error">"This is not a trace id."</p> }.into_any(),
+            }}
+        </AppFrame>
+    }
+}
+
 /// The full trace and its evaluation, loaded when the row is opened.
 #[component]
 fn TracePanel(id: Uuid) -> impl IntoView {

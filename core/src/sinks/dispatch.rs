@@ -21,6 +21,8 @@ use crate::Result;
 
 /// How often groups of alerts whose cooldown ended are looked for.
 const FLUSH_EVERY: Duration = Duration::from_millis(1000);
+/// How often finished messages past their retention are deleted.
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
 #[derive(Clone)]
 pub struct Dispatcher {
@@ -58,6 +60,8 @@ impl Dispatcher {
     pub async fn run(self, shutdown: CancellationToken) {
         let poll = Duration::from_millis(self.config.poll_interval_ms.max(10));
         let mut last_flush = Instant::now();
+        // The first pruning waits a while, so a fleet restarting together does not prune at once.
+        let mut last_prune = Instant::now();
         loop {
             let notified = self.wake.notified();
             tokio::pin!(notified);
@@ -66,6 +70,15 @@ impl Dispatcher {
                 last_flush = Instant::now();
                 if let Err(e) = self.store.flush_alert_groups().await {
                     tracing::warn!(error = %e, "could not report grouped alerts");
+                }
+            }
+            if last_prune.elapsed() >= PRUNE_EVERY {
+                last_prune = Instant::now();
+                let before = Utc::now() - chrono::Duration::days(self.config.retention_days as i64);
+                match self.store.prune_outbox(before).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(messages = n, "pruned delivered and failed messages"),
+                    Err(e) => tracing::warn!(error = %e, "could not prune old messages"),
                 }
             }
             let busy = match self.round().await {

@@ -41,6 +41,7 @@ on_both_backends!(
     identical_alerts_are_grouped_and_counted,
     pagerduty_incidents_trigger_and_resolve,
     alert_email_reaches_a_real_smtp_server,
+    failed_evaluations_are_an_event_of_their_own,
 );
 
 /// Settings for fast tests: retries after milliseconds instead of seconds, and loopback allowed.
@@ -187,13 +188,18 @@ async fn webhooks_are_signed_and_sent_once_per_event(backend: Backend) {
         assert!(signing::verify(s, id, ts.parse().unwrap(), last.body.as_bytes(), signature));
     }
 
+    // Finished messages are pruned after the retention period, pending ones never.
+    assert_eq!(db.store.prune_outbox(Utc::now() - chrono::Duration::days(1)).await.unwrap(), 0);
+    assert_eq!(db.store.prune_outbox(Utc::now()).await.unwrap(), 4);
+    assert!(db.store.deliveries(&org, &endpoint.id, None, None, 10).await.unwrap().is_empty());
+
     // Unsubscribed events are not sent; an endpoint switched off gets nothing.
     let update = EndpointUpdate { enabled: Some(false), ..Default::default() };
     let off = db.store.update_webhook(&org, "test", &endpoint.id, &update).await.unwrap().unwrap();
     assert!(!off.enabled && off.disabled_reason.is_some());
     evaluate(&db.store, &org, 2, None).await;
     drain(&dispatcher, &db.store, Duration::from_secs(5)).await;
-    assert_eq!(receiver.got.lock().unwrap().len(), 5);
+    assert_eq!(receiver.got.lock().unwrap().len(), 5, "nothing more");
 }
 
 async fn a_flaky_receiver_gets_nearly_every_event(backend: Backend) {
@@ -450,4 +456,25 @@ async fn alert_email_reaches_a_real_smtp_server(backend: Backend) {
     assert!(eml.contains(&format!("/traces/{}", traces[0])));
     let org_channels = db.store.alert_channels(&org).await.unwrap();
     assert_eq!(org_channels.len(), 1);
+}
+
+async fn failed_evaluations_are_an_event_of_their_own(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let receiver = Receiver::start(Mode::Accept).await;
+    let org = db.store.create_organization("A").await.unwrap().id;
+    db.store.create_webhook(&org, "t", &receiver.url("/f"), "", &[EventType::EvaluationFailed]).await.unwrap();
+    evaluate(&db.store, &org, 2, None).await;
+    // An evaluation that gave up after every retry.
+    let mut generator = Generator::new(9);
+    db.store.insert_traces(&[new_trace(&org, &generator.trace())]).await.unwrap();
+    let jobs = db.store.claim_jobs("w", 10, Duration::from_secs(60)).await.unwrap();
+    let failed = Cascade::failed(jobs[0].trace_id, 5, "the judge timed out");
+    db.store.record_evaluations(&[(jobs[0].clone(), failed)]).await.unwrap();
+    let dispatcher = Dispatcher::new(db.store.clone(), &config(None)).unwrap();
+    drain(&dispatcher, &db.store, Duration::from_secs(5)).await;
+    let bodies = receiver.bodies();
+    assert_eq!(bodies.len(), 1, "only the failure");
+    assert_eq!(bodies[0]["type"], "evaluation.failed");
+    assert_eq!(bodies[0]["data"]["status"], "error");
+    assert_eq!(bodies[0]["data"]["trace_id"], jobs[0].trace_id.to_string());
 }

@@ -530,6 +530,27 @@ impl Store {
         tx.commit().await
     }
 
+    /// Deletes finished messages (delivered or given up) written before `before`, with their
+    /// attempts, a slice at a time. Returns how many messages went.
+    pub async fn prune_outbox(&self, before: DateTime<Utc>) -> Result<u64> {
+        const SLICE: i64 = 5_000;
+        let old = "SELECT id FROM outbox WHERE status <> 'pending' AND created_at < $1 ORDER BY created_at LIMIT $2";
+        let mut tx = self.begin_write().await?;
+        sqlx::query(&format!("DELETE FROM outbox_attempts WHERE outbox_id IN ({old})"))
+            .bind(to_micros(before))
+            .bind(SLICE)
+            .execute(&mut *tx)
+            .await?;
+        let gone = sqlx::query(&format!("DELETE FROM outbox WHERE id IN ({old})"))
+            .bind(to_micros(before))
+            .bind(SLICE)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(gone)
+    }
+
     /// Messages waiting to be delivered, for metrics and tests.
     pub async fn outbox_pending(&self) -> Result<i64> {
         let row =

@@ -93,7 +93,7 @@ impl SmtpServer {
         std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
         let port = line.strip_prefix("ready ").and_then(|p| p.trim().parse().ok()).unwrap_or_else(|| {
             panic!(
-                "the SMTP receiver did not start (is aiosmtpd installed? scripts/tools.sh ensure_aiosmtpd): {line:?}"
+                "the SMTP receiver did not start (is aiosmtpd installed? scripts/tools.sh ensure_python_test_packages): {line:?}"
             )
         });
         SmtpServer { child, port, dir }

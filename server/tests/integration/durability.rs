@@ -12,10 +12,15 @@ use aegis_core::testing::TestDb;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-on_both_backends!(sigkill_under_load_loses_no_acknowledged_trace);
+on_both_backends!(sigkill_under_load_loses_no_acknowledged_trace, sigkill_loses_no_pending_webhook);
 
 fn spawn_server(url: &str, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_aegis"))
+    server_command(url, port).spawn().expect("spawn aegis")
+}
+
+fn server_command(url: &str, port: u16) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_aegis"));
+    command
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
         .env("DATABASE_URL", url)
         .env("AEGIS_LOG", "warn")
@@ -23,9 +28,8 @@ fn spawn_server(url: &str, port: u16) -> Child {
         .env("AEGIS_WORKER__CONCURRENCY", "1")
         // Jobs the killed process held come back when their lease runs out: keep that short.
         .env("AEGIS_WORKER__LEASE_SECS", "2")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn aegis")
+        .stdout(Stdio::null());
+    command
 }
 
 async fn wait_healthy(client: &reqwest::Client, base: &str) {
@@ -142,4 +146,84 @@ async fn check_every_acknowledged_trace(store: &Store, org: &OrgId, acked: &[Uui
     assert!(counts.0 >= acked.len() as i64);
     assert_eq!(counts.0, counts.1, "every stored trace has exactly one evaluation");
     assert_eq!(counts.1, counts.2, "no evaluation without its trace");
+}
+
+/// Webhooks written for acknowledged traces survive a SIGKILL: the receiver is down while the
+/// first process runs, and the restarted one delivers every message.
+async fn sigkill_loses_no_pending_webhook(backend: Backend) {
+    use aegis_core::model::EventType;
+    use aegis_core::testing::receivers::{Mode, Receiver};
+
+    let db = TestDb::new(backend).await;
+    let org = db.store.create_organization("Durable").await.unwrap().id;
+    let key = db.store.create_api_key(&org, "load", aegis_core::store::ApiKeyRole::Ingest).await.unwrap().plaintext;
+    let receiver = Receiver::start(Mode::Status(503)).await;
+    db.store
+        .create_webhook(&org, "test", &receiver.url("/hooks"), "", &[EventType::EvaluationCompleted])
+        .await
+        .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = crate::common::http_client();
+    let spawn = || {
+        server_command(&db.url, port)
+            .env("AEGIS_WEBHOOK_ALLOW_PRIVATE", "1")
+            .env("AEGIS_SINKS__FIRST_RETRY_MS", "50")
+            .env("AEGIS_SINKS__MAX_RETRY_DELAY_MS", "200")
+            .env("AEGIS_SINKS__TIMEOUT_SECS", "1")
+            .env("AEGIS_SINKS__LEASE_SECS", "2")
+            .spawn()
+            .expect("spawn aegis")
+    };
+
+    let mut server = spawn();
+    wait_healthy(&client, &base).await;
+    let mut acked = Vec::new();
+    for i in 0..40 {
+        let id = Uuid::new_v4();
+        let r =
+            client.post(format!("{base}/api/v1/traces")).bearer_auth(&key).json(&trace(id, i)).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+        acked.push(id);
+    }
+    // Killed once every message has been tried and refused at least once.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let refused: std::collections::HashSet<String> = receiver
+            .got
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|r| r.headers["webhook-id"].to_str().unwrap().to_string())
+            .collect();
+        if refused.len() >= acked.len() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "only {} of {} messages were tried", refused.len(), acked.len());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.kill().expect("SIGKILL");
+    server.wait().unwrap();
+    assert!(db.store.outbox_pending().await.unwrap() >= acked.len() as i64, "pending, not lost");
+
+    let refused_requests = receiver.got.lock().unwrap().len();
+    receiver.set(Mode::Accept);
+    let mut server = spawn();
+    wait_healthy(&client, &base).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while db.store.outbox_pending().await.unwrap() > 0 {
+        assert!(Instant::now() < deadline, "deliveries still pending after the restart");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let delivered: std::collections::HashSet<Uuid> = receiver.bodies()[refused_requests..]
+        .iter()
+        .filter(|b| b["type"] == "evaluation.completed")
+        .map(|b| b["data"]["trace_id"].as_str().unwrap().parse().unwrap())
+        .collect();
+    let got = receiver.got.lock().unwrap().len();
+    for id in &acked {
+        assert!(delivered.contains(id), "the webhook of trace {id} was lost ({got} requests)");
+    }
 }

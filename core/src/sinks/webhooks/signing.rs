@@ -62,6 +62,42 @@ mod tests {
         assert!(!verify(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265331, body, &signature));
     }
 
+    /// The spec's own Python library (`standardwebhooks` from PyPI) accepts what we send.
+    #[test]
+    fn the_reference_verifier_accepts_our_signatures() {
+        let secret = new_secret();
+        let body = r#"{"type":"evaluation.completed","timestamp":"2026-11-27T10:00:00Z","data":{"trace_id":"x"}}"#;
+        let timestamp = chrono::Utc::now().timestamp();
+        let header = signature_header(&[&secret, &new_secret()], "msg_abc", timestamp, body.as_bytes()).unwrap();
+        let script = "import sys, json\n\
+            from standardwebhooks.webhooks import Webhook\n\
+            secret, msg_id, ts, sig = sys.argv[1:5]\n\
+            body = sys.stdin.read()\n\
+            out = Webhook(secret).verify(body, {'webhook-id': msg_id, 'webhook-timestamp': ts, 'webhook-signature': sig})\n\
+            print(json.dumps(out))";
+        let run = |signature: &str| {
+            use std::io::Write as _;
+            let mut child = std::process::Command::new("python3")
+                .args(["-c", script, &secret, "msg_abc", &timestamp.to_string(), signature])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("python3 runs");
+            child.stdin.take().unwrap().write_all(body.as_bytes()).unwrap();
+            child.wait_with_output().unwrap()
+        };
+        let ok = run(&header);
+        assert!(
+            ok.status.success(),
+            "standardwebhooks refused it (is it installed? scripts/tools.sh ensure_python_test_packages): {}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
+        assert!(String::from_utf8_lossy(&ok.stdout).contains("evaluation.completed"));
+        let tampered = run(&sign(&new_secret(), "msg_abc", timestamp, body.as_bytes()).unwrap());
+        assert!(!tampered.status.success(), "another secret's signature is refused");
+    }
+
     #[test]
     fn rotation_sends_both_signatures() {
         let (old, new) = (new_secret(), new_secret());
