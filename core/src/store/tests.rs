@@ -38,6 +38,7 @@ on_both_backends!(
     search_finds_evaluated_traces_of_one_organization,
     rollups_agree_with_the_evaluations,
     search_pages_are_newest_first_with_few_or_many_matches,
+    traces_with_and_without_latency_share_one_statement,
 );
 
 fn new_trace(org: &OrgId, input: &TraceInput, hash: &str) -> NewTrace {
@@ -600,4 +601,21 @@ async fn search_pages_are_newest_first_with_few_or_many_matches(backend: Backend
     let critical =
         all_pages(ListQuery { limit: 1_000, severity: Some(Severity::Critical), ..ListQuery::default() }).await;
     assert_eq!(critical.len(), many.iter().filter(|t| t.3 == Some(Severity::Critical)).count());
+}
+
+/// A trace without `latency_ms` after one with it, through the same cached statement: on
+/// Postgres a null float once went out with the wrong type and broke every later insert.
+async fn traces_with_and_without_latency_share_one_statement(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let a = org(&db.store, "A").await;
+    let mut generator = Generator::new(5);
+    for (i, latency) in [None, Some(840.5), None, Some(12.0)].into_iter().enumerate() {
+        let mut input = generator.trace();
+        input.ai_processing.latency_ms = latency;
+        let row = new_trace(&a, &input, &format!("l{i}"));
+        let id = row.trace_id;
+        db.store.insert_traces(&[row]).await.unwrap_or_else(|e| panic!("insert {i} ({latency:?}): {e}"));
+        let stored = db.store.get_trace(&a, id).await.unwrap().unwrap();
+        assert_eq!(stored.ai_processing.latency_ms, latency);
+    }
 }

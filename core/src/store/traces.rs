@@ -70,6 +70,20 @@ const FULL_COLUMNS: &str = "id, application_id, model, input, output, prompt_tok
 const SUMMARY_COLUMNS: &str = "id, application_id, model, domain, substr(input, 1, 160) AS input, \
     substr(output, 1, 160) AS output, ts, status, severity";
 
+/// Binds an optional float. sqlx 0.8's `Any` driver sends a null `f64` as a `real` (and a
+/// null `f32` as `double precision`): on Postgres a statement first prepared with a missing
+/// value then fails every later call that has one ("incorrect binary data format"). A null
+/// `f32` comes out as the `double precision` null the column needs.
+fn bind_optional_f64<'q>(
+    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    value: Option<f64>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    match value {
+        Some(v) => query.bind(v),
+        None => query.bind(None::<f64>),
+    }
+}
+
 impl Store {
     /// Writes traces and their evaluation jobs in one transaction: after it returns `Ok`, every
     /// `Created` trace is durable and will be evaluated; on `Err`, nothing was written.
@@ -99,8 +113,8 @@ impl Store {
                     .bind(ai.input.as_str())
                     .bind(ai.output.as_str())
                     .bind(ai.prompt_tokens.map(i64::from))
-                    .bind(ai.completion_tokens.map(i64::from))
-                    .bind(ai.latency_ms)
+                    .bind(ai.completion_tokens.map(i64::from));
+                query = bind_optional_f64(query, ai.latency_ms)
                     .bind(t.steps_json.as_str())
                     .bind(t.metadata_json.as_str())
                     .bind(t.domain.as_deref())
