@@ -232,6 +232,12 @@ impl Store {
     /// parameters is linear per parameter and so quadratic over a large multi-row statement.
     /// A statement must take all its parameters from here, or none.
     pub(crate) fn values_list(&self, rows: usize, cols: usize, first: usize) -> String {
+        self.values_list_cast(rows, cols, first, &[])
+    }
+
+    /// [`Store::values_list`] with some columns' placeholders wrapped in `CAST(… AS type)`:
+    /// `casts` pairs a 0-based column with its SQL type.
+    pub(crate) fn values_list_cast(&self, rows: usize, cols: usize, first: usize, casts: &[(usize, &str)]) -> String {
         let mut sql = String::with_capacity(rows * cols * 5);
         let mut n = first;
         for r in 0..rows {
@@ -243,12 +249,21 @@ impl Store {
                 if c > 0 {
                     sql.push_str(", ");
                 }
+                let cast = casts.iter().find(|(col, _)| *col == c).map(|(_, ty)| *ty);
+                if cast.is_some() {
+                    sql.push_str("CAST(");
+                }
                 match self.backend {
                     Backend::Sqlite => sql.push('?'),
                     Backend::Postgres => {
                         sql.push('$');
                         sql.push_str(&n.to_string());
                     }
+                }
+                if let Some(ty) = cast {
+                    sql.push_str(" AS ");
+                    sql.push_str(ty);
+                    sql.push(')');
                 }
                 n += 1;
             }
@@ -286,6 +301,8 @@ mod helper_tests {
         let postgres = Store { backend: Backend::Postgres, ..sqlite.store.clone() };
         assert_eq!(postgres.values_list(2, 3, 1), "($1, $2, $3), ($4, $5, $6)");
         assert_eq!(postgres.values_list(1, 2, 5), "($5, $6)");
+        assert_eq!(postgres.values_list_cast(1, 2, 1, &[(1, "REAL")]), "($1, CAST($2 AS REAL))");
+        assert_eq!(sqlite.store.values_list_cast(1, 2, 1, &[(0, "REAL")]), "(CAST(? AS REAL), ?)");
     }
 
     #[test]

@@ -609,9 +609,14 @@ async fn traces_with_and_without_latency_share_one_statement(backend: Backend) {
     let db = TestDb::new(backend).await;
     let a = org(&db.store, "A").await;
     let mut generator = Generator::new(5);
-    for (i, latency) in [None, Some(840.5), None, Some(12.0)].into_iter().enumerate() {
+    for (i, latency) in [None, Some(840.5), None, Some(12.0), None, Some(0.1 + 0.2), Some(1e-7)].into_iter().enumerate()
+    {
         let mut input = generator.trace();
         input.ai_processing.latency_ms = latency;
+        // As a client that reports no usage at all sends it.
+        if latency.is_none() {
+            (input.ai_processing.prompt_tokens, input.ai_processing.completion_tokens) = (None, None);
+        }
         let row = new_trace(&a, &input, &format!("l{i}"));
         let id = row.trace_id;
         db.store.insert_traces(&[row]).await.unwrap_or_else(|e| panic!("insert {i} ({latency:?}): {e}"));

@@ -70,19 +70,11 @@ const FULL_COLUMNS: &str = "id, application_id, model, input, output, prompt_tok
 const SUMMARY_COLUMNS: &str = "id, application_id, model, domain, substr(input, 1, 160) AS input, \
     substr(output, 1, 160) AS output, ts, status, severity";
 
-/// Binds an optional float. sqlx 0.8's `Any` driver sends a null `f64` as a `real` (and a
-/// null `f32` as `double precision`): on Postgres a statement first prepared with a missing
-/// value then fails every later call that has one ("incorrect binary data format"). A null
-/// `f32` comes out as the `double precision` null the column needs.
-fn bind_optional_f64<'q>(
-    query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
-    value: Option<f64>,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
-    match value {
-        Some(v) => query.bind(v),
-        None => query.bind(None::<f64>),
-    }
-}
+/// `latency_ms` goes in as text cast by the database: sqlx 0.8's `Any` driver sends a missing
+/// float as a `real` null, and on Postgres a statement first prepared with one fails every
+/// later call that has a value ("incorrect binary data format"). Text has one type either way,
+/// and Rust prints floats so that they parse back exactly.
+const LATENCY_CAST: (usize, &str) = (8, "DOUBLE PRECISION");
 
 impl Store {
     /// Writes traces and their evaluation jobs in one transaction: after it returns `Ok`, every
@@ -100,7 +92,7 @@ impl Store {
                  prompt_tokens, completion_tokens, latency_ms, steps, metadata, domain, ts, \
                  received_at, status, severity, content_hash) VALUES {} \
                  ON CONFLICT (org_id, id) DO NOTHING RETURNING org_id, id",
-                self.values_list(chunk.len(), TRACE_COLUMNS, 1)
+                self.values_list_cast(chunk.len(), TRACE_COLUMNS, 1, &[LATENCY_CAST])
             );
             let mut query = sqlx::query(&sql);
             for t in chunk {
@@ -113,8 +105,8 @@ impl Store {
                     .bind(ai.input.as_str())
                     .bind(ai.output.as_str())
                     .bind(ai.prompt_tokens.map(i64::from))
-                    .bind(ai.completion_tokens.map(i64::from));
-                query = bind_optional_f64(query, ai.latency_ms)
+                    .bind(ai.completion_tokens.map(i64::from))
+                    .bind(ai.latency_ms.map(|ms| ms.to_string()))
                     .bind(t.steps_json.as_str())
                     .bind(t.metadata_json.as_str())
                     .bind(t.domain.as_deref())
