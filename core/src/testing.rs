@@ -4,6 +4,24 @@
 
 pub mod receivers;
 
+/// Runs each named `async fn(Backend)` of the calling module as a test on SQLite and on
+/// PostgreSQL (the module must have `Backend` in scope).
+#[cfg(test)]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(super::Backend::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name(super::Backend::Postgres).await })*
+        }
+    };
+}
+#[cfg(test)]
+pub(crate) use on_both_backends;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use sqlx::{Connection, Executor};

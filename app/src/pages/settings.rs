@@ -43,10 +43,7 @@ pub fn SettingsPage() -> impl IntoView {
                 </ActionForm>
                 {move || create.value().get().map(|result| match result {
                     Ok(secret) => view! {
-                        <div class="notice" data-testid="new-key">
-                            <p><strong>"Copy this key now."</strong> " It will not be shown again."</p>
-                            <code class="secret">{secret}</code>
-                        </div>
+                        <SecretNotice secret testid="new-key" title="Copy this key now." note=" It will not be shown again."/>
                     }.into_any(),
                     Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
                 })}
@@ -90,6 +87,22 @@ pub fn SettingsPage() -> impl IntoView {
             <sinks::AlertsSection/>
             </div>
         </AppFrame>
+    }
+}
+
+/// A secret shown once, right after it was made.
+#[component]
+pub(crate) fn SecretNotice(
+    secret: String,
+    testid: &'static str,
+    title: &'static str,
+    note: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="notice" data-testid=testid>
+            <p><strong>{title}</strong> {note}</p>
+            <code class="secret">{secret}</code>
+        </div>
     }
 }
 

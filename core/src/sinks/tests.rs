@@ -17,21 +17,8 @@ use crate::model::{
 use crate::seed::Generator;
 use crate::store::{Backend, EndpointUpdate, NewAlertRule, NewTrace, Store};
 use crate::testing::receivers::{Mode, Receiver, SmtpServer};
-use crate::testing::TestDb;
+use crate::testing::{on_both_backends, TestDb};
 use crate::tiers::Cascade;
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Backend::Sqlite).await })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Backend::Postgres).await })*
-        }
-    };
-}
 
 on_both_backends!(
     webhooks_are_signed_and_sent_once_per_event,

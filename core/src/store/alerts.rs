@@ -36,6 +36,7 @@ pub(crate) struct GroupHit {
     pub count: u64,
 }
 
+const CHANNEL_COLUMNS: &str = "id, name, target, created_at";
 const RULE_COLUMNS: &str = "id, name, min_severity, domains, issue_types, channels, cooldown_secs, enabled, created_at";
 
 impl Store {
@@ -76,12 +77,7 @@ impl Store {
 
     /// The organization's channels, with their secrets in full (mask them to show them).
     pub async fn alert_channels(&self, org: &OrgId) -> Result<Vec<AlertChannel>> {
-        let rows = sqlx::query(
-            "SELECT id, name, target, created_at FROM alert_channels WHERE org_id = $1 ORDER BY created_at",
-        )
-        .bind(org.to_string())
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = self.owned_rows("alert_channels", CHANNEL_COLUMNS, org).await?;
         rows.iter().map(channel_from_row).collect()
     }
 
@@ -90,10 +86,8 @@ impl Store {
         if ids.is_empty() {
             return Ok(Default::default());
         }
-        let sql = format!(
-            "SELECT id, name, target, created_at FROM alert_channels WHERE id IN {}",
-            self.values_list(1, ids.len(), 1)
-        );
+        let sql =
+            format!("SELECT {CHANNEL_COLUMNS} FROM alert_channels WHERE id IN {}", self.values_list(1, ids.len(), 1));
         let mut query = sqlx::query(&sql);
         for id in ids {
             query = query.bind(*id);
@@ -104,17 +98,12 @@ impl Store {
 
     pub async fn delete_alert_channel(&self, org: &OrgId, actor: &str, id: &str) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query("DELETE FROM alert_channels WHERE org_id = $1 AND id = $2")
-            .bind(org.to_string())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if done > 0 {
+        let done = self.delete_owned(&mut tx, "alert_channels", org, id).await?;
+        if done {
             self.audit_in(&mut tx, org, actor, "alert_channel.deleted", json!({ "id": id })).await?;
             tx.commit().await?;
         }
-        Ok(done > 0)
+        Ok(done)
     }
 
     pub async fn create_alert_rule(&self, org: &OrgId, actor: &str, rule: &NewAlertRule) -> Result<AlertRule> {
@@ -143,14 +132,12 @@ impl Store {
     }
 
     pub async fn alert_rules(&self, org: &OrgId) -> Result<Vec<AlertRule>> {
-        let sql = format!("SELECT {RULE_COLUMNS} FROM alert_rules WHERE org_id = $1 ORDER BY created_at");
-        let rows = sqlx::query(&sql).bind(org.to_string()).fetch_all(&self.pool).await?;
+        let rows = self.owned_rows("alert_rules", RULE_COLUMNS, org).await?;
         rows.iter().map(rule_from_row).collect()
     }
 
     pub async fn alert_rule(&self, org: &OrgId, id: &str) -> Result<Option<AlertRule>> {
-        let sql = format!("SELECT {RULE_COLUMNS} FROM alert_rules WHERE org_id = $1 AND id = $2");
-        let row = sqlx::query(&sql).bind(org.to_string()).bind(id).fetch_optional(&self.pool).await?;
+        let row = self.owned_row("alert_rules", RULE_COLUMNS, org, id).await?;
         row.as_ref().map(rule_from_row).transpose()
     }
 
@@ -189,13 +176,8 @@ impl Store {
 
     pub async fn delete_alert_rule(&self, org: &OrgId, actor: &str, id: &str) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query("DELETE FROM alert_rules WHERE org_id = $1 AND id = $2")
-            .bind(org.to_string())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if done > 0 {
+        let done = self.delete_owned(&mut tx, "alert_rules", org, id).await?;
+        if done {
             sqlx::query("DELETE FROM alert_groups WHERE org_id = $1 AND rule_id = $2")
                 .bind(org.to_string())
                 .bind(id)
@@ -204,7 +186,7 @@ impl Store {
             self.audit_in(&mut tx, org, actor, "alert_rule.deleted", json!({ "id": id })).await?;
             tx.commit().await?;
         }
-        Ok(done > 0)
+        Ok(done)
     }
 
     /// The organization's alerts, newest first.
@@ -421,15 +403,8 @@ impl Store {
 
     /// The rules switched on in `orgs`.
     pub(crate) async fn rules_in(&self, tx: &mut WriteTx, orgs: &[String]) -> Result<Vec<(OrgId, AlertRule)>> {
-        let sql = format!(
-            "SELECT org_id, {RULE_COLUMNS} FROM alert_rules WHERE enabled = 1 AND org_id IN {}",
-            self.values_list(1, orgs.len(), 1)
-        );
-        let mut query = sqlx::query(&sql);
-        for org in orgs {
-            query = query.bind(org.as_str());
-        }
-        let rows = query.fetch_all(&mut **tx).await?;
+        let select = format!("SELECT org_id, {RULE_COLUMNS} FROM alert_rules WHERE enabled = 1 AND org_id IN");
+        let rows = self.rows_of_orgs(tx, &select, orgs).await?;
         rows.iter()
             .map(|row| {
                 let org: String = row.try_get("org_id")?;
@@ -449,7 +424,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT id, name, target, created_at FROM alert_channels WHERE org_id = {} AND id IN {}",
+            "SELECT {CHANNEL_COLUMNS} FROM alert_channels WHERE org_id = {} AND id IN {}",
             self.placeholder(1),
             self.values_list(1, ids.len(), 2)
         );

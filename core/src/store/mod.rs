@@ -12,6 +12,7 @@ mod jobs;
 mod modules;
 mod orgs;
 mod outbox;
+mod owned;
 mod phi;
 mod rollups;
 mod traces;

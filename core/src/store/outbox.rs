@@ -131,15 +131,8 @@ impl Store {
 
     /// `(org, id, events)` of the endpoints switched on in `orgs`.
     async fn endpoints_in(&self, tx: &mut WriteTx, orgs: &[String]) -> Result<Vec<(OrgId, String, Vec<EventType>)>> {
-        let sql = format!(
-            "SELECT org_id, id, events FROM webhook_endpoints WHERE enabled = 1 AND org_id IN {}",
-            self.values_list(1, orgs.len(), 1)
-        );
-        let mut query = sqlx::query(&sql);
-        for org in orgs {
-            query = query.bind(org.as_str());
-        }
-        let rows = query.fetch_all(&mut **tx).await?;
+        let select = "SELECT org_id, id, events FROM webhook_endpoints WHERE enabled = 1 AND org_id IN";
+        let rows = self.rows_of_orgs(tx, select, orgs).await?;
         rows.iter()
             .map(|row| {
                 let org: String = row.try_get("org_id")?;

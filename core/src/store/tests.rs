@@ -9,21 +9,8 @@ use super::*;
 use crate::model::{OrgId, TraceInput, TraceStatus};
 use crate::seed::Generator;
 use crate::store::ApiKeyRole;
-use crate::testing::TestDb;
+use crate::testing::{on_both_backends, TestDb};
 use crate::tiers::Cascade;
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Backend::Sqlite).await })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $name() { super::$name(super::Backend::Postgres).await })*
-        }
-    };
-}
 
 on_both_backends!(
     insert_is_idempotent_per_org,

@@ -64,14 +64,12 @@ impl Store {
     }
 
     pub async fn webhooks(&self, org: &OrgId) -> Result<Vec<WebhookEndpoint>> {
-        let sql = format!("SELECT {COLUMNS} FROM webhook_endpoints WHERE org_id = $1 ORDER BY created_at");
-        let rows = sqlx::query(&sql).bind(org.to_string()).fetch_all(&self.pool).await?;
+        let rows = self.owned_rows("webhook_endpoints", COLUMNS, org).await?;
         rows.iter().map(endpoint_from_row).collect()
     }
 
     pub async fn webhook(&self, org: &OrgId, id: &str) -> Result<Option<WebhookEndpoint>> {
-        let sql = format!("SELECT {COLUMNS} FROM webhook_endpoints WHERE org_id = $1 AND id = $2");
-        let row = sqlx::query(&sql).bind(org.to_string()).bind(id).fetch_optional(&self.pool).await?;
+        let row = self.owned_row("webhook_endpoints", COLUMNS, org, id).await?;
         row.as_ref().map(endpoint_from_row).transpose()
     }
 
@@ -145,13 +143,7 @@ impl Store {
     /// Deletes the endpoint; its pending messages are given up. `false` if there was none.
     pub async fn delete_webhook(&self, org: &OrgId, actor: &str, id: &str) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        let done = sqlx::query("DELETE FROM webhook_endpoints WHERE org_id = $1 AND id = $2")
-            .bind(org.to_string())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if done == 0 {
+        if !self.delete_owned(&mut tx, "webhook_endpoints", org, id).await? {
             return Ok(false);
         }
         sqlx::query(

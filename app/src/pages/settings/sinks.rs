@@ -4,6 +4,8 @@
 use aegis_core::model::{AlertStatus, ChannelTarget, Delivery, DeliveryStatus, EventType, Severity, WebhookEndpoint};
 use leptos::prelude::*;
 
+use super::SecretNotice;
+
 use crate::api::sinks::{
     alert_setup, list_webhooks, webhook_deliveries, CreateAlertChannel, CreateAlertRule, CreateWebhook,
     DeleteAlertChannel, DeleteAlertRule, DeleteWebhook, ReplayDelivery, ResolveAlert, RotateWebhook, SwitchWebhook,
@@ -77,19 +79,13 @@ pub fn WebhooksSection() -> impl IntoView {
             </form>
             {move || create.value().get().map(|r| match r {
                 Ok(secret) => view! {
-                    <div class="notice" data-testid="webhook-secret">
-                        <p><strong>"Copy this signing secret now."</strong> " It will not be shown again."</p>
-                        <code class="secret">{secret}</code>
-                    </div>
+                    <SecretNotice secret testid="webhook-secret" title="Copy this signing secret now." note=" It will not be shown again."/>
                 }.into_any(),
                 Err(e) => error_view(e),
             })}
             {move || rotate.value().get().map(|r| match r {
                 Ok(secret) => view! {
-                    <div class="notice" data-testid="webhook-rotated">
-                        <p><strong>"The new signing secret."</strong> " The old one keeps signing beside it for 24 hours."</p>
-                        <code class="secret">{secret}</code>
-                    </div>
+                    <SecretNotice secret testid="webhook-rotated" title="The new signing secret." note=" The old one keeps signing beside it for 24 hours."/>
                 }.into_any(),
                 Err(e) => error_view(e),
             })}
