@@ -19,6 +19,8 @@ pub struct SignedInUser {
 pub struct TraceWithEvaluation {
     pub trace: Trace,
     pub evaluation: Option<Evaluation>,
+    /// Experts' reviews, oldest first.
+    pub reviews: Vec<aegis_core::model::Review>,
 }
 
 /// Traces shown per page of the table.
@@ -118,7 +120,8 @@ pub async fn trace_detail(trace_id: uuid::Uuid) -> Result<TraceWithEvaluation, S
         EvaluationLookup::Done(e) => Some(*e),
         EvaluationLookup::Pending | EvaluationLookup::NotFound => None,
     };
-    Ok(TraceWithEvaluation { trace, evaluation })
+    let reviews = store.reviews_of(&user.org_id, trace_id).await.map_err(crate::session::internal)?;
+    Ok(TraceWithEvaluation { trace, evaluation, reviews })
 }
 
 /// The time range of the Overview and Analytics pages, as the URL names it.

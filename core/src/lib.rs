@@ -27,6 +27,8 @@ pub mod phi;
 #[cfg(feature = "engine")]
 pub mod pipeline;
 #[cfg(feature = "engine")]
+pub mod review;
+#[cfg(feature = "engine")]
 pub mod seed;
 #[cfg(feature = "engine")]
 pub mod sinks;

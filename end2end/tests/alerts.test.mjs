@@ -1,6 +1,6 @@
 // Webhooks and alerts set up in Settings, in a real browser: an overdose sent through the API
 // reaches a local Slack-format receiver and a signed webhook receiver, de-identified, and the
-// alert links back to the trace in the dashboard.
+// alert links back to the trace in the dashboard, whose page shows the expert's review.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
@@ -133,9 +133,21 @@ test('Settings sets up a webhook, a Slack channel and a rule; an overdose alerts
   await log.first().locator('button', { hasText: 'Replay' }).click();
   await until('the replayed delivery', () => received.filter((r) => r.headers['webhook-id'] === firstId).length >= 2);
 
+  // An expert's verdict, through the API, lands in the trace's review history.
+  const reviewed = await fetch(`${aegis.url}/api/v1/expert-review/${trace_id}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${aegis.apiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ label: 'unsafe', severity: 'critical', issues: ['medication_overdose'], notes: 'Six grams a day; the label says four.' }),
+  });
+  assert.equal(reviewed.status, 201);
+
   await alertRow.locator('a', { hasText: 'Open trace' }).click();
   await page.waitForURL(`**/traces/${trace_id}`);
   await page.waitForSelector('[data-testid=trace-detail] .issue');
+  const history = await page.locator('[data-testid=review-history]').textContent();
+  assert.match(history, /Unsafe/);
+  assert.match(history, /Six grams a day/);
+  assert.match(history, /medication_overdose/);
   await page.screenshot({ path: join(SCREENSHOTS, 'trace-page.png'), fullPage: true });
   assert.deepEqual(errors, []);
 });

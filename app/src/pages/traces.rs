@@ -1,4 +1,4 @@
-use aegis_core::model::{Issue, Page, Severity, Step, TraceSummary};
+use aegis_core::model::{Issue, Page, Review, ReviewLabel, Severity, Step, TraceSummary};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::{Form, A};
@@ -307,7 +307,7 @@ fn StepTimeline(steps: Vec<Step>) -> impl IntoView {
 
 #[component]
 fn TraceDetailView(detail: TraceWithEvaluation) -> impl IntoView {
-    let TraceWithEvaluation { trace, evaluation } = detail;
+    let TraceWithEvaluation { trace, evaluation, reviews } = detail;
     let ai = trace.ai_processing;
     let tokens = match (ai.prompt_tokens, ai.completion_tokens) {
         (Some(p), Some(c)) => format!("{p} + {c} tokens"),
@@ -394,7 +394,45 @@ fn TraceDetailView(detail: TraceWithEvaluation) -> impl IntoView {
                         }.into_any()
                     }
                 }}
+                <ReviewHistory reviews/>
             </section>
         </div>
+    }
+}
+
+/// What experts said of the trace, oldest first.
+#[component]
+fn ReviewHistory(reviews: Vec<Review>) -> impl IntoView {
+    view! {
+        <h3>"Review history"</h3>
+        {if reviews.is_empty() {
+            view! { <p class="muted small" data-testid="review-history">"No expert has reviewed this trace yet."</p> }.into_any()
+        } else {
+            view! {
+                <ol class="reviews" data-testid="review-history">
+                    {reviews.into_iter().map(|r| {
+                        let (class, label) = match r.label {
+                            ReviewLabel::Safe => ("badge status-pass", "Safe"),
+                            ReviewLabel::Unsafe => ("badge status-fail", "Unsafe"),
+                        };
+                        view! {
+                            <li class="review">
+                                <span class=class>{label}</span>
+                                {r.severity.map(|s| view! { " " <SeverityBadge severity=Some(s)/> })}
+                                <span class="muted small">" · " {r.reviewer} " · " {r.created_at.format("%Y-%m-%d %H:%M UTC").to_string()}</span>
+                                {(!r.issues.is_empty()).then(|| view! {
+                                    <div class="chips">{r.issues.into_iter().map(|i| view! { <span class="chip mono">{i}</span> }).collect_view()}</div>
+                                })}
+                                {(!r.notes.is_empty()).then(|| view! { <p class="small">{r.notes}</p> })}
+                                {r.corrected_output.map(|c| view! {
+                                    <p class="small muted">"Corrected answer:"</p>
+                                    <pre class="text-block small">{c}</pre>
+                                })}
+                            </li>
+                        }
+                    }).collect_view()}
+                </ol>
+            }.into_any()
+        }}
     }
 }

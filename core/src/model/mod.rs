@@ -2,6 +2,7 @@
 
 mod analytics;
 mod evaluation;
+mod review;
 mod sinks;
 mod trace;
 
@@ -14,6 +15,7 @@ pub use evaluation::{
     pnl_bucket, Decision, Evaluation, EvaluationStatus, Evidence, Facet, Issue, ModuleResult, ReviewRequest, Severity,
     TierCost, PNL_BUCKETS,
 };
+pub use review::{cohens_kappa, Agreement, Review, ReviewItem, ReviewLabel, ReviewerProgress};
 pub use sinks::{
     Alert, AlertChannel, AlertRule, AlertStatus, ChannelTarget, Delivery, DeliveryAttempt, DeliveryStatus, Envelope,
     EvaluationEvent, EventType, SinkKind, WebhookEndpoint,

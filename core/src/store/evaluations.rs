@@ -174,9 +174,9 @@ impl Store {
         let reviews: Vec<_> = fresh.iter().filter_map(|(job, e)| Some((job, e, e.review.as_ref()?))).collect();
         for chunk in reviews.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
-                "INSERT INTO review_queue (org_id, trace_id, domain, reason, priority, created_at) VALUES {} \
-                 ON CONFLICT (org_id, trace_id) DO NOTHING",
-                self.values_list(chunk.len(), 6, 1)
+                "INSERT INTO review_queue (org_id, trace_id, domain, reason, priority, created_at, reviews_needed) \
+                 VALUES {} ON CONFLICT (org_id, trace_id) DO NOTHING",
+                self.values_list(chunk.len(), 7, 1)
             );
             let mut query = sqlx::query(&sql);
             for (job, e, review) in chunk {
@@ -186,30 +186,12 @@ impl Store {
                     .bind(e.domain.clone().unwrap_or_default())
                     .bind(review.reason.clone())
                     .bind(review.priority)
-                    .bind(to_micros(e.evaluated_at));
+                    .bind(to_micros(e.evaluated_at))
+                    .bind(super::reviews::reviews_needed(job.trace_id));
             }
             query.execute(&mut **tx).await?;
         }
         Ok(())
-    }
-
-    /// The review queue of `org`: `(trace_id, domain, reason, priority)`, highest priority first.
-    pub async fn review_queue(&self, org: &OrgId, limit: i64) -> Result<Vec<(Uuid, String, String, f64)>> {
-        let rows = sqlx::query(
-            "SELECT trace_id, domain, reason, priority FROM review_queue WHERE org_id = $1 \
-             ORDER BY priority DESC, created_at LIMIT $2",
-        )
-        .bind(org.to_string())
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let id: String = r.try_get("trace_id")?;
-                let id = Uuid::parse_str(&id).map_err(|_| corrupt("review", &id))?;
-                Ok((id, r.try_get("domain")?, r.try_get("reason")?, r.try_get("priority")?))
-            })
-            .collect()
     }
 
     /// How many evaluations ended with each status, for one organization.

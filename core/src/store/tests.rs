@@ -355,11 +355,12 @@ async fn costs_add_up_and_reviews_are_queued(backend: Backend) {
         [(Some(2), 0), (Some(3), 3_003)]
     );
     assert_eq!(by_tier.groups[0].day, None);
-    let queue = db.store.review_queue(&a, 10).await.unwrap();
+    let queue = db.store.review_items(&a, None, "user:x", 10).await.unwrap();
     assert_eq!(queue.len(), 1);
-    assert_eq!(queue[0].1, "healthcare");
-    assert_eq!(queue[0].2, "the judge is unsure");
-    assert_eq!(queue[0].3, 2.5);
+    assert_eq!(queue[0].domain.as_deref(), Some("healthcare"));
+    assert_eq!(queue[0].reason, "the judge is unsure");
+    assert_eq!(queue[0].priority, 2.5);
+    assert_eq!(queue[0].reviews, 0);
 }
 
 async fn search_finds_evaluated_traces_of_one_organization(backend: Backend) {

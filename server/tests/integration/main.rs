@@ -6,6 +6,7 @@ mod common;
 mod api_analytics;
 mod api_domains;
 mod api_phi;
+mod api_reviews;
 mod api_sinks;
 mod api_traces;
 mod cli;

@@ -1,0 +1,93 @@
+//! `/expert-review`: the review queue, experts' verdicts, each trace's review history, and
+//! how often experts agree.
+
+use aegis_core::ingest::parse::parse_json;
+use aegis_core::review::ReviewInput;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::extract::{not_found, JsonBody, TraceIdPath};
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct QueueQuery {
+    domain: Option<String>,
+    limit: Option<String>,
+}
+
+/// `GET /expert-review/queue?domain=&limit=` → `{"items": [{"trace_id", "domain", "reason",
+/// "priority", "reviews", "reviews_needed", "queued_at"}]}`, highest priority first, without
+/// the traces the caller already reviewed.
+pub async fn queue(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<QueueQuery>,
+) -> Result<Response, ApiError> {
+    let limit = match q.limit.as_deref() {
+        None | Some("") => 50,
+        Some(l) => l.parse::<i64>().ok().filter(|l| (1..=500).contains(l)).ok_or_else(|| {
+            ApiError::invalid(aegis_core::FieldError::new("limit", "must be a whole number from 1 to 500"))
+        })?,
+    };
+    let domain = q.domain.as_deref().filter(|d| !d.is_empty());
+    let items = state.store.review_items(&caller.0.org_id, domain, &caller.actor(), limit).await?;
+    Ok(Json(json!({ "items": items })).into_response())
+}
+
+/// `POST /expert-review/{trace_id} {"label": "safe"|"unsafe", "severity"?, "issues"?,
+/// "notes"?, "corrected_output"?}` → `201` with the review.
+pub async fn submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    TraceIdPath(trace_id): TraceIdPath,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let org = &caller.0.org_id;
+    let input: ReviewInput = parse_json(&body, "")?;
+    let phi = state.phi.for_org(org).await?;
+    let review = input.check(&phi)?;
+    let created = state
+        .store
+        .record_review(org, trace_id, &caller.actor(), &review)
+        .await?
+        .ok_or_else(|| not_found(&trace_id.to_string()))?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// `GET /expert-review/{trace_id}` → `{"items": [...]}`: the trace's reviews, oldest first.
+pub async fn history(
+    State(state): State<AppState>,
+    caller: Caller,
+    TraceIdPath(trace_id): TraceIdPath,
+) -> Result<Response, ApiError> {
+    let org = &caller.0.org_id;
+    if state.store.get_trace(org, trace_id).await?.is_none() {
+        return Err(not_found(&trace_id.to_string()));
+    }
+    Ok(Json(json!({ "items": state.store.reviews_of(org, trace_id).await? })).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct AgreementQuery {
+    domain: Option<String>,
+}
+
+/// `GET /expert-review/agreement?domain=` → `{"items": [{"domain", "traces", "observed",
+/// "expected", "kappa"}]}`, and each reviewer's progress.
+pub async fn agreement(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<AgreementQuery>,
+) -> Result<Response, ApiError> {
+    let org = &caller.0.org_id;
+    let domain = q.domain.as_deref().filter(|d| !d.is_empty());
+    let items = state.store.review_agreement(org, domain).await?;
+    let reviewers = state.store.reviewer_progress(org, chrono::Utc::now()).await?;
+    Ok(Json(json!({ "items": items, "reviewers": reviewers })).into_response())
+}
