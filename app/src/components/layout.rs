@@ -18,6 +18,7 @@ pub fn AppFrame(children: ChildrenFn) -> impl IntoView {
                 <ul class="nav">
                     <li><A href="/" exact=true>"Overview"</A></li>
                     <li><A href="/traces">"Traces"</A></li>
+                    <li><A href="/review">"Expert review"</A></li>
                     <li><A href="/analytics">"Analytics"</A></li>
                     <li><A href="/domains">"Domains"</A></li>
                     <li><A href="/settings">"Settings"</A></li>

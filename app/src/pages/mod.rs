@@ -6,6 +6,7 @@ mod domains;
 mod login;
 mod not_found;
 mod overview;
+mod review;
 mod settings;
 mod traces;
 
@@ -15,6 +16,7 @@ pub use domains::DomainsPage;
 pub use login::LoginPage;
 pub use not_found::NotFound;
 pub use overview::OverviewPage;
+pub use review::ReviewPage;
 pub use settings::SettingsPage;
 pub use traces::{TracePage, TracesPage};
 

@@ -54,7 +54,7 @@ pub fn v1(state: &AppState) -> Router<AppState> {
         .route("/alert-rules", post(alerts::create_rule).get(alerts::list_rules))
         .route("/alert-rules/{id}", put(alerts::update_rule).delete(alerts::delete_rule))
         .route("/alerts", get(alerts::list_alerts))
-        .route("/expert-review/queue", get(reviews::queue))
+        .route("/expert-review/queue", get(reviews::queue).post(reviews::enqueue))
         .route("/expert-review/agreement", get(reviews::agreement))
         .route("/expert-review/{trace_id}", post(reviews::submit).get(reviews::history))
         .route("/alerts/{id}/resolve", post(alerts::resolve))

@@ -40,6 +40,45 @@ pub async fn queue(
     Ok(Json(json!({ "items": items })).into_response())
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Enqueue {
+    trace_id: uuid::Uuid,
+    reason: Option<String>,
+    priority: Option<f64>,
+    reviews_needed: Option<u32>,
+}
+
+/// `POST /expert-review/queue {"trace_id", "reason"?, "priority"?, "reviews_needed"?}` → `201`:
+/// sends a trace to the experts by hand (again, if it was reviewed).
+pub async fn enqueue(
+    State(state): State<AppState>,
+    caller: Caller,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let input: Enqueue = parse_json(&body, "")?;
+    let reason = input.reason.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+    let reason = reason.unwrap_or_else(|| format!("sent by {}", caller.actor()));
+    if reason.chars().count() > 500 {
+        return Err(ApiError::invalid(aegis_core::FieldError::new("reason", "is longer than 500 characters")));
+    }
+    let priority = input.priority.unwrap_or(1.0);
+    if !priority.is_finite() {
+        return Err(ApiError::invalid(aegis_core::FieldError::new("priority", "must be a number")));
+    }
+    let needed = input.reviews_needed.unwrap_or(1);
+    if !(1..=5).contains(&needed) {
+        return Err(ApiError::invalid(aegis_core::FieldError::new("reviews_needed", "must be 1 to 5")));
+    }
+    let org = &caller.0.org_id;
+    let trace =
+        state.store.get_trace(org, input.trace_id).await?.ok_or_else(|| not_found(&input.trace_id.to_string()))?;
+    let domain = trace.metadata.get("domain").cloned().unwrap_or_default();
+    state.store.queue_for_review(org, input.trace_id, &domain, &reason, priority, needed).await?;
+    let body = json!({ "trace_id": input.trace_id, "reason": reason, "priority": priority, "reviews_needed": needed });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
 /// `POST /expert-review/{trace_id} {"label": "safe"|"unsafe", "severity"?, "issues"?,
 /// "notes"?, "corrected_output"?}` → `201` with the review.
 pub async fn submit(

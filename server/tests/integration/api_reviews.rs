@@ -14,11 +14,14 @@ async fn experts_review_the_queue_and_agree(backend: Backend) {
     let created = app.post("/api/v1/traces", &trace_json(None, overdose)).await;
     let trace_id = created.body["trace_id"].as_str().unwrap().to_string();
     app.evaluate_all().await;
-    // The cascade's own review requests depend on the pack; queue this one as Tier 4 would.
-    app.store
-        .queue_for_review(&app.org, trace_id.parse().unwrap(), "healthcare", "the judge was unsure", 0.9, 2)
-        .await
-        .unwrap();
+    // Sent to the experts by hand, wanting two opinions.
+    let body = json!({"trace_id": trace_id, "reason": "the judge was unsure", "priority": 0.9, "reviews_needed": 2});
+    let queued = app.post("/api/v1/expert-review/queue", &body.to_string()).await;
+    assert_eq!(queued.status, StatusCode::CREATED, "{}", queued.text);
+    let bad = json!({"trace_id": trace_id, "reviews_needed": 9}).to_string();
+    assert_eq!(app.post("/api/v1/expert-review/queue", &bad).await.body["error"]["field"], "reviews_needed");
+    let missing = json!({"trace_id": uuid::Uuid::now_v7()}).to_string();
+    assert_eq!(app.post("/api/v1/expert-review/queue", &missing).await.status, StatusCode::NOT_FOUND);
 
     let queue = app.get("/api/v1/expert-review/queue?domain=healthcare").await;
     assert_eq!(queue.status, StatusCode::OK, "{}", queue.text);
