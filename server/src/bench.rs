@@ -668,3 +668,96 @@ pub async fn alerts(args: AlertsArgs) -> Result<(), String> {
     );
     Ok(())
 }
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ActiveLearningArgs {
+    /// The pack whose seed set is the pool of unlabelled traces and whose `eval/eval.jsonl` is
+    /// the test set.
+    #[arg(long, default_value = "healthcare")]
+    pub domain: String,
+    /// The Tier 2 accuracy to reach on the test set.
+    #[arg(long, default_value_t = 0.95)]
+    pub target: f64,
+    /// Random labels to start from; then `--step` more a round.
+    #[arg(long, default_value_t = 20)]
+    pub start: usize,
+    #[arg(long, default_value_t = 10)]
+    pub step: usize,
+    /// Independent runs (different starting sets), averaged.
+    #[arg(long, default_value_t = 5)]
+    pub seeds: u64,
+}
+
+/// `aegis bench active-learning`: how many expert labels Tier 2 needs to reach `--target`
+/// accuracy when experts label what each strategy picks, against labels picked at random.
+pub fn active_learning(args: ActiveLearningArgs) -> Result<(), String> {
+    use aegis_core::domains::{eval, Domain};
+    use aegis_core::review::active_learning::{simulate, Labelled, SimulationOptions, Strategy};
+    use aegis_core::tiers::classifier::features::{featurize, trace_text};
+
+    let config = aegis_core::config::Config::load().map_err(|e| e.to_string())?;
+    let dir = config.domains_dir.join(&args.domain);
+    let pack = Domain::load_for_training(&dir, &aegis_core::tiers::rules::CustomValidators::default())
+        .map_err(|e| e.to_string())?;
+    let tier2 = pack.spec.tier2.as_ref().ok_or_else(|| format!("{} has no tier2 section", args.domain))?;
+    let options = pack.train_options();
+    let load = |path: std::path::PathBuf| -> Result<Vec<Labelled>, String> {
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let cases = eval::parse_jsonl(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let now = chrono::Utc::now();
+        let traces: Vec<_> = cases.into_iter().map(|c| c.into_labelled_trace(now)).collect();
+        Ok(pack
+            .examples(&traces)
+            .into_iter()
+            .map(|e| {
+                let codes: Vec<&str> = e.tier1.iter().map(String::as_str).collect();
+                (featurize(&trace_text(e.trace, &codes), options.buckets), !e.tier1.is_empty(), e.unsafe_)
+            })
+            .collect())
+    };
+    let pool = load(dir.join(&tier2.seed))?;
+    let test = load(dir.join("eval/eval.jsonl"))?;
+    println!(
+        "{}: pool of {} labelled traces, test set of {}, target accuracy {:.2}, {} random + {} a round, {} runs",
+        args.domain,
+        pool.len(),
+        test.len(),
+        args.target,
+        args.start,
+        args.step,
+        args.seeds
+    );
+    let mut needed: Vec<(Strategy, Vec<usize>)> = Vec::new();
+    for strategy in Strategy::ALL {
+        let mut runs = Vec::new();
+        for seed in 0..args.seeds {
+            let o = SimulationOptions {
+                start: args.start,
+                step: args.step,
+                max_labels: pool.len(),
+                target_accuracy: args.target,
+                threshold: 0.5,
+                seed,
+                train: options.clone(),
+            };
+            let run = simulate(&pool, &test, strategy, &o).map_err(|e| e.to_string())?;
+            runs.push(run.labels_to_target.unwrap_or(pool.len()));
+        }
+        let mean = runs.iter().sum::<usize>() as f64 / runs.len().max(1) as f64;
+        println!(
+            "  {:<13} labels to reach {:.2}: mean {:>6.1}  (runs: {:?})",
+            strategy.as_str(),
+            args.target,
+            mean,
+            runs
+        );
+        needed.push((strategy, runs));
+    }
+    let mean = |s: Strategy| {
+        needed.iter().find(|(x, _)| *x == s).map(|(_, r)| r.iter().sum::<usize>() as f64 / r.len().max(1) as f64)
+    };
+    if let (Some(u), Some(r)) = (mean(Strategy::Uncertainty), mean(Strategy::Random)) {
+        println!("uncertainty sampling needs {:.0}% fewer labels than random sampling", (1.0 - u / r) * 100.0);
+    }
+    Ok(())
+}

@@ -235,6 +235,9 @@ enum BenchCommand {
     Live(bench::LiveArgs),
     /// Send overdose traces and time their alerts' arrival at local Slack and webhook receivers.
     Alerts(bench::AlertsArgs),
+    /// Simulate expert labelling of a pack's seed set: labels Tier 2 needs to reach a target
+    /// accuracy with each sampling strategy.
+    ActiveLearning(bench::ActiveLearningArgs),
 }
 
 // glibc's allocator spends a noticeable share of the ingest path in lock contention and
@@ -282,6 +285,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             BenchCommand::Read(args) => bench::read(args).await,
             BenchCommand::Live(args) => bench::live(args).await,
             BenchCommand::Alerts(args) => bench::alerts(args).await,
+            BenchCommand::ActiveLearning(args) => bench::active_learning(args),
         };
         return outcome.map_err(anyhow::Error::msg);
     }

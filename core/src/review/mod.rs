@@ -1,6 +1,8 @@
 //! Expert review: what an expert may submit about a trace, checked field by field for the API
 //! and the dashboard alike, and de-identified like everything else Aegis stores.
 
+pub mod active_learning;
+
 use serde::Deserialize;
 
 use crate::model::{ReviewLabel, Severity};

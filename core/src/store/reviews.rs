@@ -217,7 +217,7 @@ const SECOND_OPINION_EVERY: u128 = 10;
 /// How many reviews, by different experts, the trace needs before it leaves the queue.
 pub(super) fn reviews_needed(trace_id: Uuid) -> i64 {
     // The low bits of a UUIDv7 (or v4) are random: a fair, repeatable draw.
-    if trace_id.as_u128() % SECOND_OPINION_EVERY == 0 {
+    if trace_id.as_u128().is_multiple_of(SECOND_OPINION_EVERY) {
         2
     } else {
         1

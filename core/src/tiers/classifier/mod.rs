@@ -80,7 +80,8 @@ impl ClassifierModel {
         self.risk_of(&featurize(&trace_text(trace, tier1), self.buckets))
     }
 
-    fn risk_of(&self, x: &Features) -> f64 {
+    /// The probability that an answer with these features is unsafe.
+    pub fn risk_of(&self, x: &Features) -> f64 {
         let z: f32 = self.intercept + x.iter().map(|(b, w)| self.weights[*b as usize] * w).sum::<f32>();
         1.0 / (1.0 + (-z as f64).exp())
     }
@@ -156,21 +157,35 @@ pub fn train(
     let training: Vec<usize> = pos[pos_cut..].iter().chain(&neg[neg_cut..]).copied().collect();
 
     progress(Stage::Fitting);
-    let mut records = Array2::<f32>::zeros((training.len(), options.buckets as usize));
-    for (row, &i) in training.iter().enumerate() {
-        for &(b, w) in &features[i] {
+    let rows: Vec<&Features> = training.iter().map(|&i| &features[i]).collect();
+    let labels: Vec<bool> = training.iter().map(|&i| cases[i].unsafe_).collect();
+    let mut model = fit(domain, &rows, &labels, options)?;
+
+    progress(Stage::Measuring);
+    let scored: Vec<(f64, bool)> = held_out.iter().map(|&i| (model.risk_of(&features[i]), cases[i].unsafe_)).collect();
+    model.metrics = measure(&scored);
+    model.metrics.training_size = training.len();
+    model.metrics.held_out_size = held_out.len();
+    model.metrics.training_seconds = started.elapsed().as_secs_f64();
+    Ok(model)
+}
+
+/// Fits a model to exactly these featurized rows and labels (no held-out split; its metrics
+/// are left empty).
+pub fn fit(domain: &str, rows: &[&Features], labels: &[bool], options: &TrainOptions) -> Result<ClassifierModel> {
+    let mut records = Array2::<f32>::zeros((rows.len(), options.buckets as usize));
+    for (row, features) in rows.iter().enumerate() {
+        for &(b, w) in features.iter() {
             records[[row, b as usize]] = w;
         }
     }
-    let targets: Array1<bool> = training.iter().map(|&i| cases[i].unsafe_).collect();
+    let targets: Array1<bool> = labels.iter().copied().collect();
     let fitted = LogisticRegression::default()
         .alpha(options.alpha)
         .max_iterations(options.max_iterations)
         .fit(&Dataset::new(records, targets))
         .map_err(|e| Error::Internal(format!("training did not converge: {e}")))?;
-
-    progress(Stage::Measuring);
-    let mut model = ClassifierModel {
+    Ok(ClassifierModel {
         domain: domain.to_string(),
         version: Utc::now().format("%Y%m%dT%H%M%S").to_string(),
         trained_at: Utc::now(),
@@ -178,13 +193,7 @@ pub fn train(
         intercept: fitted.intercept(),
         weights: fitted.params().to_vec(),
         metrics: ModelMetrics::default(),
-    };
-    let scored: Vec<(f64, bool)> = held_out.iter().map(|&i| (model.risk_of(&features[i]), cases[i].unsafe_)).collect();
-    model.metrics = measure(&scored);
-    model.metrics.training_size = training.len();
-    model.metrics.held_out_size = held_out.len();
-    model.metrics.training_seconds = started.elapsed().as_secs_f64();
-    Ok(model)
+    })
 }
 
 /// Accuracy, precision, recall (at 0.5) and calibration of probabilities against labels.
