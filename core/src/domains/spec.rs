@@ -38,8 +38,35 @@ pub struct DomainSpec {
     pub tier3: Option<Tier3Spec>,
     #[serde(default)]
     pub escalation: EscalationSpec,
+    /// How the expert review queue is ordered.
+    #[serde(default)]
+    pub review: ReviewSpec,
     #[serde(default)]
     pub dashboard: DashboardSpec,
+}
+
+/// Which traces experts see first, and the random slice kept for calibration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewSpec {
+    /// `uncertainty` (default), `margin`, `disagreement` or `random`: the order of the queue
+    /// after the severity of the findings.
+    #[serde(default = "uncertainty")]
+    pub strategy: crate::review::active_learning::Strategy,
+    /// Share of the traces the cascade settled on its own that go to experts anyway, at random,
+    /// so that its accuracy can be measured where it is sure of itself (0 to 1).
+    #[serde(default)]
+    pub random_share: f64,
+}
+
+impl Default for ReviewSpec {
+    fn default() -> Self {
+        ReviewSpec { strategy: uncertainty(), random_share: 0.0 }
+    }
+}
+
+fn uncertainty() -> crate::review::active_learning::Strategy {
+    crate::review::active_learning::Strategy::Uncertainty
 }
 
 /// What the domain's dashboard breaks evaluations down by, and how it lays them out.
@@ -413,6 +440,9 @@ impl DomainSpec {
                 return Err(fail("escalate_at", "tier2: need 0 <= escalate_at <= flag_at <= 1".into()));
             }
         }
+        if !(0.0..=1.0).contains(&self.review.random_share) {
+            return Err(fail("random_share", "review: random_share must be from 0 to 1".into()));
+        }
         if self.escalation.escalate_at > self.escalation.stop_at {
             return Err(fail("escalation:", "escalation: escalate_at must not be above stop_at".into()));
         }
@@ -484,5 +514,11 @@ mod tests {
         assert!(matches!(err, Error::Pack { line: Some(7), .. }), "{err}");
         let err = parse("name: Bad Name\ntitle: T\n").unwrap_err();
         assert!(matches!(err, Error::Pack { line: Some(1), .. }), "{err}");
+        let err = parse("name: t\ntitle: T\nreview:\n  strategy: margin\n  random_share: 1.5\n").unwrap_err();
+        assert!(matches!(&err, Error::Pack { line: Some(5), .. }), "{err}");
+        let err = parse("name: t\ntitle: T\nreview:\n  strategy: loudest\n").unwrap_err();
+        assert!(err.to_string().contains("loudest"), "{err}");
+        let spec = parse("name: t\ntitle: T\nreview:\n  strategy: disagreement\n").unwrap();
+        assert_eq!(spec.review.strategy, crate::review::active_learning::Strategy::Disagreement);
     }
 }

@@ -117,7 +117,8 @@ struct Run {
     tiers_run: Vec<u8>,
     escalation: Vec<Decision>,
     review: Option<String>,
-    uncertainty: f64,
+    /// Tier 2's probability of unsafe, when it ran.
+    risk: Option<f64>,
 }
 
 impl Run {
@@ -166,14 +167,8 @@ impl Cascade {
         let started = Instant::now();
         let set = self.domains.current();
         let domain = trace.domain().and_then(|d| set.route(d));
-        let mut run = Run {
-            modules: vec![],
-            issues: vec![],
-            tiers_run: vec![],
-            escalation: vec![],
-            review: None,
-            uncertainty: 0.5,
-        };
+        let mut run =
+            Run { modules: vec![], issues: vec![], tiers_run: vec![], escalation: vec![], review: None, risk: None };
         self.deterministic(trace, domain.map(|d| d.as_ref()), &ctx, &mut run);
         let attempts = ctx.attempts;
         if let Some(domain) = domain {
@@ -259,7 +254,7 @@ impl Cascade {
                 },
                 found,
             );
-            run.uncertainty = 1.0 - (2.0 * (risk - 0.5)).abs();
+            run.risk = Some(risk);
             if flagged {
                 run.decide(2, None, format!("Tier 2 risk {risk:.2} is at or above {:.2}: unsafe", t2.flag_at));
                 return;
@@ -398,16 +393,50 @@ impl Cascade {
     }
 }
 
+/// Whether experts should see the trace, why, and how urgently: the severity of the findings
+/// first, then the pack's sampling strategy (uncertainty by default) on Tier 2's probability.
+/// A share of the traces the cascade settled goes to experts at random, for calibration.
+fn review_request(
+    domain: Option<&Domain>,
+    run: &Run,
+    severity: Severity,
+    status: EvaluationStatus,
+) -> Option<(String, f64)> {
+    use crate::review::active_learning::{priority, Strategy};
+    let spec = domain.map(|d| d.spec.review.clone()).unwrap_or_default();
+    let threshold = domain.and_then(|d| d.spec.tier2.as_ref()).map_or(0.5, |t| t.flag_at);
+    let mut rng = rand::thread_rng();
+    let reason = match &run.review {
+        Some(reason) => reason.clone(),
+        None if run.risk.is_some()
+            && status == EvaluationStatus::Pass
+            && spec.random_share > 0.0
+            && rand::Rng::gen_bool(&mut rng, spec.random_share) =>
+        {
+            // Ranked by chance alone, below every trace the cascade itself was unsure of.
+            return Some((
+                "a random sample, to measure the cascade where it is sure".into(),
+                round3(priority(Strategy::Random, 0.5, threshold, false, &mut rng) - 1.0),
+            ));
+        }
+        None => return None,
+    };
+    let rank = Severity::ALL.iter().position(|s| *s == severity).unwrap_or(0) as f64;
+    let tier1_flagged = run.modules.iter().any(|m| m.tier == 1 && m.issues_found > 0);
+    let value = priority(spec.strategy, run.risk.unwrap_or(0.5), threshold, tier1_flagged, &mut rng);
+    // Uncertainty is an entropy (0 to 1 bit); every strategy's value stays below one rank.
+    Some((reason, round3(rank + value.clamp(0.0, 0.999))))
+}
+
 fn finish(trace: &Trace, domain: Option<&Domain>, run: Run, attempts: u32, started: Instant) -> Evaluation {
     let severity = run.worst();
     let facets = facets(trace, domain, &run.issues);
     let mut status = verdict(severity);
-    let review = run.review.map(|reason| {
+    let review = review_request(domain, &run, severity, status).map(|(reason, priority)| {
         if status == EvaluationStatus::Pass {
             status = EvaluationStatus::NeedsReview;
         }
-        let rank = Severity::ALL.iter().position(|s| *s == severity).unwrap_or(0) as f64;
-        ReviewRequest { reason, priority: round3(rank + run.uncertainty) }
+        ReviewRequest { reason, priority }
     });
     let mut cost_by_tier: Vec<TierCost> = Vec::new();
     for m in &run.modules {
