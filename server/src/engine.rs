@@ -83,6 +83,7 @@ impl Engine {
     pub fn start_workers(&mut self, count: usize) -> aegis_core::Result<()> {
         let dispatcher = Dispatcher::new(self.store.clone(), &self.config)?;
         let deliveries_ready = dispatcher.wake.clone();
+        let models = aegis_core::pipeline::ModelCache::default();
         // A stateless API node (`--workers 0`) leaves delivery to the worker processes.
         if count > 0 {
             self.workers.spawn(dispatcher.run(self.shutdown.clone()));
@@ -107,6 +108,7 @@ impl Engine {
                 live: self.live.clone(),
                 limits: self.limits.clone(),
                 deliveries_ready: deliveries_ready.clone(),
+                models: models.clone(),
             };
             self.workers.spawn(worker.run(self.shutdown.clone()));
         }

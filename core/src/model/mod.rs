@@ -15,7 +15,9 @@ pub use evaluation::{
     pnl_bucket, Decision, Evaluation, EvaluationStatus, Evidence, Facet, Issue, ModuleResult, ReviewRequest, Severity,
     TierCost, PNL_BUCKETS,
 };
-pub use review::{cohens_kappa, Agreement, Review, ReviewItem, ReviewLabel, ReviewerProgress};
+pub use review::{
+    cohens_kappa, Agreement, ModelStage, RegisteredModel, Review, ReviewItem, ReviewLabel, ReviewerProgress,
+};
 pub use sinks::{
     Alert, AlertChannel, AlertRule, AlertStatus, ChannelTarget, Delivery, DeliveryAttempt, DeliveryStatus, Envelope,
     EvaluationEvent, EventType, SinkKind, WebhookEndpoint,

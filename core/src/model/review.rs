@@ -130,3 +130,46 @@ mod tests {
         assert_eq!(cohens_kappa(&[(Safe, Unsafe), (Unsafe, Safe)]).2, Some(-1.0));
     }
 }
+
+/// Where a registered model stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModelStage {
+    Staging,
+    Production,
+    Archived,
+}
+
+impl ModelStage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelStage::Staging => "staging",
+            ModelStage::Production => "production",
+            ModelStage::Archived => "archived",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ModelStage> {
+        [ModelStage::Staging, ModelStage::Production, ModelStage::Archived].into_iter().find(|m| m.as_str() == s)
+    }
+}
+
+/// A Tier 2 model in an organization's registry (its weights stay in the store).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegisteredModel {
+    pub id: String,
+    pub domain: String,
+    pub tier: u8,
+    pub version: String,
+    pub stage: ModelStage,
+    /// Measured on the held-out fifth of its labels: `accuracy`, `precision`, `recall`,
+    /// `brier`, `ece`, `training_size`, `held_out_size`, `training_seconds`.
+    pub metrics: serde_json::Value,
+    /// Expert reviews among its training labels (the rest are the pack's seed set).
+    pub reviews_used: u32,
+    /// How it compared with the model in production when it was registered.
+    pub note: String,
+    pub created_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promoted_at: Option<DateTime<Utc>>,
+}

@@ -20,6 +20,7 @@ use crate::live::LiveFeed;
 use crate::model::{Evaluation, OrgId, Trace};
 use crate::store::{ClaimedJob, Store};
 use crate::telemetry::{CoreMetrics, StatusLabel};
+use crate::tiers::classifier::ClassifierModel;
 use crate::tiers::{Cascade, Context, JudgeCalls};
 
 /// How long to wait after the database itself failed before trying again.
@@ -46,6 +47,38 @@ pub struct Worker {
     pub limits: Limits,
     /// Signalled when recorded evaluations may have written webhooks or alerts to send.
     pub deliveries_ready: Arc<Notify>,
+    /// Organizations' production models, by registry id, loaded once each.
+    pub models: ModelCache,
+}
+
+/// The registry's models this worker has loaded. Promoting another model changes which id is in
+/// production, so the next batch loads it: no restart needed.
+#[derive(Clone, Default)]
+pub struct ModelCache(Arc<std::sync::Mutex<HashMap<String, Arc<ClassifierModel>>>>);
+
+/// An organization's production models, by domain.
+type OrgModels = Arc<HashMap<String, Arc<ClassifierModel>>>;
+
+impl ModelCache {
+    async fn production(&self, store: &Store, orgs: &[OrgId]) -> crate::Result<HashMap<OrgId, OrgModels>> {
+        let mut by_org: HashMap<OrgId, HashMap<String, Arc<ClassifierModel>>> = HashMap::new();
+        for (org, domain, id) in store.production_model_ids(orgs).await? {
+            let cached = self.0.lock().ok().and_then(|c| c.get(&id).cloned());
+            let model = match cached {
+                Some(model) => model,
+                None => {
+                    let Some(body) = store.model_body(&id).await? else { continue };
+                    let model = Arc::new(body);
+                    if let Ok(mut cache) = self.0.lock() {
+                        cache.insert(id.clone(), model.clone());
+                    }
+                    model
+                }
+            };
+            by_org.entry(org).or_default().insert(domain, model);
+        }
+        Ok(by_org.into_iter().map(|(org, models)| (org, Arc::new(models))).collect())
+    }
 }
 
 impl Worker {
@@ -112,14 +145,17 @@ impl Worker {
         let allowed = self.judge_allowed(&jobs).await;
         let orgs: Vec<OrgId> = jobs.iter().map(|j| j.org_id.clone()).collect::<HashSet<_>>().into_iter().collect();
         // Without its switches a trace would run modules its organization turned off: retry later.
-        let (disabled, plans) =
-            match futures::try_join!(self.store.disabled_modules(&orgs), self.store.organization_plans(&orgs)) {
-                Ok(found) => found,
-                Err(e) => {
-                    tracing::warn!(worker = %self.name, error = %e, "could not load the organizations' settings");
-                    return;
-                }
-            };
+        let (disabled, plans, models) = match futures::try_join!(
+            self.store.disabled_modules(&orgs),
+            self.store.organization_plans(&orgs),
+            self.models.production(&self.store, &orgs)
+        ) {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(worker = %self.name, error = %e, "could not load the organizations' settings");
+                return;
+            }
+        };
         let outcomes: Vec<(ClaimedJob, Result<Evaluation, String>)> = futures::stream::iter(jobs)
             .map(|job| {
                 let trace = traces.get(&(job.org_id.clone(), job.trace_id));
@@ -127,6 +163,7 @@ impl Worker {
                     attempts: job.attempts,
                     judge_allowed: allowed.contains(&job.org_id),
                     disabled: disabled.get(&job.org_id).cloned().unwrap_or_default(),
+                    models: models.get(&job.org_id).cloned().unwrap_or_default(),
                     judge_calls: Some(JudgeCalls {
                         limits: self.limits.clone(),
                         org: job.org_id.clone(),

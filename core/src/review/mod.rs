@@ -2,6 +2,7 @@
 //! and the dashboard alike, and de-identified like everything else Aegis stores.
 
 pub mod active_learning;
+pub mod retrain;
 
 use serde::Deserialize;
 

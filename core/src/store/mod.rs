@@ -9,6 +9,7 @@
 mod alerts;
 mod evaluations;
 mod jobs;
+mod models;
 mod modules;
 mod orgs;
 mod outbox;

@@ -25,6 +25,7 @@ use chrono::Utc;
 
 pub use well_formed::WellFormed;
 
+use self::classifier::ClassifierModel;
 use self::judge::{Judge, Verdict};
 use crate::domains::{Domain, DomainSet, Domains, Facts};
 use crate::model::{
@@ -51,6 +52,8 @@ pub struct Context {
     pub disabled: Arc<HashSet<String>>,
     /// The organization's daily allowance of judge calls; none: no limit.
     pub judge_calls: Option<JudgeCalls>,
+    /// The organization's own Tier 2 models in production, by domain; others use the pack's.
+    pub models: Arc<std::collections::HashMap<String, Arc<ClassifierModel>>>,
 }
 
 /// Where a judge call is taken from the organization's daily allowance.
@@ -78,7 +81,13 @@ impl JudgeCalls {
 impl Default for Context {
     /// A first attempt, with budget, every module on.
     fn default() -> Self {
-        Context { attempts: 1, judge_allowed: true, disabled: Arc::default(), judge_calls: None }
+        Context {
+            attempts: 1,
+            judge_allowed: true,
+            disabled: Arc::default(),
+            judge_calls: None,
+            models: Arc::default(),
+        }
     }
 }
 
@@ -220,7 +229,8 @@ impl Cascade {
         let mut why_judge = (worst >= policy.escalate_at)
             .then(|| format!("Tier 1 found a {} issue that needs confirming", worst.as_str()));
 
-        let classifier = domain.classifier.as_ref().zip(domain.spec.tier2.as_ref());
+        let model = ctx.models.get(domain.name()).or(domain.classifier.as_ref());
+        let classifier = model.zip(domain.spec.tier2.as_ref());
         if let Some((model, t2)) = classifier.filter(|_| !ctx.is_off(domain, "classifier")) {
             let t = Instant::now();
             let codes: Vec<&str> = run.issues.iter().map(|i| i.code.as_str()).collect();

@@ -11,6 +11,7 @@ mod evaluations;
 pub mod extract;
 pub mod health;
 mod limits;
+mod models;
 mod phi;
 mod reviews;
 mod traces;
@@ -54,6 +55,9 @@ pub fn v1(state: &AppState) -> Router<AppState> {
         .route("/alert-rules", post(alerts::create_rule).get(alerts::list_rules))
         .route("/alert-rules/{id}", put(alerts::update_rule).delete(alerts::delete_rule))
         .route("/alerts", get(alerts::list_alerts))
+        .route("/models", get(models::list))
+        .route("/models/retrain", post(models::retrain))
+        .route("/models/{id}/promote", post(models::promote))
         .route("/expert-review/queue", get(reviews::queue).post(reviews::enqueue))
         .route("/expert-review/agreement", get(reviews::agreement))
         .route("/expert-review/{trace_id}", post(reviews::submit).get(reviews::history))

@@ -210,6 +210,7 @@ impl TestApp {
             live: self.live.clone(),
             limits: self.limits.clone(),
             deliveries_ready: Arc::new(Notify::new()),
+            models: Default::default(),
         };
         loop {
             let jobs = self.store.claim_jobs("test", 500, std::time::Duration::from_secs(60)).await.unwrap();

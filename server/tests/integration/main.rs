@@ -5,6 +5,7 @@ mod common;
 
 mod api_analytics;
 mod api_domains;
+mod api_models;
 mod api_phi;
 mod api_reviews;
 mod api_sinks;

@@ -128,8 +128,19 @@ pub fn train(
     domain: &str,
     cases: &[Example<'_>],
     options: &TrainOptions,
-    mut progress: impl FnMut(Stage),
+    progress: impl FnMut(Stage),
 ) -> Result<ClassifierModel> {
+    train_with_held_out(domain, cases, options, progress).map(|(model, _)| model)
+}
+
+/// [`train`], also returning which cases were held out, so that another model can be measured
+/// on the very same ones.
+pub fn train_with_held_out(
+    domain: &str,
+    cases: &[Example<'_>],
+    options: &TrainOptions,
+    mut progress: impl FnMut(Stage),
+) -> Result<(ClassifierModel, Vec<usize>)> {
     let started = std::time::Instant::now();
     let positives = cases.iter().filter(|c| c.unsafe_).count();
     if positives < 2 || cases.len() - positives < 2 {
@@ -167,7 +178,7 @@ pub fn train(
     model.metrics.training_size = training.len();
     model.metrics.held_out_size = held_out.len();
     model.metrics.training_seconds = started.elapsed().as_secs_f64();
-    Ok(model)
+    Ok((model, held_out))
 }
 
 /// Fits a model to exactly these featurized rows and labels (no held-out split; its metrics
