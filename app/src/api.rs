@@ -1,6 +1,7 @@
 //! Server functions: the dashboard's only way to reach the core. Each checks the session
 //! cookie and reads nothing outside the user's organization.
 
+pub mod models;
 pub mod reviews;
 pub mod sinks;
 

@@ -22,8 +22,8 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use pages::{
-    AnalyticsPage, DomainDashboardPage, DomainsPage, LoginPage, NotFound, OverviewPage, ReviewPage, SettingsPage,
-    TracePage, TracesPage,
+    AnalyticsPage, DomainDashboardPage, DomainsPage, LoginPage, ModelsPage, NotFound, OverviewPage, ReviewPage,
+    SettingsPage, TracePage, TracesPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -62,6 +62,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/analytics") view=AnalyticsPage/>
                 <Route path=path!("/domains") view=DomainsPage/>
                 <Route path=path!("/review") view=ReviewPage/>
+                <Route path=path!("/models") view=ModelsPage/>
                 <Route path=path!("/dashboards/:domain") view=DomainDashboardPage/>
                 <Route path=path!("/settings") view=SettingsPage/>
             </Routes>

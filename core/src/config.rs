@@ -47,6 +47,9 @@ pub struct Config {
     pub public_url: String,
     /// Webhooks and alert channels.
     pub sinks: SinksConfig,
+    /// A domain's Tier 2 model is retrained once an organization has this many new expert
+    /// reviews of it (0: only on demand).
+    pub retrain_after_reviews: u64,
 }
 
 /// Delivery of webhooks and alerts.
@@ -268,6 +271,7 @@ impl Default for Config {
             limits: crate::limits::LimitsConfig::default(),
             public_url: "http://127.0.0.1:3000".into(),
             sinks: SinksConfig::default(),
+            retrain_after_reviews: 500,
         }
     }
 }

@@ -110,3 +110,27 @@ test('an expert reviews the queue with the keyboard only, one trace and then a b
   }
   assert.deepEqual(errors, []);
 });
+
+test('the Models page retrains on the reviews, and a version is promoted from the page', async () => {
+  const page = await chromium.newPage({ viewport: { width: 1440, height: 900 } });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await aegis.signIn(page);
+  await page.click('nav a[href="/models"]');
+  await page.waitForSelector('body[data-hydrated="true"]');
+  await page.click('[data-testid=retrain-healthcare]');
+  const note = await page.locator('[data-testid=retrained]').textContent({ timeout: 60000 });
+  assert.match(note, /on the same \d+ held-out labels/);
+  const row = page.locator('[data-testid=models] tbody tr').first();
+  await row.waitFor();
+  if (!/Production/.test(await row.textContent())) {
+    await row.locator('button', { hasText: 'Promote' }).click();
+    await page.waitForFunction(() => /Production/.test(document.querySelector('[data-testid=models] tbody tr').textContent));
+  }
+  assert.match(await row.textContent(), /healthcare/);
+  const models = await (await api('/models')).json();
+  assert.equal(models.items[0].stage, 'production');
+  assert.equal(models.items[0].reviews_used, 3, 'the three reviews of the first test');
+  await page.screenshot({ path: join(SCREENSHOTS, 'models.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+});

@@ -86,10 +86,20 @@ pub async fn submit_reviews(
     let review = input.check(&phi).map_err(crate::session::invalid)?;
     let reviewer = format!("user:{}", user.email);
     let mut done = 0;
+    let mut domains = std::collections::BTreeSet::new();
     for id in trace_ids {
-        if store.record_review(&user.org_id, id, &reviewer, &review).await.map_err(crate::session::internal)?.is_some()
+        if let Some(r) =
+            store.record_review(&user.org_id, id, &reviewer, &review).await.map_err(crate::session::internal)?
         {
             done += 1;
+            domains.extend(r.domain);
+        }
+    }
+    let after = crate::session::config()?.retrain_after_reviews;
+    let packs = crate::session::domains()?.current();
+    for pack in domains.iter().filter_map(|d| packs.route(d).cloned()) {
+        if let Err(e) = aegis_core::review::retrain::retrain_if_due(&store, pack, &user.org_id, after).await {
+            tracing::warn!(error = %e, "could not check whether retraining is due");
         }
     }
     Ok(done)

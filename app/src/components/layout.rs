@@ -21,6 +21,7 @@ pub fn AppFrame(children: ChildrenFn) -> impl IntoView {
                     <li><A href="/review">"Expert review"</A></li>
                     <li><A href="/analytics">"Analytics"</A></li>
                     <li><A href="/domains">"Domains"</A></li>
+                    <li><A href="/models">"Models"</A></li>
                     <li><A href="/settings">"Settings"</A></li>
                 </ul>
                 <p class="nav-heading">"Dashboards"</p>

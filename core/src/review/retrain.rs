@@ -82,3 +82,34 @@ async fn current_production(store: &Store, org: &OrgId, pack: &Domain) -> Result
     }
     pack.classifier.clone().ok_or_else(|| Error::Config(format!("the {} pack has no Tier 2 model", pack.name())))
 }
+
+/// Retraining jobs running in this process, by organization and domain.
+static RUNNING: std::sync::Mutex<Vec<(OrgId, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// After a review: retrains the domain's model in the background once `after` new reviews have
+/// come in since the last model (none running already for it here).
+pub async fn retrain_if_due(store: &Store, pack: Arc<Domain>, org: &OrgId, after: u64) -> Result<bool> {
+    if after == 0 || pack.classifier.is_none() {
+        return Ok(false);
+    }
+    let domain = pack.name().to_string();
+    if (store.reviews_since_last_model(org, &domain).await?.max(0) as u64) < after {
+        return Ok(false);
+    }
+    let key = (org.clone(), domain.clone());
+    match RUNNING.lock() {
+        Ok(mut running) if !running.contains(&key) => running.push(key.clone()),
+        _ => return Ok(false),
+    }
+    let (store, org) = (store.clone(), org.clone());
+    tokio::spawn(async move {
+        match retrain(&store, pack, &org, |_| {}).await {
+            Ok(r) => tracing::info!(%org, domain, version = r.model.version, promoted = r.promoted, "retrained Tier 2"),
+            Err(e) => tracing::warn!(%org, domain, error = %e, "retraining failed"),
+        }
+        if let Ok(mut running) = RUNNING.lock() {
+            running.retain(|k| *k != key);
+        }
+    });
+    Ok(true)
+}

@@ -96,6 +96,13 @@ pub async fn submit(
         .record_review(org, trace_id, &caller.actor(), &review)
         .await?
         .ok_or_else(|| not_found(&trace_id.to_string()))?;
+    if let Some(pack) = created.domain.as_deref().and_then(|d| state.domains.current().route(d).cloned()) {
+        let after = state.config.retrain_after_reviews;
+        // The review is recorded either way; a failed check is logged, not the caller's problem.
+        if let Err(e) = aegis_core::review::retrain::retrain_if_due(&state.store, pack, org, after).await {
+            tracing::warn!(error = %e, "could not check whether retraining is due");
+        }
+    }
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 

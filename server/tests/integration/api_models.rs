@@ -7,7 +7,31 @@ use serde_json::{json, Value};
 
 use crate::common::{on_both_backends, trace_json, TestApp};
 
-on_both_backends!(retrained_models_are_registered_promoted_and_used);
+on_both_backends!(retrained_models_are_registered_promoted_and_used, enough_new_reviews_retrain_by_themselves);
+
+async fn enough_new_reviews_retrain_by_themselves(backend: Backend) {
+    let app = TestApp::new_with(backend, |c| c.retrain_after_reviews = 2).await;
+    let mut ids = Vec::new();
+    for output in
+        ["Up to 1000 mg every 6 hours. Ask your pharmacist.", "Take 1000 mg every 4 hours. Check with your doctor."]
+    {
+        let created = app.post("/api/v1/traces", &trace_json(None, output)).await;
+        ids.push(created.body["trace_id"].as_str().unwrap().to_string());
+    }
+    app.post(&format!("/api/v1/expert-review/{}", ids[0]), r#"{"label": "safe"}"#).await;
+    assert_eq!(app.get("/api/v1/models").await.body["items"], json!([]), "one review is not enough");
+    app.post(&format!("/api/v1/expert-review/{}", ids[1]), r#"{"label": "unsafe"}"#).await;
+    let started = std::time::Instant::now();
+    loop {
+        let models = app.get("/api/v1/models").await;
+        if let Some(m) = models.body["items"].as_array().and_then(|i| i.first()) {
+            assert_eq!(m["reviews_used"], 2);
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(60), "no model was trained");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
 
 /// The note of the classifier module in a trace's evaluation: which model scored it.
 async fn classifier_note(app: &TestApp, output: &str) -> String {
