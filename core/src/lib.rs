@@ -38,6 +38,8 @@ pub mod store;
 pub mod telemetry;
 #[cfg(feature = "engine")]
 pub mod tiers;
+#[cfg(feature = "engine")]
+pub mod transfer;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

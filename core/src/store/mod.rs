@@ -18,6 +18,7 @@ mod phi;
 mod reviews;
 mod rollups;
 mod traces;
+mod transfer;
 mod users;
 mod webhooks;
 mod write_turn;

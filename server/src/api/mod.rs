@@ -15,6 +15,7 @@ mod models;
 mod phi;
 mod reviews;
 mod traces;
+mod transfer;
 mod webhooks;
 
 use axum::extract::DefaultBodyLimit;
@@ -55,6 +56,8 @@ pub fn v1(state: &AppState) -> Router<AppState> {
         .route("/alert-rules", post(alerts::create_rule).get(alerts::list_rules))
         .route("/alert-rules/{id}", put(alerts::update_rule).delete(alerts::delete_rule))
         .route("/alerts", get(alerts::list_alerts))
+        .route("/transfer/pairs", post(transfer::record))
+        .route("/transfer/predict", post(transfer::predict))
         .route("/models", get(models::list))
         .route("/models/retrain", post(models::retrain))
         .route("/models/{id}/promote", post(models::promote))

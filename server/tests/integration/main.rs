@@ -10,6 +10,7 @@ mod api_phi;
 mod api_reviews;
 mod api_sinks;
 mod api_traces;
+mod api_transfer;
 mod cli;
 mod dashboard;
 mod durability;
