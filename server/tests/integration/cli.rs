@@ -216,3 +216,29 @@ fn phi_eval_reports_and_rejects_bad_files() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("line 1"), "{}", stderr(&out));
 }
+
+#[test]
+fn models_retrain_list_and_promote_from_the_command_line() {
+    let cli = Cli::new();
+    let org = cli.org();
+    let id = org["organization_id"].as_str().unwrap();
+    let domains = concat!(env!("CARGO_MANIFEST_DIR"), "/../domains");
+    let run = |args: &[&str]| cli.command(args).env("AEGIS_DOMAINS_DIR", domains).output().unwrap();
+
+    let trained = run(&["models", "retrain", "--org", id, "--domain", "healthcare"]);
+    assert!(trained.status.success(), "{}", stderr(&trained));
+    assert!(stdout(&trained).contains("held-out labels"), "{}", stdout(&trained));
+    let listed = run(&["models", "list", "--org", id]);
+    let model_id = stdout(&listed).split_whitespace().next().unwrap_or_default().to_string();
+    assert!(model_id.starts_with("md_"), "{}", stdout(&listed));
+    let promoted = run(&["models", "promote", "--org", id, &model_id]);
+    assert!(promoted.status.success(), "{}", stderr(&promoted));
+    assert!(stdout(&promoted).contains("is in production"));
+
+    let unknown = run(&["models", "retrain", "--org", id, "--domain", "retail"]);
+    assert!(!unknown.status.success());
+    assert!(stderr(&unknown).contains("retail"), "{}", stderr(&unknown));
+    let missing = run(&["models", "promote", "--org", id, "md_nope"]);
+    assert!(!missing.status.success());
+    assert!(stderr(&missing).contains("md_nope"), "{}", stderr(&missing));
+}
