@@ -35,13 +35,8 @@ impl Store {
         review: &NewReview,
     ) -> Result<Option<Review>> {
         let mut tx = self.begin_write().await?;
-        let trace = sqlx::query("SELECT domain FROM traces WHERE org_id = $1 AND id = $2")
-            .bind(org.to_string())
-            .bind(trace_id.to_string())
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(trace) = trace else { return Ok(None) };
-        let domain: Option<String> = trace.try_get("domain")?;
+        let Some(domain) = self.trace_domain_in(&mut tx, org, trace_id).await? else { return Ok(None) };
+        let domain = Some(domain).filter(|d| !d.is_empty());
         let created = Review {
             id: format!("rv_{}", Uuid::now_v7().simple()),
             trace_id,
@@ -237,12 +232,7 @@ impl Store {
         reviews_needed: u32,
     ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        let exists = sqlx::query("SELECT 1 AS one FROM traces WHERE org_id = $1 AND id = $2")
-            .bind(org.to_string())
-            .bind(trace_id.to_string())
-            .fetch_optional(&mut *tx)
-            .await?;
-        if exists.is_none() {
+        if self.trace_domain_in(&mut tx, org, trace_id).await?.is_none() {
             return Ok(false);
         }
         sqlx::query(

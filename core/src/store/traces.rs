@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 use uuid::Uuid;
 
-use super::{bind_all, corrupt, from_micros, now_micros, to_micros, Backend, Param, Priority, Store};
+use super::{bind_all, corrupt, from_micros, now_micros, to_micros, Backend, Param, Priority, Store, WriteTx};
 use crate::model::{AiProcessing, OrgId, Page, Severity, Trace, TraceStatus, TraceSummary};
 use crate::{Error, Result};
 
@@ -196,6 +196,22 @@ impl Store {
     }
 
     /// Loads several traces of possibly several organizations (the worker's batch).
+    /// Inside a write: the domain of trace `trace_id` of `org` ('' for none), or `None` if the
+    /// organization has no such trace.
+    pub(crate) async fn trace_domain_in(
+        &self,
+        tx: &mut WriteTx,
+        org: &OrgId,
+        trace_id: Uuid,
+    ) -> Result<Option<String>> {
+        let row = sqlx::query("SELECT domain FROM traces WHERE org_id = $1 AND id = $2")
+            .bind(org.to_string())
+            .bind(trace_id.to_string())
+            .fetch_optional(&mut **tx)
+            .await?;
+        row.map(|r| Ok(r.try_get::<Option<String>, _>("domain")?.unwrap_or_default())).transpose()
+    }
+
     pub async fn get_traces(&self, keys: &[(OrgId, Uuid)]) -> Result<Vec<(OrgId, Trace)>> {
         let mut out = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(ROWS_PER_STATEMENT) {

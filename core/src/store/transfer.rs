@@ -18,13 +18,7 @@ impl Store {
         pair: &TransferPair,
     ) -> Result<Option<(String, i64)>> {
         let mut tx = self.begin_write().await?;
-        let trace = sqlx::query("SELECT domain FROM traces WHERE org_id = $1 AND id = $2")
-            .bind(org.to_string())
-            .bind(trace_id.to_string())
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(trace) = trace else { return Ok(None) };
-        let domain: String = trace.try_get::<Option<String>, _>("domain")?.unwrap_or_default();
+        let Some(domain) = self.trace_domain_in(&mut tx, org, trace_id).await? else { return Ok(None) };
         sqlx::query(
             "INSERT INTO transfer_pairs (id, org_id, domain, trace_id, sim_score, real_score, features, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
