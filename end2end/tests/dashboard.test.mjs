@@ -122,6 +122,10 @@ test('sign in, see an API trace, open its evaluation', async () => {
 test('the dashboard serves its own 404 page and static assets', async () => {
   const css = await fetch(`${aegis.url}/pkg/aegis.css`);
   assert.equal(css.status, 200);
+  assert.match(await css.text(), /\.review-layout/);
+  // Read to the end: a response left unread holds its connection, and the server's graceful
+  // shutdown rightly waits for it.
   const wasm = await fetch(`${aegis.url}/pkg/aegis.wasm`);
   assert.equal(wasm.status, 200);
+  assert.ok((await wasm.arrayBuffer()).byteLength > 100_000);
 });
