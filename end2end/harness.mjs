@@ -22,6 +22,17 @@ async function freePort() {
   });
 }
 
+/** Polls `check` (sync or async) until it returns something truthy, which it returns. */
+export async function until(what, check, ms = 10000) {
+  const start = Date.now();
+  for (;;) {
+    const found = await check();
+    if (found) return found;
+    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export class Aegis {
   static async start() {
     const dataDir = mkdtempSync(join(tmpdir(), 'aegis-e2e-'));

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { Aegis, browser, SCREENSHOTS } from '../harness.mjs';
+import { Aegis, browser, SCREENSHOTS, until } from '../harness.mjs';
 
 let aegis;
 let chromium;
@@ -32,16 +32,6 @@ after(async () => {
   await chromium?.close();
   aegis?.stop();
 });
-
-async function until(what, check, ms = 10000) {
-  const start = Date.now();
-  for (;;) {
-    const found = check();
-    if (found) return found;
-    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function verify(secret, msg) {
   const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Aegis, browser, SCREENSHOTS } from '../harness.mjs';
+import { Aegis, browser, SCREENSHOTS, until } from '../harness.mjs';
 
 let aegis;
 let chromium;
@@ -24,16 +24,6 @@ const api = (path, body) =>
     headers: { authorization: `Bearer ${aegis.apiKey}`, 'content-type': 'application/json' },
     body: body && JSON.stringify(body),
   });
-
-async function until(what, check, ms = 10000) {
-  const start = Date.now();
-  for (;;) {
-    const found = await check();
-    if (found) return found;
-    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('an expert reviews the queue with the keyboard only, one trace and then a batch', async () => {
   const answers = [

@@ -24,6 +24,9 @@ use crate::Result;
 
 const ROWS_PER_STATEMENT: usize = 500;
 const OUTBOX_COLUMNS: usize = 10;
+/// What [`delivery_from_row`] reads.
+const DELIVERY_COLUMNS: &str = "id, sink, target_id, event_type, payload, status, attempts, next_attempt_at, \
+     last_status, last_error, created_at, delivered_at";
 
 /// A message to write to the outbox.
 #[derive(Debug, Clone)]
@@ -408,10 +411,7 @@ impl Store {
         before: Option<&str>,
         limit: i64,
     ) -> Result<Vec<Delivery>> {
-        let mut sql = String::from(
-            "SELECT id, sink, target_id, event_type, payload, status, attempts, next_attempt_at, last_status, \
-             last_error, created_at, delivered_at FROM outbox WHERE org_id = $1 AND target_id = $2",
-        );
+        let mut sql = format!("SELECT {DELIVERY_COLUMNS} FROM outbox WHERE org_id = $1 AND target_id = $2");
         let mut n = 3;
         if status.is_some() {
             sql.push_str(&format!(" AND status = ${n}"));
@@ -436,10 +436,9 @@ impl Store {
 
     /// One message with every attempt.
     pub async fn delivery(&self, org: &OrgId, target_id: &str, id: &str) -> Result<Option<Delivery>> {
-        let row = sqlx::query(
-            "SELECT id, sink, target_id, event_type, payload, status, attempts, next_attempt_at, last_status, \
-             last_error, created_at, delivered_at FROM outbox WHERE org_id = $1 AND target_id = $2 AND id = $3",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM outbox WHERE org_id = $1 AND target_id = $2 AND id = $3"
+        ))
         .bind(org.to_string())
         .bind(target_id)
         .bind(id)

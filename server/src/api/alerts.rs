@@ -116,12 +116,7 @@ pub async fn list_alerts(
     Org(org): Org,
     Query(q): Query<AlertsQuery>,
 ) -> Result<Response, ApiError> {
-    let limit = match q.limit.as_deref() {
-        None | Some("") => 50,
-        Some(l) => l.parse::<i64>().ok().filter(|l| (1..=500).contains(l)).ok_or_else(|| {
-            ApiError::invalid(aegis_core::FieldError::new("limit", "must be a whole number from 1 to 500"))
-        })?,
-    };
+    let limit = super::extract::limit(q.limit.as_deref(), 50, 500)?;
     Ok(Json(json!({ "items": state.store.alerts(&org, limit).await? })).into_response())
 }
 

@@ -73,6 +73,18 @@ pub fn not_found(trace_id: &str) -> ApiError {
     ApiError::not_found(format!("no trace {trace_id:?} in this organization"))
 }
 
+/// A `limit` query value: `default` when absent or empty, else a whole number from 1 to `max`.
+pub fn limit(raw: Option<&str>, default: i64, max: i64) -> Result<i64, FieldError> {
+    match raw {
+        None | Some("") => Ok(default),
+        Some(l) => l
+            .parse::<i64>()
+            .ok()
+            .filter(|l| (1..=max).contains(l))
+            .ok_or_else(|| FieldError::new("limit", format!("must be a whole number from 1 to {max}"))),
+    }
+}
+
 /// A time in a query: an RFC 3339 timestamp, or a date (`2026-11-26`, its midnight UTC).
 pub fn timestamp(field: &str, value: &str) -> Result<DateTime<Utc>, FieldError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(value) {

@@ -29,12 +29,7 @@ pub async fn queue(
     caller: Caller,
     Query(q): Query<QueueQuery>,
 ) -> Result<Response, ApiError> {
-    let limit = match q.limit.as_deref() {
-        None | Some("") => 50,
-        Some(l) => l.parse::<i64>().ok().filter(|l| (1..=500).contains(l)).ok_or_else(|| {
-            ApiError::invalid(aegis_core::FieldError::new("limit", "must be a whole number from 1 to 500"))
-        })?,
-    };
+    let limit = super::extract::limit(q.limit.as_deref(), 50, 500)?;
     let domain = q.domain.as_deref().filter(|d| !d.is_empty());
     let items = state.store.review_items(&caller.0.org_id, domain, &caller.actor(), limit).await?;
     Ok(Json(json!({ "items": items })).into_response())

@@ -129,12 +129,7 @@ pub async fn deliveries(
             ApiError::invalid(aegis_core::FieldError::new("status", "must be pending, delivered or failed"))
         })?),
     };
-    let limit = match q.limit.as_deref() {
-        None | Some("") => 50,
-        Some(l) => l.parse::<i64>().ok().filter(|l| (1..=500).contains(l)).ok_or_else(|| {
-            ApiError::invalid(aegis_core::FieldError::new("limit", "must be a whole number from 1 to 500"))
-        })?,
-    };
+    let limit = super::extract::limit(q.limit.as_deref(), 50, 500)?;
     let items = state.store.deliveries(&org, &id, status, q.cursor.as_deref(), limit).await?;
     let next_cursor = (items.len() as i64 == limit).then(|| items.last().map(|d| d.id.clone())).flatten();
     Ok(Json(json!({ "items": items, "next_cursor": next_cursor })).into_response())
