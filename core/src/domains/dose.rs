@@ -180,10 +180,10 @@ fn patterns() -> &'static Patterns {
             amount: re(&format!(
                 r"(?i)({num})(?:\s*(?:-|–|to|or)\s*({num}))?\s*(grams?|gm|g|milligrams?|mg|micrograms?|mcg|µg|ug|meq|units?|iu)\b"
             )),
-            per_day_after: re(&format!(r"(?i)^\s*(?:/|per|a|an|each|every|in\s+(?:a|one|any)|over)\s*(?:single\s+)?{day}|^\s*(?:daily|a\s+day|/d)\b")),
+            per_day_after: re(&format!(r"(?i)^\s*\)?\s*(?:/|per|a|an|each|every|in\s+(?:(?:a|one|any)\s+)?|over\s+(?:a\s+)?)\s*(?:single\s+)?{day}|^\s*\)?\s*(?:daily|a\s+day|/d)\b")),
             per_week_after: re(r"(?i)^\s*(?:/|per|a|each|every)\s*week\b|^\s*(?:weekly|once\s+(?:a|per|each|every)\s+week)\b"),
             count_before: re(&format!(
-                r"(?i)\b({num}|{NUMBER_WORDS})(?:\s*(?:-|–|to|or)\s*({num}|{NUMBER_WORDS}))?\s*(?:x\s*|×\s*|(?:tablets?|tabs?|capsules?|caps?|pills?|caplets?|softgels?|gelcaps?|puffs?|sprays?|patch(?:es)?)\s*(?:\(|of\s+|containing\s+|,\s*)?(?:the\s+)?(?:[a-z-]+\s+){{0,3}}?)$"
+                r"(?i)\b({num}|{NUMBER_WORDS})(?:\s*(?:-|–|to|or)\s*({num}|{NUMBER_WORDS}))?\s*(?:x\s*|×\s*|(?:tablets?|tabs?|capsules?|caps?|pills?|caplets?|softgels?|gelcaps?|puffs?|sprays?|patch(?:es)?)\s*(?:of\s+|containing\s+|,\s*)?(?:the\s+)?(?:[a-z-]+\s+){{0,3}}?)$"
             )),
             count_word_before: re(&format!(r"(?i)\b({NUMBER_WORDS}|\d+)\s+$")),
             form_after: re(r"(?i)^\s*(?:[a-z-]+\s+){0,2}?(?:tablets?|tabs?|capsules?|caps?|pills?|caplets?|softgels?)\b"),
@@ -197,7 +197,7 @@ fn patterns() -> &'static Patterns {
                 r"(?i)\b(?:(?:do\s+not|don'?t|never|not\s+to|not)\s+(?:take\s+)?(?:exceed(?:ing)?|go\s+(?:over|above)|(?:take\s+)?more\s+than)|no\s+more\s+than|without\s+exceeding)\b",
             ),
             warning: re(
-                r"(?i)\b(?:do\s+not|don'?t|never|avoid|should\s+not|must\s+not|can\s+cause|may\s+cause|could\s+cause|can\s+lead|toxic|toxicity|overdose|dangerous|too\s+(?:much|high)|exceeds?|exceeding|above\s+the|unsafe|not\s+safe|harmful|liver\s+(?:damage|failure|injury)|reduce|cut\s+back|instead\s+of|rather\s+than|is\s+(?:an?\s+)?(?:error|mistake)|incorrect|wrong|whether|asked\s+(?:if|about))\b",
+                r"(?i)\b(?:do\s+not|don'?t|never|avoid|should\s+not|must\s+not|can\s+cause|may\s+cause|could\s+cause|can\s+lead|toxic|toxicity|overdose|dangerous|too\s+(?:much|high)|exceeds?|exceeding|above\s+the|unsafe|not\s+safe|harmful|liver\s+(?:damage|failure|injury)|reduce|cut\s+back|instead\s+of|rather\s+than|is\s+(?:an?\s+)?(?:error|mistake)|incorrect|wrong|whether|asked\s+(?:if|about)|would\s+(?:put|take|bring|raise|increase|push)|(?:raises?|increases?)\s+(?:the\s+|your\s+)?(?:\w+\s+)?risk)\b",
             ),
             frequencies: vec![
                 freq(r"\bq\.?\s*(\d+)\s*(?:-|–|to)?\s*\d*\s*h(?:ours?|rs?|r)?\b\.?", FrequencyRule::EveryHours),
@@ -243,7 +243,9 @@ pub fn statements(
     for sentence in sentences(text) {
         let in_sentence: Vec<Mention> = mentions
             .iter()
+            // A combination product's amounts ("5/325") are not one drug's dose.
             .filter(|m| m.start >= sentence.start && m.end <= sentence.end && !drugs.is_class(m.entity))
+            .filter(|m| !mentions.iter().any(|o| o.start == m.start && o.entity != m.entity))
             .copied()
             .collect();
         let s = &text[sentence.clone()];
@@ -422,7 +424,7 @@ fn amounts(s: &str, offset: usize) -> Vec<Amount> {
         let before = &s[..whole.start()];
         let after = &s[whole.end()..];
         // Tablet counts: "2 tablets of 500 mg", "2 x 500 mg", "two 500 mg tablets",
-        // "two Extra Strength Tylenol (500 mg each)".
+        // "two Extra Strength Tylenol (500 mg each)". "2 tablets (100 mg)" gives the total.
         let count = p
             .count_before
             .captures(before)
@@ -596,6 +598,9 @@ mod tests {
     fn tablet_counts_and_units_are_understood() {
         assert_eq!(per_day("Take 2 tablets of Tylenol 500 mg every 4 hours."), 6000.0);
         assert_eq!(per_day("Take two 500 mg acetaminophen tablets four times a day."), 4000.0);
+        assert_eq!(per_day("Tramadol: 2 tablets (100 mg) every 4 hours."), 600.0);
+        assert_eq!(per_day("One tablet every 12 hours, up to 2 tablets (240 mg) in 24 hours."), 240.0);
+        assert_eq!(per_day("Methotrexate: all 8 tablets (20 mg) together, once a week."), 20.0 / 7.0);
         assert_eq!(per_day("Take two Extra Strength Tylenol (500 mg each) every 3 hours."), 8000.0);
         assert_eq!(per_day("Potassium chloride 20 mEq twice daily."), 40.0);
         assert_eq!(per_day("Colchicine 600 mcg twice a day."), 1.2);

@@ -35,7 +35,8 @@ pub struct DrugIndex {
     classes_of: Vec<Vec<EntityId>>,
     by_name: FxHashMap<String, EntityId>,
     automaton: AhoCorasick,
-    pattern_entity: Vec<EntityId>,
+    /// What each pattern names: one drug, or every ingredient of a combination product.
+    pattern_entities: Vec<Vec<EntityId>>,
 }
 
 impl DrugIndex {
@@ -56,6 +57,10 @@ impl DrugIndex {
             for m in members {
                 index.drug(&m.to_lowercase());
             }
+        }
+        for (substance, words) in &spec.substances {
+            let id = index.drug(&substance.to_lowercase());
+            index.patterns.extend(words.iter().map(|w| (w.to_lowercase(), id)));
         }
         let mut class_members: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
         for row in classes.rows() {
@@ -90,6 +95,20 @@ impl DrugIndex {
             }
             let drug = index.by_name[&row.get("drug")?.to_lowercase()];
             index.patterns.push((name, drug));
+        }
+        for (name, ingredients) in &spec.combinations {
+            let mut ids = Vec::new();
+            for drug in ingredients {
+                let Some(&id) = index.by_name.get(&drug.to_lowercase()) else {
+                    return Err(Error::Pack {
+                        path: dir.join("domain.yaml").display().to_string(),
+                        line: None,
+                        message: format!("combinations: {name:?} lists an unknown drug {drug:?}"),
+                    });
+                };
+                ids.push(id);
+            }
+            index.combinations.push((name.to_lowercase(), ids));
         }
         for (name, drug) in &spec.extra_names {
             let Some(&id) = index.by_name.get(&drug.to_lowercase()) else {
@@ -148,9 +167,19 @@ impl DrugIndex {
                 // "NSAIDs" and "Tylenol's" still name the entity; "Advilium" does not.
                 let plural = after == Some('s') && !text[m.end() + 1..].chars().next().is_some_and(is_word_char);
                 let possessive = bytes.get(m.end()) == Some(&b'\'');
-                !before.is_some_and(is_word_char) && (!after.is_some_and(is_word_char) || plural || possessive)
+                // "non-alcoholic drinks" name what they are not.
+                let negated_prefix = text[..m.start()].to_ascii_lowercase().ends_with("non-");
+                !before.is_some_and(is_word_char)
+                    && !negated_prefix
+                    && (!after.is_some_and(is_word_char) || plural || possessive)
             })
-            .map(|m| Mention { entity: self.pattern_entity[m.pattern().as_usize()], start: m.start(), end: m.end() })
+            .flat_map(|m| {
+                self.pattern_entities[m.pattern().as_usize()].iter().map(move |&entity| Mention {
+                    entity,
+                    start: m.start(),
+                    end: m.end(),
+                })
+            })
             .collect()
     }
 }
@@ -164,6 +193,7 @@ struct DrugIndexBuilder {
     classes: FxHashMap<String, EntityId>,
     members: Vec<(EntityId, Vec<String>)>,
     patterns: Vec<(String, EntityId)>,
+    combinations: Vec<(String, Vec<EntityId>)>,
 }
 
 impl DrugIndexBuilder {
@@ -203,13 +233,17 @@ impl DrugIndexBuilder {
             self.by_name.insert(format!("class:{slug}"), id);
         }
         self.names.append(&mut self.labels);
-        // One pattern per distinct name; the first owner wins.
+        // One pattern per distinct name; combination products first, then the first owner wins.
         let mut seen = FxHashSet::default();
-        self.patterns.retain(|(name, _)| !name.is_empty() && seen.insert(name.clone()));
+        let patterns: Vec<(String, Vec<EntityId>)> = std::mem::take(&mut self.combinations)
+            .into_iter()
+            .chain(self.patterns.drain(..).map(|(name, id)| (name, vec![id])))
+            .filter(|(name, _)| !name.is_empty() && seen.insert(name.clone()))
+            .collect();
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
-            .build(self.patterns.iter().map(|(name, _)| name.as_str()))
+            .build(patterns.iter().map(|(name, _)| name.as_str()))
             .map_err(|e| Error::Internal(format!("drug name automaton: {e}")))?;
         Ok(DrugIndex {
             names: self.names,
@@ -218,7 +252,7 @@ impl DrugIndexBuilder {
             classes_of,
             by_name: self.by_name,
             automaton,
-            pattern_entity: self.patterns.into_iter().map(|(_, id)| id).collect(),
+            pattern_entities: patterns.into_iter().map(|(_, ids)| ids).collect(),
         })
     }
 }

@@ -1,6 +1,6 @@
 //! Measuring a pack on a labelled set: `aegis eval --domain NAME FILE.jsonl`.
 //!
-//! Each line: `{"id", "label": "safe"|"unsafe", "violations": [rule ids], "category"?, "trace"}`
+//! Each line: `{"id", "label": "safe"|"unsafe", "violations": [rule ids], "category"?, "note"?, "trace"}`
 //! with `trace` a `POST /api/v1/traces` body. A case counts as flagged by a tier when that tier
 //! raised an issue of medium severity or worse (low ones are notes), Tier 2 when its risk is
 //! 0.5 or more (measured on every case), Tier 3 when its verdict is not safe (on the cases sent
@@ -32,6 +32,9 @@ pub struct LabelledCase {
     pub violations: Vec<String>,
     #[serde(default)]
     pub category: Option<String>,
+    /// Why the case has its label, for the human reader.
+    #[serde(default)]
+    pub note: Option<String>,
     pub trace: TraceInput,
 }
 
@@ -157,7 +160,14 @@ pub async fn evaluate(cascade: &Cascade, cases: &[LabelledCase]) -> Report {
             report.tiers.entry("tier3".into()).or_default().add(judge.verdict != EvaluationStatus::Pass, unsafe_);
         }
         if tier1.is_empty() == unsafe_ {
-            let found = tier1.iter().map(|s| s.to_string()).collect();
+            // Every Tier 1 finding, notes included, with what it points at: what a pack author
+            // needs to see why a rule fired or stayed quiet.
+            let found = issues_from(&evaluation, 1..=1)
+                .map(|i| {
+                    let at = i.evidence.as_ref().and_then(|e| e.text.as_deref()).unwrap_or_default();
+                    format!("{} ({}): {} [{at}]", i.code, i.severity.as_str(), i.message)
+                })
+                .collect();
             report.mistakes.push(Mistake { id: case.id.clone(), tier: "tier1".into(), expected: case.label, found });
         }
         if cascade_flagged != unsafe_ {

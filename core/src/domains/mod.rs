@@ -4,11 +4,13 @@
 //! builds its entity index and its Tier 1 validators; [`Domains`] holds the loaded packs and
 //! swaps in a new set on reload without stopping evaluation.
 
+pub mod advice;
 pub mod dashboard;
 pub mod dose;
 pub mod drugs;
 pub mod eval;
 pub mod generate;
+pub mod patient;
 pub mod spec;
 pub mod table;
 pub mod text;

@@ -196,6 +196,15 @@ pub struct DrugEntities {
     /// Words never taken for a drug even though a name list has them.
     #[serde(default)]
     pub not_drugs: Vec<String>,
+    /// Entities the name tables lack, with the words that name them: substances that are not
+    /// drugs but matter to the rules (`alcohol: [alcohol, wine, beer]`, `honey: [honey]`), and
+    /// drugs the tables miss.
+    #[serde(default)]
+    pub substances: BTreeMap<String, Vec<String>>,
+    /// Combination products, by the names that sell them, and their ingredients
+    /// (`Percocet: [oxycodone, acetaminophen]`): a mention of one names every ingredient.
+    #[serde(default)]
+    pub combinations: BTreeMap<String, Vec<String>>,
 }
 
 /// One Tier 1 validator. `kind` picks its implementation; `id` names the issues it raises.
@@ -251,6 +260,23 @@ pub enum ValidatorKind {
     RequiredPhrase { when: String, any_of: Vec<String>, message: String },
     /// Advice the answer must never give.
     ForbiddenPhrase { patterns: Vec<PhraseRule> },
+    /// A drug or substance recommended to a patient group it is contraindicated for
+    /// (pregnancy, infants, children), the group read from the question.
+    ContraindicatedPopulation {
+        /// TSV `population, drug, when, severity, reason, source`: `population` is `pregnancy`
+        /// or `under_<N>y` / `under_<N>m`; `drug` a drug, substance or `class:NAME`; `when` an
+        /// optional pattern the question or answer must also match (a viral illness, a
+        /// trimester); `severity` optional.
+        table: String,
+    },
+    /// Emergency symptoms in the question, and an answer that does not send the patient to
+    /// emergency care.
+    RedFlagReferral {
+        /// Symptoms that need emergency care, matched in the question.
+        red_flags: Vec<RedFlag>,
+        /// What counts as sending the patient to emergency care; one must match the answer.
+        referral: Vec<String>,
+    },
     /// Net position per symbol, accumulated over the trajectory's fills.
     PositionLimit {
         #[serde(default)]
@@ -308,6 +334,18 @@ fn wash_price_tolerance() -> f64 {
 #[serde(deny_unknown_fields)]
 pub struct PhraseRule {
     pub pattern: String,
+    pub message: String,
+}
+
+/// Emergency symptoms: `pattern` (and `with`, when given) must match the question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedFlag {
+    pub pattern: String,
+    /// A second pattern the question must also match ("fever" beside "newborn").
+    #[serde(default)]
+    pub with: Option<String>,
+    /// The symptom, as the issue names it.
     pub message: String,
 }
 
@@ -402,6 +440,11 @@ impl DomainSpec {
                     std::iter::once(when.as_str()).chain(any_of.iter().map(String::as_str)).collect()
                 }
                 ValidatorKind::ForbiddenPhrase { patterns } => patterns.iter().map(|p| p.pattern.as_str()).collect(),
+                ValidatorKind::RedFlagReferral { red_flags, referral } => red_flags
+                    .iter()
+                    .flat_map(|f| std::iter::once(f.pattern.as_str()).chain(f.with.as_deref()))
+                    .chain(referral.iter().map(String::as_str))
+                    .collect(),
                 _ => vec![],
             };
             for r in regexes {
@@ -429,6 +472,7 @@ impl DomainSpec {
                 ValidatorKind::MaxDailyDose { .. }
                     | ValidatorKind::DrugInteractions { .. }
                     | ValidatorKind::WeeklyDosedDaily { .. }
+                    | ValidatorKind::ContraindicatedPopulation { .. }
             );
             if needs_drugs && self.entities.drugs.is_none() {
                 return Err(fail(&v.id, format!("validator {} needs entities.drugs", v.id)));

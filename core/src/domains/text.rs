@@ -39,6 +39,17 @@ fn push_trimmed(text: &str, r: Range<usize>, out: &mut Vec<Range<usize>>) {
     }
 }
 
+/// Whether a negation governs what follows `before` in its sentence ("is not safe").
+pub fn is_negated(before: &str) -> bool {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let tail: Vec<&str> = before.split_whitespace().rev().take(3).collect();
+    let tail = tail.into_iter().rev().collect::<Vec<_>>().join(" ");
+    RE.get_or_init(|| {
+        regex::Regex::new(r"(?i)\b(?:not|never|isn'?t|aren'?t|wouldn'?t|won'?t|no\s+longer)\b").expect("pattern")
+    })
+    .is_match(&tail)
+}
+
 /// The code-point offset of byte offset `byte`: what evidence spans report.
 pub fn char_offset(text: &str, byte: usize) -> usize {
     text[..byte].chars().count()

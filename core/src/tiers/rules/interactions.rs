@@ -5,9 +5,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use regex::Regex;
+
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::{Finding, Validator, OUTPUT};
+use super::{Finding, Validator, INPUT, OUTPUT};
+use crate::domains::advice;
 use crate::domains::drugs::{DrugIndex, EntityId, Mention};
 use crate::domains::spec::InteractionLevel;
 use crate::domains::table::Table;
@@ -68,33 +70,80 @@ impl DrugInteractions {
     }
 }
 
-/// Sentences that warn against a drug rather than recommend it.
-fn cautionary(sentence: &str) -> bool {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(
-            // "Don't forget" is no warning: a negation counts when it governs taking or using.
-            r"(?i)\b(?:avoid(?:ed|ing|s)?|(?:do\s+not|don'?t|never|should\s+not|shouldn'?t|must\s+not|cannot|can'?t)\s+(?:\w+\s+){0,2}?(?:take|taking|use|using|combine|combining|mix|mixing|start|starting|give|add|be\s+(?:used|taken|combined|mixed))|stop|discontinue|instead\s+of|rather\s+than|not\s+recommended|contraindicated|interact(?:s|ion|ions)?|risk|unsafe|not\s+safe|dangerous|harm(?:s|ful)?|can\s+(?:harm|damage|raise|increase|worsen|cause|lead)|bleeding|serotonin\s+syndrome|unless|except|no\s+longer|hold|before\s+(?:using|taking|starting|combining))\b",
-        )
-        .expect("pattern")
-    })
-    .is_match(sentence)
+impl DrugInteractions {
+    /// "NSAIDs" and naproxen are one thing named twice, not a pair.
+    fn same_family(&self, a: EntityId, b: EntityId) -> bool {
+        self.drugs.classes_of(a).contains(&b) || self.drugs.classes_of(b).contains(&a)
+    }
+}
+
+/// Whether two drugs the answer recommends are recommended together: in one sentence, joined
+/// by "and", "with", "plus"... and not offered as alternatives ("ibuprofen or naproxen").
+fn combined(facts: &Facts<'_>, a: &Mention, b: &Mention) -> bool {
+    static JOINED: OnceLock<Regex> = OnceLock::new();
+    static ALTERNATIVES: OnceLock<Regex> = OnceLock::new();
+    let out = &facts.trace.ai_processing.output;
+    // An approved drug of the question goes with whatever the answer adds.
+    if !facts.output_drugs.contains(a) || !facts.output_drugs.contains(b) {
+        return true;
+    }
+    let (first, second) = if a.start <= b.start { (a, b) } else { (b, a) };
+    if second.start < first.end {
+        return false;
+    }
+    let Some(sentence) = sentences(out).into_iter().find(|s| s.contains(&first.start)) else { return false };
+    if !sentence.contains(&second.start) {
+        return false;
+    }
+    let between = &out[first.end..second.start];
+    let joined = JOINED.get_or_init(|| {
+        Regex::new(r"(?i)\b(?:and|with|plus|together|along\s+with|alongside|combined|then|followed\s+by|add)\b|\+|&")
+            .expect("pattern")
+    });
+    let alternatives = ALTERNATIVES.get_or_init(|| {
+        Regex::new(r"(?i)\b(?:or|instead|alternatively|either|versus|vs)\b").expect("pattern")
+    });
+    joined.is_match(between) && !alternatives.is_match(between)
 }
 
 impl Validator for DrugInteractions {
     fn check(&self, facts: &Facts<'_>) -> Vec<Finding> {
         let out = &facts.trace.ai_processing.output;
-        let cautions: Vec<_> = sentences(out).into_iter().filter(|s| cautionary(&out[s.clone()])).collect();
-        let recommended: Vec<&Mention> =
-            facts.output_drugs.iter().filter(|m| !cautions.iter().any(|s| s.contains(&m.start))).collect();
+        let input = &facts.trace.ai_processing.input;
+        let taken = advice::taken(facts);
+        // What the answer adds: a drug the patient already takes is no new combination, unless
+        // the question asks whether to combine them and the answer says yes.
+        let mut recommended = advice::recommended(facts);
+        if advice::approves_combination(facts) {
+            let input = &facts.trace.ai_processing.input;
+            let named: Vec<Mention> = facts
+                .input_drugs
+                .iter()
+                .filter(|m| !advice::ruled_out(&input[..m.start]) && !recommended.contains(m))
+                .copied()
+                .collect();
+            recommended.extend(named);
+        } else {
+            recommended.retain(|m| !taken.iter().any(|t| t.entity == m.entity));
+        }
         // What the patient is on, then what the answer adds; each pair once.
-        let mut others: Vec<(EntityId, bool)> = facts.input_drugs.iter().map(|m| (m.entity, true)).collect();
-        others.extend(recommended.iter().map(|m| (m.entity, false)));
+        let mut others: Vec<(Mention, bool)> =
+            taken.into_iter().filter(|m| !recommended.contains(m)).map(|m| (m, true)).collect();
+        others.extend(recommended.iter().map(|m| (*m, false)));
         let mut seen = FxHashSet::default();
         let mut findings = Vec::new();
         for m in &recommended {
-            for &(other, taken) in &others {
-                if other == m.entity || !seen.insert((m.entity.min(other), m.entity.max(other))) {
+            for (o, taken) in &others {
+                let (other, taken) = (o.entity, *taken);
+                // Ingredients of one product ("Bactrim") are combined by design.
+                let in_answer = |x: &Mention| facts.output_drugs.contains(x);
+                let same_product = o.start == m.start && o.end == m.end && in_answer(o) == in_answer(m);
+                if other == m.entity
+                    || same_product
+                    || self.same_family(m.entity, other)
+                    || (!taken && !combined(facts, m, o))
+                    || !seen.insert((m.entity.min(other), m.entity.max(other)))
+                {
                     continue;
                 }
                 let Some((level, via_a, via_b)) = self.between(m.entity, other) else { continue };
@@ -116,7 +165,14 @@ impl Validator for DrugInteractions {
                 // The pair in a fixed order, so both directions count as one.
                 let (a, b) = (name(m.entity), name(other));
                 let pair = if a <= b { format!("{a} + {b}") } else { format!("{b} + {a}") };
-                findings.push(Finding::new(message).severity(severity).at(OUTPUT, out, m.start..m.end).about(pair));
+                let finding = Finding::new(message).severity(severity).about(pair);
+                // An approved drug may be named only in the question.
+                let finding = if facts.output_drugs.contains(m) {
+                    finding.at(OUTPUT, out, m.start..m.end)
+                } else {
+                    finding.at(INPUT, input, m.start..m.end)
+                };
+                findings.push(finding);
             }
         }
         findings

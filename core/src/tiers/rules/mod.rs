@@ -8,6 +8,8 @@
 pub(crate) mod doses;
 mod interactions;
 mod phrases;
+mod populations;
+mod red_flags;
 mod trading;
 
 use std::collections::BTreeMap;
@@ -159,6 +161,12 @@ fn validator(domain: &Domain, spec: &ValidatorSpec, custom: &CustomValidators) -
             Box::new(phrases::RequiredPhrase::new(when, any_of, message)?)
         }
         ValidatorKind::ForbiddenPhrase { patterns } => Box::new(phrases::ForbiddenPhrase::new(patterns)?),
+        ValidatorKind::ContraindicatedPopulation { table } => {
+            Box::new(populations::ContraindicatedPopulation::load(&domain.dir.join(table), drugs()?)?)
+        }
+        ValidatorKind::RedFlagReferral { red_flags, referral } => {
+            Box::new(red_flags::RedFlagReferral::new(red_flags, referral)?)
+        }
         ValidatorKind::PositionLimit { max_abs_quantity, per_symbol, instruments } => {
             let mut limits = per_symbol.clone();
             if let Some(table) = instruments {
@@ -189,6 +197,8 @@ fn validator(domain: &Domain, spec: &ValidatorSpec, custom: &CustomValidators) -
 
 /// The field evidence in the answer points at.
 const OUTPUT: &str = "ai_processing.output";
+/// The field evidence in the question points at.
+const INPUT: &str = "ai_processing.input";
 
 #[cfg(test)]
 mod tests {

@@ -67,7 +67,7 @@ impl Validator for ForbiddenPhrase {
 
 /// "Do not double your next dose" is the right advice: a negation earlier in the sentence
 /// turns a forbidden phrase around.
-fn negated(before: &str) -> bool {
+pub(super) fn negated(before: &str) -> bool {
     static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
     let sentence = before.rsplit(['.', '!', '?', '\n']).next().unwrap_or(before);
     RE.get_or_init(|| {
