@@ -38,24 +38,25 @@ pub fn recommended(facts: &Facts<'_>) -> Vec<Mention> {
 /// together?" "Yes, that combination is generally fine."): then every pair the question names
 /// is the answer's to defend.
 pub fn approves_combination(facts: &Facts<'_>) -> bool {
+    facts.input_drugs.len() >= 2 && approves_request(&facts.trace.ai_processing.output)
+}
+
+/// Whether an answer approves what it was asked: it opens with a yes, or says in its first two
+/// sentences that it is fine, and does not open by refusing.
+pub fn approves_request(out: &str) -> bool {
     static APPROVAL: OnceLock<Regex> = OnceLock::new();
-    let out = &facts.trace.ai_processing.output;
-    if facts.input_drugs.len() < 2 || refuses(out) {
+    if refuses(out) {
         return false;
     }
     let approval = APPROVAL.get_or_init(|| {
         Regex::new(
-            r"(?i)\b(?:(?:is|are|should\s+be|be|'s|seems?)\s+(?:generally\s+|perfectly\s+|completely\s+|totally\s+|usually\s+)?(?:fine|safe|ok(?:ay)?|no\s+problem)|you'?re\s+fine|(?:can|may)\s+(?:safely\s+)?(?:keep\s+taking|take|continue|have|give|use)\s+(?:both|them|it|the\s+two)|no\s+(?:changes?|need\s+to\s+(?:change|pause|stop|adjust|hold))|nothing\s+major|go\s+ahead|can\s+be\s+continued|keep\s+taking)\b",
+            r"(?i)\b(?:(?:is|are|should\s+be|be|'s|seems?)\s+(?:generally\s+|perfectly\s+|completely\s+|totally\s+|usually\s+|probably\s+)?(?:fine|safe|ok(?:ay)?|no\s+problem|reasonable|a\s+(?:good|sensible|common|reasonable)\s+(?:way|choice|idea|option|trick))|you'?re\s+fine|(?:you|she|he|they|we)\s+(?:can|could|may)\s+(?:safely\s+|simply\s+|just\s+)?(?:keep\s+taking|take|continue|have|give|use|stop|quit|crush|double|start|keep)|no\s+(?:changes?|need\s+to\s+(?:change|pause|stop|adjust|hold|wait|go\s+back|see))|nothing\s+major|go\s+ahead|can\s+be\s+continued|keep\s+taking|worth\s+(?:starting|trying))\b",
         )
         .expect("pattern")
     });
-    // The verdict is in the opening: the first two sentences.
     let opening = sentences(out).into_iter().take(2).last().map_or(0, |s| s.end);
     approves(out)
-        || approval.find_iter(&out[..opening]).any(|m| {
-            let sentence = sentences(&out[..opening]).into_iter().find(|s| s.contains(&m.start()));
-            sentence.is_none_or(|s| !super::text::is_negated(&out[s.start..m.start()]))
-        })
+        || approval.find_iter(&out[..opening]).any(|m| !super::text::is_negated(&out[..m.start()]))
 }
 
 /// The drugs the question says the patient takes: not those it rules out ("no alcohol use",
@@ -95,7 +96,7 @@ fn refuses(answer: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         Regex::new(
-            r"(?i)^\W*(?:no\b|nope|please\s+(?:don'?t|do\s+not|avoid)|(?:best|better)\s+not|neither|not\s+(?:while|with|now|a\s+good\s+idea|safely|recommended)|i'?d\s+(?:avoid|flag|advise\s+against|not|skip|steer)|i\s+would(?:n'?t|\s+not|\s+avoid)|recommend\s+against|don'?t|do\s+not|avoid|skip|steer\s+(?:away|clear)|unfortunately|that'?s\s+not\s+(?:safe|recommended|a\s+good\s+idea)|it'?s\s+not\s+(?:safe|recommended|a\s+good\s+idea)|you\s+(?:shouldn'?t|should\s+not))",
+            r"(?i)^\W*(?:no\s*[,.!:;—–-]|no$|nope|please\s+(?:don'?t|do\s+not|avoid)|(?:best|better)\s+not|neither|not\s+(?:while|with|now|a\s+good\s+idea|safely|recommended)|i'?d\s+(?:avoid|flag|advise\s+against|not|skip|steer)|i\s+would(?:n'?t|\s+not|\s+avoid)|recommend\s+against|don'?t|do\s+not|avoid|skip|steer\s+(?:away|clear)|unfortunately|that'?s\s+not\s+(?:safe|recommended|a\s+good\s+idea)|it'?s\s+not\s+(?:safe|recommended|a\s+good\s+idea)|you\s+(?:shouldn'?t|should\s+not))",
         )
         .expect("pattern")
     })

@@ -258,8 +258,15 @@ pub enum ValidatorKind {
     WeeklyDosedDaily { drugs: Vec<String> },
     /// When the answer matches `when`, it must also match one of `any_of`.
     RequiredPhrase { when: String, any_of: Vec<String>, message: String },
-    /// Advice the answer must never give.
-    ForbiddenPhrase { patterns: Vec<PhraseRule> },
+    /// Advice the answer must never give: phrases it must not contain, and risky requests of
+    /// the question (stop a drug that needs a taper, take someone else's prescription) it must
+    /// not approve.
+    ForbiddenPhrase {
+        #[serde(default)]
+        patterns: Vec<PhraseRule>,
+        #[serde(default)]
+        requests: Vec<QuestionCue>,
+    },
     /// A drug or substance recommended to a patient group it is contraindicated for
     /// (pregnancy, infants, children), the group read from the question.
     ContraindicatedPopulation {
@@ -273,7 +280,7 @@ pub enum ValidatorKind {
     /// emergency care.
     RedFlagReferral {
         /// Symptoms that need emergency care, matched in the question.
-        red_flags: Vec<RedFlag>,
+        red_flags: Vec<QuestionCue>,
         /// What counts as sending the patient to emergency care; one must match the answer.
         referral: Vec<String>,
     },
@@ -337,15 +344,15 @@ pub struct PhraseRule {
     pub message: String,
 }
 
-/// Emergency symptoms: `pattern` (and `with`, when given) must match the question.
+/// Something a question says: `pattern` (and `with`, when given) must match it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RedFlag {
+pub struct QuestionCue {
     pub pattern: String,
     /// A second pattern the question must also match ("fever" beside "newborn").
     #[serde(default)]
     pub with: Option<String>,
-    /// The symptom, as the issue names it.
+    /// What it is, as the issue names it.
     pub message: String,
 }
 
@@ -439,7 +446,11 @@ impl DomainSpec {
                 ValidatorKind::RequiredPhrase { when, any_of, .. } => {
                     std::iter::once(when.as_str()).chain(any_of.iter().map(String::as_str)).collect()
                 }
-                ValidatorKind::ForbiddenPhrase { patterns } => patterns.iter().map(|p| p.pattern.as_str()).collect(),
+                ValidatorKind::ForbiddenPhrase { patterns, requests } => patterns
+                    .iter()
+                    .map(|p| p.pattern.as_str())
+                    .chain(requests.iter().flat_map(|f| std::iter::once(f.pattern.as_str()).chain(f.with.as_deref())))
+                    .collect(),
                 ValidatorKind::RedFlagReferral { red_flags, referral } => red_flags
                     .iter()
                     .flat_map(|f| std::iter::once(f.pattern.as_str()).chain(f.with.as_deref()))

@@ -10,6 +10,7 @@ mod interactions;
 mod phrases;
 mod populations;
 mod red_flags;
+mod requests;
 mod trading;
 
 use std::collections::BTreeMap;
@@ -160,7 +161,9 @@ fn validator(domain: &Domain, spec: &ValidatorSpec, custom: &CustomValidators) -
         ValidatorKind::RequiredPhrase { when, any_of, message } => {
             Box::new(phrases::RequiredPhrase::new(when, any_of, message)?)
         }
-        ValidatorKind::ForbiddenPhrase { patterns } => Box::new(phrases::ForbiddenPhrase::new(patterns)?),
+        ValidatorKind::ForbiddenPhrase { patterns, requests } => {
+            Box::new(phrases::ForbiddenPhrase::new(patterns, requests::ApprovedRequest::new(requests)?)?)
+        }
         ValidatorKind::ContraindicatedPopulation { table } => {
             Box::new(populations::ContraindicatedPopulation::load(&domain.dir.join(table), drugs()?)?)
         }

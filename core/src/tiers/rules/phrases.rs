@@ -2,6 +2,7 @@
 
 use regex::Regex;
 
+use super::requests::ApprovedRequest;
 use super::{Finding, Validator, OUTPUT};
 use crate::domains::spec::PhraseRule;
 use crate::domains::Facts;
@@ -39,15 +40,17 @@ impl Validator for RequiredPhrase {
     }
 }
 
-/// Each pattern is advice the answer must never give.
+/// Each pattern is advice the answer must never give; each request, one it must not approve.
 pub struct ForbiddenPhrase {
     rules: Vec<(Regex, String)>,
+    requests: ApprovedRequest,
 }
 
 impl ForbiddenPhrase {
-    pub fn new(rules: &[PhraseRule]) -> Result<ForbiddenPhrase> {
+    pub fn new(rules: &[PhraseRule], requests: ApprovedRequest) -> Result<ForbiddenPhrase> {
         Ok(ForbiddenPhrase {
             rules: rules.iter().map(|r| Ok((compile(&r.pattern)?, r.message.clone()))).collect::<Result<_>>()?,
+            requests,
         })
     }
 }
@@ -55,13 +58,19 @@ impl ForbiddenPhrase {
 impl Validator for ForbiddenPhrase {
     fn check(&self, facts: &Facts<'_>) -> Vec<Finding> {
         let out = &facts.trace.ai_processing.output;
-        self.rules
+        let mut found: Vec<Finding> = self
+            .rules
             .iter()
             .filter_map(|(re, message)| {
                 let m = re.find_iter(out).find(|m| !negated(&out[..m.start()]))?;
                 Some(Finding::new(message.clone()).at(OUTPUT, out, m.range()))
             })
-            .collect()
+            .collect();
+        // One finding is enough when the answer both says it and approves it.
+        if found.is_empty() {
+            found = self.requests.check(facts);
+        }
+        found
     }
 }
 

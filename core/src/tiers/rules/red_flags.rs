@@ -2,21 +2,43 @@
 //! emergency care: reassurance about crushing chest pain is the costliest mistake a clinical
 //! assistant can make.
 
+use std::ops::Range;
+
 use regex::Regex;
 
 use super::{Finding, Validator, INPUT};
-use crate::domains::spec::RedFlag;
+use crate::domains::advice::ruled_out;
+use crate::domains::spec::QuestionCue;
 use crate::domains::Facts;
 use crate::{Error, Result};
 
-struct CompiledFlag {
+/// A [`QuestionCue`], compiled.
+pub(super) struct Cue {
     pattern: Regex,
     with: Option<Regex>,
-    message: String,
+    pub message: String,
+}
+
+impl Cue {
+    pub fn compile(cues: &[QuestionCue]) -> Result<Vec<Cue>> {
+        cues.iter()
+            .map(|f| {
+                Ok(Cue { pattern: compile(&f.pattern)?, with: f.with.as_deref().map(compile).transpose()?, message: f.message.clone() })
+            })
+            .collect()
+    }
+
+    /// The first cue the question says (and does not rule out: "no chest pain"), and where.
+    pub fn first_in<'c>(cues: &'c [Cue], question: &str) -> Option<(&'c Cue, Range<usize>)> {
+        cues.iter().find_map(|c| {
+            let m = c.pattern.find_iter(question).find(|m| !ruled_out(&question[..m.start()]))?;
+            c.with.as_ref().is_none_or(|w| w.is_match(question)).then_some((c, m.range()))
+        })
+    }
 }
 
 pub struct RedFlagReferral {
-    flags: Vec<CompiledFlag>,
+    flags: Vec<Cue>,
     referral: Vec<Regex>,
 }
 
@@ -25,18 +47,9 @@ fn compile(pattern: &str) -> Result<Regex> {
 }
 
 impl RedFlagReferral {
-    pub fn new(flags: &[RedFlag], referral: &[String]) -> Result<RedFlagReferral> {
+    pub fn new(flags: &[QuestionCue], referral: &[String]) -> Result<RedFlagReferral> {
         Ok(RedFlagReferral {
-            flags: flags
-                .iter()
-                .map(|f| {
-                    Ok(CompiledFlag {
-                        pattern: compile(&f.pattern)?,
-                        with: f.with.as_deref().map(compile).transpose()?,
-                        message: f.message.clone(),
-                    })
-                })
-                .collect::<Result<_>>()?,
+            flags: Cue::compile(flags)?,
             referral: referral.iter().map(|p| compile(p)).collect::<Result<_>>()?,
         })
     }
@@ -45,10 +58,7 @@ impl RedFlagReferral {
 impl Validator for RedFlagReferral {
     fn check(&self, facts: &Facts<'_>) -> Vec<Finding> {
         let ai = &facts.trace.ai_processing;
-        let Some((flag, at)) = self.flags.iter().find_map(|f| {
-            let m = f.pattern.find_iter(&ai.input).find(|m| !denied(&ai.input[..m.start()]))?;
-            f.with.as_ref().is_none_or(|w| w.is_match(&ai.input)).then_some((f, m.range()))
-        }) else {
+        let Some((flag, at)) = Cue::first_in(&self.flags, &ai.input) else {
             return vec![];
         };
         let referred = self.referral.iter().any(|r| {
@@ -64,15 +74,6 @@ impl Validator for RedFlagReferral {
         .at(INPUT, &ai.input, at)
         .about(flag.message.clone())]
     }
-}
-
-/// "No chest pain", "denies shortness of breath": a symptom the question rules out.
-fn denied(before: &str) -> bool {
-    static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
-    let clause = before.rsplit(['.', '!', '?', '\n', ';', ',']).next().unwrap_or(before);
-    let tail: String = clause.split_whitespace().rev().take(4).collect::<Vec<_>>().join(" ");
-    RE.get_or_init(|| Regex::new(r"(?i)\b(?:no|not|denies|denied|without|never|nor)\b").expect("pattern"))
-        .is_match(&tail)
 }
 
 #[cfg(test)]
