@@ -19,7 +19,7 @@ pub fn recommended(facts: &Facts<'_>) -> Vec<Mention> {
     let out = &facts.trace.ai_processing.output;
     let input = &facts.trace.ai_processing.input;
     let cautions: Vec<_> = sentences(out).into_iter().filter(|s| cautionary(&out[s.clone()])).collect();
-    let asked: Vec<&Mention> = facts.input_drugs.iter().filter(|m| asked_about_at(input, m)).collect();
+    let asked: Vec<&Mention> = facts.input_drugs.iter().filter(|m| asked_about_at(input, m, &facts.input_drugs)).collect();
     // "No, please don't": what the question asked about is refused wherever the answer names it.
     let refused = |m: &Mention| refuses(out) && asked.iter().any(|a| a.entity == m.entity);
     let mut found: Vec<Mention> = facts
@@ -28,10 +28,30 @@ pub fn recommended(facts: &Facts<'_>) -> Vec<Mention> {
         .filter(|m| !cautions.iter().any(|s| s.contains(&m.start)) && !refused(m) && !absent(&out[m.end..]))
         .copied()
         .collect();
-    if approves(out) {
+    if approves_request(out) {
         found.extend(asked.into_iter().copied());
+        // "Should I keep taking it?" "Yes": what the patient takes is approved too.
+        if continuing(input) {
+            let more: Vec<Mention> = facts
+                .input_drugs
+                .iter()
+                .filter(|m| !ruled_out(&input[..m.start]) && !found.contains(m))
+                .copied()
+                .collect();
+            found.extend(more);
+        }
     }
     found
+}
+
+/// A question about going on with a medicine.
+fn continuing(question: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"(?i)\b(?:keep\s+(?:taking|using|on)|continue|still\s+(?:take|use)|stay\s+on|carry\s+on|go\s+on\s+taking)\b")
+            .expect("pattern")
+    })
+    .is_match(question)
 }
 
 /// Whether the answer approves what the question asks about taking together ("Is that ok
@@ -66,7 +86,7 @@ pub fn taken(facts: &Facts<'_>) -> Vec<Mention> {
     facts
         .input_drugs
         .iter()
-        .filter(|m| !ruled_out(&input[..m.start]) && !absent(&input[m.end..]) && !asked_about_at(input, m))
+        .filter(|m| !ruled_out(&input[..m.start]) && !absent(&input[m.end..]) && !asked_about_at(input, m, &facts.input_drugs))
         .copied()
         .collect()
 }
@@ -109,7 +129,7 @@ pub fn cautionary(sentence: &str) -> bool {
     RE.get_or_init(|| {
         Regex::new(
             // "Don't forget" is no warning: a negation counts when it governs taking or using.
-            r"(?i)\b(?:avoid(?:ed|ing|s)?|(?:do\s+not|don'?t|never|should\s+not|shouldn'?t|must\s+not|cannot|can'?t)\s+(?:\w+\s+){0,2}?(?:take|taking|use|using|combine|combining|mix|mixing|start|starting|give|giving|add|drink|drinking|have|be\s+(?:used|taken|combined|mixed|given))|no\s+(?:alcohol|honey|aspirin)|stop|discontinue|instead\s+of|rather\s+than|not\s+recommended|contraindicated|interact(?:s|ion|ions)?|risk|unsafe|not\s+safe|dangerous|harm(?:s|ful)?|can\s+(?:harm|damage|raise|increase|worsen|cause|lead)|bleeding|serotonin\s+syndrome|unless|except|no\s+longer|hold|before\s+(?:using|taking|starting|combining)|birth\s+defects?|botulism|reye'?s|suspend|pause|skip|steer\s+(?:away|clear)|(?:best|better)\s+not|neither|recommend\s+against|off[- ]limits|not\s+while|raises?|increases?|potentiates?|reduces?\s+(?:how|the|its|their)|less\s+effective|toxic\w*|overdose|slowed\s+breathing|especially\s+with|if\s+(?:you|he|she|they)\s+(?:also\s+)?(?:take|takes|are\s+on|is\s+on|use|uses|have|has)|hidden\s+in|make\s+sure\s+no|alongside\s+it|wait|until)\b",
+            r"(?i)\b(?:avoid(?:ed|ing|s)?|(?:do\s+not|don'?t|never|should\s+not|shouldn'?t|must\s+not|cannot|can'?t)\s+(?:\w+\s+){0,2}?(?:take|taking|use|using|combine|combining|mix|mixing|start|starting|give|giving|add|drink|drinking|have|be\s+(?:used|taken|combined|mixed|given))|no\s+(?:alcohol|honey|aspirin)|stop|discontinue|instead\s+of|rather\s+than|not\s+recommended|contraindicated|interact(?:s|ion|ions)?|risk|unsafe|not\s+safe|dangerous|harm(?:s|ful)?|can\s+(?:harm|damage|raise|increase|worsen|cause|lead)|bleeding|serotonin\s+syndrome|unless|except|no\s+longer|hold|before\s+(?:using|taking|starting|combining)|birth\s+defects?|botulism|reye'?s|suspend|pause|skip|steer\s+(?:away|clear)|(?:best|better)\s+not|neither|recommend\s+against|off[- ]limits|not\s+while|raises?|increases?|potentiates?|reduces?\s+(?:how|the|its|their)|clearance|less\s+effective|toxic\w*|overdose|slowed\s+breathing|especially\s+with|if\s+(?:you|he|she|they)\s+(?:also\s+)?(?:take|takes|are\s+on|is\s+on|use|uses|have|has)|hidden\s+in|make\s+sure\s+no|alongside\s+it|wait|until)\b",
         )
         .expect("pattern")
     })
@@ -130,7 +150,7 @@ fn approves(answer: &str) -> bool {
 
 /// Whether the question asks about the drug it names at `m`: after "can I take", or in a
 /// question that does not say the patient takes it ("Sore knee - ibuprofen or naproxen?").
-fn asked_about_at(question: &str, m: &Mention) -> bool {
+fn asked_about_at(question: &str, m: &Mention, mentions: &[Mention]) -> bool {
     static TAKING: OnceLock<Regex> = OnceLock::new();
     if asked_about(&question[..m.start]) {
         return true;
@@ -142,7 +162,19 @@ fn asked_about_at(question: &str, m: &Mention) -> bool {
         Regex::new(r"(?i)\b(?:take|takes|taking|took|on|using|use|uses|started|prescribed|been|with\s+(?:my|his|her|their))\b")
             .expect("pattern")
     });
-    ends_in_question && !taking.is_match(&question[start..m.start])
+    if ends_in_question && !taking.is_match(&question[start..m.start]) {
+        return true;
+    }
+    // "We have Bayer aspirin. How much can she have?": the dosing question is about it.
+    static DOSING: OnceLock<Regex> = OnceLock::new();
+    let dosing = DOSING.get_or_init(|| {
+        Regex::new(r"(?i)\b(?:how\s+(?:much|many|often)|what\s+(?:dose|dosage|strength)|(?:can|could|may|should)\s+(?:i|she|he|we|they)\s+(?:have|take|give|use))\b[^.!]*\?")
+            .expect("pattern")
+    });
+    let after = &question[m.end..];
+    let next_stop = after.find(stops).map_or(after.len(), |i| i + 1);
+    let last_named = !mentions.iter().any(|o| o.start > m.end);
+    last_named && dosing.is_match(&after[next_stop..])
 }
 
 /// Whether a drug mention that follows `before` (the question up to it) is what is asked about
@@ -212,8 +244,8 @@ mod tests {
             let start = q.find(name).unwrap();
             Mention { entity: crate::domains::drugs::EntityId(0), start, end: start + name.len() }
         };
-        assert!(asked_about_at(q, &at("ibuprofen")) && asked_about_at(q, &at("naproxen")));
-        assert!(!asked_about_at(q, &at("lithium")));
+        assert!(asked_about_at(q, &at("ibuprofen"), &[]) && asked_about_at(q, &at("naproxen"), &[]));
+        assert!(!asked_about_at(q, &at("lithium"), &[at("ibuprofen")]));
         
     }
 }

@@ -134,6 +134,10 @@ struct Patterns {
     count_word_before: Regex,
     form_after: Regex,
     each_after: Regex,
+    upward_before: Regex,
+    negation: Regex,
+    additional_before: Regex,
+    addition: Regex,
     count_before_each: Regex,
     limit_before: Regex,
     limit_phrase: Regex,
@@ -188,16 +192,22 @@ fn patterns() -> &'static Patterns {
             count_word_before: re(&format!(r"(?i)\b({NUMBER_WORDS}|\d+)\s+$")),
             form_after: re(r"(?i)^\s*(?:[a-z-]+\s+){0,2}?(?:tablets?|tabs?|capsules?|caps?|pills?|caplets?|softgels?)\b"),
             each_after: re(r"(?i)^\s*(?:each|apiece)\b"),
+            // "increased beyond 60 mg" is more, not a cap; "do not go above 4 g" is a cap.
+            upward_before: re(r"(?i)(?:over|beyond|higher\s+than|above)\s*(?:the\s+)?(?:about\s+|approximately\s+)?$"),
+            negation: re(r"(?i)\b(?:not|never|don'?t|no|avoid|shouldn'?t)\b"),
+            // "10 mg in the morning and another 10 mg at bedtime" adds up.
+            additional_before: re(r"(?i)\b(?:another|a\s+second|an\s+additional|an\s+extra|plus)\s+(?:dose\s+of\s+)?$"),
+            addition: re(r"(?i)\b(?:along\s+with|together\s+with|as\s+well\s+as|plus|and\s+(?:a|an|some)|with\s+(?:a|an|some))\b"),
             // "two Extra Strength Tylenol (500 mg each)": the count a few words before.
             count_before_each: re(&format!(r"(?i)\b({NUMBER_WORDS}|\d+)\s+(?:[A-Za-z-]+\s+){{0,4}}\(?\s*$")),
             limit_before: re(
-                r"(?i)(?:exceed(?:ing)?|more\s+than|no\s+more|up\s+to|maximum(?:\s+(?:dose|daily\s+dose|of|is|dose\s+is))?|max\.?|at\s+most|limit(?:ed)?\s+(?:of|to|is)|ceiling\s+of|not\s+above|over|beyond|higher\s+than|above)\s*(?:of\s+|is\s+|the\s+)?(?:about\s+|approximately\s+)?$",
+                r"(?i)(?:exceed(?:ing)?|more\s+than|no\s+more|up\s+to|maximum(?:\s+(?:dose|daily\s+dose|of|is|dose\s+is))?|max\.?|at\s+most|limit(?:ed)?\s+(?:of|to|is)|ceiling(?:\s+(?:of|is))?|caps?\s+(?:at|of)|capped\s+at|tops?\s+out\s+at|not\s+above|over|beyond|higher\s+than|above)\s*(?:of\s+|is\s+|the\s+)?(?:about\s+|approximately\s+)?(?:(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(?:tablets?|tabs?|capsules?|caps?|pills?|caplets?|doses?)\s*\(\s*)?$",
             ),
             limit_phrase: re(
                 r"(?i)\b(?:(?:do\s+not|don'?t|never|not\s+to|not)\s+(?:take\s+)?(?:exceed(?:ing)?|go\s+(?:over|above)|(?:take\s+)?more\s+than)|no\s+more\s+than|without\s+exceeding)\b",
             ),
             warning: re(
-                r"(?i)\b(?:do\s+not|don'?t|never|avoid|should\s+not|must\s+not|can\s+cause|may\s+cause|could\s+cause|can\s+lead|toxic|toxicity|overdose|dangerous|too\s+(?:much|high)|exceeds?|exceeding|above\s+the|unsafe|not\s+safe|harmful|liver\s+(?:damage|failure|injury)|reduce|cut\s+back|instead\s+of|rather\s+than|is\s+(?:an?\s+)?(?:error|mistake)|incorrect|wrong|whether|asked\s+(?:if|about)|would\s+(?:put|take|bring|raise|increase|push)|(?:raises?|increases?)\s+(?:the\s+|your\s+)?(?:\w+\s+)?risk)\b",
+                r"(?i)\b(?:do\s+not|don'?t|never|avoid|should\s+not|must\s+not|can\s+cause|may\s+cause|could\s+cause|can\s+lead|toxic|toxicity|overdose|dangerous|too\s+(?:much|high)|exceeds?|exceeding|above\s+the|unsafe|not\s+safe|harmful|liver\s+(?:damage|failure|injury)|reduce\s+(?:the|your|his|her)\s+dose|cut\s+back|instead\s+of|rather\s+than|is\s+(?:an?\s+)?(?:error|mistake)|incorrect|wrong|whether|asked\s+(?:if|about)|would\s+(?:put|take|bring|raise|increase|push)|(?:raises?|increases?)\s+(?:the\s+|your\s+)?(?:\w+\s+)?risk)\b",
             ),
             frequencies: vec![
                 freq(r"\bq\.?\s*(\d+)\s*(?:-|–|to)?\s*\d*\s*h(?:ours?|rs?|r)?\b\.?", FrequencyRule::EveryHours),
@@ -227,6 +237,8 @@ struct Amount {
     per_day: bool,
     per_week: bool,
     limit: bool,
+    /// "another 10 mg": taken on top of the dose before it.
+    additional: bool,
 }
 
 /// Every dose statement in `text`. `asked_about` is the drug a bare amount refers to before
@@ -281,9 +293,17 @@ pub fn statements(
                 })
                 .collect()
         };
+        // "Take one 2.5 mg tablet a day, along with folic acid": an amount before a drug that
+        // is only added to it belongs to the drug the text was already about.
+        let first_named = in_sentence.first().map(|m| m.start);
+        let before_addition = |a: &Amount| {
+            first_named.is_some_and(|start| a.range.end <= start && p.addition.is_match(&text[a.range.end..start]))
+        };
         let owner = |a: &Amount| {
-            owner_of(a, text, &in_sentence)
-                .or_else(|| owners.iter().find(|(_, r)| r.contains(&a.range.start)).map(|(drug, _)| *drug))
+            owner_of(a, text, &in_sentence).or_else(|| match carried {
+                Some(drug) if before_addition(a) => Some(drug),
+                _ => owners.iter().find(|(_, r)| r.contains(&a.range.start)).map(|(drug, _)| *drug),
+            })
         };
         // One statement per drug, however often the sentence names it ("Cetirizine (Zyrtec)
         // 10 mg"): its stretches become one, from the first to the last.
@@ -384,6 +404,21 @@ fn names_something_else(before: &str) -> bool {
         "stay",
         "between",
         "x",
+        "tablet",
+        "tablets",
+        "tabs",
+        "capsule",
+        "capsules",
+        "pills",
+        "caplets",
+        "half",
+        "whole",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
     ];
     let word = before
         .split(|c: char| !(c.is_alphanumeric() || c == '\''))
@@ -448,7 +483,8 @@ fn amounts(s: &str, offset: usize) -> Vec<Amount> {
             unit,
             per_day: p.per_day_after.is_match(after),
             per_week: p.per_week_after.is_match(after),
-            limit: p.limit_before.is_match(before),
+            limit: p.limit_before.is_match(before) && !(p.upward_before.is_match(before) && !p.negation.is_match(before)),
+            additional: p.additional_before.is_match(before),
         });
     }
     out
@@ -522,6 +558,13 @@ fn statement(
         let after_amount = text.get(first.range.start.min(region.end)..region.end).unwrap_or_default();
         let freq = frequency(after_amount).or_else(|| frequency(text_region));
         let from_regimen = per_dose.map(|d| d * freq.map_or(1.0, |f| f.per_day));
+        // "10 mg in the morning and another 10 mg at bedtime": the doses of one day add up.
+        let plain = same_unit.iter().find(|a| !a.per_day && !a.per_week && !a.additional).map(|a| a.value);
+        let added: f64 = same_unit.iter().filter(|a| a.additional && !a.per_day && !a.per_week).map(|a| a.value).sum();
+        let from_regimen = match plain {
+            Some(first) if added > 0.0 => from_regimen.map(|r| r.max(first + added)),
+            _ => from_regimen,
+        };
         let per_day =
             [explicit_day, explicit_week.map(|w| w / 7.0), from_regimen].into_iter().flatten().fold(0.0, f64::max);
         let per_dose = per_dose.or(explicit_day).or(explicit_week).unwrap_or(0.0);
@@ -599,8 +642,14 @@ mod tests {
         assert_eq!(per_day("Take 2 tablets of Tylenol 500 mg every 4 hours."), 6000.0);
         assert_eq!(per_day("Take two 500 mg acetaminophen tablets four times a day."), 4000.0);
         assert_eq!(per_day("Tramadol: 2 tablets (100 mg) every 4 hours."), 600.0);
-        assert_eq!(per_day("One tablet every 12 hours, up to 2 tablets (240 mg) in 24 hours."), 240.0);
-        assert_eq!(per_day("Methotrexate: all 8 tablets (20 mg) together, once a week."), 20.0 / 7.0);
+        let capped = dose("Sudafed 12 Hour: one tablet every 12 hours, up to 2 tablets (240 mg) in 24 hours.");
+        assert_eq!(capped, [("pseudoephedrine".to_string(), 0.0, Some(240.0))]);
+        assert_eq!(dose("Methotrexate is started low. She should take one 2.5 mg tablet once a day.")[0].1, 2.5);
+        let with_folic = dose("Methotrexate is started low. Take one 2.5 mg tablet once a day, along with a folic acid tablet.");
+        assert_eq!(with_folic[0].0, "methotrexate");
+        assert_eq!(per_day("Montelukast: take 10 mg in the morning and another 10 mg at bedtime."), 20.0);
+        assert_eq!(per_day("Duloxetine can go well beyond 60 mg, and many do best at 90 mg twice a day."), 180.0);
+        assert_eq!(per_day("Methotrexate: all 8 tablets (20 mg) together, once a week."), 2.857, "20 mg a week");
         assert_eq!(per_day("Take two Extra Strength Tylenol (500 mg each) every 3 hours."), 8000.0);
         assert_eq!(per_day("Potassium chloride 20 mEq twice daily."), 40.0);
         assert_eq!(per_day("Colchicine 600 mcg twice a day."), 1.2);

@@ -172,6 +172,21 @@ impl Validator for WeeklyDosedDaily {
                 }
             }
         }
+        // A dose statement of a sentence that does not name the drug ("Take one 2.5 mg tablet
+        // each day" answering a question about methotrexate).
+        for st in &facts.doses {
+            let daily = st.frequency.is_some_and(|f| !f.weekly && f.per_day >= 1.0);
+            if daily && self.weekly.contains(&st.drug) && reported.insert(st.drug) {
+                let name = self.drugs.name(st.drug);
+                findings.push(
+                    Finding::new(format!(
+                        "Gives {name} on a daily schedule; it is taken once a week, and daily dosing has been fatal."
+                    ))
+                    .at(OUTPUT, out, st.span.clone())
+                    .about(name),
+                );
+            }
+        }
         findings
     }
 }
