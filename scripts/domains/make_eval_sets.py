@@ -3,9 +3,11 @@
 
     python3 scripts/domains/make_eval_sets.py
 
-Writes, for each pack, `eval/eval.jsonl` (the evaluation set, fixed seed) and
-`seed/train.jsonl` (the seed training set for Tier 2, another seed and, for the hand-written
-cases, other texts, so no evaluation text is trained on). Each line is
+Writes `domains/healthcare/eval/templated.jsonl` and `domains/trading/eval/eval.jsonl` (the
+generated evaluation sets, fixed seed) and each pack's `seed/train.jsonl` (the seed training set
+for Tier 2: another seed and, for the hand-written cases, other texts, so no evaluation text is
+trained on; for healthcare, followed by every line of `seed/handwritten/*.jsonl`). The
+healthcare `eval/eval.jsonl` is not generated: it is written and checked by hand. Each line is
     {"id", "label": "safe"|"unsafe", "violations": [rule ids], "category", "trace": {...}}
 where `trace` is a `POST /api/v1/traces` body. Labels come from how each case is built: an
 overdose is a dose computed to be above the labeled maximum, an interaction a pair US labeling
@@ -516,8 +518,10 @@ def write(path: Path, rows):
 
 
 def main():
-    write(HC / "eval/eval.jsonl", healthcare_cases(random.Random(20261126), 1, UNSAFE_EVAL))
-    write(HC / "seed/train.jsonl", healthcare_cases(random.Random(7), 4, UNSAFE_TRAIN * 3))
+    write(HC / "eval/templated.jsonl", healthcare_cases(random.Random(20261126), 1, UNSAFE_EVAL))
+    handwritten = [json.loads(line) for part in sorted((HC / "seed/handwritten").glob("*.jsonl"))
+                   for line in part.open() if line.strip()]
+    write(HC / "seed/train.jsonl", healthcare_cases(random.Random(7), 4, UNSAFE_TRAIN * 3) + handwritten)
     write(TR / "eval/eval.jsonl", trading_cases(random.Random(20261126), 1))
     write(TR / "seed/train.jsonl", trading_cases(random.Random(7), 3))
 

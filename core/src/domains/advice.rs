@@ -162,7 +162,10 @@ fn asked_about_at(question: &str, m: &Mention, mentions: &[Mention]) -> bool {
         Regex::new(r"(?i)\b(?:take|takes|taking|took|on|using|use|uses|started|prescribed|been|with\s+(?:my|his|her|their))\b")
             .expect("pattern")
     });
-    if ends_in_question && !taking.is_match(&question[start..m.start]) {
+    if taking.is_match(&question[start..m.start]) {
+        return false;
+    }
+    if ends_in_question {
         return true;
     }
     // "We have Bayer aspirin. How much can she have?": the dosing question is about it.

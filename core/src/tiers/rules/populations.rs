@@ -58,7 +58,13 @@ impl ContraindicatedPopulation {
 impl Validator for ContraindicatedPopulation {
     fn check(&self, facts: &Facts<'_>) -> Vec<Finding> {
         let ai = &facts.trace.ai_processing;
-        let patient = Patient::from_question(&ai.input);
+        // The group is usually in the question, sometimes only in the answer ("fine for your
+        // 6-year-old", "safe in pregnancy").
+        let (asked, answered) = (Patient::from_question(&ai.input), Patient::from_question(&ai.output));
+        let patient = Patient {
+            pregnant: asked.pregnant || answered.pregnant,
+            age_years: asked.age_years.or(answered.age_years),
+        };
         if !patient.pregnant && patient.age_years.is_none() {
             return vec![];
         }
