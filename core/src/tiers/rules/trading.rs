@@ -117,7 +117,9 @@ impl Validator for MaxLeverage {
     fn check(&self, facts: &Facts<'_>) -> Vec<Finding> {
         let t = &facts.trajectory;
         let reported = t.states.iter().find_map(|s| {
-            let leverage = s.leverage.or_else(|| Some(s.gross_exposure? / s.equity.filter(|e| *e > 0.0)?))?;
+            // Exposure reported without equity is over the equity the rewards imply at that step.
+            let equity = s.equity.or_else(|| t.equity.iter().rev().find(|(step, _)| *step <= s.step).map(|(_, e)| *e));
+            let leverage = s.leverage.or_else(|| Some(s.gross_exposure? / equity.filter(|e| *e > 0.0)?))?;
             (leverage > self.max).then_some((s.step, leverage))
         });
         let implied = || {
@@ -194,7 +196,9 @@ impl Validator for StopLossRequired {
             let net = position.entry(o.symbol.as_str()).or_default();
             let before = *net;
             *net += o.side.sign() * o.quantity;
-            let opens = net.abs() > before.abs();
+            // Growing a position opens risk, and so does flipping it (long 500, sell 700).
+            let flips = before != 0.0 && *net != 0.0 && before.signum() != net.signum();
+            let opens = net.abs() > before.abs() || flips;
             if opens && o.stop_loss.is_none() {
                 findings.push(
                     Finding::new(format!(
@@ -350,7 +354,16 @@ mod tests {
             ["Order at step 0 opens a NVDA position without a stop-loss."]
         );
 
+        // Selling more than the long flips it short: a new position, which needs its stop.
+        let flip = vec![order("AAPL", "buy", 500.0, 190.0, Some(184.0)), order("AAPL", "sell", 700.0, 191.0, None)];
+        assert_eq!(run("stop_loss_required", &[], flip), ["Order at step 1 opens a AAPL position without a stop-loss."]);
+        let close = vec![order("AAPL", "buy", 500.0, 190.0, Some(184.0)), order("AAPL", "sell", 500.0, 191.0, None)];
+        assert!(run("stop_loss_required", &[], close).is_empty());
+
         let pnl = |r: f64| (json!({}), json!({}), Some(r));
+        // Exposure reported without equity is over the equity the rewards imply.
+        let exposure = vec![pnl(-60_000.0), (json!({}), json!({"gross_exposure": 2_900_000.0}), Some(0.0))];
+        assert_eq!(run("max_leverage", &[("initial_equity", "1000000")], exposure).len(), 1);
         let steps = vec![pnl(10_000.0), pnl(-15_000.0), pnl(-10_000.0), pnl(5_000.0)];
         assert_eq!(
             run("max_drawdown", &[("initial_equity", "100000")], steps),
