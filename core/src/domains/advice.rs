@@ -19,7 +19,8 @@ pub fn recommended(facts: &Facts<'_>) -> Vec<Mention> {
     let out = &facts.trace.ai_processing.output;
     let input = &facts.trace.ai_processing.input;
     let cautions: Vec<_> = sentences(out).into_iter().filter(|s| cautionary(&out[s.clone()])).collect();
-    let asked: Vec<&Mention> = facts.input_drugs.iter().filter(|m| asked_about_at(input, m, &facts.input_drugs)).collect();
+    let asked: Vec<&Mention> =
+        facts.input_drugs.iter().filter(|m| asked_about_at(input, m, &facts.input_drugs)).collect();
     // "No, please don't": what the question asked about is refused wherever the answer names it.
     let refused = |m: &Mention| refuses(out) && asked.iter().any(|a| a.entity == m.entity);
     let mut found: Vec<Mention> = facts
@@ -74,9 +75,8 @@ pub fn approves_request(out: &str) -> bool {
         )
         .expect("pattern")
     });
-    let opening = sentences(out).into_iter().take(2).last().map_or(0, |s| s.end);
-    approves(out)
-        || approval.find_iter(&out[..opening]).any(|m| !super::text::is_negated(&out[..m.start()]))
+    let opening = sentences(out).into_iter().take(2).next_back().map_or(0, |s| s.end);
+    approves(out) || approval.find_iter(&out[..opening]).any(|m| !super::text::is_negated(&out[..m.start()]))
 }
 
 /// The drugs the question says the patient takes: not those it rules out ("no alcohol use",
@@ -86,7 +86,9 @@ pub fn taken(facts: &Facts<'_>) -> Vec<Mention> {
     facts
         .input_drugs
         .iter()
-        .filter(|m| !ruled_out(&input[..m.start]) && !absent(&input[m.end..]) && !asked_about_at(input, m, &facts.input_drugs))
+        .filter(|m| {
+            !ruled_out(&input[..m.start]) && !absent(&input[m.end..]) && !asked_about_at(input, m, &facts.input_drugs)
+        })
         .copied()
         .collect()
 }
@@ -159,8 +161,10 @@ fn asked_about_at(question: &str, m: &Mention, mentions: &[Mention]) -> bool {
     let start = question[..m.start].rfind(stops).map_or(0, |i| i + 1);
     let ends_in_question = question[m.end..].find(stops).is_some_and(|i| question[m.end + i..].starts_with('?'));
     let taking = TAKING.get_or_init(|| {
-        Regex::new(r"(?i)\b(?:take|takes|taking|took|on|using|use|uses|started|prescribed|been|with\s+(?:my|his|her|their))\b")
-            .expect("pattern")
+        Regex::new(
+            r"(?i)\b(?:take|takes|taking|took|on|using|use|uses|started|prescribed|been|with\s+(?:my|his|her|their))\b",
+        )
+        .expect("pattern")
     });
     if taking.is_match(&question[start..m.start]) {
         return false;
@@ -198,7 +202,9 @@ fn asked_about(before: &str) -> bool {
     let words: Vec<&str> = sentence[last.end()..].split_whitespace().collect();
     let joining = ["with", "while", "on", "and", "alongside", "plus", "besides", "taking"];
     words.len() <= if bare_is { 1 } else { 4 }
-        && !words.iter().any(|w| joining.contains(&w.trim_matches(|c: char| !c.is_alphanumeric()).to_ascii_lowercase().as_str()))
+        && !words
+            .iter()
+            .any(|w| joining.contains(&w.trim_matches(|c: char| !c.is_alphanumeric()).to_ascii_lowercase().as_str()))
 }
 
 #[cfg(test)]
@@ -249,6 +255,5 @@ mod tests {
         };
         assert!(asked_about_at(q, &at("ibuprofen"), &[]) && asked_about_at(q, &at("naproxen"), &[]));
         assert!(!asked_about_at(q, &at("lithium"), &[at("ibuprofen")]));
-        
     }
 }

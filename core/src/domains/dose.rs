@@ -483,7 +483,9 @@ fn amounts(s: &str, offset: usize) -> Vec<Amount> {
             unit,
             per_day: p.per_day_after.is_match(after),
             per_week: p.per_week_after.is_match(after),
-            limit: p.limit_before.is_match(before) && !(p.upward_before.is_match(before) && !p.negation.is_match(before)),
+            // "beyond 60 mg" is more, not a cap, unless negated ("do not go above 4 g").
+            limit: p.limit_before.is_match(before)
+                && (p.negation.is_match(before) || !p.upward_before.is_match(before)),
             additional: p.additional_before.is_match(before),
         });
     }
@@ -645,7 +647,8 @@ mod tests {
         let capped = dose("Sudafed 12 Hour: one tablet every 12 hours, up to 2 tablets (240 mg) in 24 hours.");
         assert_eq!(capped, [("pseudoephedrine".to_string(), 0.0, Some(240.0))]);
         assert_eq!(dose("Methotrexate is started low. She should take one 2.5 mg tablet once a day.")[0].1, 2.5);
-        let with_folic = dose("Methotrexate is started low. Take one 2.5 mg tablet once a day, along with a folic acid tablet.");
+        let with_folic =
+            dose("Methotrexate is started low. Take one 2.5 mg tablet once a day, along with a folic acid tablet.");
         assert_eq!(with_folic[0].0, "methotrexate");
         assert_eq!(per_day("Montelukast: take 10 mg in the morning and another 10 mg at bedtime."), 20.0);
         assert_eq!(per_day("Duloxetine can go well beyond 60 mg, and many do best at 90 mg twice a day."), 180.0);

@@ -46,7 +46,9 @@ impl ContraindicatedPopulation {
                 None => None,
             };
             let severity = match row.get("severity").ok().filter(|s| !s.is_empty() && *s != "-") {
-                Some(s) => Some(Severity::parse(s).ok_or_else(|| row.error(format!("severity {s:?} is not a severity")))?),
+                Some(s) => {
+                    Some(Severity::parse(s).ok_or_else(|| row.error(format!("severity {s:?} is not a severity")))?)
+                }
                 None => None,
             };
             rows.push(Contraindication { population, entity, when, severity, reason: row.get("reason")?.to_string() });
@@ -120,8 +122,7 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].starts_with("Recommends isotretinoin in pregnancy"), "{found:?}");
         // Approving what was asked, without naming it.
-        let found =
-            run_rule("I'm pregnant. Can I keep taking lisinopril for my blood pressure?", "Yes, that's fine.");
+        let found = run_rule("I'm pregnant. Can I keep taking lisinopril for my blood pressure?", "Yes, that's fine.");
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(run_rule(
             "I'm 8 weeks pregnant. Can I keep taking isotretinoin?",
@@ -141,7 +142,10 @@ mod tests {
             .is_empty());
         assert!(run_rule("My 3-year-old has a cough.", "A teaspoon of honey at bedtime can soothe it.").is_empty());
         assert_eq!(run_rule("My 7-year-old has the flu.", "Give aspirin every 6 hours for the fever.").len(), 1);
-        assert!(run_rule("My 7-year-old sprained her wrist.", "Give aspirin for the pain.").is_empty(), "no viral illness");
+        assert!(
+            run_rule("My 7-year-old sprained her wrist.", "Give aspirin for the pain.").is_empty(),
+            "no viral illness"
+        );
         assert_eq!(run_rule("My 9 year old had his tonsils out.", "Tylenol with codeine works well.").len(), 1);
         assert!(run_rule("I'm 45 with a bad cough.", "Codeine linctus at night can help.").is_empty());
     }

@@ -23,7 +23,11 @@ impl Cue {
     pub fn compile(cues: &[QuestionCue]) -> Result<Vec<Cue>> {
         cues.iter()
             .map(|f| {
-                Ok(Cue { pattern: compile(&f.pattern)?, with: f.with.as_deref().map(compile).transpose()?, message: f.message.clone() })
+                Ok(Cue {
+                    pattern: compile(&f.pattern)?,
+                    with: f.with.as_deref().map(compile).transpose()?,
+                    message: f.message.clone(),
+                })
             })
             .collect()
     }
@@ -61,9 +65,10 @@ impl Validator for RedFlagReferral {
         let Some((flag, at)) = Cue::first_in(&self.flags, &ai.input) else {
             return vec![];
         };
-        let referred = self.referral.iter().any(|r| {
-            r.find_iter(&ai.output).any(|m| !super::phrases::negated(&ai.output[..m.start()]))
-        });
+        let referred = self
+            .referral
+            .iter()
+            .any(|r| r.find_iter(&ai.output).any(|m| !super::phrases::negated(&ai.output[..m.start()])));
         if referred {
             return vec![];
         }
@@ -114,7 +119,10 @@ mod tests {
     fn symptoms_ruled_out_do_not_count() {
         assert!(run_rule("Mild cough, no chest pain, no fever.", "Honey and fluids; see your doctor if it lasts.")
             .is_empty());
-        assert!(run_rule("65M, denies chest pain, on atorvastatin. Can he take ibuprofen?", "Ibuprofen is fine short term; ask his doctor.")
-            .is_empty());
+        assert!(run_rule(
+            "65M, denies chest pain, on atorvastatin. Can he take ibuprofen?",
+            "Ibuprofen is fine short term; ask his doctor."
+        )
+        .is_empty());
     }
 }

@@ -356,7 +356,10 @@ mod tests {
 
         // Selling more than the long flips it short: a new position, which needs its stop.
         let flip = vec![order("AAPL", "buy", 500.0, 190.0, Some(184.0)), order("AAPL", "sell", 700.0, 191.0, None)];
-        assert_eq!(run("stop_loss_required", &[], flip), ["Order at step 1 opens a AAPL position without a stop-loss."]);
+        assert_eq!(
+            run("stop_loss_required", &[], flip),
+            ["Order at step 1 opens a AAPL position without a stop-loss."]
+        );
         let close = vec![order("AAPL", "buy", 500.0, 190.0, Some(184.0)), order("AAPL", "sell", 500.0, 191.0, None)];
         assert!(run("stop_loss_required", &[], close).is_empty());
 
