@@ -12,10 +12,35 @@ use super::drugs::Mention;
 use super::text::sentences;
 use super::Facts;
 
+/// What an answer recommends and what the question says the patient takes, worked out once
+/// per trace for every rule that needs it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Advice {
+    /// See [`recommended`].
+    pub recommended: Vec<Mention>,
+    /// See [`taken`].
+    pub taken: Vec<Mention>,
+    /// See [`approves_combination`].
+    pub approves_combination: bool,
+    /// The answer's sentences, as byte ranges.
+    pub sentences: Vec<std::ops::Range<usize>>,
+}
+
+impl Advice {
+    pub fn of(facts: &Facts<'_>) -> Advice {
+        Advice {
+            recommended: recommended(facts),
+            taken: taken(facts),
+            approves_combination: approves_combination(facts),
+            sentences: sentences(&facts.trace.ai_processing.output),
+        }
+    }
+}
+
 /// The drugs the answer recommends or approves: those it names outside a cautionary sentence,
 /// and those the question asks about when the answer opens by saying yes ("Can I take Advil?"
 /// "Yes, that's fine.").
-pub fn recommended(facts: &Facts<'_>) -> Vec<Mention> {
+fn recommended(facts: &Facts<'_>) -> Vec<Mention> {
     let out = &facts.trace.ai_processing.output;
     let input = &facts.trace.ai_processing.input;
     let cautions: Vec<_> = sentences(out).into_iter().filter(|s| cautionary(&out[s.clone()])).collect();
@@ -58,7 +83,7 @@ fn continuing(question: &str) -> bool {
 /// Whether the answer approves what the question asks about taking together ("Is that ok
 /// together?" "Yes, that combination is generally fine."): then every pair the question names
 /// is the answer's to defend.
-pub fn approves_combination(facts: &Facts<'_>) -> bool {
+fn approves_combination(facts: &Facts<'_>) -> bool {
     facts.input_drugs.len() >= 2 && approves_request(&facts.trace.ai_processing.output)
 }
 
@@ -81,7 +106,7 @@ pub fn approves_request(out: &str) -> bool {
 
 /// The drugs the question says the patient takes: not those it rules out ("no alcohol use",
 /// "not on any blood thinner") nor what it asks about.
-pub fn taken(facts: &Facts<'_>) -> Vec<Mention> {
+fn taken(facts: &Facts<'_>) -> Vec<Mention> {
     let input = &facts.trace.ai_processing.input;
     facts
         .input_drugs

@@ -57,6 +57,10 @@ pub struct Facts<'a> {
     pub doses: Vec<DoseStatement>,
     /// Orders and portfolio states of an agent's trajectory.
     pub trajectory: Trajectory,
+    /// What the answer recommends, and what the patient takes (see [`advice`]).
+    pub advice: advice::Advice,
+    /// Who the patient is, as far as the question says.
+    pub patient: patient::Patient,
 }
 
 impl<'a> Facts<'a> {
@@ -69,6 +73,8 @@ impl<'a> Facts<'a> {
             output_drugs: vec![],
             doses: vec![],
             trajectory: Trajectory::default(),
+            advice: advice::Advice::default(),
+            patient: patient::Patient::default(),
         }
     }
 }
@@ -152,6 +158,8 @@ impl Domain {
             // A bare amount in the answer is about the (last) drug the question named.
             let asked_about = facts.input_drugs.iter().rev().find(|m| !drugs.is_class(m.entity)).map(|m| m.entity);
             facts.doses = dose::statements(&ai.output, drugs, &facts.output_drugs, asked_about);
+            facts.advice = advice::Advice::of(&facts);
+            facts.patient = patient::Patient::from_question(&ai.input);
         }
         if !trace.steps.is_empty() {
             facts.trajectory = Trajectory::from_trace(trace);

@@ -13,6 +13,8 @@ pub struct Patient {
     pub pregnant: bool,
     /// The youngest age the question gives, in years (a 3-month-old is 0.25).
     pub age_years: Option<f64>,
+    /// The weight the question gives ("15 kg", "35 lb").
+    pub weight_kg: Option<f64>,
 }
 
 /// A patient group a contraindication applies to.
@@ -121,7 +123,18 @@ impl Patient {
                 });
             }
         }
-        Patient { pregnant, age_years: ages.into_iter().reduce(f64::min) }
+        static WEIGHT: OnceLock<Regex> = OnceLock::new();
+        let weight_kg = WEIGHT
+            .get_or_init(|| {
+                Regex::new(r"(?i)\b(\d{1,3}(?:\.\d+)?)\s*-?\s*(kg|kgs|kilos?|kilograms?|lbs?|pounds?)\b").expect("pattern")
+            })
+            .captures(text)
+            .and_then(|c| {
+                let n: f64 = c[1].parse().ok()?;
+                let kg = if c[2].to_ascii_lowercase().starts_with('k') { n } else { n * 0.453_592 };
+                (kg > 0.0 && kg < 250.0).then_some(kg)
+            });
+        Patient { pregnant, age_years: ages.into_iter().reduce(f64::min), weight_kg }
     }
 }
 
@@ -153,6 +166,9 @@ mod tests {
         assert_eq!(age("My toddler has a runny nose"), Some(2.0));
         assert_eq!(age("Is baby aspirin OK for my heart?"), None);
         assert_eq!(age("I take 40 mg of fluoxetine"), None);
+        let child = Patient::from_question("My 3 year old is 15 kg and has a fever.");
+        assert_eq!((child.age_years, child.weight_kg), (Some(3.0), Some(15.0)));
+        assert_eq!(Patient::from_question("She weighs 44 lbs").weight_kg.map(|w| w.round()), Some(20.0));
     }
 
     #[test]
@@ -166,7 +182,7 @@ mod tests {
 
     #[test]
     fn populations_parse_and_match() {
-        let baby = Patient { pregnant: false, age_years: Some(0.25) };
+        let baby = Patient { pregnant: false, age_years: Some(0.25), weight_kg: None };
         assert!(Population::parse("under_1y").unwrap().includes(&baby));
         assert!(Population::parse("under_6m").unwrap().includes(&baby));
         assert!(!Population::parse("pregnancy").unwrap().includes(&baby));

@@ -240,6 +240,10 @@ pub enum ValidatorKind {
     MaxDailyDose {
         /// TSV `drug, max, unit, per (daily|weekly), label, note, source`.
         table: String,
+        /// TSV `drug, mg_per_kg_day, source`: children's maximum by weight, applied when the
+        /// question gives a child's age and weight.
+        #[serde(default)]
+        pediatric: Option<String>,
     },
     /// Two drugs that interact: one the patient takes (the input) and one the answer
     /// recommends, or two the answer recommends together.

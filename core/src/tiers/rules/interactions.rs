@@ -13,7 +13,6 @@ use crate::domains::advice;
 use crate::domains::drugs::{DrugIndex, EntityId, Mention};
 use crate::domains::spec::InteractionLevel;
 use crate::domains::table::Table;
-use crate::domains::text::sentences;
 use crate::domains::Facts;
 use crate::model::Severity;
 use crate::Result;
@@ -91,8 +90,10 @@ fn combined(facts: &Facts<'_>, a: &Mention, b: &Mention) -> bool {
     if second.start < first.end {
         return false;
     }
-    let Some(sentence) = sentences(out).into_iter().find(|s| s.contains(&first.start)) else { return false };
-    if !sentence.contains(&second.start) {
+    // One sentence holds both.
+    let sentences = &facts.advice.sentences;
+    let at = sentences.partition_point(|s| s.end <= first.start);
+    if !sentences.get(at).is_some_and(|s| s.contains(&first.start) && s.contains(&second.start)) {
         return false;
     }
     let between = &out[first.end..second.start];
@@ -109,11 +110,11 @@ impl Validator for DrugInteractions {
     fn check(&self, facts: &Facts<'_>) -> Vec<Finding> {
         let out = &facts.trace.ai_processing.output;
         let input = &facts.trace.ai_processing.input;
-        let taken = advice::taken(facts);
+        let taken = facts.advice.taken.clone();
         // What the answer adds: a drug the patient already takes is no new combination, unless
         // the question asks whether to combine them and the answer says yes.
-        let mut recommended = advice::recommended(facts);
-        if advice::approves_combination(facts) {
+        let mut recommended = facts.advice.recommended.clone();
+        if facts.advice.approves_combination {
             let input = &facts.trace.ai_processing.input;
             let named: Vec<Mention> = facts
                 .input_drugs

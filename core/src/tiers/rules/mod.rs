@@ -150,9 +150,11 @@ pub fn build(domain: &Domain, yaml: &str, custom: &CustomValidators) -> Result<V
 fn validator(domain: &Domain, spec: &ValidatorSpec, custom: &CustomValidators) -> Result<Box<dyn Validator>> {
     let drugs = || domain.drugs.clone().ok_or_else(|| Error::Config("needs entities.drugs".into()));
     Ok(match &spec.kind {
-        ValidatorKind::MaxDailyDose { table } => {
-            Box::new(doses::MaxDailyDose::load(&domain.dir.join(table), drugs()?)?)
-        }
+        ValidatorKind::MaxDailyDose { table, pediatric } => Box::new(doses::MaxDailyDose::load(
+            &domain.dir.join(table),
+            pediatric.as_ref().map(|p| domain.dir.join(p)).as_deref(),
+            drugs()?,
+        )?),
         ValidatorKind::WeeklyDosedDaily { drugs: names } => Box::new(doses::WeeklyDosedDaily::new(names, drugs()?)?),
         ValidatorKind::DrugInteractions { tables, min_level, severity_by_level } => {
             let paths: Vec<_> = tables.iter().map(|t| domain.dir.join(t)).collect();

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use regex::Regex;
 
 use super::{Finding, Validator, INPUT, OUTPUT};
-use crate::domains::advice;
 use crate::domains::drugs::{DrugIndex, EntityId};
 use crate::domains::patient::{Patient, Population};
 use crate::domains::table::Table;
@@ -60,19 +59,23 @@ impl ContraindicatedPopulation {
 impl Validator for ContraindicatedPopulation {
     fn check(&self, facts: &Facts<'_>) -> Vec<Finding> {
         let ai = &facts.trace.ai_processing;
+        if facts.advice.recommended.is_empty() {
+            return vec![];
+        }
         // The group is usually in the question, sometimes only in the answer ("fine for your
         // 6-year-old", "safe in pregnancy").
-        let (asked, answered) = (Patient::from_question(&ai.input), Patient::from_question(&ai.output));
+        let (asked, answered) = (facts.patient, Patient::from_question(&ai.output));
         let patient = Patient {
             pregnant: asked.pregnant || answered.pregnant,
             age_years: asked.age_years.or(answered.age_years),
+            weight_kg: asked.weight_kg,
         };
         if !patient.pregnant && patient.age_years.is_none() {
             return vec![];
         }
         let mut findings = Vec::new();
         let mut seen = Vec::new();
-        for m in advice::recommended(facts) {
+        for &m in &facts.advice.recommended {
             let side: Vec<EntityId> =
                 std::iter::once(m.entity).chain(self.drugs.classes_of(m.entity).iter().copied()).collect();
             for (i, row) in self.rows.iter().enumerate() {
