@@ -24,8 +24,8 @@ fn packs() -> DomainSet {
     DomainSet::load(&root, &CustomValidators::default()).expect("the shipped packs load")
 }
 
-fn eval_traces(pack: &str) -> Vec<Trace> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../domains/{pack}/eval/eval.jsonl"));
+fn eval_traces(pack: &str, file: &str) -> Vec<Trace> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../domains/{pack}/eval/{file}"));
     let text = std::fs::read_to_string(path).expect("evaluation set");
     parse_jsonl(&text).expect("valid").into_iter().map(|c| Trace::from_input(c.trace, Utc::now())).collect()
 }
@@ -92,13 +92,16 @@ fn bench(c: &mut Criterion) {
     let set = packs();
     let healthcare = set.route("healthcare").expect("healthcare pack");
     let trading = set.route("trading").expect("trading pack");
-    let clinical = eval_traces("healthcare");
-    let episodes = eval_traces("trading");
+    let clinical = eval_traces("healthcare", "eval.jsonl");
+    let templated = eval_traces("healthcare", "templated.jsonl");
+    let episodes = eval_traces("trading", "eval.jsonl");
 
     // Every evaluation-set trace, one at a time, 20 rounds: the per-trace distribution.
-    for (label, domain, traces) in
-        [("healthcare eval set", healthcare, &clinical), ("trading eval set", trading, &episodes)]
-    {
+    for (label, domain, traces) in [
+        ("healthcare eval set", healthcare, &clinical),
+        ("healthcare templated", healthcare, &templated),
+        ("trading eval set", trading, &episodes),
+    ] {
         let mut times = Vec::new();
         for _ in 0..20 {
             for t in traces.iter() {

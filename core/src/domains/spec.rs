@@ -463,7 +463,7 @@ impl DomainSpec {
                 _ => vec![],
             };
             for r in regexes {
-                if let Err(e) = regex::Regex::new(r) {
+                if let Err(e) = super::text::pattern(r) {
                     return Err(fail(r, format!("validator {}: bad regular expression: {e}", v.id)));
                 }
             }

@@ -39,13 +39,35 @@ fn push_trimmed(text: &str, r: Range<usize>, out: &mut Vec<Range<usize>>) {
     }
 }
 
+/// A regular expression over English text. Its word boundaries are ASCII ones: a Unicode `\b`
+/// makes the fast automaton give up at the first non-ASCII character (a dash, a µ) and the
+/// search fall back to an engine several times slower.
+pub fn pattern(p: &str) -> Result<regex::Regex, regex::Error> {
+    let mut out = String::with_capacity(p.len() + 32);
+    let mut chars = p.chars();
+    while let Some(c) = chars.next() {
+        match (c, c == '\\') {
+            (_, true) => match chars.next() {
+                Some('b') => out.push_str("(?-u:\\b)"),
+                Some(n) => {
+                    out.push('\\');
+                    out.push(n);
+                }
+                None => out.push('\\'),
+            },
+            _ => out.push(c),
+        }
+    }
+    regex::Regex::new(&out)
+}
+
 /// Whether a negation governs what follows `before` in its sentence ("is not safe").
 pub fn is_negated(before: &str) -> bool {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     let tail: Vec<&str> = before.split_whitespace().rev().take(3).collect();
     let tail = tail.into_iter().rev().collect::<Vec<_>>().join(" ");
     RE.get_or_init(|| {
-        regex::Regex::new(r"(?i)\b(?:not|never|isn'?t|aren'?t|wouldn'?t|won'?t|no\s+longer)\b").expect("pattern")
+        pattern(r"(?i)\b(?:not|never|isn'?t|aren'?t|wouldn'?t|won'?t|no\s+longer)\b").expect("pattern")
     })
     .is_match(&tail)
 }
@@ -58,6 +80,14 @@ pub fn char_offset(text: &str, byte: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn patterns_use_ascii_word_boundaries() {
+        let re = pattern(r"(?i)\bstop\b|a\\b").unwrap();
+        assert_eq!(re.as_str(), r"(?i)(?-u:\b)stop(?-u:\b)|a\\b");
+        assert!(re.is_match("Please stop — now"));
+        assert!(!re.is_match("stopping"));
+    }
 
     #[test]
     fn sentences_keep_decimals_and_abbreviations_whole() {

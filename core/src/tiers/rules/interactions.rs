@@ -98,11 +98,11 @@ fn combined(facts: &Facts<'_>, a: &Mention, b: &Mention) -> bool {
     }
     let between = &out[first.end..second.start];
     let joined = JOINED.get_or_init(|| {
-        Regex::new(r"(?i)\b(?:and|with|plus|together|along\s+with|alongside|combined|then|followed\s+by|add)\b|\+|&")
+        crate::domains::text::pattern(r"(?i)\b(?:and|with|plus|together|along\s+with|alongside|combined|then|followed\s+by|add)\b|\+|&")
             .expect("pattern")
     });
     let alternatives = ALTERNATIVES
-        .get_or_init(|| Regex::new(r"(?i)\b(?:or|instead|alternatively|either|versus|vs)\b").expect("pattern"));
+        .get_or_init(|| crate::domains::text::pattern(r"(?i)\b(?:or|instead|alternatively|either|versus|vs)\b").expect("pattern"));
     joined.is_match(between) && !alternatives.is_match(between)
 }
 

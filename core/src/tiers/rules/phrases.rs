@@ -9,7 +9,7 @@ use crate::domains::Facts;
 use crate::{Error, Result};
 
 fn compile(pattern: &str) -> Result<Regex> {
-    Regex::new(pattern).map_err(|e| Error::Config(format!("bad regular expression {pattern:?}: {e}")))
+    crate::domains::text::pattern(pattern).map_err(|e| Error::Config(format!("bad regular expression {pattern:?}: {e}")))
 }
 
 /// When the answer matches `when`, it must match one of `any_of` too.
@@ -80,7 +80,7 @@ pub(super) fn negated(before: &str) -> bool {
     static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
     let sentence = before.rsplit(['.', '!', '?', '\n']).next().unwrap_or(before);
     RE.get_or_init(|| {
-        Regex::new(r"(?i)\b(?:do\s+not|don'?t|never|must\s+not|should\s+not|shouldn'?t|not)\b").expect("pattern")
+        crate::domains::text::pattern(r"(?i)\b(?:do\s+not|don'?t|never|must\s+not|should\s+not|shouldn'?t|not)\b").expect("pattern")
     })
     .is_match(sentence)
 }

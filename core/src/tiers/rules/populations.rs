@@ -41,7 +41,7 @@ impl ContraindicatedPopulation {
             let entity =
                 drugs.lookup(drug).ok_or_else(|| row.error(format!("drug: {drug:?} is not a known drug or class")))?;
             let when = match row.get("when").ok().filter(|w| !w.is_empty() && *w != "-") {
-                Some(w) => Some(Regex::new(w).map_err(|e| row.error(format!("when: bad regular expression: {e}")))?),
+                Some(w) => Some(crate::domains::text::pattern(w).map_err(|e| row.error(format!("when: bad regular expression: {e}")))?),
                 None => None,
             };
             let severity = match row.get("severity").ok().filter(|s| !s.is_empty() && *s != "-") {

@@ -47,7 +47,7 @@ pub struct RedFlagReferral {
 }
 
 fn compile(pattern: &str) -> Result<Regex> {
-    Regex::new(pattern).map_err(|e| Error::Config(format!("bad regular expression {pattern:?}: {e}")))
+    crate::domains::text::pattern(pattern).map_err(|e| Error::Config(format!("bad regular expression {pattern:?}: {e}")))
 }
 
 impl RedFlagReferral {
