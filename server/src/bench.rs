@@ -689,6 +689,9 @@ pub struct ActiveLearningArgs {
     /// Independent runs (different starting sets), averaged.
     #[arg(long, default_value_t = 5)]
     pub seeds: u64,
+    /// Which strategies to compare (disagreement can take many rounds on a large pool).
+    #[arg(long, value_delimiter = ',', default_value = "uncertainty,margin,disagreement,random")]
+    pub strategies: Vec<String>,
 }
 
 /// `aegis bench active-learning`: how many expert labels Tier 2 needs to reach `--target`
@@ -730,8 +733,15 @@ pub fn active_learning(args: ActiveLearningArgs) -> Result<(), String> {
         args.step,
         args.seeds
     );
+    let mut strategies = Vec::new();
+    for name in &args.strategies {
+        let found = Strategy::ALL.into_iter().find(|s| s.as_str() == name);
+        strategies.push(found.ok_or_else(|| {
+            format!("--strategies: unknown strategy {name:?}; use uncertainty, margin, disagreement or random")
+        })?);
+    }
     let mut needed: Vec<(Strategy, Vec<usize>)> = Vec::new();
-    for strategy in Strategy::ALL {
+    for strategy in strategies {
         let mut runs = Vec::new();
         for seed in 0..args.seeds {
             let o = SimulationOptions {
