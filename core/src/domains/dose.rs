@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use regex::Regex;
 
 use super::drugs::{DrugIndex, EntityId, Mention};
-use super::text::sentences;
+use super::text::{pattern, sentences};
 
 /// The units doses are compared in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +79,7 @@ impl Route {
 pub fn route(s: &str) -> Option<Route> {
     static RE: OnceLock<Vec<(Regex, Route)>> = OnceLock::new();
     let rules = RE.get_or_init(|| {
-        let re = |s: &str| crate::domains::text::pattern(s).expect("route pattern");
+        let re = |s: &str| pattern(s).expect("route pattern");
         vec![
             (re(r"\b(?:IV|IM|SC|SQ|i\.v\.|i\.m\.|s\.c\.)\b|(?i)\b(?:intravenous(?:ly)?|intramuscular(?:ly)?|subcutaneous(?:ly)?|injections?|infusion|injected)\b"), Route::Parenteral),
             (re(r"(?i)\b(?:topical(?:ly)?|cream|gel|ointment|lotion|patch(?:es)?)\b"), Route::Topical),
@@ -175,7 +175,7 @@ fn number_word(s: &str) -> Option<f64> {
 fn patterns() -> &'static Patterns {
     static P: OnceLock<Patterns> = OnceLock::new();
     P.get_or_init(|| {
-        let re = |s: &str| crate::domains::text::pattern(s).expect("dose pattern");
+        let re = |s: &str| pattern(s).expect("dose pattern");
         let num = r"\d+(?:,\d{3})*(?:\.\d+)?|\.\d+";
         let day = r"(?:day|d|24\s*(?:hours?|hrs?|h))\b";
         let times = format!(r"(\d+|{NUMBER_WORDS})");
@@ -433,8 +433,7 @@ fn names_something_else(before: &str) -> bool {
 /// "500 mg of ibuprofen", "500 mg ibuprofen": the amount names its drug directly.
 fn owner_of(a: &Amount, text: &str, mentions: &[Mention]) -> Option<EntityId> {
     static OF: OnceLock<Regex> = OnceLock::new();
-    let of =
-        OF.get_or_init(|| crate::domains::text::pattern(r"(?i)^\s*(?:\(?[a-z ]{0,20}\)?\s*)?(?:of\s+(?:the\s+)?)?$").expect("pattern"));
+    let of = OF.get_or_init(|| pattern(r"(?i)^\s*(?:\(?[a-z ]{0,20}\)?\s*)?(?:of\s+(?:the\s+)?)?$").expect("pattern"));
     mentions
         .iter()
         .find(|m| m.start >= a.range.end && m.start - a.range.end <= 30 && of.is_match(&text[a.range.end..m.start]))

@@ -5,6 +5,7 @@
 
 use std::sync::OnceLock;
 
+use super::text::pattern;
 use regex::Regex;
 
 /// What a question says about the patient.
@@ -66,7 +67,7 @@ impl Patient {
         static WORDS: OnceLock<Regex> = OnceLock::new();
         let pregnant = PREGNANT
             .get_or_init(|| {
-                crate::domains::text::pattern(
+                pattern(
                     r"(?i)\b(?:(?:i'?m|i\s+am|she'?s|she\s+is|while|currently|being|patient\s+is|who\s+is|now)\s+(?:\d+\s+(?:weeks?|months?)\s+)?pregnant|pregnant\s+(?:patient|woman|women|mother)|weeks?\s+pregnant|pregnancy|expecting\s+(?:a\s+baby|twins)|(?:first|second|third|1st|2nd|3rd)\s+trimester|\d+\s*(?:weeks?|wks?)\s+(?:gestation|along)|G\d+P\d+)",
                 )
                 .expect("pattern")
@@ -74,7 +75,7 @@ impl Patient {
             .is_match(text);
         let mut ages: Vec<f64> = AGES
             .get_or_init(|| {
-                crate::domains::text::pattern(
+                pattern(
                     r"(?i)\b(?P<n>\d{1,3}(?:\.\d)?)\s*-?\s*(?P<unit>years?|yrs?|months?|mos?|weeks?|wks?|days?)(?:\s*|-)old\b|\b(?P<yo>\d{1,3})\s*(?:yo|y/o|y\.o\.)|\b(?:aged?|age)\s+(?P<aged>\d{1,3})\b|\b(?P<sex_age>\d{1,3})\s?(?-i:[MF])\b|\b(?:is|turned|just|only)\s+(?P<since>\d{1,2})\s+(?P<since_unit>months?|weeks?|days?)\b|\bmy\s+(?P<my>\d{1,2})-(?:year|yr)\b",
                 )
                 .expect("pattern")
@@ -101,7 +102,7 @@ impl Patient {
         // Words for an age, where no number is given; a baby is the pregnancy's, in one.
         if ages.is_empty() {
             let words = WORDS.get_or_init(|| {
-                crate::domains::text::pattern(
+                pattern(
                     r"(?i)\b(newborn|neonate|infant|baby|toddler|preschooler|child|kid|teen|teenager|adolescent)s?\b",
                 )
                 .expect("pattern")
@@ -126,7 +127,7 @@ impl Patient {
         static WEIGHT: OnceLock<Regex> = OnceLock::new();
         let weight_kg = WEIGHT
             .get_or_init(|| {
-                crate::domains::text::pattern(r"(?i)\b(\d{1,3}(?:\.\d+)?)\s*-?\s*(kg|kgs|kilos?|kilograms?|lbs?|pounds?)\b").expect("pattern")
+                pattern(r"(?i)\b(\d{1,3}(?:\.\d+)?)\s*-?\s*(kg|kgs|kilos?|kilograms?|lbs?|pounds?)\b").expect("pattern")
             })
             .captures(text)
             .and_then(|c| {

@@ -66,10 +66,8 @@ pub fn is_negated(before: &str) -> bool {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     let tail: Vec<&str> = before.split_whitespace().rev().take(3).collect();
     let tail = tail.into_iter().rev().collect::<Vec<_>>().join(" ");
-    RE.get_or_init(|| {
-        pattern(r"(?i)\b(?:not|never|isn'?t|aren'?t|wouldn'?t|won'?t|no\s+longer)\b").expect("pattern")
-    })
-    .is_match(&tail)
+    RE.get_or_init(|| pattern(r"(?i)\b(?:not|never|isn'?t|aren'?t|wouldn'?t|won'?t|no\s+longer)\b").expect("pattern"))
+        .is_match(&tail)
 }
 
 /// The code-point offset of byte offset `byte`: what evidence spans report.

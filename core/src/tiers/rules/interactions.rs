@@ -13,6 +13,7 @@ use crate::domains::advice;
 use crate::domains::drugs::{DrugIndex, EntityId, Mention};
 use crate::domains::spec::InteractionLevel;
 use crate::domains::table::Table;
+use crate::domains::text::pattern;
 use crate::domains::Facts;
 use crate::model::Severity;
 use crate::Result;
@@ -98,11 +99,11 @@ fn combined(facts: &Facts<'_>, a: &Mention, b: &Mention) -> bool {
     }
     let between = &out[first.end..second.start];
     let joined = JOINED.get_or_init(|| {
-        crate::domains::text::pattern(r"(?i)\b(?:and|with|plus|together|along\s+with|alongside|combined|then|followed\s+by|add)\b|\+|&")
+        pattern(r"(?i)\b(?:and|with|plus|together|along\s+with|alongside|combined|then|followed\s+by|add)\b|\+|&")
             .expect("pattern")
     });
     let alternatives = ALTERNATIVES
-        .get_or_init(|| crate::domains::text::pattern(r"(?i)\b(?:or|instead|alternatively|either|versus|vs)\b").expect("pattern"));
+        .get_or_init(|| pattern(r"(?i)\b(?:or|instead|alternatively|either|versus|vs)\b").expect("pattern"));
     joined.is_match(between) && !alternatives.is_match(between)
 }
 

@@ -200,6 +200,11 @@ fn validator(domain: &Domain, spec: &ValidatorSpec, custom: &CustomValidators) -
     })
 }
 
+/// A rule's regular expression; a bad one is a configuration error that quotes it.
+fn compile(source: &str) -> Result<regex::Regex> {
+    crate::domains::text::pattern(source).map_err(|e| Error::Config(format!("bad regular expression {source:?}: {e}")))
+}
+
 /// The field evidence in the answer points at.
 const OUTPUT: &str = "ai_processing.output";
 /// The field evidence in the question points at.

@@ -3,14 +3,11 @@
 use regex::Regex;
 
 use super::requests::ApprovedRequest;
-use super::{Finding, Validator, OUTPUT};
+use super::{compile, Finding, Validator, OUTPUT};
 use crate::domains::spec::PhraseRule;
+use crate::domains::text::pattern;
 use crate::domains::Facts;
-use crate::{Error, Result};
-
-fn compile(pattern: &str) -> Result<Regex> {
-    crate::domains::text::pattern(pattern).map_err(|e| Error::Config(format!("bad regular expression {pattern:?}: {e}")))
-}
+use crate::Result;
 
 /// When the answer matches `when`, it must match one of `any_of` too.
 pub struct RequiredPhrase {
@@ -80,7 +77,7 @@ pub(super) fn negated(before: &str) -> bool {
     static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
     let sentence = before.rsplit(['.', '!', '?', '\n']).next().unwrap_or(before);
     RE.get_or_init(|| {
-        crate::domains::text::pattern(r"(?i)\b(?:do\s+not|don'?t|never|must\s+not|should\s+not|shouldn'?t|not)\b").expect("pattern")
+        pattern(r"(?i)\b(?:do\s+not|don'?t|never|must\s+not|should\s+not|shouldn'?t|not)\b").expect("pattern")
     })
     .is_match(sentence)
 }

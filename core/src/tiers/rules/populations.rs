@@ -10,6 +10,7 @@ use super::{Finding, Validator, INPUT, OUTPUT};
 use crate::domains::drugs::{DrugIndex, EntityId};
 use crate::domains::patient::{Patient, Population};
 use crate::domains::table::Table;
+use crate::domains::text::pattern;
 use crate::domains::Facts;
 use crate::model::Severity;
 use crate::Result;
@@ -41,7 +42,7 @@ impl ContraindicatedPopulation {
             let entity =
                 drugs.lookup(drug).ok_or_else(|| row.error(format!("drug: {drug:?} is not a known drug or class")))?;
             let when = match row.get("when").ok().filter(|w| !w.is_empty() && *w != "-") {
-                Some(w) => Some(crate::domains::text::pattern(w).map_err(|e| row.error(format!("when: bad regular expression: {e}")))?),
+                Some(w) => Some(pattern(w).map_err(|e| row.error(format!("when: bad regular expression: {e}")))?),
                 None => None,
             };
             let severity = match row.get("severity").ok().filter(|s| !s.is_empty() && *s != "-") {

@@ -6,11 +6,11 @@ use std::ops::Range;
 
 use regex::Regex;
 
-use super::{Finding, Validator, INPUT};
+use super::{compile, Finding, Validator, INPUT};
 use crate::domains::advice::ruled_out;
 use crate::domains::spec::QuestionCue;
 use crate::domains::Facts;
-use crate::{Error, Result};
+use crate::Result;
 
 /// A [`QuestionCue`], compiled.
 pub(super) struct Cue {
@@ -24,8 +24,8 @@ impl Cue {
         cues.iter()
             .map(|f| {
                 Ok(Cue {
-                    pattern: compile(&f.pattern)?,
-                    with: f.with.as_deref().map(compile).transpose()?,
+                    pattern: super::compile(&f.pattern)?,
+                    with: f.with.as_deref().map(super::compile).transpose()?,
                     message: f.message.clone(),
                 })
             })
@@ -44,10 +44,6 @@ impl Cue {
 pub struct RedFlagReferral {
     flags: Vec<Cue>,
     referral: Vec<Regex>,
-}
-
-fn compile(pattern: &str) -> Result<Regex> {
-    crate::domains::text::pattern(pattern).map_err(|e| Error::Config(format!("bad regular expression {pattern:?}: {e}")))
 }
 
 impl RedFlagReferral {
