@@ -1,6 +1,6 @@
 //! The trace and evaluation API against real databases, both backends.
 
-use crate::common::{on_both_backends, trace_json, TestApp, TEST_BODY_LIMIT};
+use crate::common::{on_both_backends, trace_json, TestApp, SAFE_ANSWER, TEST_BODY_LIMIT};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::{json, Value};
@@ -19,7 +19,7 @@ on_both_backends!(
 
 async fn a_trace_is_accepted_stored_and_evaluated(backend: aegis_core::store::Backend) {
     let app = TestApp::new(backend).await;
-    let created = app.post("/api/v1/traces", &trace_json(None, "Up to 4 g per day.")).await;
+    let created = app.post("/api/v1/traces", &trace_json(None, SAFE_ANSWER)).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
     assert_eq!(created.body["status"], "queued");
     let id = created.body["trace_id"].as_str().unwrap().to_string();
@@ -58,9 +58,9 @@ async fn a_trace_is_accepted_stored_and_evaluated(backend: aegis_core::store::Ba
 async fn resubmission_is_idempotent_and_reuse_conflicts(backend: aegis_core::store::Backend) {
     let app = TestApp::new(backend).await;
     let id = "0b7c6a36-3f57-4b7e-9a51-2d1f0c1e9a11";
-    let first = app.post("/api/v1/traces", &trace_json(Some(id), "4 g")).await;
+    let first = app.post("/api/v1/traces", &trace_json(Some(id), SAFE_ANSWER)).await;
     assert_eq!((first.status, first.body["trace_id"].as_str()), (StatusCode::CREATED, Some(id)));
-    let retry = app.post("/api/v1/traces", &trace_json(Some(id), "4 g")).await;
+    let retry = app.post("/api/v1/traces", &trace_json(Some(id), SAFE_ANSWER)).await;
     assert_eq!(retry.status, StatusCode::OK);
     assert_eq!(retry.body, json!({ "trace_id": id, "status": "queued", "duplicate": true }));
     let reuse = app.post("/api/v1/traces", &trace_json(Some(id), "something else")).await;
@@ -68,7 +68,7 @@ async fn resubmission_is_idempotent_and_reuse_conflicts(backend: aegis_core::sto
     insta::assert_json_snapshot!("conflict", reuse.body);
 
     app.evaluate_all().await;
-    let retry = app.post("/api/v1/traces", &trace_json(Some(id), "4 g")).await;
+    let retry = app.post("/api/v1/traces", &trace_json(Some(id), SAFE_ANSWER)).await;
     assert_eq!(retry.body["status"], "pass", "a retry reports the current status");
     let list = app.get("/api/v1/traces").await;
     assert_eq!(list.body["items"].as_array().unwrap().len(), 1, "never a duplicate");
@@ -78,7 +78,8 @@ async fn resubmission_is_idempotent_and_reuse_conflicts(backend: aegis_core::sto
 async fn organizations_cannot_see_each_other(backend: aegis_core::store::Backend) {
     let app = TestApp::new(backend).await;
     let (_, other_key) = app.other_org().await;
-    let id = app.post("/api/v1/traces", &trace_json(None, "4 g")).await.body["trace_id"].as_str().unwrap().to_string();
+    let id =
+        app.post("/api/v1/traces", &trace_json(None, SAFE_ANSWER)).await.body["trace_id"].as_str().unwrap().to_string();
     for path in [format!("/api/v1/traces/{id}"), format!("/api/v1/evaluations/{id}")] {
         let reply = app.get_as(&other_key, &path).await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
@@ -88,7 +89,7 @@ async fn organizations_cannot_see_each_other(backend: aegis_core::store::Backend
     // The same id submitted by the other organization is its own, separate trace.
     let theirs = app.post_as(&other_key, "/api/v1/traces", &trace_json(Some(&id), "different")).await;
     assert_eq!(theirs.status, StatusCode::CREATED);
-    assert_eq!(app.get(&format!("/api/v1/traces/{id}")).await.body["ai_processing"]["output"], "4 g");
+    assert_eq!(app.get(&format!("/api/v1/traces/{id}")).await.body["ai_processing"]["output"], SAFE_ANSWER);
     // An organization id in the body is not a field at all: the key alone decides.
     let forged = app.post("/api/v1/traces", r#"{"organization_id": "x", "application_id": "a", "ai_processing": {"model": "m", "input": "i", "output": "o"}}"#).await;
     assert_eq!(forged.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -174,11 +175,11 @@ async fn bad_input_is_refused_with_a_named_field_and_nothing_written(backend: ae
 async fn batches_report_each_item(backend: aegis_core::store::Backend) {
     let app = TestApp::new(backend).await;
     let id = "6f1d5c1a-8a52-4f0e-8d7b-1c2b3a4d5e6f";
-    app.post("/api/v1/traces", &trace_json(Some(id), "4 g")).await;
+    app.post("/api/v1/traces", &trace_json(Some(id), SAFE_ANSWER)).await;
     let body = format!(
         r#"{{"traces": [{}, {{"application_id": "a"}}, {}, {}, {}]}}"#,
         trace_json(None, "one"),
-        trace_json(Some(id), "4 g"),
+        trace_json(Some(id), SAFE_ANSWER),
         trace_json(Some(id), "changed"),
         trace_json(None, "two"),
     );
@@ -253,7 +254,7 @@ async fn health_and_metrics(backend: aegis_core::store::Backend) {
         if backend == aegis_core::store::Backend::Sqlite { "sqlite" } else { "postgres" }
     );
 
-    app.post("/api/v1/traces", &trace_json(None, "4 g")).await;
+    app.post("/api/v1/traces", &trace_json(None, SAFE_ANSWER)).await;
     app.post("/api/v1/traces", &trace_json(None, "")).await;
     app.evaluate_all().await;
     app.post("/api/v1/traces", &trace_json(None, "queued")).await;

@@ -232,6 +232,10 @@ async fn reply(response: axum::response::Response) -> Reply {
 }
 
 /// A valid trace body, optionally with a fixed id.
+/// An answer every tier passes: within the labeled maximum, with a pointer to a clinician.
+/// (A bare "4 g" goes to review: Tier 2, trained on real wording, is unsure of it.)
+pub const SAFE_ANSWER: &str = "Up to 4 g a day for adults; ask your doctor or pharmacist first.";
+
 pub fn trace_json(id: Option<&str>, output: &str) -> String {
     let id = id.map(|id| format!(r#""trace_id": "{id}","#)).unwrap_or_default();
     format!(
