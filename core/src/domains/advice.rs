@@ -17,11 +17,11 @@ use super::Facts;
 /// per trace for every rule that needs it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Advice {
-    /// See [`recommended`].
+    /// What the answer recommends or approves (not what it warns against or refuses).
     pub recommended: Vec<Mention>,
-    /// See [`taken`].
+    /// What the question says the patient takes (not what it rules out or asks about).
     pub taken: Vec<Mention>,
-    /// See [`approves_combination`].
+    /// The answer approves what was asked, and the question names two drugs or more.
     pub approves_combination: bool,
     /// The answer's sentences, as byte ranges.
     pub sentences: Vec<Range<usize>>,
@@ -29,35 +29,40 @@ pub struct Advice {
 
 impl Advice {
     pub fn of(facts: &Facts<'_>) -> Advice {
-        let sentences = sentences(&facts.trace.ai_processing.output);
+        let (input, out) = (&facts.trace.ai_processing.input, &facts.trace.ai_processing.output);
+        let sentences = sentences(out);
+        let asked: Vec<Mention> =
+            facts.input_drugs.iter().filter(|m| asked_about_at(input, m, &facts.input_drugs)).copied().collect();
+        let approves = approves_request(out);
         Advice {
-            recommended: recommended(facts, &sentences),
-            taken: taken(facts),
-            approves_combination: approves_combination(facts),
+            recommended: recommended(facts, &sentences, &asked, approves),
+            taken: taken(facts, &asked),
+            // "Is that ok together?" "Yes, that combination is generally fine.": then every pair
+            // the question names is the answer's to defend.
+            approves_combination: approves && facts.input_drugs.len() >= 2,
             sentences,
         }
     }
 }
 
 /// The drugs the answer recommends or approves: those it names outside a cautionary sentence,
-/// and those the question asks about when the answer opens by saying yes ("Can I take Advil?"
-/// "Yes, that's fine.").
-fn recommended(facts: &Facts<'_>, sentences: &[Range<usize>]) -> Vec<Mention> {
+/// and those the question asks about (`asked`) when the answer approves the request ("Can I
+/// take Advil?" "Yes, that's fine.").
+fn recommended(facts: &Facts<'_>, sentences: &[Range<usize>], asked: &[Mention], approves: bool) -> Vec<Mention> {
     let out = &facts.trace.ai_processing.output;
     let input = &facts.trace.ai_processing.input;
     let cautions: Vec<&Range<usize>> = sentences.iter().filter(|s| cautionary(&out[(*s).clone()])).collect();
-    let asked: Vec<&Mention> =
-        facts.input_drugs.iter().filter(|m| asked_about_at(input, m, &facts.input_drugs)).collect();
     // "No, please don't": what the question asked about is refused wherever the answer names it.
-    let refused = |m: &Mention| refuses(out) && asked.iter().any(|a| a.entity == m.entity);
+    let refusal = refuses(out);
+    let refused = |m: &Mention| refusal && asked.iter().any(|a| a.entity == m.entity);
     let mut found: Vec<Mention> = facts
         .output_drugs
         .iter()
         .filter(|m| !cautions.iter().any(|s| s.contains(&m.start)) && !refused(m) && !absent(&out[m.end..]))
         .copied()
         .collect();
-    if approves_request(out) {
-        found.extend(asked.into_iter().copied());
+    if approves {
+        found.extend_from_slice(asked);
         // "Should I keep taking it?" "Yes": what the patient takes is approved too.
         if continuing(input) {
             let more: Vec<Mention> = facts
@@ -82,13 +87,6 @@ fn continuing(question: &str) -> bool {
     .is_match(question)
 }
 
-/// Whether the answer approves what the question asks about taking together ("Is that ok
-/// together?" "Yes, that combination is generally fine."): then every pair the question names
-/// is the answer's to defend.
-fn approves_combination(facts: &Facts<'_>) -> bool {
-    facts.input_drugs.len() >= 2 && approves_request(&facts.trace.ai_processing.output)
-}
-
 /// Whether an answer approves what it was asked: it opens with a yes, or says in its first two
 /// sentences that it is fine, and does not open by refusing.
 pub fn approves_request(out: &str) -> bool {
@@ -108,14 +106,12 @@ pub fn approves_request(out: &str) -> bool {
 
 /// The drugs the question says the patient takes: not those it rules out ("no alcohol use",
 /// "not on any blood thinner") nor what it asks about.
-fn taken(facts: &Facts<'_>) -> Vec<Mention> {
+fn taken(facts: &Facts<'_>, asked: &[Mention]) -> Vec<Mention> {
     let input = &facts.trace.ai_processing.input;
     facts
         .input_drugs
         .iter()
-        .filter(|m| {
-            !ruled_out(&input[..m.start]) && !absent(&input[m.end..]) && !asked_about_at(input, m, &facts.input_drugs)
-        })
+        .filter(|m| !ruled_out(&input[..m.start]) && !absent(&input[m.end..]) && !asked.contains(m))
         .copied()
         .collect()
 }

@@ -99,6 +99,13 @@ pub struct Frequency {
     pub weekly: bool,
 }
 
+impl Frequency {
+    /// Once a day or more often.
+    pub fn is_daily(self) -> bool {
+        !self.weekly && self.per_day >= 1.0
+    }
+}
+
 /// What a text says about one drug in one sentence.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DoseStatement {
@@ -534,7 +541,7 @@ fn statement(
         }
         let after = text.get(a.range.end.min(region.end)..region.end).unwrap_or_default();
         match frequency(after) {
-            Some(f) if !f.weekly && f.per_day >= 1.0 => a.value * f.per_day,
+            Some(f) if f.is_daily() => a.value * f.per_day,
             _ => a.value,
         }
     };

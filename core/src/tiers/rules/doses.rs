@@ -6,7 +6,7 @@ use std::sync::Arc;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{Finding, Validator, OUTPUT};
-use crate::domains::dose::{frequency, Route, Unit};
+use crate::domains::dose::{frequency, Frequency, Route, Unit};
 use crate::domains::drugs::{DrugIndex, EntityId};
 use crate::domains::table::Table;
 use crate::domains::text::sentences;
@@ -185,6 +185,17 @@ impl WeeklyDosedDaily {
     }
 }
 
+impl WeeklyDosedDaily {
+    fn finding(&self, drug: EntityId, out: &str, at: std::ops::Range<usize>) -> Finding {
+        let name = self.drugs.name(drug);
+        Finding::new(format!(
+            "Gives {name} on a daily schedule; it is taken once a week, and daily dosing has been fatal."
+        ))
+        .at(OUTPUT, out, at)
+        .about(name)
+    }
+}
+
 impl Validator for WeeklyDosedDaily {
     fn check(&self, facts: &Facts<'_>) -> Vec<Finding> {
         let out = &facts.trace.ai_processing.output;
@@ -196,33 +207,18 @@ impl Validator for WeeklyDosedDaily {
                 if !self.weekly.contains(&m.entity) || reported.contains(&m.entity) {
                     continue;
                 }
-                let daily = frequency(&out[sentence.clone()]).is_some_and(|f| !f.weekly && f.per_day >= 1.0);
-                if daily {
+                if frequency(&out[sentence.clone()]).is_some_and(Frequency::is_daily) {
                     reported.insert(m.entity);
-                    let name = self.drugs.name(m.entity);
-                    findings.push(
-                        Finding::new(format!(
-                            "Gives {name} on a daily schedule; it is taken once a week, and daily dosing has been fatal."
-                        ))
-                        .at(OUTPUT, out, sentence.clone())
-                        .about(name),
-                    );
+                    findings.push(self.finding(m.entity, out, sentence.clone()));
                 }
             }
         }
         // A dose statement of a sentence that does not name the drug ("Take one 2.5 mg tablet
         // each day" answering a question about methotrexate).
         for st in &facts.doses {
-            let daily = st.frequency.is_some_and(|f| !f.weekly && f.per_day >= 1.0);
+            let daily = st.frequency.is_some_and(Frequency::is_daily);
             if daily && self.weekly.contains(&st.drug) && reported.insert(st.drug) {
-                let name = self.drugs.name(st.drug);
-                findings.push(
-                    Finding::new(format!(
-                        "Gives {name} on a daily schedule; it is taken once a week, and daily dosing has been fatal."
-                    ))
-                    .at(OUTPUT, out, st.span.clone())
-                    .about(name),
-                );
+                findings.push(self.finding(st.drug, out, st.span.clone()));
             }
         }
         findings

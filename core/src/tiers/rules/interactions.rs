@@ -8,7 +8,7 @@ use regex::Regex;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::{Finding, Validator, INPUT, OUTPUT};
+use super::{Finding, Validator};
 use crate::domains::advice;
 use crate::domains::drugs::{DrugIndex, EntityId, Mention};
 use crate::domains::spec::InteractionLevel;
@@ -109,9 +109,7 @@ fn combined(facts: &Facts<'_>, a: &Mention, b: &Mention) -> bool {
 
 impl Validator for DrugInteractions {
     fn check(&self, facts: &Facts<'_>) -> Vec<Finding> {
-        let out = &facts.trace.ai_processing.output;
-        let input = &facts.trace.ai_processing.input;
-        let taken = facts.advice.taken.clone();
+        let taken = &facts.advice.taken;
         // What the answer adds: a drug the patient already takes is no new combination, unless
         // the question asks whether to combine them and the answer says yes.
         let mut recommended = facts.advice.recommended.clone();
@@ -129,7 +127,7 @@ impl Validator for DrugInteractions {
         }
         // What the patient is on, then what the answer adds; each pair once.
         let mut others: Vec<(Mention, bool)> =
-            taken.into_iter().filter(|m| !recommended.contains(m)).map(|m| (m, true)).collect();
+            taken.iter().filter(|m| !recommended.contains(m)).map(|m| (*m, true)).collect();
         others.extend(recommended.iter().map(|m| (*m, false)));
         let mut seen = FxHashSet::default();
         let mut findings = Vec::new();
@@ -166,14 +164,7 @@ impl Validator for DrugInteractions {
                 // The pair in a fixed order, so both directions count as one.
                 let (a, b) = (name(m.entity), name(other));
                 let pair = if a <= b { format!("{a} + {b}") } else { format!("{b} + {a}") };
-                let finding = Finding::new(message).severity(severity).about(pair);
-                // An approved drug may be named only in the question.
-                let finding = if facts.output_drugs.contains(m) {
-                    finding.at(OUTPUT, out, m.start..m.end)
-                } else {
-                    finding.at(INPUT, input, m.start..m.end)
-                };
-                findings.push(finding);
+                findings.push(Finding::new(message).severity(severity).about(pair).at_mention(facts, m));
             }
         }
         findings

@@ -18,6 +18,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use super::Module;
+use crate::domains::drugs::Mention;
 use crate::domains::spec::{line_of, ValidatorKind, ValidatorSpec};
 use crate::domains::text::char_offset;
 use crate::domains::{Domain, Facts};
@@ -64,6 +65,17 @@ impl Finding {
             text: Some(text[bytes].to_string()),
         });
         self
+    }
+
+    /// Points at a drug mention: in the answer, or in the question for a drug the answer
+    /// approves without naming it.
+    pub fn at_mention(self, facts: &Facts<'_>, m: &Mention) -> Finding {
+        let ai = &facts.trace.ai_processing;
+        if facts.output_drugs.contains(m) {
+            self.at(OUTPUT, &ai.output, m.start..m.end)
+        } else {
+            self.at(INPUT, &ai.input, m.start..m.end)
+        }
     }
 
     /// Points at a whole field (a step of a trajectory).

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use regex::Regex;
 
-use super::{Finding, Validator, INPUT, OUTPUT};
+use super::{Finding, Validator};
 use crate::domains::drugs::{DrugIndex, EntityId};
 use crate::domains::patient::{Patient, Population};
 use crate::domains::table::Table;
@@ -98,11 +98,7 @@ impl Validator for ContraindicatedPopulation {
                 if let Some(severity) = row.severity {
                     finding = finding.severity(severity);
                 }
-                findings.push(if facts.output_drugs.contains(&m) {
-                    finding.at(OUTPUT, &ai.output, m.start..m.end)
-                } else {
-                    finding.at(INPUT, &ai.input, m.start..m.end)
-                });
+                findings.push(finding.at_mention(facts, &m));
             }
         }
         findings
