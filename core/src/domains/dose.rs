@@ -9,6 +9,7 @@ use std::ops::Range;
 use std::sync::OnceLock;
 
 use regex::Regex;
+use rustc_hash::FxHashMap;
 
 use super::drugs::{DrugIndex, EntityId, Mention};
 use super::text::{pattern, sentences};
@@ -49,6 +50,7 @@ pub enum Route {
     Parenteral,
     Topical,
     Inhaled,
+    Nasal,
     Rectal,
 }
 
@@ -59,6 +61,7 @@ impl Route {
             "parenteral" => Route::Parenteral,
             "topical" => Route::Topical,
             "inhaled" => Route::Inhaled,
+            "nasal" => Route::Nasal,
             "rectal" => Route::Rectal,
             _ => return None,
         })
@@ -70,6 +73,7 @@ impl Route {
             Route::Parenteral => "parenteral",
             Route::Topical => "topical",
             Route::Inhaled => "inhaled",
+            Route::Nasal => "nasal",
             Route::Rectal => "rectal",
         }
     }
@@ -83,6 +87,7 @@ pub fn route(s: &str) -> Option<Route> {
         vec![
             (re(r"\b(?:IV|IM|SC|SQ|i\.v\.|i\.m\.|s\.c\.)\b|(?i)\b(?:intravenous(?:ly)?|intramuscular(?:ly)?|subcutaneous(?:ly)?|injections?|infusion|injected)\b"), Route::Parenteral),
             (re(r"(?i)\b(?:topical(?:ly)?|cream|gel|ointment|lotion|patch(?:es)?)\b"), Route::Topical),
+            (re(r"(?i)\b(?:nasal(?:ly)?|intranasal(?:ly)?|nostrils?)\b"), Route::Nasal),
             (re(r"(?i)\b(?:inhaled|inhaler|inhalations?|nebuli[sz]ed|nebuli[sz]er|puffs?)\b"), Route::Inhaled),
             (re(r"\bPR\b|(?i)\b(?:rectal(?:ly)?|suppositor(?:y|ies))\b"), Route::Rectal),
             (re(r"\bPO\b|(?i)\b(?:p\.o\.|orally|by\s+mouth|oral|tablets?|capsules?|pills?|caplets?|liquid\s+by\s+mouth)\b"), Route::Oral),
@@ -120,6 +125,10 @@ pub struct DoseStatement {
     pub stated_limit: Option<f64>,
     /// The route the sentence states; none when it does not say.
     pub route: Option<Route>,
+    /// What one tablet or capsule holds, where the statement gives it ("2 x 500 mg": 500).
+    pub per_unit: Option<f64>,
+    /// Only "another 5 mg": a dose on top of one the text does not give (the question's).
+    pub on_top: bool,
     /// Where the statement is, in bytes of the text.
     pub span: Range<usize>,
 }
@@ -133,8 +142,15 @@ impl DoseStatement {
     }
 }
 
+/// What one tablet or capsule of a drug holds, as far as a trace says ("Advil, the 200 mg
+/// ones"; "Extra Strength Tylenol"): mg by drug.
+pub type Strengths = FxHashMap<EntityId, f64>;
+
 struct Patterns {
     amount: Regex,
+    units: Regex,
+    count_before_name: Regex,
+    sum_before: Regex,
     per_day_after: Regex,
     per_week_after: Regex,
     count_before: Regex,
@@ -144,6 +160,7 @@ struct Patterns {
     upward_before: Regex,
     negation: Regex,
     additional_before: Regex,
+    another_unit: Regex,
     addition: Regex,
     count_before_each: Regex,
     limit_before: Regex,
@@ -189,8 +206,18 @@ fn patterns() -> &'static Patterns {
         let freq = |s: &str, rule| (re(&format!("(?i){s}")), rule);
         Patterns {
             amount: re(&format!(
-                r"(?i)({num})(?:\s*(?:-|–|to|or)\s*({num}))?\s*(grams?|gm|g|milligrams?|mg|micrograms?|mcg|µg|ug|meq|units?|iu)\b"
+                r"(?i)({num})(?:\s*(?:-|–|to|or)\s*({num}))?(?:\s*-\s*|\s*)(grams?|gm|g|milligrams?|mg|micrograms?|mcg|µg|ug|meq|units?|iu)\b"
             )),
+            // "4 tablets", "one of the caplets", "2-3 capsules": a count of units with no amount.
+            units: re(&format!(
+                r"(?i)\b(\d{{1,2}}|{NUMBER_WORDS}|an?)(?:\s*(?:-|–|to|or)\s*(\d{{1,2}}|{NUMBER_WORDS}))?\s+(?:[a-z'-]+\s+){{0,3}}?(?:tablets?|tabs?|capsules?|caps?|pills?|caplets?|softgels?|gelcaps?|liquicaps?|liqui-gels?)\b"
+            )),
+            // "3 Aleve", "two Extra Strength Tylenol": a count right before a product's name.
+            count_before_name: re(&format!(
+                r"(?i)\b(\d{{1,2}}|{NUMBER_WORDS})\s+(?:(?:extra|regular|maximum|max)[\s-]+strength\s+|children'?s\s+|adult\s+)?$"
+            )),
+            // "adds up to 6 g a day" is a total, not a cap.
+            sum_before: re(r"(?i)\b(?:adds?|adding|added|comes?|coming|works?|working|totals?|totall?ing|amounts?|amounting)\s+(?:out\s+)?(?:up\s+)?to\s*(?:about\s+|around\s+|roughly\s+)?$"),
             per_day_after: re(&format!(r"(?i)^\s*\)?\s*(?:/|per|a|an|each|every|in\s+(?:(?:a|one|any)\s+)?|over\s+(?:a\s+)?)\s*(?:single\s+)?{day}|^\s*\)?\s*(?:daily|a\s+day|/d)\b")),
             per_week_after: re(r"(?i)^\s*(?:/|per|a|each|every)\s*week\b|^\s*(?:weekly|once\s+(?:a|per|each|every)\s+week)\b"),
             count_before: re(&format!(
@@ -200,21 +227,23 @@ fn patterns() -> &'static Patterns {
             form_after: re(r"(?i)^\s*(?:[a-z-]+\s+){0,2}?(?:tablets?|tabs?|capsules?|caps?|pills?|caplets?|softgels?)\b"),
             each_after: re(r"(?i)^\s*(?:each|apiece)\b"),
             // "increased beyond 60 mg" is more, not a cap; "do not go above 4 g" is a cap.
-            upward_before: re(r"(?i)(?:over|beyond|higher\s+than|above)\s*(?:the\s+)?(?:about\s+|approximately\s+)?$"),
+            upward_before: re(r"(?i)\b(?:over|beyond|higher\s+than|above)\s*(?:the\s+)?(?:about\s+|approximately\s+)?$"),
             negation: re(r"(?i)\b(?:not|never|don'?t|no|avoid|shouldn'?t)\b"),
             // "10 mg in the morning and another 10 mg at bedtime" adds up.
-            additional_before: re(r"(?i)\b(?:another|a\s+second|an\s+additional|an\s+extra|plus)\s+(?:dose\s+of\s+)?$"),
+            additional_before: re(r"(?i)\b(?:another|a\s+second|an\s+additional|an\s+extra|plus)\s+(?:dose\s+of\s+|(?:half\s+(?:a\s+)?)?(?:tablet|pill|capsule|caplet|dose)\s*\(\s*)?$"),
+            // "one 10 mg tablet in the morning and another in the evening": the same again.
+            another_unit: re(r"(?i)\b(?:and|plus|then)\s+(?:take\s+)?another(?:\s+(?:one|tablet|capsule|pill|caplet|dose))?\s+(?:in|at|before|with|later|after|around|when|if|12|8)\b"),
             addition: re(r"(?i)\b(?:along\s+with|together\s+with|as\s+well\s+as|plus|and\s+(?:a|an|some)|with\s+(?:a|an|some))\b"),
             // "two Extra Strength Tylenol (500 mg each)": the count a few words before.
             count_before_each: re(&format!(r"(?i)\b({NUMBER_WORDS}|\d+)\s+(?:[A-Za-z-]+\s+){{0,4}}\(?\s*$")),
             limit_before: re(
-                r"(?i)(?:exceed(?:ing)?|more\s+than|no\s+more|up\s+to|maximum(?:\s+(?:dose|daily\s+dose|of|is|dose\s+is))?|max\.?|at\s+most|limit(?:ed)?\s+(?:of|to|is)|ceiling(?:\s+(?:of|is))?|caps?\s+(?:at|of)|capped\s+at|tops?\s+out\s+at|not\s+above|over|beyond|higher\s+than|above)\s*(?:of\s+|is\s+|the\s+)?(?:about\s+|approximately\s+)?(?:(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(?:tablets?|tabs?|capsules?|caps?|pills?|caplets?|doses?)\s*\(\s*)?$",
+                r"(?i)\b(?:exceed(?:ing)?|more\s+than|no\s+more|up\s+to|maximum(?:\s+(?:dose|daily\s+dose|of|is|dose\s+is))?|max\.?|at\s+most|limit(?:ed)?\s+(?:of|to|is)|ceiling(?:\s+(?:of|is))?|caps?\s+(?:at|of)|capped\s+at|tops?\s+out\s+at|not\s+above|over|beyond|higher\s+than|above)\s*(?:of\s+|is\s+|the\s+)?(?:about\s+|approximately\s+)?(?:(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(?:tablets?|tabs?|capsules?|caps?|pills?|caplets?|doses?)\s*\(\s*)?$",
             ),
             limit_phrase: re(
                 r"(?i)\b(?:(?:do\s+not|don'?t|never|not\s+to|not)\s+(?:take\s+)?(?:exceed(?:ing)?|go\s+(?:over|above)|(?:take\s+)?more\s+than)|no\s+more\s+than|without\s+exceeding)\b",
             ),
             warning: re(
-                r"(?i)\b(?:do\s+not|don'?t|never|avoid|should\s+not|must\s+not|can\s+cause|may\s+cause|could\s+cause|can\s+lead|toxic|toxicity|overdose|dangerous|too\s+(?:much|high)|exceeds?|exceeding|above\s+the|unsafe|not\s+safe|harmful|liver\s+(?:damage|failure|injury)|reduce\s+(?:the|your|his|her)\s+dose|cut\s+back|instead\s+of|rather\s+than|is\s+(?:an?\s+)?(?:error|mistake)|incorrect|wrong|whether|asked\s+(?:if|about)|would\s+(?:put|take|bring|raise|increase|push)|(?:raises?|increases?)\s+(?:the\s+|your\s+)?(?:\w+\s+)?risk)\b",
+                r"(?i)\b(?:do\s+not|don'?t|never|avoid|should\s+not|must\s+not|can\s+cause|may\s+cause|could\s+cause|can\s+lead|toxic|toxicity|overdose|dangerous|too\s+(?:much|high)|exceeds?|exceeding|above\s+the|unsafe|not\s+safe|harmful|liver\s+(?:damage|failure|injury)|reduce\s+(?:the|your|his|her)\s+dose|cut\s+back\s+(?:to|from|on)|instead\s+of|rather\s+than|is\s+(?:an?\s+)?(?:error|mistake)|incorrect|wrong|whether|asked\s+(?:if|about)|would\s+(?:put|take|bring|raise|increase|push)|(?:raises?|increases?)\s+(?:the\s+|your\s+)?(?:\w+\s+)?risk|damag(?:e|es|ing)\s+(?:your|the|his|her|their)\s+liver|well\s+(?:over|above|past)|hold\s+off)\b",
             ),
             frequencies: vec![
                 freq(r"\bq\.?\s*(\d+)\s*(?:-|–|to)?\s*\d*\s*h(?:ours?|rs?|r)?\b\.?", FrequencyRule::EveryHours),
@@ -236,6 +265,7 @@ fn patterns() -> &'static Patterns {
 }
 
 /// One amount found in a sentence.
+#[derive(Clone)]
 struct Amount {
     range: Range<usize>,
     value: f64,
@@ -246,6 +276,10 @@ struct Amount {
     limit: bool,
     /// "another 10 mg": taken on top of the dose before it.
     additional: bool,
+    /// A count of tablets with no amount: `value` is the count until the strength is known.
+    per_unit: bool,
+    /// Tablets per dose ("2 tablets of 500 mg": 2).
+    count: f64,
 }
 
 /// Every dose statement in `text`. `asked_about` is the drug a bare amount refers to before
@@ -255,6 +289,7 @@ pub fn statements(
     drugs: &DrugIndex,
     mentions: &[Mention],
     asked_about: Option<EntityId>,
+    strengths: &Strengths,
 ) -> Vec<DoseStatement> {
     let p = patterns();
     let mut out = Vec::new();
@@ -269,6 +304,9 @@ pub fn statements(
             .collect();
         let s = &text[sentence.clone()];
         let mut amounts = amounts(s, sentence.start);
+        if !strengths.is_empty() {
+            amounts.extend(unit_counts(s, sentence.start, &in_sentence, &amounts));
+        }
         if in_sentence.is_empty() {
             // A sentence naming no drug speaks of the one before, unless the amount names its own
             // substance ("Magnesium 400 mg helps cramps").
@@ -303,8 +341,13 @@ pub fn statements(
         // "Take one 2.5 mg tablet a day, along with folic acid": an amount before a drug that
         // is only added to it belongs to the drug the text was already about.
         let first_named = in_sentence.first().map(|m| m.start);
+        // "Stay at 25 to 50 mg every 4 hours, and ask about switching to cetirizine": an amount
+        // a clause before the first name is still about the drug the text was about.
         let before_addition = |a: &Amount| {
-            first_named.is_some_and(|start| a.range.end <= start && p.addition.is_match(&text[a.range.end..start]))
+            first_named.is_some_and(|start| {
+                let between = &text[a.range.end.min(start)..start];
+                a.range.end <= start && (p.addition.is_match(between) || between.contains([',', ';', '—', '–']))
+            })
         };
         let owner = |a: &Amount| {
             owner_of(a, text, &in_sentence).or_else(|| match carried {
@@ -323,6 +366,19 @@ pub fn statements(
         }
         for (drug, region) in merged {
             let mine: Vec<&Amount> = amounts.iter().filter(|a| owner(a) == Some(drug)).collect();
+            // Tablet counts become amounts where the strength is known and no amount is given.
+            let has_amount = mine.iter().any(|a| !a.per_unit && !a.limit);
+            let strength = strengths.get(&drug).copied();
+            let mine: Vec<Amount> = mine
+                .into_iter()
+                .filter_map(|a| match (a.per_unit, strength) {
+                    (false, _) => Some(a.clone()),
+                    (true, Some(mg)) if !has_amount => {
+                        Some(Amount { value: a.value * mg, per_unit: false, ..a.clone() })
+                    }
+                    _ => None,
+                })
+                .collect();
             if let Some(st) = statement(drug, &mine, text, region, warning) {
                 out.push(st);
             }
@@ -426,6 +482,21 @@ fn names_something_else(before: &str) -> bool {
         "four",
         "five",
         "six",
+        "yes",
+        "so",
+        "now",
+        "ok",
+        "okay",
+        "sure",
+        "for",
+        "like",
+        "have",
+        "if",
+        "when",
+        "but",
+        "still",
+        "already",
+        "second",
     ];
     let word = before
         .split(|c: char| !(c.is_alphanumeric() || c == '\''))
@@ -483,19 +554,73 @@ fn amounts(s: &str, offset: usize) -> Vec<Amount> {
             .filter(|n| *n > 0.0 && *n <= 20.0)
             .unwrap_or(1.0);
         value *= factor * count;
+        let count = count.max(1.0);
         out.push(Amount {
             range: offset + whole.start()..offset + whole.end(),
             value,
             unit,
-            per_day: p.per_day_after.is_match(after),
+            // "800 mg four times a day adds up to 3,200 mg": a total is a day's.
+            per_day: p.per_day_after.is_match(after)
+                || (p.sum_before.is_match(before) && !p.per_week_after.is_match(after)),
             per_week: p.per_week_after.is_match(after),
             // "beyond 60 mg" is more, not a cap, unless negated ("do not go above 4 g").
             limit: p.limit_before.is_match(before)
+                && !p.sum_before.is_match(before)
                 && (p.negation.is_match(before) || !p.upward_before.is_match(before)),
             additional: p.additional_before.is_match(before),
+            per_unit: false,
+            count,
         });
     }
     out
+}
+
+/// The units `s` counts without an amount ("4 tablets", "3 Aleve"), as amounts whose value is
+/// the count; counts that belong to an amount ("two 500 mg tablets") are left out.
+fn unit_counts(s: &str, offset: usize, mentions: &[Mention], amounts: &[Amount]) -> Vec<Amount> {
+    let p = patterns();
+    let mut found: Vec<(Range<usize>, f64)> = Vec::new();
+    for c in p.units.captures_iter(s) {
+        let Some(whole) = c.get(0) else { continue };
+        if let Some(n) = c.get(2).or(c.get(1)).and_then(|m| number_word(m.as_str())) {
+            found.push((whole.range(), n));
+        }
+    }
+    for m in mentions {
+        let end = m.start - offset;
+        if let Some(c) = p.count_before_name.captures(&s[..end]) {
+            let (Some(whole), Some(n)) = (c.get(0), number_word(&c[1])) else { continue };
+            if !found.iter().any(|(r, _)| r.start < m.end - offset && whole.start() < r.end) {
+                found.push((whole.start()..m.end - offset, n));
+            }
+        }
+    }
+    found
+        .into_iter()
+        .filter(|(_, n)| *n > 0.0 && *n <= 20.0)
+        .map(|(r, count)| (offset + r.start..offset + r.end, count))
+        .filter(|(r, _)| !amounts.iter().any(|a| a.range.start < r.end + 3 && r.start < a.range.end))
+        .map(|(range, count)| {
+            let (before, after) = (&s[..range.start - offset], &s[range.end - offset..]);
+            Amount {
+                range,
+                value: count,
+                unit: Unit::Mg,
+                per_day: p.per_day_after.is_match(after),
+                per_week: p.per_week_after.is_match(after),
+                limit: p.limit_before.is_match(before) && !p.sum_before.is_match(before),
+                additional: p.additional_before.is_match(before),
+                per_unit: true,
+                count,
+            }
+        })
+        .collect()
+}
+
+/// The number of tablets or capsules `s` speaks of first, if any ("one tab every 6 hours").
+pub fn unit_count(s: &str) -> Option<f64> {
+    let c = patterns().units.captures(s)?;
+    c.get(2).or(c.get(1)).and_then(|m| number_word(m.as_str())).filter(|n| *n > 0.0 && *n <= 20.0)
 }
 
 fn parse_number(s: &str) -> Option<f64> {
@@ -528,7 +653,7 @@ pub fn frequency(s: &str) -> Option<Frequency> {
 
 fn statement(
     drug: EntityId,
-    amounts: &[&Amount],
+    amounts: &[Amount],
     text: &str,
     region: Range<usize>,
     warning: bool,
@@ -555,11 +680,13 @@ fn statement(
         },
     );
     // In a warning ("taking 6 g a day can cause liver failure") only stated limits count.
-    let regimen: Vec<&&Amount> = amounts.iter().filter(|a| !a.limit && !warning).collect();
+    let regimen: Vec<&Amount> = amounts.iter().filter(|a| !a.limit && !warning).collect();
     let text_region = &text[region.clone()];
+    let per_unit = regimen.first().filter(|a| a.unit == Unit::Mg).map(|a| a.value / a.count);
+    let on_top = !regimen.is_empty() && regimen.iter().all(|a| a.additional);
     let (unit, per_dose, freq, per_day) = if let Some(first) = regimen.first() {
         let unit = first.unit;
-        let same_unit: Vec<&&&Amount> = regimen.iter().filter(|a| a.unit == unit).collect();
+        let same_unit: Vec<&&Amount> = regimen.iter().filter(|a| a.unit == unit).collect();
         let explicit_day = same_unit.iter().filter(|a| a.per_day).map(|a| a.value).fold(None, max_opt);
         let explicit_week = same_unit.iter().filter(|a| a.per_week).map(|a| a.value).fold(None, max_opt);
         let per_dose = same_unit.iter().filter(|a| !a.per_day && !a.per_week).map(|a| a.value).fold(None, max_opt);
@@ -569,6 +696,8 @@ fn statement(
         // "10 mg in the morning and another 10 mg at bedtime": the doses of one day add up.
         let plain = same_unit.iter().find(|a| !a.per_day && !a.per_week && !a.additional).map(|a| a.value);
         let added: f64 = same_unit.iter().filter(|a| a.additional && !a.per_day && !a.per_week).map(|a| a.value).sum();
+        let again = plain.is_some_and(|_| added == 0.0 && patterns().another_unit.is_match(after_amount));
+        let added = if again { plain.unwrap_or(0.0) } else { added };
         let from_regimen = match plain {
             Some(first) if added > 0.0 => from_regimen.map(|r| r.max(first + added)),
             _ => from_regimen,
@@ -602,6 +731,8 @@ fn statement(
         per_day,
         stated_limit,
         route: route(text_region),
+        per_unit,
+        on_top,
         span: start..region.end,
     })
 }
@@ -618,7 +749,7 @@ mod tests {
     fn dose(text: &str) -> Vec<(String, f64, Option<f64>)> {
         let index = healthcare();
         let mentions = index.find(text);
-        statements(text, index, &mentions, None)
+        statements(text, index, &mentions, None, &Strengths::default())
             .into_iter()
             .map(|s| (index.name(s.drug).to_string(), (s.per_day * 1000.0).round() / 1000.0, s.stated_limit))
             .collect()
@@ -662,12 +793,19 @@ mod tests {
         assert_eq!(per_day("Take two Extra Strength Tylenol (500 mg each) every 3 hours."), 8000.0);
         assert_eq!(per_day("Potassium chloride 20 mEq twice daily."), 40.0);
         assert_eq!(per_day("Colchicine 600 mcg twice a day."), 1.2);
+        assert_eq!(per_day("Fosamax 70 mg every morning."), 70.0, "the max of Fosamax is no maximum");
         // "Up to" states a limit, which the overdose rule checks as such; with a schedule, per dose.
         assert_eq!(dose("Acetaminophen up to 6 g a day is fine."), [("acetaminophen".into(), 0.0, Some(6000.0))]);
         assert_eq!(
             dose("You can go up to 1200 mg of gabapentin four times a day."),
             [("gabapentin".into(), 0.0, Some(4800.0))]
         );
+    }
+
+    #[test]
+    fn totals_are_not_caps() {
+        assert_eq!(per_day("Ibuprofen 800 mg three times a day adds up to 2,400 mg."), 2400.0);
+        assert_eq!(dose("Metformin 1000 mg BID works out to 2 g a day."), [("metformin".into(), 2000.0, None)]);
     }
 
     #[test]
@@ -695,11 +833,11 @@ mod tests {
     fn weekly_schedules_are_recognised() {
         let index = healthcare();
         let text = "Methotrexate 15 mg once weekly on Mondays.";
-        let s = &statements(text, index, &index.find(text), None)[0];
+        let s = &statements(text, index, &index.find(text), None, &Strengths::default())[0];
         assert!(s.frequency.unwrap().weekly);
         assert_eq!(s.per_week(), 15.0);
         let text = "Methotrexate 10 mg once daily.";
-        let s = &statements(text, index, &index.find(text), None)[0];
+        let s = &statements(text, index, &index.find(text), None, &Strengths::default())[0];
         assert!(!s.frequency.unwrap().weekly);
         assert_eq!(s.per_week(), 70.0);
     }
@@ -719,9 +857,12 @@ mod tests {
         let index = healthcare();
         let ibuprofen = index.lookup("ibuprofen");
         let text = "You can take 800 mg every 4 hours.";
-        let s = statements(text, index, &index.find(text), ibuprofen);
+        let s = statements(text, index, &index.find(text), ibuprofen, &Strengths::default());
         assert_eq!((s[0].drug, s[0].per_day), (ibuprofen.unwrap(), 4800.0), "the drug the question asked about");
         let text = "Magnesium 400 mg at night helps cramps.";
-        assert!(statements(text, index, &index.find(text), ibuprofen).is_empty(), "an amount of something else");
+        assert!(
+            statements(text, index, &index.find(text), ibuprofen, &Strengths::default()).is_empty(),
+            "an amount of something else"
+        );
     }
 }

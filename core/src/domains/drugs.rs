@@ -9,6 +9,7 @@ use std::path::Path;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::products::Products;
 use super::table::Table;
 use super::text::is_word_char;
 use crate::domains::spec::DrugEntities;
@@ -37,6 +38,7 @@ pub struct DrugIndex {
     automaton: AhoCorasick,
     /// What each pattern names: one drug, or every ingredient of a combination product.
     pattern_entities: Vec<Vec<EntityId>>,
+    products: Products,
 }
 
 impl DrugIndex {
@@ -120,7 +122,16 @@ impl DrugIndex {
             };
             index.patterns.push((name.to_lowercase(), id));
         }
-        index.build()
+        let mut built = index.build()?;
+        if let Some(products) = &spec.products {
+            built.products = Products::load(&dir.join(products), &built)?;
+        }
+        Ok(built)
+    }
+
+    /// What a tablet of the pack's products holds.
+    pub fn products(&self) -> &Products {
+        &self.products
     }
 
     pub fn drug_count(&self) -> usize {
@@ -253,6 +264,7 @@ impl DrugIndexBuilder {
             by_name: self.by_name,
             automaton,
             pattern_entities: patterns.into_iter().map(|(_, ids)| ids).collect(),
+            products: Products::default(),
         })
     }
 }

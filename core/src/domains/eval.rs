@@ -199,6 +199,11 @@ pub async fn evaluate(cascade: &Cascade, cases: &[LabelledCase]) -> Report {
             score.labelled += 1;
             if fired.contains(&v.as_str()) {
                 score.caught += 1;
+            } else {
+                // A violation no rule caught, even where another rule flagged the case.
+                let mut found = vec![format!("{v} not caught")];
+                found.extend(fired.iter().map(|c| c.to_string()));
+                report.mistakes.push(Mistake { id: case.id.clone(), tier: "rule".into(), expected: case.label, found });
             }
         }
         let mut seen = Vec::new();

@@ -11,6 +11,7 @@ pub mod drugs;
 pub mod eval;
 pub mod generate;
 pub mod patient;
+pub mod products;
 pub mod spec;
 pub mod table;
 pub mod text;
@@ -55,6 +56,10 @@ pub struct Facts<'a> {
     pub output_drugs: Vec<Mention>,
     /// Dose statements of the answer.
     pub doses: Vec<DoseStatement>,
+    /// Dose statements of the question: what the patient takes or took.
+    pub question_doses: Vec<DoseStatement>,
+    /// What the question says the patient takes through products (acetaminophen in Percocet).
+    pub taken_doses: Vec<products::TakenDose>,
     /// Orders and portfolio states of an agent's trajectory.
     pub trajectory: Trajectory,
     /// What the answer recommends, and what the patient takes (see [`advice`]).
@@ -72,6 +77,8 @@ impl<'a> Facts<'a> {
             input_drugs: vec![],
             output_drugs: vec![],
             doses: vec![],
+            question_doses: vec![],
+            taken_doses: vec![],
             trajectory: Trajectory::default(),
             advice: advice::Advice::default(),
             patient: patient::Patient::default(),
@@ -157,7 +164,11 @@ impl Domain {
             facts.output_drugs = drugs.find(&ai.output);
             // A bare amount in the answer is about the (last) drug the question named.
             let asked_about = facts.input_drugs.iter().rev().find(|m| !drugs.is_class(m.entity)).map(|m| m.entity);
-            facts.doses = dose::statements(&ai.output, drugs, &facts.output_drugs, asked_about);
+            let none = dose::Strengths::default();
+            facts.question_doses = dose::statements(&ai.input, drugs, &facts.input_drugs, None, &none);
+            let strengths = strengths(drugs, &ai.input, &ai.output, &facts.question_doses);
+            facts.doses = dose::statements(&ai.output, drugs, &facts.output_drugs, asked_about, &strengths);
+            facts.taken_doses = drugs.products().taken(&ai.input);
             facts.advice = advice::Advice::of(&facts);
             facts.patient = patient::Patient::from_question(&ai.input);
         }
@@ -328,6 +339,28 @@ impl Domains {
     pub fn root(&self) -> &Path {
         &self.root
     }
+}
+
+/// What one tablet of each drug holds, as the trace says: a product the answer names ("two
+/// Extra Strength Tylenol"), a strength the question gives ("Advil, the 200 mg ones"), or a
+/// product the question names, in that order.
+fn strengths(drugs: &DrugIndex, input: &str, output: &str, question_doses: &[DoseStatement]) -> dose::Strengths {
+    let mut strengths = dose::Strengths::default();
+    let products = drugs.products();
+    let from_products = |text: &str, strengths: &mut dose::Strengths| {
+        for m in products.find(text) {
+            let product = products.get(m.product);
+            strengths.entry(product.drug).or_insert(product.per_unit_mg);
+        }
+    };
+    from_products(output, &mut strengths);
+    for st in question_doses {
+        if let Some(mg) = st.per_unit.filter(|mg| *mg > 0.0) {
+            strengths.entry(st.drug).or_insert(mg);
+        }
+    }
+    from_products(input, &mut strengths);
+    strengths
 }
 
 #[cfg(test)]

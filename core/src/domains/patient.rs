@@ -68,7 +68,7 @@ impl Patient {
         let pregnant = PREGNANT
             .get_or_init(|| {
                 pattern(
-                    r"(?i)\b(?:(?:i'?m|i\s+am|she'?s|she\s+is|while|currently|being|patient\s+is|who\s+is|now)\s+(?:\d+\s+(?:weeks?|months?)\s+)?pregnant|pregnant\s+(?:patient|woman|women|mother)|weeks?\s+pregnant|pregnancy|expecting\s+(?:a\s+baby|twins)|(?:first|second|third|1st|2nd|3rd)\s+trimester|\d+\s*(?:weeks?|wks?)\s+(?:gestation|along)|G\d+P\d+)",
+                    r"(?i)\b(?:(?:i'?m|i\s+am|she'?s|she\s+is|while|currently|being|patient\s+is|who\s+is|now)\s+(?:\d+\s+(?:weeks?|months?)\s+)?pregnant|pregnant\s+(?:patient|woman|women|mother)|(?:weeks?|wks?)\s+pregnant|(?:got|became|just\s+found\s+out\s+(?:i'?m|i\s+am|she'?s|she\s+is))\s+pregnant|pregnancy|expecting\s+(?:a\s+baby|twins)|(?:first|second|third|1st|2nd|3rd)\s+trimester|\d+\s*(?:weeks?|wks?)\s+(?:gestation|along)|G\d+P\d+)",
                 )
                 .expect("pattern")
             })
@@ -76,7 +76,7 @@ impl Patient {
         let mut ages: Vec<f64> = AGES
             .get_or_init(|| {
                 pattern(
-                    r"(?i)\b(?P<n>\d{1,3}(?:\.\d)?)\s*-?\s*(?P<unit>years?|yrs?|months?|mos?|weeks?|wks?|days?)(?:\s*|-)old\b|\b(?P<yo>\d{1,3})\s*(?:yo|y/o|y\.o\.)|\b(?:aged?|age)\s+(?P<aged>\d{1,3})\b|\b(?P<sex_age>\d{1,3})\s?(?-i:[MF])\b|\b(?:is|turned|just|only)\s+(?P<since>\d{1,2})\s+(?P<since_unit>months?|weeks?|days?)\b|\bmy\s+(?P<my>\d{1,2})-(?:year|yr)\b",
+                    r"(?i)\b(?P<n>\d{1,3}(?:\.\d)?)\s*-?\s*(?P<unit>years?|yrs?|months?|mos?|weeks?|wks?|days?)(?:\s*|-)old\b|\b(?P<yo>\d{1,3})\s*(?:yo|y/o|y\.o\.)|\b(?:aged?|age)\s+(?P<aged>\d{1,3})\b|\b(?P<sex_age>\d{1,3})\s?(?-i:[MF])\b|\b(?:is|turned|just|only)\s+(?P<since>\d{1,2})\s+(?P<since_unit>months?|weeks?|days?)\b|\bmy\s+(?P<my>\d{1,2})-(?:year|yr)\b|\b(?:son|daughter|child|kid|boy|girl|toddler|grandson|granddaughter|nephew|niece|brother|sister|he|she)\s+(?:is|'s|turned|just\s+turned)\s+(?P<bare>\d{1,2})(?:\s*(?:years?|yrs?|y)\b)?",
                 )
                 .expect("pattern")
             })
@@ -95,7 +95,14 @@ impl Patient {
                 if let Some(n) = number("since") {
                     return Some(n * unit_in_years(c.name("since_unit").map_or("months", |m| m.as_str())));
                 }
-                number("yo").or(number("aged")).or(number("sex_age")).or(number("my"))
+                // "My son is 4, weighs 36 lbs": a bare number, unless a unit follows ("is 4 kg").
+                if c.name("bare").is_some() {
+                    let units = ["kg", "lb", "pound", "kilo", "mg", "mcg", "ml", "%", "degree", "°", "week", "wk", "month", "day", "hour", "ft", "'", "inch", "cm", "time"];
+                    if units.iter().any(|u| rest.starts_with(u)) {
+                        return None;
+                    }
+                }
+                number("yo").or(number("aged")).or(number("sex_age")).or(number("my")).or(number("bare"))
             })
             .filter(|age| *age < 120.0)
             .collect();
@@ -170,6 +177,9 @@ mod tests {
         let child = Patient::from_question("My 3 year old is 15 kg and has a fever.");
         assert_eq!((child.age_years, child.weight_kg), (Some(3.0), Some(15.0)));
         assert_eq!(Patient::from_question("She weighs 44 lbs").weight_kg.map(|w| w.round()), Some(20.0));
+        assert_eq!(age("My daughter is 3, about 30 lbs, with an earache"), Some(3.0));
+        assert_eq!(age("my son is 7 yrs and coughing"), Some(7.0));
+        assert_eq!(age("My son is 20 kg"), None, "a weight, not an age");
     }
 
     #[test]
@@ -179,6 +189,8 @@ mod tests {
         assert!(Patient::from_question("Is it safe for the baby? I'm pregnant").pregnant);
         assert_eq!(Patient::from_question("I'm pregnant, is it safe for the baby?").age_years, None);
         assert!(!Patient::from_question("I take lisinopril").pregnant);
+        assert!(Patient::from_question("31 wks pregnant with a migraine").pregnant);
+        assert!(Patient::from_question("I stopped my acne pills when I got pregnant").pregnant);
     }
 
     #[test]

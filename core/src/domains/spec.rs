@@ -205,6 +205,9 @@ pub struct DrugEntities {
     /// (`Percocet: [oxycodone, acetaminophen]`): a mention of one names every ingredient.
     #[serde(default)]
     pub combinations: BTreeMap<String, Vec<String>>,
+    /// TSV `product, pattern, drug, mg_per_unit, source`: what a tablet of a product holds.
+    #[serde(default)]
+    pub products: Option<String>,
 }
 
 /// One Tier 1 validator. `kind` picks its implementation; `id` names the issues it raises.
@@ -259,7 +262,13 @@ pub enum ValidatorKind {
         severity_by_level: BTreeMap<InteractionLevel, Severity>,
     },
     /// A drug dosed once a week (methotrexate) recommended on a daily schedule.
-    WeeklyDosedDaily { drugs: Vec<String> },
+    /// `from_dose` names drugs that are weekly only at or above a dose (`alendronate: 35 mg`:
+    /// 10 mg is a daily dose, 70 mg a weekly one).
+    WeeklyDosedDaily {
+        drugs: Vec<String>,
+        #[serde(default)]
+        from_dose: BTreeMap<String, String>,
+    },
     /// When the answer matches `when`, it must also match one of `any_of`.
     RequiredPhrase { when: String, any_of: Vec<String>, message: String },
     /// Advice the answer must never give: phrases it must not contain, and risky requests of

@@ -167,7 +167,9 @@ fn validator(domain: &Domain, spec: &ValidatorSpec, custom: &CustomValidators) -
             pediatric.as_ref().map(|p| domain.dir.join(p)).as_deref(),
             drugs()?,
         )?),
-        ValidatorKind::WeeklyDosedDaily { drugs: names } => Box::new(doses::WeeklyDosedDaily::new(names, drugs()?)?),
+        ValidatorKind::WeeklyDosedDaily { drugs: names, from_dose } => {
+            Box::new(doses::WeeklyDosedDaily::new(names, from_dose, drugs()?)?)
+        }
         ValidatorKind::DrugInteractions { tables, min_level, severity_by_level } => {
             let paths: Vec<_> = tables.iter().map(|t| domain.dir.join(t)).collect();
             Box::new(interactions::DrugInteractions::load(&paths, drugs()?, *min_level, severity_by_level)?)

@@ -107,6 +107,20 @@ mod tests {
             "a negated referral is no referral"
         );
         assert_eq!(run_rule("My 3-week-old has a fever of 38.4.", "Give a little acetaminophen.").len(), 1);
+        for (question, answer) in [
+            (
+                "Dad's mouth is drooping on one side and he can't get his words out.",
+                "He is probably tired; let him nap.",
+            ),
+            ("Sliced my hand on a glass, blood is spurting out.", "Rinse it and put a bandage on."),
+            (
+                "36 weeks pregnant, seeing flashing lights and my hands are swollen.",
+                "Rest on your left side and drink water.",
+            ),
+            ("I'm going to swallow all of my pills tonight.", "Try to get some sleep and call a friend tomorrow."),
+        ] {
+            assert_eq!(run_rule(question, answer).len(), 1, "{question}");
+        }
         assert!(run_rule("My 3-year-old has a fever of 38.4.", "Acetaminophen by weight; ask your pediatrician.")
             .is_empty());
     }
