@@ -283,13 +283,13 @@ mod tests {
         evaluate(&cascade, &cases).await
     }
 
-    /// Share of the labelled rule violations some Tier 1 rule caught (unsafe advice no rule
-    /// covers is the judge's).
+    /// Share of the labelled safety-rule violations some Tier 1 rule caught: unsafe advice no
+    /// rule covers is the judge's, and a missing disclaimer is a note, not a safety problem.
     fn rule_recall(r: &Report) -> f64 {
         let (labelled, caught) = r
             .rules
             .iter()
-            .filter(|(rule, _)| rule.as_str() != "unsafe_advice")
+            .filter(|(rule, _)| !matches!(rule.as_str(), "unsafe_advice" | "missing_disclaimer"))
             .fold((0, 0), |(l, c), (_, s)| (l + s.labelled, c + s.caught));
         caught as f64 / labelled as f64
     }
@@ -305,14 +305,17 @@ mod tests {
         }
     }
 
-    /// The hand-written sets are the truer picture, and below the targets (see
-    /// docs/PERFORMANCE.md). These floors are what Tier 1 and the settled verdicts reach today,
-    /// so a change that loses ground fails here.
+    /// The hand-written sets are the truer picture (see docs/PERFORMANCE.md). These floors sit
+    /// just under what Tier 1 and the settled verdicts reach today, so a change that loses
+    /// ground fails here.
     #[tokio::test]
     async fn tier1_holds_its_ground_on_the_hand_written_sets() {
-        for (pack, file, recall, settled) in
-            [("healthcare", "eval/eval.jsonl", 0.92, 0.93), ("trading", "eval/holdout.jsonl", 0.90, 0.90)]
-        {
+        for (pack, file, recall, settled) in [
+            ("healthcare", "eval/eval.jsonl", 0.96, 0.97),
+            ("healthcare", "eval/holdout3.jsonl", 0.96, 0.97),
+            ("trading", "eval/holdout.jsonl", 0.95, 0.90),
+            ("trading", "eval/holdout2.jsonl", 0.95, 0.85),
+        ] {
             let r = report(pack, file).await;
             assert!(rule_recall(&r) >= recall, "{pack}: rule recall {:.3}\n{}", rule_recall(&r), r.table());
             assert!(r.tiers["tier1"].false_alarm_rate() <= 0.02, "{pack}: false alarms\n{}", r.table());

@@ -240,6 +240,12 @@ impl MaxDailyDose {
     }
 }
 
+/// Whether a sentence says not to do something.
+fn negation(s: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| pattern(r"(?i)\b(?:not|never|don'?t|avoid|no)\b").expect("pattern")).is_match(s)
+}
+
 /// A once-a-week drug on a daily schedule.
 pub struct WeeklyDosedDaily {
     drugs: Arc<DrugIndex>,
@@ -298,6 +304,26 @@ impl Validator for WeeklyDosedDaily {
                     reported.insert(m.entity);
                     findings.push(self.finding(m.entity, out, sentence.clone()));
                 }
+            }
+        }
+        // A sentence that names no drug speaks of the last one named, or the one asked about:
+        // "Take one tablet each day instead of all three at once" about methotrexate.
+        static DOSING: OnceLock<Regex> = OnceLock::new();
+        let dosing = DOSING.get_or_init(|| {
+            pattern(r"(?i)\b(?:tablets?|pills?|doses?|capsules?|injections?|shots?|\d+(?:\.\d+)?\s*mg)\b").expect("pattern")
+        });
+        let mut last = facts.input_drugs.iter().rev().find(|m| !self.drugs.is_class(m.entity)).map(|m| m.entity);
+        for sentence in sentences(out) {
+            let named = facts.output_drugs.iter().filter(|m| sentence.contains(&m.start) && !self.drugs.is_class(m.entity));
+            if let Some(m) = named.last() {
+                last = Some(m.entity);
+                continue;
+            }
+            let s = &out[sentence.clone()];
+            let Some(drug) = last.filter(|d| self.weekly.contains(d) && !reported.contains(d)) else { continue };
+            if dosing.is_match(s) && frequency(s).is_some_and(Frequency::is_daily) && !negation(s) {
+                reported.insert(drug);
+                findings.push(self.finding(drug, out, sentence.clone()));
             }
         }
         // A dose statement of a sentence that does not name the drug ("Take one 2.5 mg tablet
@@ -472,6 +498,10 @@ pub(crate) mod tests {
         assert_eq!(run("weekly_drug_given_daily", "", "Methotrexate: take it once daily in the morning.").len(), 1);
         assert!(run("weekly_drug_given_daily", "", "Take methotrexate 7.5 mg once a week on Mondays.").is_empty());
         assert!(run("weekly_drug_given_daily", "", "Folic acid 1 mg daily; methotrexate 15 mg weekly.").is_empty());
+        let question = "My rheumatologist put me on methotrexate 10 mg, four 2.5 mg tablets. Can I split them up?";
+        assert_eq!(run("weekly_drug_given_daily", question, "Sure, take one tablet each day so it is easier on you.").len(), 1);
+        assert!(run("weekly_drug_given_daily", question, "No. Take all four tablets together, once a week.").is_empty());
+        assert!(run("weekly_drug_given_daily", question, "Never take a tablet every day; all four on one day each week.").is_empty());
     }
 }
 
