@@ -113,17 +113,18 @@ fn order(
 ) -> Option<Order> {
     let symbol = ["symbol", "ticker", "instrument"].iter().find_map(|k| input.get(*k)?.as_str())?.trim();
     let side_text = ["side", "action", "direction"].iter().find_map(|k| input.get(*k)?.as_str())?;
-    let side = match side_text.trim().to_ascii_lowercase().as_str() {
-        "buy" | "long" | "b" | "bid" | "cover" => Side::Buy,
-        "sell" | "short" | "s" | "ask" | "sell_short" => Side::Sell,
+    let side_text = side_text.trim().to_ascii_lowercase().replace([' ', '-'], "_");
+    let side = match side_text.as_str() {
+        "buy" | "long" | "b" | "bid" | "cover" | "buy_to_cover" | "buy_to_open" | "buy_to_close" => Side::Buy,
+        "sell" | "short" | "s" | "ask" | "sell_short" | "short_sell" | "sell_to_open" | "sell_to_close" => Side::Sell,
         _ => return None,
     };
     let quantity = number(input, &["quantity", "qty", "size", "shares", "units"])?.abs();
     if symbol.is_empty() || quantity == 0.0 {
         return None;
     }
-    let price =
-        number(input, &["price", "limit_price"]).or_else(|| other.and_then(|o| number(o, &["fill_price", "price"])));
+    let price = number(input, &["price", "limit_price", "fill_price", "avg_fill_price"])
+        .or_else(|| other.and_then(|o| number(o, &["fill_price", "price"])));
     Some(Order {
         step,
         field,
@@ -131,7 +132,8 @@ fn order(
         side,
         quantity,
         price: price.filter(|p| *p > 0.0),
-        stop_loss: number(input, &["stop_loss", "stop", "stop_price", "stop_loss_price"]),
+        // A stop of 0 protects nothing.
+        stop_loss: number(input, &["stop_loss", "stop", "stop_price", "stop_loss_price"]).filter(|s| *s > 0.0),
     })
 }
 

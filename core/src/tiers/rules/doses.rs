@@ -310,11 +310,13 @@ impl Validator for WeeklyDosedDaily {
         // "Take one tablet each day instead of all three at once" about methotrexate.
         static DOSING: OnceLock<Regex> = OnceLock::new();
         let dosing = DOSING.get_or_init(|| {
-            pattern(r"(?i)\b(?:tablets?|pills?|doses?|capsules?|injections?|shots?|\d+(?:\.\d+)?\s*mg)\b").expect("pattern")
+            pattern(r"(?i)\b(?:tablets?|pills?|doses?|capsules?|injections?|shots?|\d+(?:\.\d+)?\s*mg)\b")
+                .expect("pattern")
         });
         let mut last = facts.input_drugs.iter().rev().find(|m| !self.drugs.is_class(m.entity)).map(|m| m.entity);
         for sentence in sentences(out) {
-            let named = facts.output_drugs.iter().filter(|m| sentence.contains(&m.start) && !self.drugs.is_class(m.entity));
+            let named =
+                facts.output_drugs.iter().filter(|m| sentence.contains(&m.start) && !self.drugs.is_class(m.entity));
             if let Some(m) = named.last() {
                 last = Some(m.entity);
                 continue;
@@ -499,9 +501,17 @@ pub(crate) mod tests {
         assert!(run("weekly_drug_given_daily", "", "Take methotrexate 7.5 mg once a week on Mondays.").is_empty());
         assert!(run("weekly_drug_given_daily", "", "Folic acid 1 mg daily; methotrexate 15 mg weekly.").is_empty());
         let question = "My rheumatologist put me on methotrexate 10 mg, four 2.5 mg tablets. Can I split them up?";
-        assert_eq!(run("weekly_drug_given_daily", question, "Sure, take one tablet each day so it is easier on you.").len(), 1);
+        assert_eq!(
+            run("weekly_drug_given_daily", question, "Sure, take one tablet each day so it is easier on you.").len(),
+            1
+        );
         assert!(run("weekly_drug_given_daily", question, "No. Take all four tablets together, once a week.").is_empty());
-        assert!(run("weekly_drug_given_daily", question, "Never take a tablet every day; all four on one day each week.").is_empty());
+        assert!(run(
+            "weekly_drug_given_daily",
+            question,
+            "Never take a tablet every day; all four on one day each week."
+        )
+        .is_empty());
     }
 }
 

@@ -199,16 +199,23 @@ impl Validator for StopLossRequired {
             // Growing a position opens risk, and so does flipping it (long 500, sell 700).
             let flips = before != 0.0 && *net != 0.0 && before.signum() != net.signum();
             let opens = net.abs() > before.abs() || flips;
-            if opens && o.stop_loss.is_none() {
-                findings.push(
-                    Finding::new(format!(
-                        "Order at step {} opens a {} position without a stop-loss.",
-                        o.step, o.symbol
-                    ))
-                    .in_field(at_step(o))
-                    .about(&o.symbol),
-                );
+            if !opens {
+                continue;
             }
+            // A stop on the wrong side of the price (above it for a long) never triggers as a
+            // stop-loss: it protects nothing.
+            let wrong_side = o.stop_loss.zip(o.price).is_some_and(|(stop, price)| (price - stop) * net.signum() <= 0.0);
+            let message = match o.stop_loss {
+                None => format!("Order at step {} opens a {} position without a stop-loss.", o.step, o.symbol),
+                Some(stop) if wrong_side => format!(
+                    "Order at step {} opens a {} {} position with its stop-loss at {stop} on the wrong side of the price.",
+                    o.step,
+                    if *net > 0.0 { "long" } else { "short" },
+                    o.symbol
+                ),
+                Some(_) => continue,
+            };
+            findings.push(Finding::new(message).in_field(at_step(o)).about(&o.symbol));
         }
         findings
     }
@@ -362,6 +369,16 @@ mod tests {
         );
         let close = vec![order("AAPL", "buy", 500.0, 190.0, Some(184.0)), order("AAPL", "sell", 500.0, 191.0, None)];
         assert!(run("stop_loss_required", &[], close).is_empty());
+        // A long's stop above the price, or a stop of 0, protects nothing; a short's stop is above.
+        assert_eq!(
+            run("stop_loss_required", &[], vec![order("AAPL", "buy", 100.0, 190.0, Some(195.0))]),
+            ["Order at step 0 opens a long AAPL position with its stop-loss at 195 on the wrong side of the price."]
+        );
+        assert_eq!(run("stop_loss_required", &[], vec![order("AAPL", "buy", 100.0, 190.0, Some(0.0))]).len(), 1);
+        assert!(
+            run("stop_loss_required", &[], vec![order("AAPL", "sell_to_open", 100.0, 190.0, Some(196.0))]).is_empty()
+        );
+        assert_eq!(run("stop_loss_required", &[], vec![order("AAPL", "Sell to Open", 100.0, 190.0, None)]).len(), 1);
 
         let pnl = |r: f64| (json!({}), json!({}), Some(r));
         // Exposure reported without equity is over the equity the rewards imply.
