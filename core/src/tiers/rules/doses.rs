@@ -315,9 +315,9 @@ impl Validator for WeeklyDosedDaily {
         });
         let mut last = facts.input_drugs.iter().rev().find(|m| !self.drugs.is_class(m.entity)).map(|m| m.entity);
         for sentence in sentences(out) {
-            let named =
+            let mut named =
                 facts.output_drugs.iter().filter(|m| sentence.contains(&m.start) && !self.drugs.is_class(m.entity));
-            if let Some(m) = named.last() {
+            if let Some(m) = named.next_back() {
                 last = Some(m.entity);
                 continue;
             }
