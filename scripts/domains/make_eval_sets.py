@@ -145,8 +145,14 @@ def g(x: float) -> str:
 def load_doses():
     # Only drugs the templates have an indication for: rows added to the table later do not
     # change the generated sets (the evaluation set must stay what was measured).
+    # The first row of a drug and route: the templates do not write release forms.
+    rows, seen = [], set()
     with open(HC / "data/max_daily_doses.tsv") as f:
-        return [r for r in csv.DictReader(f, delimiter="\t") if r["drug"] in INDICATIONS]
+        for r in csv.DictReader(f, delimiter="\t"):
+            if r["drug"] in INDICATIONS and (r["drug"], r["route"]) not in seen:
+                seen.add((r["drug"], r["route"]))
+                rows.append(r)
+    return rows
 
 
 def drug_word(drug: str, rng: random.Random) -> str:

@@ -79,6 +79,44 @@ impl Route {
     }
 }
 
+/// Immediate or extended release: maxima differ (metformin 2,550 mg a day, 2,000 mg as XR).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Release {
+    Immediate,
+    Extended,
+}
+
+impl Release {
+    pub fn parse(s: &str) -> Option<Release> {
+        match s {
+            "immediate" => Some(Release::Immediate),
+            "extended" => Some(Release::Extended),
+            _ => None,
+        }
+    }
+}
+
+/// The release form written right at a drug's name: "metformin ER", "Wellbutrin XL",
+/// "immediate-release oxybutynin".
+pub fn release_at(text: &str, m: &Mention) -> Option<Release> {
+    static AFTER: OnceLock<Regex> = OnceLock::new();
+    static BEFORE: OnceLock<Regex> = OnceLock::new();
+    let after = AFTER.get_or_init(|| {
+        pattern(r"^\s*(?:(?P<e>(?-i:ER|XR|XL|SR|CR|LA|CD)\b|(?i:extended|sustained|controlled|slow)[- ]release)|(?P<i>(?-i:IR)\b|(?i:immediate)[- ]release))")
+            .expect("pattern")
+    });
+    let before = BEFORE.get_or_init(|| {
+        pattern(r"(?:(?P<e>(?i:extended|sustained|controlled|slow)[- ]release|(?i:long)[- ]acting)|(?P<i>(?i:immediate|regular)[- ]release))\s+(?:\w+\s+)?$")
+            .expect("pattern")
+    });
+    let form = |c: regex::Captures<'_>| if c.name("e").is_some() { Release::Extended } else { Release::Immediate };
+    let mut start = m.start.saturating_sub(40);
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    after.captures(&text[m.end..]).map(form).or_else(|| before.captures(&text[start..m.start]).map(form))
+}
+
 /// The route a stretch of text states, if any.
 pub fn route(s: &str) -> Option<Route> {
     static RE: OnceLock<Vec<(Regex, Route)>> = OnceLock::new();
@@ -129,6 +167,8 @@ pub struct DoseStatement {
     pub per_unit: Option<f64>,
     /// Only "another 5 mg": a dose on top of one the text does not give (the question's).
     pub on_top: bool,
+    /// The release form the answer or the question writes at the drug's name.
+    pub release: Option<Release>,
     /// Where the statement is, in bytes of the text.
     pub span: Range<usize>,
 }
@@ -733,6 +773,7 @@ fn statement(
         route: route(text_region),
         per_unit,
         on_top,
+        release: None,
         span: start..region.end,
     })
 }

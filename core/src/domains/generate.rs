@@ -200,10 +200,13 @@ pub fn generate(spec: &GeneratorSpec, spec_dir: &Path, dir: &Path) -> Result<Gen
                 let rows = text.lines().count().saturating_sub(1);
                 write(&format!("data/{file}"), text, format!("{rows} rows, from {}", spec.drug_names_from))?;
             }
-            let mut doses = String::from("drug\tmax\tunit\tper\troute\tlabel\tnote\tsource\n");
+            let mut doses = String::from("drug\tmax\tunit\tper\troute\trelease\tlabel\tnote\tsource\n");
             for d in &spec.doses {
-                let _ =
-                    writeln!(doses, "{}\t{}\tmg\tdaily\toral\t{}\t\t{}", d.drug, d.max_mg_per_day, d.source, d.source);
+                let _ = writeln!(
+                    doses,
+                    "{}\t{}\tmg\tdaily\toral\tany\t{}\t\t{}",
+                    d.drug, d.max_mg_per_day, d.source, d.source
+                );
             }
             write("data/max_daily_doses.tsv", doses, format!("{} maximum doses", spec.doses.len()))?;
             let mut pairs = String::from("a\tb\tseverity\tmechanism\tsource\n");

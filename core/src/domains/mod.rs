@@ -168,6 +168,18 @@ impl Domain {
             facts.question_doses = dose::statements(&ai.input, drugs, &facts.input_drugs, None, &none);
             let strengths = strengths(drugs, &ai.input, &ai.output, &facts.question_doses);
             facts.doses = dose::statements(&ai.output, drugs, &facts.output_drugs, asked_about, &strengths);
+            // The release form: at the drug's name in the statement, else elsewhere in the
+            // answer, else in the question.
+            for st in &mut facts.doses {
+                let at = |text: &str, mentions: &mut dyn Iterator<Item = &Mention>| {
+                    mentions.filter(|m| m.entity == st.drug).find_map(|m| dose::release_at(text, m))
+                };
+                let (own, others): (Vec<&Mention>, Vec<&Mention>) =
+                    facts.output_drugs.iter().partition(|m| st.span.contains(&m.start));
+                st.release = at(&ai.output, &mut own.into_iter())
+                    .or_else(|| at(&ai.output, &mut others.into_iter()))
+                    .or_else(|| at(&ai.input, &mut facts.input_drugs.iter()));
+            }
             facts.taken_doses = drugs.products().taken(&ai.input);
             facts.advice = advice::Advice::of(&facts);
             facts.patient = patient::Patient::from_question(&ai.input);

@@ -87,6 +87,12 @@ impl Row<'_> {
         }
     }
 
+    /// The cell of an optional column: none where the table lacks the column or the cell is empty.
+    pub fn optional(&self, column: &str) -> Option<&str> {
+        let i = self.table.header.iter().position(|h| h == column)?;
+        Some(self.cells[i].as_str()).filter(|c| !c.is_empty())
+    }
+
     /// The cell of `column` as a number.
     pub fn number(&self, column: &str) -> Result<f64> {
         let cell = self.get(column)?;

@@ -8,7 +8,7 @@ use regex::Regex;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{Finding, Validator, OUTPUT};
-use crate::domains::dose::{frequency, Frequency, Route, Unit};
+use crate::domains::dose::{frequency, Frequency, Release, Route, Unit};
 use crate::domains::drugs::{DrugIndex, EntityId};
 use crate::domains::table::Table;
 use crate::domains::text::{pattern, sentences};
@@ -22,6 +22,8 @@ struct Limit {
     weekly: bool,
     /// None: whatever the route (acetaminophen's 4 g counts every route together).
     route: Option<Route>,
+    /// None: whatever the release form.
+    release: Option<Release>,
     label: String,
 }
 
@@ -38,13 +40,22 @@ pub struct MaxDailyDose {
 const CHILD_UNDER_YEARS: f64 = 12.0;
 
 impl MaxDailyDose {
-    /// The maximum that applies to a statement: the row of its route, or of any route. A dose
-    /// with no stated route is read as by mouth, as patients take most; a route the table has no
-    /// row for is not judged.
-    fn limit_for(&self, drug: EntityId, route: Option<Route>) -> Option<&Limit> {
+    /// The maximum that applies to a statement: the row of its route, or of any route; then of
+    /// its release form, or of any. A dose with no stated route is read as by mouth, as patients
+    /// take most; a route the table has no row for is not judged. Where the form is not said,
+    /// the most generous form's maximum applies: a dose right for some form is no overdose.
+    fn limit_for(&self, drug: EntityId, route: Option<Route>, release: Option<Release>) -> Option<&Limit> {
         let rows = self.limits.get(&drug)?;
         let route = route.unwrap_or(Route::Oral);
-        rows.iter().find(|l| l.route == Some(route)).or_else(|| rows.iter().find(|l| l.route.is_none()))
+        let mut candidates: Vec<&Limit> = rows.iter().filter(|l| l.route == Some(route)).collect();
+        if candidates.is_empty() {
+            candidates = rows.iter().filter(|l| l.route.is_none()).collect();
+        }
+        let any_form = candidates.iter().find(|l| l.release.is_none()).copied();
+        match release {
+            Some(r) => candidates.iter().find(|l| l.release == Some(r)).copied().or(any_form),
+            None => any_form.or_else(|| candidates.iter().max_by(|a, b| a.max.total_cmp(&b.max)).copied()),
+        }
     }
 }
 
@@ -75,11 +86,19 @@ impl MaxDailyDose {
                     ))
                 })?),
             };
+            // Optional: tables written before release forms mattered have no such column.
+            let release =
+                match row.optional("release").unwrap_or("any") {
+                    "any" => None,
+                    other => Some(Release::parse(other).ok_or_else(|| {
+                        row.error(format!("release must be any, immediate or extended, got {other:?}"))
+                    })?),
+                };
             let rows: &mut Vec<Limit> = limits.entry(id).or_default();
-            if rows.iter().any(|l| l.route == route) {
-                return Err(row.error(format!("{drug} has two rows for the same route")));
+            if rows.iter().any(|l| l.route == route && l.release == release) {
+                return Err(row.error(format!("{drug} has two rows for the same route and release")));
             }
-            rows.push(Limit { max, unit, weekly, route, label: row.get("label")?.to_string() });
+            rows.push(Limit { max, unit, weekly, route, release, label: row.get("label")?.to_string() });
         }
         if limits.is_empty() {
             return Err(Error::Pack { path: path.display().to_string(), line: None, message: "no doses".into() });
@@ -122,7 +141,7 @@ impl Validator for MaxDailyDose {
         let patient = facts.patient;
         let child_kg = patient.weight_kg.filter(|_| patient.age_years.is_some_and(|a| a < CHILD_UNDER_YEARS));
         for st in &facts.doses {
-            let Some(limit) = self.limit_for(st.drug, st.route) else { continue };
+            let Some(limit) = self.limit_for(st.drug, st.route, st.release) else { continue };
             if limit.unit != st.unit || reported.contains(&st.drug) {
                 continue;
             }
@@ -200,7 +219,7 @@ impl MaxDailyDose {
         });
         let mut findings = Vec::new();
         for st in facts.doses.iter().filter(|st| st.per_day > 0.0 && st.unit == Unit::Mg) {
-            let Some(limit) = self.limit_for(st.drug, st.route) else { continue };
+            let Some(limit) = self.limit_for(st.drug, st.route, st.release) else { continue };
             if limit.weekly || limit.unit != Unit::Mg || reported.contains(&st.drug) {
                 continue;
             }
@@ -473,6 +492,19 @@ pub(crate) mod tests {
         assert_eq!(found.len(), 1, "20 mg of cetirizine: {found:?}");
         assert!(run("medication_overdose", "I took 50 mg of sildenafil yesterday.", "Next time you can try 100 mg.")
             .is_empty());
+    }
+
+    #[test]
+    fn release_forms_have_their_own_maximum() {
+        let found = run("medication_overdose", "", "Metformin ER 1000 mg three times a day with meals.");
+        assert_eq!(found, ["Recommends 3 g of metformin a day; the labeled maximum is 2 g a day (Glucophage XR)."]);
+        assert!(run("medication_overdose", "", "Metformin 850 mg three times a day with meals.").is_empty());
+        let question = "On oxybutynin IR 5 mg twice a day for urge incontinence.";
+        assert_eq!(run("medication_overdose", question, "You can go up to 10 mg three times a day.").len(), 1);
+        assert!(
+            run("medication_overdose", "", "Oxybutynin 10 mg three times a day.").is_empty(),
+            "30 mg is the XL maximum"
+        );
     }
 
     #[test]
