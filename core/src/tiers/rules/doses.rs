@@ -10,6 +10,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::{Finding, Validator, OUTPUT};
 use crate::domains::dose::{frequency, Frequency, Release, Route, Unit};
 use crate::domains::drugs::{DrugIndex, EntityId};
+use crate::domains::patient::Patient;
 use crate::domains::table::Table;
 use crate::domains::text::{pattern, sentences};
 use crate::domains::Facts;
@@ -24,7 +25,52 @@ struct Limit {
     route: Option<Route>,
     /// None: whatever the release form.
     release: Option<Release>,
+    /// None: every adult; else only patients the question shows to be in the group.
+    applies_to: Option<Group>,
     label: String,
+}
+
+/// Adults a lower maximum applies to (carvedilol under 85 kg, ketorolac injections over 65).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Group {
+    WeightUnder(f64),
+    /// This age or older.
+    AgeFrom(f64),
+}
+
+impl Group {
+    /// `under_85kg`, `from_65y`.
+    fn parse(s: &str) -> Option<Group> {
+        if let Some(kg) = s.strip_prefix("under_").and_then(|r| r.strip_suffix("kg")) {
+            return kg.parse().ok().filter(|x: &f64| *x > 0.0).map(Group::WeightUnder);
+        }
+        let years = s.strip_prefix("from_").and_then(|r| r.strip_suffix('y'))?;
+        years.parse().ok().filter(|x: &f64| *x > 0.0).map(Group::AgeFrom)
+    }
+
+    fn includes(self, patient: &Patient) -> bool {
+        match self {
+            Group::WeightUnder(kg) => patient.weight_kg.is_some_and(|w| w < kg),
+            Group::AgeFrom(years) => patient.age_years.is_some_and(|a| a >= years),
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            Group::WeightUnder(kg) => format!("under {kg} kg"),
+            Group::AgeFrom(years) => format!("{years} or older"),
+        }
+    }
+}
+
+impl Limit {
+    /// The label, and the group the row is for: "Coreg, under 85 kg".
+    fn source(&self) -> String {
+        match self.applies_to {
+            Some(group) => format!("{}, {}", self.label, group.describe()),
+            None => self.label.clone(),
+        }
+    }
 }
 
 /// A dose above the labeled maximum, recommended or stated as a limit; for a child whose age
@@ -44,13 +90,28 @@ impl MaxDailyDose {
     /// its release form, or of any. A dose with no stated route is read as by mouth, as patients
     /// take most; a route the table has no row for is not judged. Where the form is not said,
     /// the most generous form's maximum applies: a dose right for some form is no overdose.
-    fn limit_for(&self, drug: EntityId, route: Option<Route>, release: Option<Release>) -> Option<&Limit> {
+    /// A row for a group the patient is in (under 85 kg) comes before the rows for every adult.
+    fn limit_for(
+        &self,
+        drug: EntityId,
+        route: Option<Route>,
+        release: Option<Release>,
+        patient: &Patient,
+    ) -> Option<&Limit> {
         let rows = self.limits.get(&drug)?;
         let route = route.unwrap_or(Route::Oral);
         let mut candidates: Vec<&Limit> = rows.iter().filter(|l| l.route == Some(route)).collect();
         if candidates.is_empty() {
             candidates = rows.iter().filter(|l| l.route.is_none()).collect();
         }
+        let for_group = candidates
+            .iter()
+            .filter(|l| l.applies_to.is_some_and(|g| g.includes(patient)))
+            .min_by(|a, b| a.max.total_cmp(&b.max));
+        if let Some(limit) = for_group {
+            return Some(limit);
+        }
+        candidates.retain(|l| l.applies_to.is_none());
         let any_form = candidates.iter().find(|l| l.release.is_none()).copied();
         match release {
             Some(r) => candidates.iter().find(|l| l.release == Some(r)).copied().or(any_form),
@@ -94,11 +155,18 @@ impl MaxDailyDose {
                         row.error(format!("release must be any, immediate or extended, got {other:?}"))
                     })?),
                 };
+            let applies_to = match row.optional("patients").unwrap_or("adults") {
+                "adults" => None,
+                other => Some(Group::parse(other).ok_or_else(|| {
+                    row.error(format!("patients must be adults, under_<N>kg or from_<N>y, got {other:?}"))
+                })?),
+            };
             let rows: &mut Vec<Limit> = limits.entry(id).or_default();
-            if rows.iter().any(|l| l.route == route && l.release == release) {
-                return Err(row.error(format!("{drug} has two rows for the same route and release")));
+            if rows.iter().any(|l| l.route == route && l.release == release && l.applies_to == applies_to) {
+                return Err(row.error(format!("{drug} has two rows for the same route, release and patients")));
             }
-            rows.push(Limit { max, unit, weekly, route, release, label: row.get("label")?.to_string() });
+            let label = row.get("label")?.to_string();
+            rows.push(Limit { max, unit, weekly, route, release, applies_to, label });
         }
         if limits.is_empty() {
             return Err(Error::Pack { path: path.display().to_string(), line: None, message: "no doses".into() });
@@ -141,7 +209,7 @@ impl Validator for MaxDailyDose {
         let patient = facts.patient;
         let child_kg = patient.weight_kg.filter(|_| patient.age_years.is_some_and(|a| a < CHILD_UNDER_YEARS));
         for st in &facts.doses {
-            let Some(limit) = self.limit_for(st.drug, st.route, st.release) else { continue };
+            let Some(limit) = self.limit_for(st.drug, st.route, st.release, &patient) else { continue };
             if limit.unit != st.unit || reported.contains(&st.drug) {
                 continue;
             }
@@ -183,7 +251,7 @@ impl Validator for MaxDailyDose {
                     "Recommends {} of {name} a {period}; the labeled maximum is {} a {period} ({}).",
                     amount(given, st.unit),
                     amount(limit.max, limit.unit),
-                    limit.label
+                    limit.source()
                 ))
             } else {
                 st.stated_limit.filter(|l| !limit.weekly && over(*l)).map(|l| {
@@ -191,7 +259,7 @@ impl Validator for MaxDailyDose {
                         "States a limit of {} of {name} a day; the labeled maximum is {} ({}).",
                         amount(l, st.unit),
                         amount(limit.max, limit.unit),
-                        limit.label
+                        limit.source()
                     )
                 })
             };
@@ -219,7 +287,7 @@ impl MaxDailyDose {
         });
         let mut findings = Vec::new();
         for st in facts.doses.iter().filter(|st| st.per_day > 0.0 && st.unit == Unit::Mg) {
-            let Some(limit) = self.limit_for(st.drug, st.route, st.release) else { continue };
+            let Some(limit) = self.limit_for(st.drug, st.route, st.release, &facts.patient) else { continue };
             if limit.weekly || limit.unit != Unit::Mg || reported.contains(&st.drug) {
                 continue;
             }
@@ -248,7 +316,7 @@ impl MaxDailyDose {
                         product.name,
                         amount(total, Unit::Mg),
                         amount(limit.max, limit.unit),
-                        limit.label
+                        limit.source()
                     );
                     findings.push(Finding::new(message).at(OUTPUT, out, st.span.clone()).about(name));
                     break;
@@ -505,6 +573,20 @@ pub(crate) mod tests {
             run("medication_overdose", "", "Oxybutynin 10 mg three times a day.").is_empty(),
             "30 mg is the XL maximum"
         );
+    }
+
+    #[test]
+    fn lower_maxima_for_lighter_or_older_patients() {
+        let light = "Heart failure clinic: 71M, 64 kg, on carvedilol 12.5 mg twice daily. Next step?";
+        assert_eq!(
+            run("medication_overdose", light, "Go up to carvedilol 50 mg twice daily."),
+            ["Recommends 100 mg of carvedilol a day; the labeled maximum is 50 mg a day (Coreg, under 85 kg)."]
+        );
+        let heavy = "Heart failure clinic: 58M, 102 kg, on carvedilol 25 mg twice daily. Next step?";
+        assert!(run("medication_overdose", heavy, "Go up to carvedilol 50 mg twice daily.").is_empty());
+        let older = "78F after hip surgery, normal kidneys. Pain plan?";
+        assert_eq!(run("medication_overdose", older, "Ketorolac 30 mg IV every 6 hours for 3 days.").len(), 1);
+        assert!(run("medication_overdose", older, "Ketorolac 15 mg IV every 6 hours for 3 days.").is_empty());
     }
 
     #[test]
