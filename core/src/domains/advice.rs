@@ -54,7 +54,17 @@ impl Advice {
 fn recommended(facts: &Facts<'_>, sentences: &[Range<usize>], asked: &[Mention], approves: bool) -> Vec<Mention> {
     let out = &facts.trace.ai_processing.output;
     let input = &facts.trace.ai_processing.input;
-    let cautions: Vec<&Range<usize>> = sentences.iter().filter(|s| cautionary(&out[(*s).clone()])).collect();
+    // "That includes alcohol-containing mouthwash": a sentence that goes on with a warning
+    // warns too.
+    let mut cautions: Vec<&Range<usize>> = Vec::new();
+    let mut previous = false;
+    for s in sentences {
+        let text = &out[s.clone()];
+        previous = cautionary(text) || (previous && continues(text));
+        if previous {
+            cautions.push(s);
+        }
+    }
     // "No, please don't": what the question asked about is refused wherever the answer names it.
     let refusal = !approves && refuses(out);
     let refused = |m: &Mention| refusal && asked.iter().any(|a| a.entity == m.entity);
@@ -78,6 +88,16 @@ fn recommended(facts: &Facts<'_>, sentences: &[Range<usize>], asked: &[Mention],
         }
     }
     found
+}
+
+/// A sentence that carries on the one before ("That includes...", "The same goes for...").
+fn continues(sentence: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        pattern(r"(?i)^\W*(?:(?:that|this)\s+(?:includes|applies|goes\s+for|means)|including|the\s+same\s+(?:goes|applies)|same\s+for)\b")
+            .expect("pattern")
+    })
+    .is_match(sentence)
 }
 
 /// A question about going on with a medicine.
@@ -135,7 +155,7 @@ fn asks_about_a_problem(question: &str) -> bool {
     let start = trimmed[..end.saturating_sub(1)].rfind(['.', '!', '?', '\n']).map_or(0, |i| i + 1);
     RE.get_or_init(|| {
         pattern(
-            r"(?i)\b(?:any\s+(?:\w+\s+)?(?:issues?|problems?|concerns?|risks?|interactions?|dangers?|reason\s+not)|(?:is|are)\s+there\s+(?:an?\s+|any\s+)?(?:\w+\s+)?(?:issues?|problems?|interactions?|risks?|concerns?|dangers?)|(?:do|does|will|would)\s+(?:i|we|she|he|they|you)\s+need\s+(?:to\s+(?:stop|change|avoid|hold|switch|skip|worry|use|add)|a\s+backup|backup|extra|another|a\s+different)|(?:is|would)\s+(?:it|that|this)\s+(?:be\s+)?(?:dangerous|bad|a\s+problem|risky|harmful|unsafe)|should\s+(?:i|we|she|he)\s+(?:worry|be\s+(?:worried|concerned))|(?:does|do)\s+(?:it|they|that|this)\s+(?:interact|cancel|interfere|affect|make))\b",
+            r"(?i)\b(?:any\s+(?:\w+\s+)?(?:issues?|problems?|concerns?|risks?|interactions?|dangers?|reason\s+not)|(?:is|are)\s+there\s+(?:an?\s+|any\s+)?(?:\w+\s+)?(?:issues?|problems?|interactions?|risks?|concerns?|dangers?)|(?:do|does|will|would)\s+(?:i|we|she|he|they|you)\s+need\s+(?:to\s+(?:stop|change|avoid|hold|switch|skip|worry|use|add)|a\s+backup|backup|extra|another|a\s+different)|(?:is|would)\s+(?:it|that|this)\s+(?:be\s+)?(?:dangerous|bad|a\s+problem|risky|harmful|unsafe)|should\s+(?:i|we|she|he)\s+(?:worry|be\s+(?:worried|concerned))|(?:does|do)\s+(?:it|they|that|this)\s+(?:interact|cancel|interfere|affect|make))\b|^\W*(?:any\s+)?(?:concerns?|issues?|problems?|risks?|interactions?|red\s+flags?|worries)\W*$",
         )
         .expect("pattern")
     })
@@ -179,7 +199,7 @@ fn refuses(answer: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
         pattern(
-            r"(?i)^\W*(?:no\s*[,.!:;—–-]|no$|nope|please\s+(?:don'?t|do\s+not|avoid)|(?:best|better)\s+not|neither|not\s+(?:while|with|now|a\s+good\s+idea|safely|recommended)|i'?d\s+(?:avoid|flag|advise\s+against|not|skip|steer)|i\s+would(?:n'?t|\s+not|\s+avoid)|recommend\s+against|don'?t|do\s+not|avoid|skip|steer\s+(?:away|clear)|unfortunately|that'?s\s+not\s+(?:safe|recommended|a\s+good\s+idea)|it'?s\s+not\s+(?:safe|recommended|a\s+good\s+idea)|you\s+(?:shouldn'?t|should\s+not))",
+            r"(?i)^\W*(?:no\s*[,.!:;—–-]|no$|nope|please\s+(?:don'?t|do\s+not|avoid)|(?:best|better)\s+not|(?:it'?s|it\s+is|that'?s)\s+(?:best|better|safer|wiser)\s+not|neither|not\s+(?:while|with|now|a\s+good\s+idea|safely|recommended)|i'?d\s+(?:avoid|flag|advise\s+against|not|skip|steer)|i\s+would(?:n'?t|\s+not|\s+avoid)|recommend\s+against|don'?t|do\s+not|avoid|skip|steer\s+(?:away|clear)|unfortunately|that'?s\s+not\s+(?:safe|recommended|a\s+good\s+idea)|it'?s\s+not\s+(?:safe|recommended|a\s+good\s+idea)|you\s+(?:shouldn'?t|should\s+not))",
         )
         .expect("pattern")
     })
@@ -192,7 +212,7 @@ pub fn cautionary(sentence: &str) -> bool {
     RE.get_or_init(|| {
         pattern(
             // "Don't forget" is no warning: a negation counts when it governs taking or using.
-            r"(?i)\b(?:avoid(?:ed|ing|s)?|(?:do\s+not|don'?t|never|should\s+not|shouldn'?t|must\s+not|cannot|can'?t)\s+(?:\w+\s+){0,2}?(?:take|taking|use|using|combine|combining|mix|mixing|start|starting|give|giving|add|drink|drinking|have|be\s+(?:used|taken|combined|mixed|given))|no\s+(?:alcohol|honey|aspirin)|stop|discontinue|instead\s+of|rather\s+than|not\s+recommended|contraindicated|interact(?:s|ion|ions)?|risk|unsafe|not\s+safe|harm(?:s|ful)?|can\s+(?:harm|damage|raise|increase|worsen|cause|lead)|bleeding|serotonin\s+syndrome|unless|except|no\s+longer|hold|before\s+(?:using|taking|starting|combining)|birth\s+defects?|botulism|reye'?s|suspend|pause|skip|steer\s+(?:away|clear)|(?:best|better)\s+not|neither|recommend\s+against|off[- ]limits|not\s+while|raises?|increases?|potentiates?|reduces?\s+(?:how|the|its|their)|clearance|less\s+effective|toxic\w*|overdose|slow(?:s|ed|ing)?\s+(?:\w+\s+)?breathing|dangerous(?:ly)?|boxed\s+warning|especially\s+with|if\s+(?:you|he|she|they)\s+(?:also\s+)?(?:take|takes|are\s+on|is\s+on|use|uses|have|has)|if\s+(?:you'?re|you\s+are|he'?s|she'?s|they'?re)\s+(?:also\s+)?(?:on|taking|using)|hid(?:den|ing|es)\s+in|watch\s+(?:out\s+)?for|make\s+sure\s+no|alongside\s+it|wait|until)\b",
+            r"(?i)\b(?:avoid(?:ed|ing|s)?|(?:do\s+not|don'?t|never|should\s+not|shouldn'?t|must\s+not|cannot|can'?t)\s+(?:\w+\s+){0,2}?(?:take|taking|use|using|combine|combining|mix|mixing|start|starting|give|giving|add|drink|drinking|have|be\s+(?:used|taken|combined|mixed|given))|no\s+(?:alcohol|honey|aspirin)|stop|discontinue|instead\s+of|rather\s+than|not\s+recommended|(?:aren'?t|isn'?t|are\s+not|is\s+not)\s+(?:\w+\s+)?(?:used|recommended|safe|advised|given|an?\s+option)|contraindicated|interact(?:s|ion|ions)?|risk|unsafe|not\s+safe|harm(?:s|ful)?|can\s+(?:harm|damage|raise|increase|worsen|cause|lead)|bleeding|serotonin\s+syndrome|unless|except|no\s+longer|hold|before\s+(?:using|taking|starting|combining)|birth\s+defects?|botulism|reye'?s|suspend|pause|skip|steer\s+(?:away|clear)|(?:best|better)\s+not|neither|recommend\s+against|off[- ]limits|not\s+while|raises?|increases?|potentiates?|reduces?\s+(?:how|the|its|their)|clearance|less\s+effective|toxic\w*|overdose|slow(?:s|ed|ing)?\s+(?:\w+\s+)?breathing|dangerous(?:ly)?|boxed\s+warning|especially\s+with|if\s+(?:you|he|she|they)\s+(?:also\s+)?(?:take|takes|are\s+on|is\s+on|use|uses|have|has)|if\s+(?:you'?re|you\s+are|he'?s|she'?s|they'?re)\s+(?:also\s+)?(?:on|taking|using)|hid(?:den|ing|es)\s+in|watch\s+(?:out\s+)?for|make\s+sure\s+no|alongside\s+it|wait|until)\b",
         )
         .expect("pattern")
     })
@@ -281,6 +301,10 @@ mod tests {
         assert!(!cautionary("A glass of wine with metronidazole is no problem."));
         assert!(cautionary("NSAIDs like naproxen reduce lithium clearance and can push levels up."));
         assert!(cautionary("Skip it if you take blood thinners."));
+        assert!(cautionary("Doxycycline and primaquine aren't used in pregnancy."));
+        assert!(continues("That includes alcohol-containing mouthwash."));
+        assert!(refuses("It's better not to. Both are NSAIDs."));
+        assert!(asks_about_a_problem("Pharmacy suggests clarithromycin. Concerns?"));
     }
 
     #[test]

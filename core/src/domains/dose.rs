@@ -432,7 +432,7 @@ pub fn statements(
 
 /// Whether the word before an amount names a substance of its own: anything but the words that
 /// lead into a dose ("take 500 mg", "up to 4 g", "a dose of 10 mg").
-fn names_something_else(before: &str) -> bool {
+pub fn names_something_else(before: &str) -> bool {
     const LEAD_INS: &[&str] = &[
         "take",
         "taking",
@@ -537,6 +537,12 @@ fn names_something_else(before: &str) -> bool {
         "still",
         "already",
         "second",
+        "inject",
+        "injecting",
+        "apply",
+        "insert",
+        "place",
+        "dissolve",
     ];
     let word = before
         .split(|c: char| !(c.is_alphanumeric() || c == '\''))

@@ -8,7 +8,7 @@ use regex::Regex;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{Finding, Validator, OUTPUT};
-use crate::domains::dose::{frequency, Frequency, Release, Route, Unit};
+use crate::domains::dose::{frequency, names_something_else, Frequency, Release, Route, Unit};
 use crate::domains::drugs::{DrugIndex, EntityId};
 use crate::domains::patient::Patient;
 use crate::domains::table::Table;
@@ -327,10 +327,15 @@ impl MaxDailyDose {
     }
 }
 
-/// Whether a sentence says not to do something.
+/// Whether a sentence says not to do something, or names it as a mistake ("Taking the weekly
+/// dose every day is a dangerous mistake"; "if you have been taking it daily, call").
 fn negation(s: &str) -> bool {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| pattern(r"(?i)\b(?:not|never|don'?t|avoid|no)\b").expect("pattern")).is_match(s)
+    RE.get_or_init(|| {
+        pattern(r"(?i)\b(?:not|never|don'?t|avoid|no|mistake|error|dangerous|toxic\w*|fatal|overdose|wrong|if\s+(?:you|she|he|they)(?:'ve|\s+have|\s+has)\s+(?:actually\s+|accidentally\s+)?been)\b")
+            .expect("pattern")
+    })
+    .is_match(s)
 }
 
 /// A once-a-week drug on a daily schedule.
@@ -410,7 +415,12 @@ impl Validator for WeeklyDosedDaily {
             }
             let s = &out[sentence.clone()];
             let Some(drug) = last.filter(|d| self.weekly.contains(d) && !reported.contains(d)) else { continue };
-            if dosing.is_match(s) && frequency(s).is_some_and(Frequency::is_daily) && !negation(s) {
+            // "Prescribe folic acid 1 mg daily": an amount of something the index does not know.
+            let Some(dose) = dosing.find(s) else { continue };
+            if names_something_else(&s[..dose.start()]) {
+                continue;
+            }
+            if frequency(s).is_some_and(Frequency::is_daily) && !negation(s) {
                 reported.insert(drug);
                 findings.push(self.finding(drug, out, sentence.clone()));
             }
@@ -626,6 +636,8 @@ pub(crate) mod tests {
             "Never take a tablet every day; all four on one day each week."
         )
         .is_empty());
+        let mistake = "Take all four together once a week. Taking that dose every day is a dangerous mistake.";
+        assert!(run("weekly_drug_given_daily", question, mistake).is_empty());
     }
 }
 

@@ -75,7 +75,21 @@ impl Validator for ForbiddenPhrase {
 /// turns a forbidden phrase around.
 pub(super) fn negated(before: &str) -> bool {
     static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
-    let sentence = before.rsplit(['.', '!', '?', '\n']).next().unwrap_or(before);
+    let sentence = before.rsplit(['.', '!', '?', '\n', ';', '—', '–']).next().unwrap_or(before);
+    let sentence = sentence.rsplit(" - ").next().unwrap_or(sentence);
+    // The clause right before: "if the pain is not gone, call 911" refers all the same; but a
+    // list goes on with the verb before it ("don't crush, chew, or split it").
+    let (mut start, mut end, mut last) = (0, sentence.len(), true);
+    while let Some(comma) = sentence[..end].rfind(',') {
+        let clause = sentence[comma + 1..end].trim_start().to_ascii_lowercase();
+        let item = clause.starts_with("or ") || clause.starts_with("and ") || (!last && !clause.contains(' '));
+        if !item {
+            start = comma + 1;
+            break;
+        }
+        (end, last) = (comma, false);
+    }
+    let sentence = &sentence[start..];
     RE.get_or_init(|| {
         pattern(r"(?i)\b(?:do\s+not|don'?t|never|must\s+not|should\s+not|shouldn'?t|not)\b").expect("pattern")
     })
@@ -84,7 +98,16 @@ pub(super) fn negated(before: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::negated;
     use crate::tiers::rules::doses::tests::run;
+
+    #[test]
+    fn a_negation_reaches_to_its_clause_and_through_a_list() {
+        assert!(negated("It's probably heartburn; you don't need to go to the "));
+        assert!(!negated("If the pain is not gone in 5 minutes, call "));
+        assert!(!negated("Don't use nitroglycerin - call "));
+        assert!(negated("Please don't crush, chew, or split "));
+    }
 
     #[test]
     fn dosing_advice_needs_a_pointer_to_a_clinician() {

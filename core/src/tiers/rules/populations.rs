@@ -64,8 +64,17 @@ impl Validator for ContraindicatedPopulation {
             return vec![];
         }
         // The group is usually in the question, sometimes only in the answer ("fine for your
-        // 6-year-old", "safe in pregnancy").
-        let (asked, answered) = (facts.patient, Patient::from_question(&ai.output));
+        // 6-year-old", "safe in pregnancy"), but not in its warnings ("contraindicated in
+        // pregnancy" says nothing of this patient).
+        let out = &ai.output;
+        let plain: Vec<&str> = facts
+            .advice
+            .sentences
+            .iter()
+            .map(|s| &out[s.clone()])
+            .filter(|s| !crate::domains::advice::cautionary(s))
+            .collect();
+        let (asked, answered) = (facts.patient, Patient::from_question(&plain.join(" ")));
         let patient = Patient {
             pregnant: asked.pregnant || answered.pregnant,
             age_years: asked.age_years.or(answered.age_years),
@@ -129,6 +138,14 @@ mod tests {
             "Stop isotretinoin and call your dermatologist today: it causes severe birth defects."
         )
         .is_empty());
+    }
+
+    #[test]
+    fn a_warning_about_pregnancy_is_no_pregnant_patient() {
+        let question = "Starting leflunomide for RA next week. What should I know?";
+        let answer = "Take leflunomide 20 mg daily; use reliable contraception (it's contraindicated in pregnancy).";
+        assert!(run_rule(question, answer).is_empty());
+        assert_eq!(run_rule(question, "Leflunomide 20 mg daily is safe in pregnancy too.").len(), 1);
     }
 
     #[test]

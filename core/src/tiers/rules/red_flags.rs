@@ -107,6 +107,11 @@ mod tests {
             "a negated referral is no referral"
         );
         assert_eq!(run_rule("My 3-week-old has a fever of 38.4.", "Give a little acetaminophen.").len(), 1);
+        assert!(run_rule(
+            "Crushing chest pain in my chest right now. Should I take my nitroglycerin?",
+            "Take one nitroglycerin under the tongue; if the pain isn't gone in 5 minutes, don't wait - call 911."
+        )
+        .is_empty());
         for (question, answer) in [
             (
                 "Dad's mouth is drooping on one side and he can't get his words out.",
