@@ -184,11 +184,56 @@ impl DoseStatement {
 
 /// What one tablet or capsule of a drug holds, as far as a trace says ("Advil, the 200 mg
 /// ones"; "Extra Strength Tylenol"): mg by drug.
-pub type Strengths = FxHashMap<EntityId, f64>;
+/// And what one mL of a liquid holds ("Children's Tylenol 160 mg/5 mL": 32 mg).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Strengths {
+    /// mg per tablet, capsule or caplet, by drug.
+    pub per_unit: FxHashMap<EntityId, f64>,
+    /// mg per mL, by drug.
+    pub per_ml: FxHashMap<EntityId, f64>,
+}
+
+impl Strengths {
+    pub fn is_empty(&self) -> bool {
+        self.per_unit.is_empty() && self.per_ml.is_empty()
+    }
+}
+
+/// The concentrations a text gives ("160 mg/5 mL", "100mg per 5ml"), each with the drug it is
+/// of: the drug named last before it in its sentence, else the next one, else `default`.
+pub fn concentrations(text: &str, mentions: &[Mention], default: Option<EntityId>) -> Vec<(EntityId, f64)> {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        pattern(r"(?i)(\d+(?:\.\d+)?)\s*(mg|mcg|g)\s*(?:/|per|in(?:\s+each)?|every)\s*(\d+(?:\.\d+)?)?\s*(?:mL|cc|milliliters?)\b")
+            .expect("pattern")
+    });
+    let mut found = Vec::new();
+    for sentence in sentences(text) {
+        for c in re.captures_iter(&text[sentence.clone()]) {
+            let (Some(whole), Ok(amount)) = (c.get(0), c[1].parse::<f64>()) else { continue };
+            let factor = match c[2].to_ascii_lowercase().as_str() {
+                "g" => 1000.0,
+                "mcg" => 0.001,
+                _ => 1.0,
+            };
+            let ml = c.get(3).and_then(|m| m.as_str().parse::<f64>().ok()).unwrap_or(1.0);
+            let at = sentence.start + whole.start();
+            let named = mentions.iter().filter(|m| sentence.contains(&m.start));
+            let drug = named.clone().rev().find(|m| m.end <= at).or_else(|| named.clone().find(|m| m.start >= at));
+            if let Some(drug) = drug.map(|m| m.entity).or(default).filter(|_| ml > 0.0) {
+                found.push((drug, amount * factor / ml));
+            }
+        }
+    }
+    found
+}
 
 struct Patterns {
     amount: Regex,
     units: Regex,
+    millilitres: Regex,
+    per_before: Regex,
+    per_ml_after: Regex,
     count_before_name: Regex,
     sum_before: Regex,
     per_day_after: Regex,
@@ -252,6 +297,11 @@ fn patterns() -> &'static Patterns {
             units: re(&format!(
                 r"(?i)\b(\d{{1,2}}|{NUMBER_WORDS}|an?)(?:\s*(?:-|–|to|or)\s*(\d{{1,2}}|{NUMBER_WORDS}))?\s+(?:[a-z'-]+\s+){{0,3}}?(?:tablets?|tabs?|capsules?|caps?|pills?|caplets?|softgels?|gelcaps?|liquicaps?|liqui-gels?)\b"
             )),
+            // "10 mL", "7.5-10 ml": a liquid dose, in mg once the concentration is known.
+            millilitres: re(r"(?i)\b(\d{1,2}(?:\.\d+)?)(?:\s*(?:-|–|to|or)\s*(\d{1,2}(?:\.\d+)?))?\s*(?:mL|ml|cc|milliliters?)\b"),
+            // "160 mg/5 mL": the mL of a concentration are no dose.
+            per_before: re(r"(?i)(?:/|\bper|\bin(?:\s+each)?|\bevery)\s*$"),
+            per_ml_after: re(r"(?i)^\s*(?:/|per\b|in(?:\s+each)?\b|every\b)\s*(?:\d+(?:\.\d+)?)?\s*(?:mL|cc|milliliters?)\b"),
             // "3 Aleve", "two Extra Strength Tylenol": a count right before a product's name.
             count_before_name: re(&format!(
                 r"(?i)\b(\d{{1,2}}|{NUMBER_WORDS})\s+(?:(?:extra|regular|maximum|max)[\s-]+strength\s+|children'?s\s+|adult\s+)?$"
@@ -283,7 +333,7 @@ fn patterns() -> &'static Patterns {
                 r"(?i)\b(?:(?:do\s+not|don'?t|never|not\s+to|not)\s+(?:take\s+)?(?:exceed(?:ing)?|go\s+(?:over|above)|(?:take\s+)?more\s+than)|no\s+more\s+than|without\s+exceeding)\b",
             ),
             warning: re(
-                r"(?i)\b(?:do\s+not|don'?t|never|avoid|should\s+not|must\s+not|can\s+cause|may\s+cause|could\s+cause|can\s+lead|toxic|toxicity|overdose|dangerous|too\s+(?:much|high)|exceeds?|exceeding|above\s+the|unsafe|not\s+safe|harmful|liver\s+(?:damage|failure|injury)|reduce\s+(?:the|your|his|her)\s+dose|cut\s+back\s+(?:to|from|on)|instead\s+of|rather\s+than|is\s+(?:an?\s+)?(?:error|mistake)|incorrect|wrong|whether|asked\s+(?:if|about)|would\s+(?:put|take|bring|raise|increase|push)|(?:raises?|increases?)\s+(?:the\s+|your\s+)?(?:\w+\s+)?risk|damag(?:e|es|ing)\s+(?:your|the|his|her|their)\s+liver|well\s+(?:over|above|past)|hold\s+off)\b",
+                r"(?i)\b(?:(?:do\s+not|don'?t|never|should\s+not|must\s+not)\s+(?:\w+\s+){0,2}?(?:take|taking|exceed|use|give|go|combine|mix|double|have|drink|increase|start|add|stack)|avoid|can\s+cause|may\s+cause|could\s+cause|can\s+lead|toxic|toxicity|overdose|dangerous|too\s+(?:much|high)|exceeds?|exceeding|above\s+the|unsafe|not\s+safe|harmful|liver\s+(?:damage|failure|injury)|reduce\s+(?:the|your|his|her)\s+dose|cut\s+back\s+(?:to|from|on)|instead\s+of|rather\s+than|is\s+(?:an?\s+)?(?:error|mistake)|incorrect|wrong|whether|asked\s+(?:if|about)|would\s+(?:put|take|bring|raise|increase|push)|(?:raises?|increases?)\s+(?:the\s+|your\s+)?(?:\w+\s+)?risk|damag(?:e|es|ing)\s+(?:your|the|his|her|their)\s+liver|well\s+(?:over|above|past)|hold\s+off)\b",
             ),
             frequencies: vec![
                 freq(r"\bq\.?\s*(\d+)\s*(?:-|–|to)?\s*\d*\s*h(?:ours?|rs?|r)?\b\.?", FrequencyRule::EveryHours),
@@ -304,6 +354,13 @@ fn patterns() -> &'static Patterns {
     })
 }
 
+/// What an amount without mg counts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Counted {
+    Tablets,
+    Millilitres,
+}
+
 /// One amount found in a sentence.
 #[derive(Clone)]
 struct Amount {
@@ -316,8 +373,9 @@ struct Amount {
     limit: bool,
     /// "another 10 mg": taken on top of the dose before it.
     additional: bool,
-    /// A count of tablets with no amount: `value` is the count until the strength is known.
-    per_unit: bool,
+    /// A count of tablets, or mL, with no amount: `value` is the count until the strength is
+    /// known.
+    counted: Option<Counted>,
     /// Tablets per dose ("2 tablets of 500 mg": 2).
     count: f64,
 }
@@ -407,16 +465,17 @@ pub fn statements(
         for (drug, region) in merged {
             let mine: Vec<&Amount> = amounts.iter().filter(|a| owner(a) == Some(drug)).collect();
             // Tablet counts become amounts where the strength is known and no amount is given.
-            let has_amount = mine.iter().any(|a| !a.per_unit && !a.limit);
-            let strength = strengths.get(&drug).copied();
+            let has_amount = mine.iter().any(|a| a.counted.is_none() && !a.limit);
             let mine: Vec<Amount> = mine
                 .into_iter()
-                .filter_map(|a| match (a.per_unit, strength) {
-                    (false, _) => Some(a.clone()),
-                    (true, Some(mg)) if !has_amount => {
-                        Some(Amount { value: a.value * mg, per_unit: false, ..a.clone() })
-                    }
-                    _ => None,
+                .filter_map(|a| {
+                    let strength = match a.counted {
+                        None => return Some(a.clone()),
+                        Some(_) if has_amount => return None,
+                        Some(Counted::Tablets) => strengths.per_unit.get(&drug)?,
+                        Some(Counted::Millilitres) => strengths.per_ml.get(&drug)?,
+                    };
+                    Some(Amount { value: a.value * strength, counted: None, ..a.clone() })
                 })
                 .collect();
             if let Some(st) = statement(drug, &mine, text, region, warning) {
@@ -537,6 +596,7 @@ pub fn names_something_else(before: &str) -> bool {
         "still",
         "already",
         "second",
+        "on",
         "inject",
         "injecting",
         "apply",
@@ -581,6 +641,10 @@ fn amounts(s: &str, offset: usize) -> Vec<Amount> {
         let Some(mut value) = high.flatten().or(low) else { continue };
         let before = &s[..whole.start()];
         let after = &s[whole.end()..];
+        // "160 mg/5 mL" is what a liquid holds, not a dose.
+        if p.per_ml_after.is_match(after) {
+            continue;
+        }
         // Tablet counts: "2 tablets of 500 mg", "2 x 500 mg", "two 500 mg tablets",
         // "two Extra Strength Tylenol (500 mg each)". "2 tablets (100 mg)" gives the total.
         let count = p
@@ -614,39 +678,49 @@ fn amounts(s: &str, offset: usize) -> Vec<Amount> {
                 && !p.sum_before.is_match(before)
                 && (p.negation.is_match(before) || !p.upward_before.is_match(before)),
             additional: p.additional_before.is_match(before),
-            per_unit: false,
+            counted: None,
             count,
         });
     }
     out
 }
 
-/// The units `s` counts without an amount ("4 tablets", "3 Aleve"), as amounts whose value is
-/// the count; counts that belong to an amount ("two 500 mg tablets") are left out.
+/// The units `s` counts without an amount ("4 tablets", "3 Aleve", "10 mL"), as amounts whose
+/// value is the count; counts that belong to an amount ("two 500 mg tablets", "10 mL (320 mg)")
+/// and the mL of a concentration ("160 mg/5 mL") are left out.
 fn unit_counts(s: &str, offset: usize, mentions: &[Mention], amounts: &[Amount]) -> Vec<Amount> {
     let p = patterns();
-    let mut found: Vec<(Range<usize>, f64)> = Vec::new();
+    let mut found: Vec<(Range<usize>, f64, Counted)> = Vec::new();
     for c in p.units.captures_iter(s) {
         let Some(whole) = c.get(0) else { continue };
         if let Some(n) = c.get(2).or(c.get(1)).and_then(|m| number_word(m.as_str())) {
-            found.push((whole.range(), n));
+            found.push((whole.range(), n, Counted::Tablets));
         }
     }
     for m in mentions {
         let end = m.start - offset;
         if let Some(c) = p.count_before_name.captures(&s[..end]) {
             let (Some(whole), Some(n)) = (c.get(0), number_word(&c[1])) else { continue };
-            if !found.iter().any(|(r, _)| r.start < m.end - offset && whole.start() < r.end) {
-                found.push((whole.start()..m.end - offset, n));
+            if !found.iter().any(|(r, _, _)| r.start < m.end - offset && whole.start() < r.end) {
+                found.push((whole.start()..m.end - offset, n, Counted::Tablets));
             }
+        }
+    }
+    for c in p.millilitres.captures_iter(s) {
+        let Some(whole) = c.get(0) else { continue };
+        if p.per_before.is_match(&s[..whole.start()]) {
+            continue;
+        }
+        if let Some(ml) = c.get(2).or(c.get(1)).and_then(|m| parse_number(m.as_str())) {
+            found.push((whole.range(), ml, Counted::Millilitres));
         }
     }
     found
         .into_iter()
-        .filter(|(_, n)| *n > 0.0 && *n <= 20.0)
-        .map(|(r, count)| (offset + r.start..offset + r.end, count))
-        .filter(|(r, _)| !amounts.iter().any(|a| a.range.start < r.end + 3 && r.start < a.range.end))
-        .map(|(range, count)| {
+        .filter(|(_, n, counted)| *n > 0.0 && (*n <= 20.0 || *counted == Counted::Millilitres && *n <= 60.0))
+        .map(|(r, count, counted)| (offset + r.start..offset + r.end, count, counted))
+        .filter(|(r, _, _)| !amounts.iter().any(|a| a.range.start < r.end + 3 && r.start < a.range.end))
+        .map(|(range, count, counted)| {
             let (before, after) = (&s[..range.start - offset], &s[range.end - offset..]);
             Amount {
                 range,
@@ -656,8 +730,8 @@ fn unit_counts(s: &str, offset: usize, mentions: &[Mention], amounts: &[Amount])
                 per_week: p.per_week_after.is_match(after),
                 limit: p.limit_before.is_match(before) && !p.sum_before.is_match(before),
                 additional: p.additional_before.is_match(before),
-                per_unit: true,
-                count,
+                counted: Some(counted),
+                count: if counted == Counted::Tablets { count } else { 1.0 },
             }
         })
         .collect()

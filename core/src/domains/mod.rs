@@ -24,7 +24,7 @@ use std::sync::{Arc, RwLock};
 use serde::Serialize;
 
 use self::dose::DoseStatement;
-use self::drugs::{DrugIndex, Mention};
+use self::drugs::{DrugIndex, EntityId, Mention};
 use self::spec::DomainSpec;
 use self::trading::Trajectory;
 use crate::model::Trace;
@@ -166,7 +166,7 @@ impl Domain {
             let asked_about = facts.input_drugs.iter().rev().find(|m| !drugs.is_class(m.entity)).map(|m| m.entity);
             let none = dose::Strengths::default();
             facts.question_doses = dose::statements(&ai.input, drugs, &facts.input_drugs, None, &none);
-            let strengths = strengths(drugs, &ai.input, &ai.output, &facts.question_doses);
+            let strengths = strengths(drugs, &facts, asked_about);
             facts.doses = dose::statements(&ai.output, drugs, &facts.output_drugs, asked_about, &strengths);
             // The release form: at the drug's name in the statement, else elsewhere in the
             // answer, else in the question.
@@ -356,22 +356,30 @@ impl Domains {
 /// What one tablet of each drug holds, as the trace says: a product the answer names ("two
 /// Extra Strength Tylenol"), a strength the question gives ("Advil, the 200 mg ones"), or a
 /// product the question names, in that order.
-fn strengths(drugs: &DrugIndex, input: &str, output: &str, question_doses: &[DoseStatement]) -> dose::Strengths {
+///
+/// And what a mL of a liquid holds, from a concentration the answer or the question gives.
+fn strengths(drugs: &DrugIndex, facts: &Facts<'_>, asked_about: Option<EntityId>) -> dose::Strengths {
+    let (input, output) = (&facts.trace.ai_processing.input, &facts.trace.ai_processing.output);
     let mut strengths = dose::Strengths::default();
     let products = drugs.products();
     let from_products = |text: &str, strengths: &mut dose::Strengths| {
         for m in products.find(text) {
             let product = products.get(m.product);
-            strengths.entry(product.drug).or_insert(product.per_unit_mg);
+            strengths.per_unit.entry(product.drug).or_insert(product.per_unit_mg);
         }
     };
     from_products(output, &mut strengths);
-    for st in question_doses {
+    for st in &facts.question_doses {
         if let Some(mg) = st.per_unit.filter(|mg| *mg > 0.0) {
-            strengths.entry(st.drug).or_insert(mg);
+            strengths.per_unit.entry(st.drug).or_insert(mg);
         }
     }
     from_products(input, &mut strengths);
+    for (text, mentions) in [(output, &facts.output_drugs), (input, &facts.input_drugs)] {
+        for (drug, per_ml) in dose::concentrations(text, mentions, asked_about) {
+            strengths.per_ml.entry(drug).or_insert(per_ml);
+        }
+    }
     strengths
 }
 
