@@ -313,6 +313,7 @@ mod tests {
         for (pack, file, recall, settled) in [
             ("healthcare", "eval/eval.jsonl", 0.98, 0.98),
             ("healthcare", "eval/holdout3.jsonl", 0.96, 0.97),
+            ("healthcare", "eval/holdout4.jsonl", 0.95, 0.97),
             ("trading", "eval/holdout.jsonl", 0.95, 0.95),
             ("trading", "eval/holdout2.jsonl", 0.95, 0.95),
         ] {
