@@ -28,7 +28,9 @@ async fn enough_new_reviews_retrain_by_themselves(backend: Backend) {
             assert_eq!(m["reviews_used"], 2);
             break;
         }
-        assert!(started.elapsed() < std::time::Duration::from_secs(60), "no model was trained");
+        // Generous: the debug build trains the seed set in the background while other tests
+        // share the two cores; what matters is that it happens without a request.
+        assert!(started.elapsed() < std::time::Duration::from_secs(300), "no model was trained");
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
 }
