@@ -171,14 +171,15 @@ impl Domain {
             // The release form: at the drug's name in the statement, else elsewhere in the
             // answer, else in the question.
             for st in &mut facts.doses {
-                let at = |text: &str, mentions: &mut dyn Iterator<Item = &Mention>| {
-                    mentions.filter(|m| m.entity == st.drug).find_map(|m| dose::release_at(text, m))
-                };
-                let (own, others): (Vec<&Mention>, Vec<&Mention>) =
-                    facts.output_drugs.iter().partition(|m| st.span.contains(&m.start));
-                st.release = at(&ai.output, &mut own.into_iter())
-                    .or_else(|| at(&ai.output, &mut others.into_iter()))
-                    .or_else(|| at(&ai.input, &mut facts.input_drugs.iter()));
+                let (drug, span) = (st.drug, st.span.clone());
+                let at = |text: &str, m: &Mention| (m.entity == drug).then(|| dose::release_at(text, m)).flatten();
+                let answer = &facts.output_drugs;
+                st.release = answer
+                    .iter()
+                    .filter(|m| span.contains(&m.start))
+                    .find_map(|m| at(&ai.output, m))
+                    .or_else(|| answer.iter().find_map(|m| at(&ai.output, m)))
+                    .or_else(|| facts.input_drugs.iter().find_map(|m| at(&ai.input, m)));
             }
             facts.taken_doses = drugs.products().taken(&ai.input);
             facts.advice = advice::Advice::of(&facts);

@@ -78,13 +78,16 @@ impl Products {
         &self.rows[product]
     }
 
-    /// Every product `text` names, the first matching row winning where names overlap.
+    /// Every product `text` names, the first matching row winning where names overlap; rows of
+    /// one product (one pattern, an ingredient each: Tylenol PM) are all found.
     pub fn find(&self, text: &str) -> Vec<ProductMention> {
         let Some(any) = &self.any else { return vec![] };
         let mut found: Vec<ProductMention> = Vec::new();
         for i in any.matches(text).iter() {
+            let pattern = self.rows[i].pattern.as_str();
             for m in self.rows[i].pattern.find_iter(text) {
-                if !found.iter().any(|f| f.range.start < m.end() && m.start() < f.range.end) {
+                let other_name = |f: &ProductMention| self.rows[f.product].pattern.as_str() != pattern;
+                if !found.iter().any(|f| other_name(f) && f.range.start < m.end() && m.start() < f.range.end) {
                     found.push(ProductMention { product: i, range: m.range() });
                 }
             }
@@ -132,6 +135,7 @@ mod tests {
         assert_eq!(named("two Extra Strength Tylenol"), ["Tylenol Extra Strength"]);
         assert_eq!(named("I have Advil and some Aleve"), ["Advil", "Aleve"]);
         assert!(named("Tylenol").is_empty(), "plain Tylenol comes in several strengths");
+        assert_eq!(named("one Tylenol PM"), ["Tylenol PM", "Tylenol PM (diphenhydramine)"], "both ingredients");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::domains::dose::{frequency, names_something_else, Frequency, Release, 
 use crate::domains::drugs::{DrugIndex, EntityId};
 use crate::domains::patient::Patient;
 use crate::domains::table::Table;
-use crate::domains::text::{pattern, sentences};
+use crate::domains::text::pattern;
 use crate::domains::Facts;
 use crate::{Error, Result};
 
@@ -294,7 +294,7 @@ impl MaxDailyDose {
             for taken in facts.taken_doses.iter().filter(|t| t.drug == st.drug) {
                 let product = products.get(taken.product);
                 let named_in = |range: std::ops::Range<usize>| {
-                    products.find(&out[range]).iter().any(|m| products.get(m.product).name == product.name)
+                    products.find(&out[range]).iter().any(|m| m.product == taken.product)
                 };
                 // The answer's dose is of the product itself (every name of the drug in the
                 // statement is the product's), or the product is being replaced.
@@ -387,7 +387,7 @@ impl Validator for WeeklyDosedDaily {
         let mut findings = Vec::new();
         let mut reported = FxHashSet::default();
         // Sentence by sentence, so that "methotrexate every day" counts without an amount.
-        for sentence in sentences(out) {
+        for sentence in &facts.advice.sentences {
             for m in facts.output_drugs.iter().filter(|m| sentence.contains(&m.start)) {
                 if !self.weekly.contains(&m.entity) || reported.contains(&m.entity) {
                     continue;
@@ -406,7 +406,7 @@ impl Validator for WeeklyDosedDaily {
                 .expect("pattern")
         });
         let mut last = facts.input_drugs.iter().rev().find(|m| !self.drugs.is_class(m.entity)).map(|m| m.entity);
-        for sentence in sentences(out) {
+        for sentence in &facts.advice.sentences {
             let mut named =
                 facts.output_drugs.iter().filter(|m| sentence.contains(&m.start) && !self.drugs.is_class(m.entity));
             if let Some(m) = named.next_back() {
