@@ -262,6 +262,8 @@ pub struct DomainView {
     pub description: String,
     pub version: u32,
     pub aliases: Vec<String>,
+    /// Built into Aegis, or added to this installation's packs folder.
+    pub built_in: bool,
     /// Drug names the pack recognizes (healthcare).
     pub drugs: usize,
     pub rules: Vec<RuleView>,
@@ -309,6 +311,7 @@ pub async fn domain_packs() -> Result<Vec<DomainView>, ServerFnError> {
                 description: spec.description.clone(),
                 version: spec.version,
                 aliases: spec.aliases.clone(),
+                built_in: d.dir.folder().is_none(),
                 drugs: d.drugs.as_ref().map_or(0, |x| x.drug_count()),
                 rules: spec
                     .tier1

@@ -30,8 +30,12 @@ pub struct Config {
     pub vault_key: Option<Secret>,
     /// Where the generated vault key lives when `vault_key` is unset [default: data_dir/vault.key].
     pub vault_key_file: Option<PathBuf>,
-    /// Folder of domain packs, one subfolder per pack with its `domain.yaml`.
-    pub domains_dir: PathBuf,
+    /// Folder of domain packs, one subfolder per pack with its `domain.yaml`. Set, it must
+    /// exist and hold a pack; unset, `./domains` is read when there is one. Its packs replace
+    /// built-in ones of the same name.
+    pub domains_dir: Option<PathBuf>,
+    /// Whether the packs compiled into the binary (healthcare, trading) are loaded.
+    pub builtin_packs: bool,
     /// How often running processes look for edited packs and reload them; 0 turns it off.
     pub domains_reload_secs: u64,
     /// Whether dashboard users and admin keys may add packs (they serve every organization of
@@ -262,7 +266,8 @@ impl Default for Config {
             db_max_connections: 16,
             vault_key: None,
             vault_key_file: None,
-            domains_dir: PathBuf::from("domains"),
+            domains_dir: None,
+            builtin_packs: true,
             domains_reload_secs: 2,
             allow_pack_uploads: true,
             ingest: IngestConfig::default(),
@@ -343,6 +348,11 @@ impl Config {
             return Err(Error::Config("batch sizes must be at least 1".into()));
         }
         Ok(())
+    }
+
+    /// The folder of domain packs: the configured one, or `./domains`.
+    pub fn packs_folder(&self) -> PathBuf {
+        self.domains_dir.clone().unwrap_or_else(|| PathBuf::from("domains"))
     }
 
     pub fn vault_key_path(&self) -> PathBuf {

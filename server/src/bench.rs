@@ -702,7 +702,7 @@ pub fn active_learning(args: ActiveLearningArgs) -> Result<(), String> {
     use aegis_core::tiers::classifier::features::{featurize, trace_text};
 
     let config = aegis_core::config::Config::load().map_err(|e| e.to_string())?;
-    let dir = config.domains_dir.join(&args.domain);
+    let dir = config.packs_folder().join(&args.domain);
     let pack = Domain::load_for_training(&dir, &aegis_core::tiers::rules::CustomValidators::default())
         .map_err(|e| e.to_string())?;
     let tier2 = pack.spec.tier2.as_ref().ok_or_else(|| format!("{} has no tier2 section", args.domain))?;

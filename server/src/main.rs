@@ -420,7 +420,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             seed_demo(config, traces, org, seed, if_empty, !no_evaluate).await
         }
         Command::Domain { command: DomainCommand::List } => {
-            let domains = Domains::open(&config.domains_dir, CustomValidators::default())?;
+            let domains = Domains::from_config(&config, CustomValidators::default())?;
             for d in domains.current().domains() {
                 print_domain(&d.summary());
             }
@@ -445,9 +445,9 @@ async fn eval_domain(
     json: bool,
 ) -> anyhow::Result<()> {
     use aegis_core::domains::eval;
-    let domains = Domains::open(&config.domains_dir, CustomValidators::default())?;
+    let domains = Domains::from_config(config, CustomValidators::default())?;
     if domains.current().route(domain).is_none() {
-        bail!("no domain pack named {domain:?} in {}", config.domains_dir.display());
+        bail!("no domain pack named {domain:?} (built in or in {})", config.packs_folder().display());
     }
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let mut cases = eval::parse_jsonl(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
@@ -478,7 +478,7 @@ fn train_domain(
 ) -> anyhow::Result<()> {
     use aegis_core::domains::eval;
     use aegis_core::tiers::classifier::{self, Stage};
-    let dir = config.domains_dir.join(domain);
+    let dir = config.packs_folder().join(domain);
     let pack = Domain::load_for_training(&dir, &CustomValidators::default())?;
     let spec = &pack.spec;
     let Some(tier2) = &spec.tier2 else { bail!("{} has no tier2 section", dir.join("domain.yaml").display()) };
@@ -525,7 +525,7 @@ async fn models_command(config: &Config, command: ModelsCommand) -> anyhow::Resu
     match command {
         ModelsCommand::Retrain { org, domain } => {
             store.get_organization(&org).await?.with_context(|| format!("no organization {org}"))?;
-            let domains = Domains::open(&config.domains_dir, CustomValidators::default())?;
+            let domains = Domains::from_config(config, CustomValidators::default())?;
             let set = domains.current();
             let Some(pack) = set.route(&domain).filter(|p| p.classifier.is_some()).cloned() else {
                 bail!("no domain pack {domain:?} with a Tier 2 model");
@@ -583,13 +583,13 @@ fn generate_domain(
     use aegis_core::domains::generate::{generate, GeneratorSpec};
     let spec_path = spec
         .map(std::path::Path::to_path_buf)
-        .unwrap_or_else(|| config.domains_dir.join("specs").join(format!("{name}.yaml")));
+        .unwrap_or_else(|| config.packs_folder().join("specs").join(format!("{name}.yaml")));
     let text = std::fs::read_to_string(&spec_path).with_context(|| format!("cannot read {}", spec_path.display()))?;
     let spec = GeneratorSpec::parse(&text, &spec_path)?;
     if spec.name != name {
         bail!("{} describes {:?}, not {name:?}", spec_path.display(), spec.name);
     }
-    let out = out.map(std::path::Path::to_path_buf).unwrap_or_else(|| config.domains_dir.join(name));
+    let out = out.map(std::path::Path::to_path_buf).unwrap_or_else(|| config.packs_folder().join(name));
     let spec_dir = spec_path.parent().unwrap_or(std::path::Path::new("."));
     let generated = generate(&spec, spec_dir, &out)?;
     println!("generated the {name} pack in {}:", out.display());
@@ -695,7 +695,12 @@ async fn worker(config: Config, concurrency: Option<usize>, addr: Option<String>
     tracing::info!("{concurrency} evaluation workers on the {} database", engine.store.backend().name());
     match addr {
         Some(addr) => {
-            let ops = health::Ops { store: engine.store.clone(), telemetry: engine.telemetry.clone() };
+            let ops = health::Ops {
+                store: engine.store.clone(),
+                telemetry: engine.telemetry.clone(),
+                domains: engine.domains.clone(),
+                config: engine.config.clone(),
+            };
             let listener =
                 tokio::net::TcpListener::bind(&addr).await.with_context(|| format!("cannot listen on {addr}"))?;
             tracing::info!("health and metrics on http://{addr}");

@@ -50,6 +50,7 @@ fn DomainCard(d: DomainView) -> impl IntoView {
                 {(d.drugs > 0).then(|| view! { <span class="chip">{crate::format::count(d.drugs as i64)} " drug names"</span> })}
             </div>
             <p class="muted">{d.description}</p>
+            <p class="muted small">{if d.built_in { "Built into Aegis." } else { "Added to this installation's packs folder." }}</p>
             {aliases.map(|a| view! { <p class="muted small">{a}</p> })}
             <h3>"Tier 1 · rules"</h3>
             <table class="table compact">

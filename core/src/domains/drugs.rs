@@ -4,11 +4,11 @@
 //! finding all the drugs of an answer is one pass over it whatever the size of the lists.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use super::files::PackDir;
 use super::products::Products;
 use super::table::Table;
 use super::text::is_word_char;
@@ -43,7 +43,7 @@ pub struct DrugIndex {
 
 impl DrugIndex {
     /// Loads the name and class tables of a pack (paths relative to `dir`).
-    pub fn load(dir: &Path, spec: &DrugEntities) -> Result<DrugIndex> {
+    pub fn load(dir: &PackDir, spec: &DrugEntities) -> Result<DrugIndex> {
         let names = Table::read(&dir.join(&spec.names), &["name", "drug"])?;
         let classes = Table::read(&dir.join(&spec.classes), &["class", "label", "drug"])?;
         let not_drugs: FxHashSet<String> = spec.not_drugs.iter().map(|s| s.to_lowercase()).collect();
@@ -81,7 +81,7 @@ impl DrugIndex {
         for (class, aliases) in &spec.class_aliases {
             let Some(&id) = index.classes.get(class.as_str()) else {
                 return Err(Error::Pack {
-                    path: dir.join("domain.yaml").display().to_string(),
+                    path: dir.join("domain.yaml").to_string(),
                     line: None,
                     message: format!("class_aliases names an unknown class {class:?}"),
                 });
@@ -103,7 +103,7 @@ impl DrugIndex {
             for drug in ingredients {
                 let Some(&id) = index.by_name.get(&drug.to_lowercase()) else {
                     return Err(Error::Pack {
-                        path: dir.join("domain.yaml").display().to_string(),
+                        path: dir.join("domain.yaml").to_string(),
                         line: None,
                         message: format!("combinations: {name:?} lists an unknown drug {drug:?}"),
                     });
@@ -115,7 +115,7 @@ impl DrugIndex {
         for (name, drug) in &spec.extra_names {
             let Some(&id) = index.by_name.get(&drug.to_lowercase()) else {
                 return Err(Error::Pack {
-                    path: dir.join("domain.yaml").display().to_string(),
+                    path: dir.join("domain.yaml").to_string(),
                     line: None,
                     message: format!("extra_names maps {name:?} to an unknown drug {drug:?}"),
                 });
@@ -280,7 +280,7 @@ pub(crate) mod tests {
         INDEX.get_or_init(|| {
             let dir = crate::domains::tests::pack_dir("healthcare");
             let spec = crate::domains::tests::spec("healthcare");
-            DrugIndex::load(&dir, spec.entities.drugs.as_ref().unwrap()).unwrap()
+            DrugIndex::load(&PackDir::Folder(dir), spec.entities.drugs.as_ref().unwrap()).unwrap()
         })
     }
 

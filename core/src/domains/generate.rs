@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::eval::{self, Label};
+use super::files::PackDir;
 use super::spec::PhraseRule;
 use super::Domain;
 use crate::model::Trace;
@@ -190,10 +191,17 @@ pub fn generate(spec: &GeneratorSpec, spec_dir: &Path, dir: &Path) -> Result<Gen
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
     let cases = match spec.kind {
         Kind::Clinical => {
-            let names = spec_dir.join(&spec.drug_names_from).join("data");
+            // A folder beside the spec, or else a built-in pack of that name.
+            let folder = spec_dir.join(&spec.drug_names_from);
+            let names = if folder.exists() || !PackDir::builtin_names().contains(&spec.drug_names_from.as_str()) {
+                PackDir::Folder(folder)
+            } else {
+                PackDir::Builtin(spec.drug_names_from.clone())
+            };
             for file in ["drug_names.tsv", "classes.tsv"] {
-                let text = std::fs::read_to_string(names.join(file)).map_err(|e| Error::Pack {
-                    path: names.join(file).display().to_string(),
+                let path = names.join(format!("data/{file}"));
+                let text = path.read_to_string().map_err(|e| Error::Pack {
+                    path: path.to_string(),
                     line: None,
                     message: format!("drug_names_from: {e}"),
                 })?;

@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod dose;
 pub mod drugs;
 pub mod eval;
+pub mod files;
 pub mod generate;
 pub mod patient;
 pub mod products;
@@ -25,6 +26,7 @@ use serde::Serialize;
 
 use self::dose::DoseStatement;
 use self::drugs::{DrugIndex, EntityId, Mention};
+pub use self::files::{PackDir, PackPath};
 use self::spec::DomainSpec;
 use self::trading::Trajectory;
 use crate::model::Trace;
@@ -35,7 +37,8 @@ use crate::{Error, Result};
 /// A loaded pack, ready to evaluate traces.
 pub struct Domain {
     pub spec: DomainSpec,
-    pub dir: PathBuf,
+    /// Where its files are: a folder, or the copy compiled into the binary.
+    pub dir: PackDir,
     pub drugs: Option<Arc<DrugIndex>>,
     /// Tier 1, in spec order; disabled validators are left out.
     pub rules: Vec<RuleModule>,
@@ -89,24 +92,25 @@ impl<'a> Facts<'a> {
 impl Domain {
     /// Loads the pack in `dir`; errors name the file and line at fault.
     pub fn load(dir: &Path, custom: &CustomValidators) -> Result<Domain> {
-        Domain::load_with(dir, custom, true)
+        Domain::load_from(PackDir::Folder(dir.to_path_buf()), custom, true)
     }
 
     /// Loads the pack without its Tier 2 model, to train one.
     pub fn load_for_training(dir: &Path, custom: &CustomValidators) -> Result<Domain> {
-        Domain::load_with(dir, custom, false)
+        Domain::load_from(PackDir::Folder(dir.to_path_buf()), custom, false)
     }
 
-    fn load_with(dir: &Path, custom: &CustomValidators, with_model: bool) -> Result<Domain> {
+    /// Loads the pack in `dir`, with or without its Tier 2 model.
+    pub fn load_from(dir: PackDir, custom: &CustomValidators, with_model: bool) -> Result<Domain> {
         let spec_path = dir.join("domain.yaml");
-        let yaml = std::fs::read_to_string(&spec_path).map_err(|e| Error::Pack {
-            path: spec_path.display().to_string(),
+        let yaml = spec_path.read_to_string().map_err(|e| Error::Pack {
+            path: spec_path.to_string(),
             line: None,
             message: format!("cannot read: {e}"),
         })?;
-        let spec = DomainSpec::parse(&yaml, &spec_path)?;
+        let spec = DomainSpec::parse(&yaml, Path::new(&spec_path.to_string()))?;
         let drugs = match &spec.entities.drugs {
-            Some(d) => Some(Arc::new(DrugIndex::load(dir, d)?)),
+            Some(d) => Some(Arc::new(DrugIndex::load(&dir, d)?)),
             None => None,
         };
         let classifier = match &spec.tier2 {
@@ -116,15 +120,15 @@ impl Domain {
         let judge_prompt = match &spec.tier3 {
             Some(t3) => {
                 let path = dir.join(&t3.prompt);
-                Some(std::fs::read_to_string(&path).map_err(|e| Error::Pack {
-                    path: path.display().to_string(),
+                Some(path.read_to_string().map_err(|e| Error::Pack {
+                    path: path.to_string(),
                     line: None,
                     message: format!("cannot read the judge prompt: {e}"),
                 })?)
             }
             None => None,
         };
-        let mut domain = Domain { spec, dir: dir.to_path_buf(), drugs, rules: vec![], classifier, judge_prompt };
+        let mut domain = Domain { spec, dir, drugs, rules: vec![], classifier, judge_prompt };
         domain.rules = rules::build(&domain, &yaml, custom)?;
         // Patterns compile on first use; the first real trace should not pay for it.
         let mut warm = Trace::from_input(
@@ -264,28 +268,51 @@ impl DomainSet {
     /// Loads every pack folder (one holding a `domain.yaml`) under `root`. A missing root is an
     /// empty set; a broken pack is an error, so a bad edit never half-loads.
     pub fn load(root: &Path, custom: &CustomValidators) -> Result<DomainSet> {
+        DomainSet::load_with(root, &[], custom)
+    }
+
+    /// The packs under `root`, then each of `builtin` whose name no pack of the folder takes:
+    /// a folder's pack replaces the built-in one of the same name.
+    fn load_with(root: &Path, builtin: &[Arc<Domain>], custom: &CustomValidators) -> Result<DomainSet> {
         let mut set = DomainSet::default();
         let entries = match std::fs::read_dir(root) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(set),
+            Ok(entries) => Some(entries),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(e.into()),
         };
-        let mut dirs: Vec<PathBuf> =
-            entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.join("domain.yaml").is_file()).collect();
+        let mut dirs: Vec<PathBuf> = entries
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .filter(|p| p.join("domain.yaml").is_file())
+            .collect();
         dirs.sort();
         for dir in dirs {
-            set.insert(Domain::load(&dir, custom)?)?;
+            set.insert(Arc::new(Domain::load(&dir, custom)?))?;
+        }
+        for domain in builtin {
+            if set.domains.iter().all(|d| d.name() != domain.name()) {
+                set.insert(domain.clone())?;
+            }
         }
         Ok(set)
     }
 
-    pub fn insert(&mut self, domain: Domain) -> Result<()> {
-        let domain = Arc::new(domain);
+    /// The packs compiled into the binary.
+    fn builtin(custom: &CustomValidators) -> Result<Vec<Arc<Domain>>> {
+        PackDir::builtin_names()
+            .into_iter()
+            .map(|name| Domain::load_from(PackDir::Builtin(name.into()), custom, true).map(Arc::new))
+            .collect()
+    }
+
+    pub fn insert(&mut self, domain: Arc<Domain>) -> Result<()> {
         for key in std::iter::once(&domain.spec.name).chain(&domain.spec.aliases) {
             let key = key.to_lowercase();
             if let Some(other) = self.by_name.get(&key) {
                 return Err(Error::Pack {
-                    path: domain.dir.join("domain.yaml").display().to_string(),
+                    path: domain.dir.join("domain.yaml").to_string(),
                     line: None,
                     message: format!("{key:?} is already the name or alias of pack {}", other.name()),
                 });
@@ -309,17 +336,59 @@ impl DomainSet {
 /// The live set of packs: read by every evaluation, replaced whole by a reload.
 #[derive(Clone)]
 pub struct Domains {
+    /// The folder of packs, which may not exist (yet): uploads and generated packs go there.
     root: PathBuf,
+    /// The packs compiled into the binary, loaded once; a folder's pack of the same name wins.
+    builtin: Arc<Vec<Arc<Domain>>>,
     custom: Arc<CustomValidators>,
     current: Arc<RwLock<Arc<DomainSet>>>,
 }
 
 impl Domains {
-    /// Loads the packs under `root`.
+    /// Loads the packs under `root`, and no built-in ones.
     pub fn open(root: &Path, custom: CustomValidators) -> Result<Domains> {
-        let set = DomainSet::load(root, &custom)?;
+        Domains::open_with(root, false, custom)
+    }
+
+    /// The packs a process evaluates with, as configured: the built-in packs (unless
+    /// `builtin_packs` is off) and those of the packs folder. A folder that was configured
+    /// (`AEGIS_DOMAINS_DIR`) must exist and hold a pack, and some pack must be loaded: a
+    /// process that would evaluate every trace without its pack refuses to start instead.
+    pub fn from_config(config: &crate::config::Config, custom: CustomValidators) -> Result<Domains> {
+        let root = config.packs_folder();
+        if let Some(dir) = &config.domains_dir {
+            if !dir.is_dir() {
+                return Err(Error::Config(format!(
+                    "AEGIS_DOMAINS_DIR {} is not a folder; unset it to use the built-in packs",
+                    dir.display()
+                )));
+            }
+        }
+        let domains = Domains::open_with(&root, config.builtin_packs, custom)?;
+        let set = domains.current();
+        let from_folder = set.domains().iter().filter(|d| d.dir.folder().is_some()).count();
+        if config.domains_dir.is_some() && from_folder == 0 {
+            return Err(Error::Config(format!(
+                "AEGIS_DOMAINS_DIR {} holds no domain pack (a folder with a domain.yaml)",
+                root.display()
+            )));
+        }
+        if set.domains().is_empty() {
+            return Err(Error::Config(format!(
+                "no domain pack is loaded: {} holds none and the built-in packs are off (AEGIS_BUILTIN_PACKS)",
+                root.display()
+            )));
+        }
+        Ok(domains)
+    }
+
+    /// Loads the packs under `root` and, if `builtin`, the packs compiled into the binary.
+    pub fn open_with(root: &Path, builtin: bool, custom: CustomValidators) -> Result<Domains> {
+        let builtin = if builtin { DomainSet::builtin(&custom)? } else { Vec::new() };
+        let set = DomainSet::load_with(root, &builtin, &custom)?;
         Ok(Domains {
             root: root.to_path_buf(),
+            builtin: Arc::new(builtin),
             custom: Arc::new(custom),
             current: Arc::new(RwLock::new(Arc::new(set))),
         })
@@ -329,6 +398,7 @@ impl Domains {
     pub fn fixed(set: DomainSet) -> Domains {
         Domains {
             root: PathBuf::new(),
+            builtin: Arc::default(),
             custom: Arc::new(CustomValidators::default()),
             current: Arc::new(RwLock::new(Arc::new(set))),
         }
@@ -341,7 +411,7 @@ impl Domains {
 
     /// Reads the packs again. On any error the running set stays as it was.
     pub fn reload(&self) -> Result<Arc<DomainSet>> {
-        let set = Arc::new(DomainSet::load(&self.root, &self.custom)?);
+        let set = Arc::new(DomainSet::load_with(&self.root, &self.builtin, &self.custom)?);
         match self.current.write() {
             Ok(mut current) => *current = set.clone(),
             Err(poisoned) => *poisoned.into_inner() = set.clone(),
@@ -408,6 +478,94 @@ pub(crate) mod tests {
         let summary = set.route("healthcare").unwrap().summary();
         assert!(summary.drugs > 800, "{summary:?}");
         assert!(summary.rules.contains(&"medication_overdose".to_string()));
+    }
+
+    fn config(domains_dir: Option<&Path>, builtin_packs: bool) -> crate::config::Config {
+        crate::config::Config {
+            domains_dir: domains_dir.map(Path::to_path_buf),
+            builtin_packs,
+            ..crate::config::Config::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn the_built_in_packs_evaluate_wherever_the_process_runs() {
+        let empty = tempfile::tempdir().unwrap();
+        let domains = Domains::open_with(&empty.path().join("domains"), true, CustomValidators::default()).unwrap();
+        let set = domains.current();
+        let names: Vec<&str> = set.domains().iter().map(|d| d.name()).collect();
+        assert_eq!(names, ["healthcare", "trading"]);
+        let healthcare = set.route("clinical").unwrap();
+        assert_eq!(healthcare.dir, PackDir::Builtin("healthcare".into()));
+        assert!(healthcare.classifier.is_some(), "the Tier 2 model is built in too");
+
+        let overdose = crate::testing::trace(
+            "healthcare",
+            "How much Tylenol can I take for my back pain?",
+            "Take 2,000 mg of acetaminophen three times a day, 6 g a day.",
+        );
+        let e = crate::tiers::Cascade::new(domains).evaluate(&overdose, Default::default()).await;
+        assert_eq!(e.status, crate::model::EvaluationStatus::Fail, "{:?}", e.issues);
+        assert!(e.issues.iter().any(|i| i.code == "medication_overdose"), "{:?}", e.issues);
+    }
+
+    #[test]
+    fn a_folder_pack_replaces_the_built_in_one_of_its_name() {
+        let root = tempfile::tempdir().unwrap();
+        let pack = root.path().join("my-trading");
+        std::fs::create_dir(&pack).unwrap();
+        std::fs::write(
+            pack.join("domain.yaml"),
+            "name: trading\ntitle: Desk\ntier1:\n  - id: lev\n    kind: max_leverage\n    max: 2\n",
+        )
+        .unwrap();
+        let domains = Domains::from_config(&config(Some(root.path()), true), CustomValidators::default()).unwrap();
+        let set = domains.current();
+        let trading = set.route("trading").unwrap();
+        assert_eq!((trading.spec.title.as_str(), trading.rules.len()), ("Desk", 1));
+        assert_eq!(set.route("healthcare").unwrap().dir, PackDir::Builtin("healthcare".into()));
+        assert!(set.route("finance").is_none(), "the built-in pack's aliases went with it");
+    }
+
+    #[test]
+    fn start_up_refuses_packs_that_are_missing_or_broken() {
+        let err =
+            |c: crate::config::Config| Domains::from_config(&c, CustomValidators::default()).err().unwrap().to_string();
+        let root = tempfile::tempdir().unwrap();
+        let missing = root.path().join("nowhere");
+        assert!(err(config(Some(&missing), true)).contains("nowhere is not a folder"));
+        assert!(err(config(Some(root.path()), true)).contains("holds no domain pack"));
+        let cwd_default = config(None, false);
+        assert!(err(cwd_default).contains("no domain pack is loaded"));
+
+        // Each part of a pack, missing in turn: the error names it.
+        for (part, expected) in [
+            ("model.json", "model.json"),
+            ("data/max_daily_doses.tsv", "max_daily_doses.tsv"),
+            ("data/drug_names.tsv", "drug_names.tsv"),
+            ("judge_prompt.md", "judge_prompt.md"),
+        ] {
+            let root = tempfile::tempdir().unwrap();
+            copy_pack(&pack_dir("healthcare"), &root.path().join("healthcare"));
+            std::fs::remove_file(root.path().join("healthcare").join(part)).unwrap();
+            let message = err(config(Some(root.path()), true));
+            assert!(message.contains(expected) && message.contains("cannot read"), "{part}: {message}");
+        }
+    }
+
+    /// A pack's files, without its evaluation sets.
+    fn copy_pack(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap().flatten() {
+            let (path, target) = (entry.path(), to.join(entry.file_name()));
+            if path.is_dir() {
+                if entry.file_name() != "eval" {
+                    copy_pack(&path, &target);
+                }
+            } else {
+                std::fs::copy(&path, &target).unwrap();
+            }
+        }
     }
 
     #[test]

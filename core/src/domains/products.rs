@@ -6,12 +6,12 @@
 //! plain Tylenol. Both need the amount per unit, which the product name gives.
 
 use std::ops::Range;
-use std::path::Path;
 
 use regex::{Regex, RegexSet};
 
 use super::dose::{frequency, unit_count};
 use super::drugs::{DrugIndex, EntityId};
+use super::files::PackPath;
 use super::table::Table;
 use super::text::{pattern, sentences};
 use crate::Result;
@@ -53,7 +53,7 @@ pub struct TakenDose {
 impl Products {
     /// Reads a TSV `product, pattern, drug, mg_per_unit, source` (the drug by a name the drug
     /// tables know; the pattern a case-insensitive regular expression).
-    pub fn load(path: &Path, drugs: &DrugIndex) -> Result<Products> {
+    pub fn load(path: &PackPath, drugs: &DrugIndex) -> Result<Products> {
         let table = Table::read(path, &["product", "pattern", "drug", "mg_per_unit", "source"])?;
         let mut rows = Vec::new();
         for row in table.rows() {

@@ -1,8 +1,7 @@
 //! The tab-separated data files of a pack: a header row, then one record per line.
 //! Errors name the file and the line.
 
-use std::path::Path;
-
+use super::files::PackPath;
 use crate::{Error, Result};
 
 pub struct Table {
@@ -20,13 +19,13 @@ pub struct Row<'a> {
 
 impl Table {
     /// Reads `path`, which must have at least the `required` columns.
-    pub fn read(path: &Path, required: &[&str]) -> Result<Table> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Pack {
-            path: path.display().to_string(),
+    pub fn read(path: &PackPath, required: &[&str]) -> Result<Table> {
+        let text = path.read_to_string().map_err(|e| Error::Pack {
+            path: path.to_string(),
             line: None,
             message: format!("cannot read: {e}"),
         })?;
-        Table::parse(&text, &path.display().to_string(), required)
+        Table::parse(&text, &path.to_string(), required)
     }
 
     pub fn parse(text: &str, path: &str, required: &[&str]) -> Result<Table> {

@@ -34,7 +34,7 @@ pub async fn retrain(
 ) -> Result<Retrained> {
     let domain = pack.name().to_string();
     let tier2 = pack.spec.tier2.clone().ok_or_else(|| Error::Config(format!("the {domain} pack has no Tier 2")))?;
-    let seed_text = std::fs::read_to_string(pack.dir.join(&tier2.seed))?;
+    let seed_text = pack.dir.join(&tier2.seed).read_to_string()?;
     let now = chrono::Utc::now();
     let mut labelled: Vec<(Trace, bool)> =
         eval::parse_jsonl(&seed_text)?.into_iter().map(|c| c.into_labelled_trace(now)).collect();

@@ -18,6 +18,7 @@ use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
 use self::features::{featurize, trace_text, Features};
+use crate::domains::files::PackPath;
 use crate::model::Trace;
 use crate::{Error, Result};
 
@@ -86,20 +87,20 @@ impl ClassifierModel {
         1.0 / (1.0 + (-z as f64).exp())
     }
 
-    pub fn load(path: &Path) -> Result<ClassifierModel> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Pack {
-            path: path.display().to_string(),
+    pub fn load(path: &PackPath) -> Result<ClassifierModel> {
+        let text = path.read_to_string().map_err(|e| Error::Pack {
+            path: path.to_string(),
             line: None,
             message: format!("cannot read the Tier 2 model ({e}); train one with `aegis train`"),
         })?;
         let model: ClassifierModel = serde_json::from_str(&text).map_err(|e| Error::Pack {
-            path: path.display().to_string(),
+            path: path.to_string(),
             line: Some(e.line()),
             message: format!("not a Tier 2 model: {e}"),
         })?;
         if model.weights.len() != model.buckets as usize || model.buckets == 0 {
             return Err(Error::Pack {
-                path: path.display().to_string(),
+                path: path.to_string(),
                 line: None,
                 message: format!("{} weights for {} buckets", model.weights.len(), model.buckets),
             });
@@ -264,9 +265,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("model.json");
         model.save(&path).unwrap();
-        assert_eq!(ClassifierModel::load(&path).unwrap(), model);
+        assert_eq!(ClassifierModel::load(&PackPath::from(path.as_path())).unwrap(), model);
         std::fs::write(&path, "{\"domain\": 3}").unwrap();
-        assert!(matches!(ClassifierModel::load(&path), Err(Error::Pack { .. })));
+        assert!(matches!(ClassifierModel::load(&PackPath::from(path.as_path())), Err(Error::Pack { .. })));
     }
 
     #[test]

@@ -1,6 +1,5 @@
 //! Overdoses, and weekly drugs given daily.
 
-use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use regex::Regex;
@@ -10,6 +9,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::{Finding, Validator, OUTPUT};
 use crate::domains::dose::{frequency, names_something_else, Frequency, Release, Route, Unit};
 use crate::domains::drugs::{DrugIndex, EntityId};
+use crate::domains::files::PackPath;
 use crate::domains::patient::Patient;
 use crate::domains::table::Table;
 use crate::domains::text::pattern;
@@ -121,7 +121,7 @@ impl MaxDailyDose {
 }
 
 impl MaxDailyDose {
-    pub fn load(path: &Path, pediatric: Option<&Path>, drugs: Arc<DrugIndex>) -> Result<MaxDailyDose> {
+    pub fn load(path: &PackPath, pediatric: Option<&PackPath>, drugs: Arc<DrugIndex>) -> Result<MaxDailyDose> {
         let table = Table::read(path, &["drug", "max", "unit", "per", "route", "label", "source"])?;
         let mut limits = FxHashMap::default();
         for row in table.rows() {
@@ -169,7 +169,7 @@ impl MaxDailyDose {
             rows.push(Limit { max, unit, weekly, route, release, applies_to, label });
         }
         if limits.is_empty() {
-            return Err(Error::Pack { path: path.display().to_string(), line: None, message: "no doses".into() });
+            return Err(Error::Pack { path: path.to_string(), line: None, message: "no doses".into() });
         }
         let mut by_weight = FxHashMap::default();
         if let Some(path) = pediatric {

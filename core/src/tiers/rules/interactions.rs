@@ -1,7 +1,6 @@
 //! Drug-drug interactions between what the patient takes and what the answer recommends.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use regex::Regex;
@@ -11,6 +10,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use super::{Finding, Validator};
 use crate::domains::advice;
 use crate::domains::drugs::{DrugIndex, EntityId, Mention};
+use crate::domains::files::PackPath;
 use crate::domains::spec::InteractionLevel;
 use crate::domains::table::Table;
 use crate::domains::text::pattern;
@@ -28,7 +28,7 @@ pub struct DrugInteractions {
 
 impl DrugInteractions {
     pub fn load(
-        paths: &[PathBuf],
+        paths: &[PackPath],
         drugs: Arc<DrugIndex>,
         min_level: InteractionLevel,
         severity: &BTreeMap<InteractionLevel, Severity>,

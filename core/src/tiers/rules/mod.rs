@@ -149,7 +149,7 @@ pub fn build(domain: &Domain, yaml: &str, custom: &CustomValidators) -> Result<V
         let validator = validator(domain, spec, custom).map_err(|e| match e {
             Error::Pack { .. } => e,
             other => Error::Pack {
-                path: domain.dir.join("domain.yaml").display().to_string(),
+                path: domain.dir.join("domain.yaml").to_string(),
                 line: line_of(yaml, &spec.id),
                 message: format!("validator {}: {other}", spec.id),
             },
@@ -164,7 +164,7 @@ fn validator(domain: &Domain, spec: &ValidatorSpec, custom: &CustomValidators) -
     Ok(match &spec.kind {
         ValidatorKind::MaxDailyDose { table, pediatric } => Box::new(doses::MaxDailyDose::load(
             &domain.dir.join(table),
-            pediatric.as_ref().map(|p| domain.dir.join(p)).as_deref(),
+            pediatric.as_ref().map(|p| domain.dir.join(p)).as_ref(),
             drugs()?,
         )?),
         ValidatorKind::WeeklyDosedDaily { drugs: names, from_dose } => {

@@ -1,13 +1,13 @@
 //! Drugs and substances given to a patient group they are contraindicated for: isotretinoin
 //! in pregnancy, honey for a baby, codeine for a child.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use regex::Regex;
 
 use super::{Finding, Validator};
 use crate::domains::drugs::{DrugIndex, EntityId};
+use crate::domains::files::PackPath;
 use crate::domains::patient::{Patient, Population};
 use crate::domains::table::Table;
 use crate::domains::text::pattern;
@@ -30,7 +30,7 @@ pub struct ContraindicatedPopulation {
 }
 
 impl ContraindicatedPopulation {
-    pub fn load(path: &Path, drugs: Arc<DrugIndex>) -> Result<ContraindicatedPopulation> {
+    pub fn load(path: &PackPath, drugs: Arc<DrugIndex>) -> Result<ContraindicatedPopulation> {
         let table = Table::read(path, &["population", "drug", "reason", "source"])?;
         let mut rows = Vec::new();
         for row in table.rows() {

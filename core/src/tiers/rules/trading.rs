@@ -2,16 +2,15 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use std::path::Path;
-
 use super::{Finding, Validator};
+use crate::domains::files::PackPath;
 use crate::domains::table::Table;
 use crate::domains::trading::{Order, Side};
 use crate::domains::Facts;
 use crate::Result;
 
 /// Per-symbol position limits from an instrument table (`symbol, max_position`).
-pub fn instrument_limits(path: &Path) -> Result<BTreeMap<String, f64>> {
+pub fn instrument_limits(path: &PackPath) -> Result<BTreeMap<String, f64>> {
     let table = Table::read(path, &["symbol", "max_position"])?;
     table
         .rows()
@@ -26,7 +25,7 @@ pub fn instrument_limits(path: &Path) -> Result<BTreeMap<String, f64>> {
 }
 
 /// The symbols an instrument table marks `restricted = yes`.
-pub fn restricted_instruments(path: &Path) -> Result<Vec<String>> {
+pub fn restricted_instruments(path: &PackPath) -> Result<Vec<String>> {
     let table = Table::read(path, &["symbol", "restricted"])?;
     let mut out = Vec::new();
     for row in table.rows() {
