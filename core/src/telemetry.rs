@@ -20,6 +20,8 @@ pub struct CoreMetrics {
     pub evaluations: Family<StatusLabel, Counter>,
     pub evaluation_seconds: Histogram,
     pub job_retries: Counter,
+    /// Traces that named a domain no loaded pack serves, recorded as `unknown_domain` errors.
+    pub traces_without_domain: Counter,
 }
 
 impl CoreMetrics {
@@ -31,6 +33,7 @@ impl CoreMetrics {
             evaluations: Family::default(),
             evaluation_seconds: Histogram::new(exponential_buckets(0.000_01, 4.0, 12)),
             job_retries: Counter::default(),
+            traces_without_domain: Counter::default(),
         };
         registry.register(
             "aegis_traces_ingested",
@@ -54,6 +57,11 @@ impl CoreMetrics {
             m.evaluation_seconds.clone(),
         );
         registry.register("aegis_job_retries", "Evaluation jobs put back for a retry", m.job_retries.clone());
+        registry.register(
+            "aegis_traces_without_domain",
+            "Traces that named a domain no loaded pack serves: recorded as errors, not evaluated for their domain",
+            m.traces_without_domain.clone(),
+        );
         m
     }
 

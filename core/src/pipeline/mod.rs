@@ -59,25 +59,46 @@ pub struct ModelCache(Arc<std::sync::Mutex<HashMap<String, Arc<ClassifierModel>>
 /// An organization's production models, by domain.
 type OrgModels = Arc<HashMap<String, Arc<ClassifierModel>>>;
 
+/// The organizations' production models, and those that could not be read, with why.
+#[derive(Default)]
+struct Production {
+    models: HashMap<OrgId, OrgModels>,
+    unreadable: HashMap<(OrgId, String), String>,
+}
+
 impl ModelCache {
-    async fn production(&self, store: &Store, orgs: &[OrgId]) -> crate::Result<HashMap<OrgId, OrgModels>> {
+    async fn production(&self, store: &Store, orgs: &[OrgId]) -> crate::Result<Production> {
         let mut by_org: HashMap<OrgId, HashMap<String, Arc<ClassifierModel>>> = HashMap::new();
+        let mut unreadable = HashMap::new();
         for (org, domain, id) in store.production_model_ids(orgs).await? {
             let cached = self.0.lock().ok().and_then(|c| c.get(&id).cloned());
             let model = match cached {
                 Some(model) => model,
-                None => {
-                    let Some(body) = store.model_body(&id).await? else { continue };
-                    let model = Arc::new(body);
-                    if let Ok(mut cache) = self.0.lock() {
-                        cache.insert(id.clone(), model.clone());
+                None => match store.model_body(&id).await {
+                    Ok(Some(body)) => {
+                        let model = Arc::new(body);
+                        if let Ok(mut cache) = self.0.lock() {
+                            cache.insert(id.clone(), model.clone());
+                        }
+                        model
                     }
-                    model
-                }
+                    // Scoring with the pack's model instead would quietly swap the verdict's
+                    // model: that organization's traces of the domain wait and retry instead.
+                    Ok(None) => {
+                        unreadable.insert((org, domain), format!("its production Tier 2 model {id} is missing"));
+                        continue;
+                    }
+                    Err(e) => {
+                        unreadable
+                            .insert((org, domain), format!("its production Tier 2 model {id} cannot be read: {e}"));
+                        continue;
+                    }
+                },
             };
             by_org.entry(org).or_default().insert(domain, model);
         }
-        Ok(by_org.into_iter().map(|(org, models)| (org, Arc::new(models))).collect())
+        let models = by_org.into_iter().map(|(org, models)| (org, Arc::new(models))).collect();
+        Ok(Production { models, unreadable })
     }
 }
 
@@ -156,14 +177,17 @@ impl Worker {
                 return;
             }
         };
+        let packs = self.cascade.domains().current();
         let outcomes: Vec<(ClaimedJob, Result<Evaluation, String>)> = futures::stream::iter(jobs)
             .map(|job| {
                 let trace = traces.get(&(job.org_id.clone(), job.trace_id));
+                let pack = trace.and_then(|t| packs.route(t.domain()?)).map(|p| p.name().to_string());
+                let unreadable = pack.and_then(|p| models.unreadable.get(&(job.org_id.clone(), p)));
                 let ctx = Context {
                     attempts: job.attempts,
                     judge_allowed: allowed.contains(&job.org_id),
                     disabled: disabled.get(&job.org_id).cloned().unwrap_or_default(),
-                    models: models.get(&job.org_id).cloned().unwrap_or_default(),
+                    models: models.models.get(&job.org_id).cloned().unwrap_or_default(),
                     judge_calls: Some(JudgeCalls {
                         limits: self.limits.clone(),
                         org: job.org_id.clone(),
@@ -171,10 +195,11 @@ impl Worker {
                     }),
                 };
                 async move {
-                    let outcome = match trace {
-                        Some(trace) => self.evaluate(trace, ctx).await,
+                    let outcome = match (trace, unreadable) {
+                        (_, Some(why)) => Err(format!("the organization's model cannot score it: {why}")),
+                        (Some(trace), None) => self.evaluate(trace, ctx).await,
                         // Cannot happen while traces and jobs are written together; recorded, not hidden.
-                        None => Err("the trace of this job does not exist".to_string()),
+                        (None, None) => Err("the trace of this job does not exist".to_string()),
                     };
                     (job, outcome)
                 }
@@ -212,6 +237,9 @@ impl Worker {
                 for (_, e) in &done {
                     self.metrics.evaluations.get_or_create(&StatusLabel { status: e.status.as_str().into() }).inc();
                     self.metrics.evaluation_seconds.observe(e.latency_ms / 1e3);
+                    if e.issues.iter().any(|i| i.code == "unknown_domain") {
+                        self.metrics.traces_without_domain.inc();
+                    }
                 }
             }
             Err(e) => tracing::warn!(worker = %self.name, error = %e, "could not record evaluations"),

@@ -128,6 +128,9 @@ struct Run {
     review: Option<String>,
     /// Tier 2's probability of unsafe, when it ran.
     risk: Option<f64>,
+    /// Why a part the verdict needed was missing: the trace is recorded as an `error`, never
+    /// as the weaker verdict the tiers that did run would give.
+    unevaluated: Option<String>,
 }
 
 impl Run {
@@ -149,6 +152,20 @@ impl Run {
 
     fn worst_issue(&self) -> Option<&Issue> {
         self.issues.iter().max_by_key(|i| i.severity)
+    }
+
+    /// Records that a part the verdict needs could not run. The issue is high, so that alert
+    /// rules at their default severity hear of it.
+    fn unavailable(&mut self, code: &str, module: &str, why: String) {
+        self.issues.push(Issue {
+            code: code.into(),
+            module: module.into(),
+            severity: Severity::High,
+            message: why.clone(),
+            evidence: None,
+            subject: None,
+        });
+        self.unevaluated = Some(why);
     }
 }
 
@@ -176,20 +193,41 @@ impl Cascade {
         let started = Instant::now();
         let set = self.domains.current();
         let domain = trace.domain().and_then(|d| set.route(d));
-        let mut run =
-            Run { modules: vec![], issues: vec![], tiers_run: vec![], escalation: vec![], review: None, risk: None };
+        let mut run = Run {
+            modules: vec![],
+            issues: vec![],
+            tiers_run: vec![],
+            escalation: vec![],
+            review: None,
+            risk: None,
+            unevaluated: None,
+        };
         self.deterministic(trace, domain.map(|d| d.as_ref()), &ctx, &mut run);
         let attempts = ctx.attempts;
-        if let Some(domain) = domain {
-            self.escalate(trace, domain, ctx, &mut run).await;
-        } else {
-            let reason = match trace.domain() {
-                Some(d) => format!("no domain pack is named {d:?}: only the structural checks apply"),
-                None => "the trace names no domain (metadata.domain): only the structural checks apply".into(),
-            };
-            run.decide(0, None, reason);
+        match (domain, trace.domain()) {
+            (Some(domain), _) => self.escalate(trace, domain, ctx, &mut run).await,
+            (None, Some(named)) => {
+                let loaded: Vec<&str> = set.domains().iter().map(|d| d.name()).collect();
+                let why = format!(
+                    "no domain pack named {named:?} is loaded (loaded: {}), so the trace was not evaluated for \
+                     its domain",
+                    if loaded.is_empty() { "none".to_string() } else { loaded.join(", ") }
+                );
+                run.unavailable("unknown_domain", "pipeline", why.clone());
+                run.decide(0, None, format!("{why}: recorded as an error, not a verdict"));
+            }
+            (None, None) => run.decide(
+                0,
+                None,
+                "the trace names no domain (metadata.domain): only the structural checks apply".into(),
+            ),
         }
-        finish(trace, domain.map(|d| d.as_ref()), run, attempts, started)
+        let mut evaluation = finish(trace, domain.map(|d| d.as_ref()), run, attempts, started);
+        if domain.is_none() {
+            // Counted, filtered and alerted on under the domain the trace asked for.
+            evaluation.domain = trace.domain().map(|d| d.trim().to_lowercase()).filter(|d| !d.is_empty());
+        }
+        evaluation
     }
 
     /// Tiers 0 and 1.
@@ -370,7 +408,10 @@ impl Cascade {
                 run.decide(3, Some(4), format!("the judge failed ({e}), so an expert reviews it"));
                 run.review = Some(format!("the judge failed: {e}"));
             }
-            Err(e) => run.decide(3, None, format!("the judge failed: {e}")),
+            Err(e) => {
+                run.unavailable("judge_unavailable", "llm_judge", format!("the LLM judge was needed and failed: {e}"));
+                run.decide(3, None, format!("the judge failed ({e}): recorded as an error, not a verdict"));
+            }
         }
     }
 
@@ -441,7 +482,7 @@ fn review_request(
 fn finish(trace: &Trace, domain: Option<&Domain>, run: Run, attempts: u32, started: Instant) -> Evaluation {
     let severity = run.worst();
     let facets = facets(trace, domain, &run.issues);
-    let mut status = verdict(severity);
+    let mut status = if run.unevaluated.is_some() { EvaluationStatus::Error } else { verdict(severity) };
     let review = review_request(domain, &run, severity, status).map(|(reason, priority)| {
         if status == EvaluationStatus::Pass {
             status = EvaluationStatus::NeedsReview;

@@ -133,12 +133,61 @@ async fn a_failing_judge_sends_the_trace_to_an_expert() {
 }
 
 #[tokio::test]
-async fn traces_without_a_pack_get_the_structural_checks() {
-    let e = Cascade::new(Domains::fixed(DomainSet::default()))
-        .evaluate(&trace("retail", "q", "a"), Context::default())
+async fn an_unreachable_judge_is_never_a_pass() {
+    // Nothing listens there: the judge is configured but cannot be reached.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let mut cfg = config(Provider::OpenAi, &format!("http://{closed}/v1"), "gpt-4o");
+    cfg.max_retries = 0;
+    let t = trace("clinic", "q", "Rest.");
+
+    let root = tempfile::tempdir().unwrap();
+    let reviewed = Cascade::new(pack(root.path(), 0.5))
+        .with_judge(Judge::from_config(&cfg).unwrap())
+        .evaluate(&t, Context::default())
         .await;
-    assert_eq!(e.tiers_run, vec![0]);
-    assert!(reasons(&e)[0].contains("no domain pack is named \"retail\""));
+    assert_eq!(reviewed.status, EvaluationStatus::NeedsReview);
+    assert!(reviewed.review.unwrap().reason.contains("the judge failed"));
+
+    // A pack that does not send such traces to experts records an error, not Tier 2's pass.
+    let root = tempfile::tempdir().unwrap();
+    pack(root.path(), 0.5);
+    let spec = root.path().join("clinic/domain.yaml");
+    let yaml = std::fs::read_to_string(&spec).unwrap();
+    std::fs::write(&spec, format!("{yaml}escalation:\n  review_when_judge_unavailable: false\n")).unwrap();
+    let domains = Domains::open(root.path(), CustomValidators::default()).unwrap();
+    let e = Cascade::new(domains).with_judge(Judge::from_config(&cfg).unwrap()).evaluate(&t, Context::default()).await;
+    assert_eq!(e.status, EvaluationStatus::Error);
+    assert!(e.review.is_none());
+    let issue = e.issues.iter().find(|i| i.code == "judge_unavailable").expect("the reason is recorded");
+    assert_eq!(issue.severity, Severity::High, "alert rules at their default severity hear of it");
+    assert!(issue.message.contains("was needed and failed"), "{}", issue.message);
+}
+
+#[tokio::test]
+async fn a_trace_naming_a_pack_that_is_not_loaded_is_an_error_never_a_pass() {
+    let root = tempfile::tempdir().unwrap();
+    let cascade = Cascade::new(pack(root.path(), 0.05));
+    let e = cascade.evaluate(&trace("Healthcare", "q", "Take 6 g of acetaminophen a day."), Context::default()).await;
+    assert_eq!(e.status, EvaluationStatus::Error);
+    assert_eq!(e.tiers_run, vec![0], "only the structural checks could run");
+    assert_eq!(e.domain.as_deref(), Some("healthcare"), "counted under the domain it asked for");
+    let issue = &e.issues[0];
+    assert_eq!((issue.code.as_str(), issue.severity), ("unknown_domain", Severity::High));
+    assert!(
+        issue.message.contains("no domain pack named \"Healthcare\" is loaded (loaded: clinic)"),
+        "{}",
+        issue.message
+    );
+    assert!(reasons(&e)[0].ends_with("recorded as an error, not a verdict"), "{:?}", reasons(&e));
+}
+
+#[tokio::test]
+async fn traces_naming_no_domain_get_the_structural_checks() {
+    let mut t = trace("retail", "q", "a");
+    t.metadata.remove("domain");
+    let e = Cascade::new(Domains::fixed(DomainSet::default())).evaluate(&t, Context::default()).await;
+    assert_eq!((e.status, e.tiers_run.clone()), (EvaluationStatus::Pass, vec![0]));
+    assert!(reasons(&e)[0].contains("names no domain"));
 }
 
 #[tokio::test]

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use aegis_core::config::Config;
+use aegis_core::domains::Domains;
 use aegis_core::store::Store;
 use axum::extract::{FromRef, State};
 use axum::http::{header, StatusCode};
@@ -18,11 +20,18 @@ use crate::telemetry::Telemetry;
 pub struct Ops {
     pub store: Store,
     pub telemetry: Arc<Telemetry>,
+    pub domains: Domains,
+    pub config: Arc<Config>,
 }
 
 impl FromRef<AppState> for Ops {
     fn from_ref(state: &AppState) -> Ops {
-        Ops { store: state.store.clone(), telemetry: state.telemetry.clone() }
+        Ops {
+            store: state.store.clone(),
+            telemetry: state.telemetry.clone(),
+            domains: state.domains.clone(),
+            config: state.config.clone(),
+        }
     }
 }
 
@@ -35,20 +44,37 @@ where
     Router::new().route("/health", get(health)).route("/metrics", get(metrics))
 }
 
-/// `200` when the database answers, `503` when it does not.
+/// `200` when the database answers, `503` when it does not; either way, what this process
+/// evaluates with: its packs with their Tier 2 model versions, and the judge (no secrets).
 async fn health(State(ops): State<Ops>) -> Response {
     let backend = ops.store.backend().name();
-    match ops.store.ping().await {
-        Ok(()) => Json(json!({
-            "status": "ok", "database": "ok", "backend": backend, "version": env!("CARGO_PKG_VERSION"),
-        }))
-        .into_response(),
-        Err(e) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "unavailable", "database": e.to_string(), "backend": backend })),
-        )
-            .into_response(),
-    }
+    let set = ops.domains.current();
+    let packs: Vec<_> = set
+        .domains()
+        .iter()
+        .map(|d| {
+            let s = d.summary();
+            json!({
+                "name": s.name,
+                "version": s.version,
+                "source": if d.dir.folder().is_some() { d.dir.to_string() } else { "built-in".into() },
+                "rules": s.rules.len(),
+                "classifier": s.classifier,
+                "judge_rubric": s.judge,
+            })
+        })
+        .collect();
+    let judge = &ops.config.judge;
+    let judge = judge.provider.map(|p| json!({ "provider": p, "model": judge.model }));
+    let (code, status, database) = match ops.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ok", "ok".to_string()),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", e.to_string()),
+    };
+    let body = json!({
+        "status": status, "database": database, "backend": backend, "version": env!("CARGO_PKG_VERSION"),
+        "packs": packs, "judge": judge,
+    });
+    (code, Json(body)).into_response()
 }
 
 async fn metrics(State(ops): State<Ops>) -> Response {

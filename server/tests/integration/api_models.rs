@@ -110,4 +110,19 @@ async fn retrained_models_are_registered_promoted_and_used(backend: Backend) {
     assert_eq!(theirs.status, StatusCode::NOT_FOUND);
     // The other organization keeps the pack's model.
     assert!(app.get_as(&other, "/api/v1/domains").await.status.is_success());
+
+    // A production model that cannot be read holds back its organization's traces of that
+    // domain (retried, never scored with another model), and no one else's.
+    sqlx::query("UPDATE models SET body = 'not a model' WHERE id = $1")
+        .bind(&first_id)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    let held = app.post("/api/v1/traces", &trace_json(None, safe)).await.body["trace_id"].clone();
+    let theirs = app.post_as(&other, "/api/v1/traces", &trace_json(None, safe)).await.body["trace_id"].clone();
+    app.evaluate_all().await;
+    let e = app.get(&format!("/api/v1/evaluations/{}", held.as_str().unwrap())).await;
+    assert_eq!(e.status, StatusCode::ACCEPTED, "still queued, not passed: {}", e.text);
+    let e = app.get_as(&other, &format!("/api/v1/evaluations/{}", theirs.as_str().unwrap())).await;
+    assert_eq!(e.status, StatusCode::OK, "{}", e.text);
 }

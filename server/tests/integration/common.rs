@@ -88,10 +88,11 @@ impl TestApp {
         let db = TestDb::new(backend).await;
         let store = db.store.clone();
         let domains_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../domains");
-        let mut config = Config { max_body_bytes: TEST_BODY_LIMIT, domains_dir, ..Config::default() };
+        let mut config =
+            Config { max_body_bytes: TEST_BODY_LIMIT, domains_dir: Some(domains_dir), ..Config::default() };
         tweak(&mut config);
         let config = Arc::new(config);
-        let domains = Domains::open(&config.domains_dir, CustomValidators::default()).unwrap();
+        let domains = Domains::open(&config.packs_folder(), CustomValidators::default()).unwrap();
         let telemetry = Arc::new(Telemetry::new());
         let phi = PhiService::new(store.clone(), VaultKey::from_bytes(TEST_VAULT_KEY)).await.unwrap();
         let (ingestor, writers) = Ingestor::start(
@@ -250,6 +251,46 @@ pub fn trace_json(id: Option<&str>, output: &str) -> String {
 }
 
 /// An HTTP client for talking to `aegis` processes the tests start.
+/// The `aegis` binary as a separate process on `url`, started in `dir` (or this crate's folder).
+pub fn spawn_aegis(
+    url: &str,
+    args: &[&str],
+    dir: Option<&std::path::Path>,
+    env: &[(&str, &str)],
+) -> std::process::Child {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_aegis"));
+    if let Some(dir) = dir {
+        command.current_dir(dir);
+    }
+    command
+        .args(args)
+        .env("DATABASE_URL", url)
+        .env("AEGIS_LOG", "warn")
+        .env("AEGIS_VAULT_KEY", test_vault_key_hex())
+        .env_remove("AEGIS_DOMAINS_DIR")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn aegis")
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+pub async fn get_text(client: &reqwest::Client, url: &str) -> Option<String> {
+    client.get(url).send().await.ok()?.text().await.ok()
+}
+
+/// Waits until `url` answers, for at most 30 s.
+pub async fn wait_for(client: &reqwest::Client, url: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while get_text(client, url).await.is_none() {
+        assert!(std::time::Instant::now() < deadline, "{url} did not come up");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 pub fn http_client() -> reqwest::Client {
     // As in the binary: reqwest has no crypto provider of its own here.
     let _ = rustls::crypto::ring::default_provider().install_default();

@@ -14,6 +14,7 @@ mod api_transfer;
 mod cli;
 mod dashboard;
 mod durability;
+mod fail_closed;
 mod live_feed;
 mod phi_canary;
 mod rate_limits;

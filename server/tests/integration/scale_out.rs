@@ -1,10 +1,10 @@
 //! Scale-out: an API node without workers and two `aegis worker` processes on one database.
 //! Every trace is evaluated exactly once, and both workers take a share.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
-use crate::common::on_both_backends;
+use crate::common::{free_port, get_text, on_both_backends, spawn_aegis, wait_for};
 use aegis_core::store::Backend;
 use aegis_core::testing::TestDb;
 use serde_json::json;
@@ -12,31 +12,7 @@ use serde_json::json;
 on_both_backends!(two_worker_processes_share_the_queue);
 
 fn aegis(url: &str, args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_aegis"))
-        .args(args)
-        .env("DATABASE_URL", url)
-        .env("AEGIS_LOG", "warn")
-        .env("AEGIS_VAULT_KEY", crate::common::test_vault_key_hex())
-        .env("AEGIS_WORKER__CLAIM_BATCH", "50")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn aegis")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn get_text(client: &reqwest::Client, url: &str) -> Option<String> {
-    client.get(url).send().await.ok()?.text().await.ok()
-}
-
-async fn wait_for(client: &reqwest::Client, url: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while get_text(client, url).await.is_none() {
-        assert!(Instant::now() < deadline, "{url} did not come up");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    spawn_aegis(url, args, None, &[("AEGIS_WORKER__CLAIM_BATCH", "50")])
 }
 
 fn evaluated(metrics: &str) -> u64 {
