@@ -17,7 +17,7 @@ fn main() {
             entries.flatten().map(|e| e.path()).filter(|p| p.join("domain.yaml").is_file()).collect();
         packs.sort();
         for pack in packs {
-            collect(&pack, &root, &mut files);
+            collect(&pack, &mut files);
         }
     }
     files.sort();
@@ -37,7 +37,7 @@ fn main() {
 }
 
 /// Every file of a pack but its evaluation sets.
-fn collect(dir: &Path, root: &Path, files: &mut Vec<PathBuf>) {
+fn collect(dir: &Path, files: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let path = entry.path();
@@ -46,7 +46,7 @@ fn collect(dir: &Path, root: &Path, files: &mut Vec<PathBuf>) {
                 continue;
             }
             println!("cargo:rerun-if-changed={}", path.display());
-            collect(&path, root, files);
+            collect(&path, files);
         } else {
             files.push(path);
         }
