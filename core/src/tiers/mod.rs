@@ -128,8 +128,9 @@ struct Run {
     review: Option<String>,
     /// Tier 2's probability of unsafe, when it ran.
     risk: Option<f64>,
-    /// Why a part the verdict needed was missing: the trace is recorded as an `error`, never
-    /// as the weaker verdict the tiers that did run would give.
+    /// The issue code of a part the verdict needed that was missing: the trace is recorded as
+    /// an `error`, never as the weaker verdict the tiers that did run would give (a `fail` of
+    /// theirs stands).
     unevaluated: Option<String>,
 }
 
@@ -161,11 +162,11 @@ impl Run {
             code: code.into(),
             module: module.into(),
             severity: Severity::High,
-            message: why.clone(),
+            message: why,
             evidence: None,
             subject: None,
         });
-        self.unevaluated = Some(why);
+        self.unevaluated = Some(code.into());
     }
 }
 
@@ -482,7 +483,13 @@ fn review_request(
 fn finish(trace: &Trace, domain: Option<&Domain>, run: Run, attempts: u32, started: Instant) -> Evaluation {
     let severity = run.worst();
     let facets = facets(trace, domain, &run.issues);
-    let mut status = if run.unevaluated.is_some() { EvaluationStatus::Error } else { verdict(severity) };
+    let mut status = verdict(severity);
+    if let Some(code) = &run.unevaluated {
+        let found = run.issues.iter().filter(|i| &i.code != code).map(|i| i.severity).max().unwrap_or_default();
+        if verdict(found) != EvaluationStatus::Fail {
+            status = EvaluationStatus::Error;
+        }
+    }
     let review = review_request(domain, &run, severity, status).map(|(reason, priority)| {
         if status == EvaluationStatus::Pass {
             status = EvaluationStatus::NeedsReview;

@@ -179,6 +179,11 @@ async fn a_trace_naming_a_pack_that_is_not_loaded_is_an_error_never_a_pass() {
         issue.message
     );
     assert!(reasons(&e)[0].ends_with("recorded as an error, not a verdict"), "{:?}", reasons(&e));
+
+    // What the structural checks could settle on their own stands: an empty answer fails.
+    let empty = cascade.evaluate(&trace("healthcare", "q", ""), Context::default()).await;
+    assert_eq!(empty.status, EvaluationStatus::Fail);
+    assert!(empty.issues.iter().any(|i| i.code == "unknown_domain"));
 }
 
 #[tokio::test]
