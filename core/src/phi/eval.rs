@@ -52,17 +52,24 @@ pub fn parse_jsonl(content: &str) -> Result<Vec<LabelledText>, FieldError> {
 pub struct Score {
     pub gold: usize,
     pub predicted: usize,
+    /// Gold identifiers overlapped by a prediction of their type.
     pub found: usize,
+    /// Predictions overlapping a gold identifier of their type.
     pub correct: usize,
+    /// Gold identifiers overlapped by a prediction of any type: replaced, whatever it was called.
+    pub redacted: usize,
     pub precision: f64,
     pub recall: f64,
     pub f2: f64,
+    /// `redacted / gold`: what a breach is counted against.
+    pub redacted_recall: f64,
 }
 
 impl Score {
     fn finish(mut self) -> Score {
         self.precision = if self.predicted == 0 { 1.0 } else { self.correct as f64 / self.predicted as f64 };
         self.recall = if self.gold == 0 { 1.0 } else { self.found as f64 / self.gold as f64 };
+        self.redacted_recall = if self.gold == 0 { 1.0 } else { self.redacted as f64 / self.gold as f64 };
         let (p, r) = (self.precision, self.recall);
         self.f2 = if p + r == 0.0 { 0.0 } else { 5.0 * p * r / (4.0 * p + r) };
         self
@@ -73,6 +80,7 @@ impl Score {
         self.predicted += other.predicted;
         self.found += other.found;
         self.correct += other.correct;
+        self.redacted += other.redacted;
     }
 }
 
@@ -94,14 +102,32 @@ pub struct Report {
     pub overall: Score,
     /// Gold identifiers overlapped by a prediction of any type: what de-identification needs.
     pub detected_any_type: f64,
+    /// Predictions overlapping a gold identifier of any type: the rest is over-redaction.
+    pub precision_any_type: f64,
     #[serde(skip)]
     pub mistakes: Vec<Mistake>,
+}
+
+/// Whether Safe Harbor requires removing this labelled value: third-party corpora also label ages
+/// under 90 and years alone, which it leaves in (45 CFR 164.514(b)(2)(i)(C)). Such labels count
+/// neither as misses nor, when something overlaps them, as false alarms.
+fn required(phi_type: PhiType, value: &str) -> bool {
+    let v = value.trim();
+    match phi_type {
+        PhiType::Age => {
+            let number: String = v.chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+            number.parse::<f64>().map_or(true, |age| age >= 90.0)
+        }
+        PhiType::Date => !(v.len() == 4 && v.bytes().all(|b| b.is_ascii_digit())),
+        _ => true,
+    }
 }
 
 pub fn evaluate(scanner: &Scanner, texts: &[LabelledText]) -> Report {
     let mut by_type: BTreeMap<PhiType, Score> = BTreeMap::new();
     let mut mistakes = Vec::new();
     let (mut detected, mut gold_total, mut bytes) = (0usize, 0usize, 0usize);
+    let (mut predicted_total, mut relevant) = (0usize, 0usize);
     let started = Instant::now();
     let predictions: Vec<_> = texts.iter().map(|t| scanner.scan(&t.text)).collect();
     let seconds = started.elapsed().as_secs_f64();
@@ -111,7 +137,11 @@ pub fn evaluate(scanner: &Scanner, texts: &[LabelledText]) -> Report {
         let slice = |s: usize, e: usize| chars[s..e].iter().collect::<String>();
         let context = |s: usize, e: usize| slice(s.saturating_sub(40), (e + 40).min(chars.len())).replace('\n', " ");
         let overlaps = |a: (usize, usize), b: (usize, usize)| a.0 < b.1 && b.0 < a.1;
-        for g in &doc.spans {
+        let (gold, exempt): (Vec<&LabelledSpan>, Vec<&LabelledSpan>) =
+            doc.spans.iter().partition(|g| required(g.phi_type, &slice(g.start, g.end)));
+        let predicted: Vec<_> =
+            predicted.iter().filter(|p| !exempt.iter().any(|g| overlaps((p.start, p.end), (g.start, g.end)))).collect();
+        for g in gold.iter().copied() {
             let score = by_type.entry(g.phi_type).or_default();
             score.gold += 1;
             gold_total += 1;
@@ -130,14 +160,18 @@ pub fn evaluate(scanner: &Scanner, texts: &[LabelledText]) -> Report {
             }
             if any {
                 detected += 1;
+                score.redacted += 1;
             }
         }
         for p in predicted {
             let score = by_type.entry(p.phi_type).or_default();
             score.predicted += 1;
-            if doc.spans.iter().any(|g| g.phi_type == p.phi_type && overlaps((p.start, p.end), (g.start, g.end))) {
+            predicted_total += 1;
+            let any = gold.iter().any(|g| overlaps((p.start, p.end), (g.start, g.end)));
+            relevant += usize::from(any);
+            if gold.iter().any(|g| g.phi_type == p.phi_type && overlaps((p.start, p.end), (g.start, g.end))) {
                 score.correct += 1;
-            } else if !doc.spans.iter().any(|g| overlaps((p.start, p.end), (g.start, g.end))) {
+            } else if !any {
                 mistakes.push(Mistake {
                     kind: "false alarm",
                     phi_type: p.phi_type,
@@ -158,6 +192,7 @@ pub fn evaluate(scanner: &Scanner, texts: &[LabelledText]) -> Report {
         by_type: by_type.into_iter().map(|(t, s)| (t, s.finish())).collect(),
         overall: overall.finish(),
         detected_any_type: if gold_total == 0 { 1.0 } else { detected as f64 / gold_total as f64 },
+        precision_any_type: if predicted_total == 0 { 1.0 } else { relevant as f64 / predicted_total as f64 },
         mistakes,
     }
 }
@@ -165,18 +200,24 @@ pub fn evaluate(scanner: &Scanner, texts: &[LabelledText]) -> Report {
 impl Report {
     /// A table for people.
     pub fn table(&self) -> String {
-        let mut out =
-            format!("{:<12} {:>6} {:>6} {:>9} {:>7} {:>6}\n", "type", "gold", "found", "precision", "recall", "F2");
+        let mut out = format!(
+            "{:<12} {:>6} {:>6} {:>9} {:>7} {:>6} {:>9}\n",
+            "type", "gold", "found", "precision", "recall", "F2", "redacted"
+        );
         let row = |name: &str, s: &Score| {
-            format!("{:<12} {:>6} {:>6} {:>9.3} {:>7.3} {:>6.3}\n", name, s.gold, s.found, s.precision, s.recall, s.f2)
+            format!(
+                "{:<12} {:>6} {:>6} {:>9.3} {:>7.3} {:>6.3} {:>9.3}\n",
+                name, s.gold, s.found, s.precision, s.recall, s.f2, s.redacted_recall
+            )
         };
         for (t, s) in &self.by_type {
             out.push_str(&row(t.as_str(), s));
         }
         out.push_str(&row("overall", &self.overall));
         out.push_str(&format!(
-            "detected (any type) {:.3}; {} texts, {:.2} MB in {:.3} s ({:.0} MB/s, one core)\n",
+            "detected (any type) {:.3}, precision (any type) {:.3}; {} texts, {:.2} MB in {:.3} s ({:.0} MB/s, one core)\n",
             self.detected_any_type,
+            self.precision_any_type,
             self.texts,
             self.megabytes,
             self.seconds,

