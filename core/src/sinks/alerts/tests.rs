@@ -102,3 +102,14 @@ fn email_has_text_and_html_bodies_with_the_link() {
     assert_eq!(email::check_recipients(&["a@b.example".into(), "nope".into()]).unwrap_err().field, "to[1]");
     assert_eq!(email::check_recipients(&[]).unwrap_err().field, "to");
 }
+
+/// A trace whose pack is not loaded reaches the rules written for its domain, at their default
+/// severity: nobody learns of a missing pack from a dashboard they are not looking at.
+#[tokio::test]
+async fn traces_not_evaluated_for_their_domain_trigger_the_domains_rules() {
+    let cascade = crate::tiers::Cascade::default();
+    let trace = crate::testing::trace("healthcare", "Max Tylenol?", "Take 6 g a day.");
+    let evaluation = cascade.evaluate(&trace, crate::tiers::Context::default()).await;
+    let found = matching_issue(&rule(), evaluation.domain.as_deref(), &evaluation.issues).expect("the rule matches");
+    assert_eq!((found.code.as_str(), found.severity), ("unknown_domain", Severity::High));
+}
