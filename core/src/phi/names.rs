@@ -119,6 +119,11 @@ const PERSON_CUES: &[&str] = &[
     "counsel",
 ];
 
+/// Prepositions a name often follows ("a question for Priya", "I spoke with Anahera"). Weaker
+/// than [`PERSON_CUES`]: the word after one must look like a name, not merely be capitalised.
+const WEAK_CUES: &[&str] =
+    &["for", "with", "and", "from", "about", "regarding", "re", "to", "of", "as", "told", "asked"];
+
 /// "... by" is a cue only after these ("signed by", not "caused by").
 const BY_VERBS: &[&str] = &[
     "signed",
@@ -267,6 +272,10 @@ fn kind(lex: &Lexicon, lower: &str, next: Option<&str>) -> Kind {
     if medical(lex, lower, next) {
         return Kind::Other;
     }
+    // "Framingham score", "Chaddock sign", "Gleason grade": an eponym in use, whatever the word.
+    if next.is_some_and(|n| one_of(n, EPONYM_HEADS) || one_of(n, &["study", "trial", "risk", "grade", "index"])) {
+        return Kind::Other;
+    }
     if lower.contains('-') {
         // Double-barrelled names: judged by their parts; "Guillain-Barre syndrome" by its first.
         if lower.split('-').next().is_some_and(|first| medical(lex, first, next)) {
@@ -284,6 +293,9 @@ fn kind(lex: &Lexicon, lower: &str, next: Option<&str>) -> Kind {
         };
     }
     let f = lex.flags(lower);
+    if !f.has(Flags::FIRST_NAME | Flags::LAST_NAME) && clinical_form(lower) {
+        return Kind::Other;
+    }
     if f.has(Flags::FIRST_NAME | Flags::LAST_NAME) {
         // Two-letter names ("Al", "Ed") look like abbreviations ("Na", "Cr"): context only.
         if f.has(Flags::AMBIGUOUS) || lower.len() <= 2 {
@@ -343,6 +355,118 @@ fn person_cue(text: &str, words: &[Word], i: usize) -> bool {
     one_of(p, PERSON_CUES)
 }
 
+/// Medical word endings: "Pericarditis", "Normocephalic", "hepatomegaly" name no one.
+fn clinical_form(lower: &str) -> bool {
+    const ENDINGS: &[&str] = &[
+        "itis",
+        "osis",
+        "emia",
+        "aemia",
+        "algia",
+        "ectomy",
+        "otomy",
+        "ostomy",
+        "plasty",
+        "scopy",
+        "graphy",
+        "pathy",
+        "cephalic",
+        "megaly",
+        "penia",
+        "uria",
+        "trophy",
+        "plasia",
+        "genic",
+        "lytic",
+        "ology",
+        "ologist",
+        "cardia",
+        "pnea",
+        "phagia",
+        "rrhea",
+        "rrhoea",
+        "ectasis",
+        "plegia",
+        "paresis",
+        "sclerosis",
+        "thorax",
+        "cytosis",
+    ];
+    lower.len() >= 6 && ENDINGS.iter().any(|e| lower.ends_with(e))
+}
+
+/// Endings of English words the lists may lack in that form ("Contraindications", "Worsening"):
+/// at the start of a sentence such a word is not taken for a name.
+fn english_shaped(lower: &str) -> bool {
+    ["s", "ing", "ed", "tion", "ment", "ness", "ly", "ity", "ive", "able"].iter().any(|e| lower.ends_with(e))
+}
+
+/// An unknown word that can be a name on its own: four letters or more (shorter ones are
+/// abbreviations: "Hx", "Tn"), and no code.
+fn lone_name(text: &str, w: &Word) -> bool {
+    w.end - w.start >= 4 && !w.all_caps && !w.initial && !code_like(text, w)
+}
+
+/// Part of a code or a product name rather than a word: against a digit ("SpO2", "A1c") or
+/// with capitals inside ("MyChart", "eGFR"), though "McDonald" and "DeShawn" are names.
+fn code_like(text: &str, w: &Word) -> bool {
+    let near_digit = text[..w.start].bytes().next_back().is_some_and(|b| b.is_ascii_digit())
+        || text[w.end..].bytes().next().is_some_and(|b| b.is_ascii_digit());
+    let s = &text[w.start..w.end];
+    // A capital right after a letter ("MyChart", "ADLs"), not after a hyphen ("Cedars-Sinai").
+    let inner_capital = s.chars().zip(s.chars().skip(1)).any(|(a, b)| a.is_alphabetic() && b.is_uppercase());
+    let name_prefix = ["Mc", "Mac", "De", "Di", "Da", "La", "Le", "Van", "O'", "D'"].iter().any(|p| s.starts_with(p));
+    near_digit || (inner_capital && !name_prefix)
+}
+
+/// Verbs of prescribing: a word no list knows right after one is a drug ("continue Sinemet").
+const DRUG_VERBS: &[&str] = &[
+    "continue",
+    "continued",
+    "continuing",
+    "start",
+    "started",
+    "starting",
+    "restart",
+    "restarted",
+    "resume",
+    "resumed",
+    "stop",
+    "stopped",
+    "hold",
+    "held",
+    "take",
+    "takes",
+    "taking",
+    "took",
+    "increase",
+    "increased",
+    "decrease",
+    "decreased",
+    "titrate",
+    "titrated",
+    "prescribe",
+    "prescribed",
+    "discontinue",
+    "discontinued",
+    "dc",
+    "d/c",
+    "switch",
+    "switched",
+    "add",
+    "added",
+    "inject",
+    "injected",
+    "inhale",
+    "apply",
+    "applied",
+];
+
+/// A preposition a name often follows, on the same line.
+fn weak_cue(text: &str, words: &[Word], i: usize) -> bool {
+    i > 0 && !text[words[i - 1].end..words[i].start].contains('\n') && one_of(word_text(text, &words[i - 1]), WEAK_CUES)
+}
+
 fn place_cue(text: &str, words: &[Word], i: usize) -> bool {
     i > 0 && one_of(word_text(text, &words[i - 1]), PLACE_CUES)
 }
@@ -357,6 +481,11 @@ pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>)
     let kinds: Vec<Kind> = (0..words.len())
         .map(|i| {
             if !candidate(&words[i]) {
+                return Kind::Other;
+            }
+            // Double-barrelled names capitalise both parts; "Well-appearing", "Status-post" do not.
+            let written = word_text(text, &words[i]);
+            if written.split('-').skip(1).any(|part| part.starts_with(|c: char| c.is_lowercase())) {
                 return Kind::Other;
             }
             let next = words.get(i + 1).map(|w| word_text(text, w));
@@ -393,7 +522,7 @@ pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>)
                 j += 1;
                 continue;
             }
-            let fits = (b.capitalized || b.initial) && kinds[j + 1] != Kind::Other;
+            let fits = b.initial || (b.capitalized && kinds[j + 1] != Kind::Other);
             if !fits {
                 break;
             }
@@ -416,6 +545,8 @@ pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>)
         }
         let k = |n: usize| kinds[run[n]];
         let is_initial = |n: usize| words[run[n]].initial;
+        // In a name list, though also an everyday word ("Maria", "Miller", "Grace").
+        let listed = |n: usize| lex.flags(&lowers[run[n]].0).has(Flags::FIRST_NAME | Flags::LAST_NAME);
         let named = |kind: Kind| matches!(kind, Kind::First | Kind::Last | Kind::Ambiguous | Kind::Unknown);
 
         let accepted: Option<(usize, f32)> = if cue && (0..run.len()).any(|n| !is_initial(n) && named(k(n))) {
@@ -429,6 +560,24 @@ pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>)
             Some((run.len(), 0.93))
         } else if run.len() >= 2 && k(0) == Kind::Ambiguous && known(k(1)) {
             Some((run.len(), 0.85))
+        } else if run.len() >= 2 && listed(0) && is_initial(1) && !words[run[0]].all_caps {
+            // "John P.": a first name and the initial of the surname.
+            Some((2, 0.8))
+        } else if run.len() >= 2
+            && (k(0) == Kind::Unknown || lex.flags(&lowers[run[0]].0).has(Flags::FIRST_NAME))
+            && !words[run[0]].all_caps
+            && (1..run.len()).all(|n| listed(n) || k(n) == Kind::Unknown)
+            && (1..run.len()).any(|n| listed(n))
+        {
+            // "Maria Miller", "Priya Patel": a first name, or a word no list knows, before
+            // surnames the lists hold, even ones that are also everyday words.
+            Some((run.len(), 0.8))
+        } else if weak_cue(text, words, i)
+            && (matches!(k(0), Kind::First | Kind::Last) || (k(0) == Kind::Unknown && lone_name(text, w)))
+            && !w.all_caps
+            && !w.initial
+        {
+            Some((run.len(), 0.7))
         } else if run.len() >= 2
             && (0..run.len()).all(|n| is_initial(n) || (k(n) == Kind::Unknown && !words[run[n]].all_caps))
             && !is_initial(run.len() - 1)
@@ -436,6 +585,15 @@ pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>)
             // Names the lists do not hold ("Anahera Tipene", "I. Eze"): capitalised words that are
             // not English, not drugs, not clinical terms, side by side.
             Some((run.len(), 0.7))
+        } else if k(0) == Kind::Unknown
+            && (!w.sentence_start
+                || (words.get(i + 1).is_some_and(|n| !n.capitalized) && !english_shaped(&lowers[i].0)))
+            && lone_name(text, w)
+            && !(i > 0 && one_of(word_text(text, &words[i - 1]), DRUG_VERBS))
+        {
+            // Recall first: a capitalised word inside a sentence that is on no list of safe words
+            // (English, drugs, clinical terms, eponyms in use) is taken for a name.
+            Some((run.len(), 0.6))
         } else if known(k(0)) && !w.initial && !w.all_caps {
             // A lone capitalised name; in capitals it is more likely an acronym ("ARDS").
             Some((1, if k(0) == Kind::First { 0.8 } else { 0.75 }))
@@ -472,6 +630,31 @@ pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>)
             None => i += 1,
         }
     }
+    lower_case_names(text, words, taken, out);
+}
+
+/// Names typed without capitals ("said jenny to blake", "it's under dominic halder"): a first
+/// name and a surname side by side, neither of them an everyday word, a drug or a place.
+fn lower_case_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>) {
+    let lex = lexicon();
+    let plain = Flags::ENGLISH | Flags::AMBIGUOUS | Flags::DRUG | Flags::CLINICAL | Flags::NEVER_NAME | Flags::CITY;
+    let mut found = false;
+    for i in 0..words.len().saturating_sub(1) {
+        let (a, b) = (&words[i], &words[i + 1]);
+        if taken[i] || taken[i + 1] || a.capitalized || b.capitalized || !adjacent(text, a, b) {
+            continue;
+        }
+        let (first, second) = (lex.flags(&core(text, a).0), lex.flags(&core(text, b).0));
+        if first.has(Flags::FIRST_NAME) && !first.has(plain) && second.has(Flags::LAST_NAME) && !second.has(plain) {
+            out.push(Span::new(a.start, b.end, PhiType::Name, 0.6));
+            taken[i] = true;
+            taken[i + 1] = true;
+            found = true;
+        }
+    }
+    if found {
+        out.sort_by_key(|s| s.start);
+    }
 }
 
 #[cfg(test)]
@@ -497,6 +680,16 @@ mod tests {
     }
 
     #[test]
+    fn names_no_cue_announces() {
+        assert_eq!(names("Summarize discharge instructions for Maria Miller after surgery."), vec!["Maria Miller"]);
+        assert_eq!(names("A dosing question for Priya Miller (29y) with psoriasis."), vec!["Priya Miller"]);
+        assert_eq!(names("I spoke with Anahera yesterday about the rash."), vec!["Anahera"]);
+        assert_eq!(names("The rash was better on review, per Xochitl in triage."), vec!["Xochitl"]);
+        assert_eq!(names("Anahera called back at noon."), vec!["Anahera"]);
+        assert_eq!(names("it's under my partner's name, jamal ortiz, i think"), vec!["jamal ortiz"]);
+    }
+
+    #[test]
     fn not_people() {
         for text in [
             "Dr. Lasix is not a person; give Lasix 40 mg.",
@@ -507,6 +700,8 @@ mod tests {
             "The Babinski sign was negative.",
             "Caused by Staphylococcus aureus.",
             "Take Tylenol and Advil as needed.",
+            "O: Well-appearing male. Hx angina; Sx differ. Pericarditis a possibility. HEENT: Normocephalic.",
+            "No difficulty with ADLs. Status-post knee replacement.",
         ] {
             assert!(names(text).is_empty(), "{text:?} -> {:?}", names(text));
         }

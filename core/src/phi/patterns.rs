@@ -24,12 +24,21 @@ const MONTHS: &str = "(?:[Jj]an(?:uary|\\.)?|JAN|[Ff]eb(?:ruary|\\.)?|FEB|[Mm]ar
 /// The characters of a URL (RFC 3986), less the brackets and quotes that usually end one in prose.
 const URL_CHARS: &str = r"[A-Za-z0-9\-._~:/?#@!$&*+,;=%]";
 const STATE_NAMES: &str = "(?:Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|Hawaii|Idaho|Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|Michigan|Minnesota|Mississippi|Missouri|Montana|Nebraska|Nevada|New Hampshire|New Jersey|New Mexico|New York|North Carolina|North Dakota|Ohio|Oklahoma|Oregon|Pennsylvania|Rhode Island|South Carolina|South Dakota|Tennessee|Texas|Utah|Vermont|Virginia|Washington|West Virginia|Wisconsin|Wyoming)";
+/// The certainty of the catch-all for long numbers: the least of any rule.
+const NUMBER_SCORE: f32 = 0.5;
+
+/// Ordinal day numbers in words.
+const ORDINALS: &str = "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|twenty[- ](?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|thirtieth|thirty[- ]first";
+/// A capitalised word of a street name, accented letters included.
+const CAPWORD: &str = "[A-ZÀ-Ý][A-Za-zÀ-ÿ'.-]+";
+/// Street suffixes (USPS Publication 28, the common ones) and their abbreviations.
+const STREET_SUFFIXES: &str = "Street|St|Streets|Avenue|Ave|Road|Rd|Roads|Boulevard|Blvd|Lane|Ln|Drive|Dr|Drives|Court|Ct|Courts|Place|Pl|Way|Ways|Terrace|Ter|Parkway|Pkwy|Circle|Cir|Circles|Highway|Hwy|Square|Sq|Squares|Trail|Trl|Loop|Row|Alley|Plaza|Pike|Crescent|Close|Annex|Arcade|Bayou|Beach|Bend|Bluff|Bluffs|Bottom|Branch|Bridge|Brook|Brooks|Burg|Burgs|Bypass|Camp|Canyon|Cape|Causeway|Center|Centers|Cliff|Cliffs|Club|Common|Commons|Corner|Corners|Course|Cove|Coves|Creek|Crest|Crossing|Crossroad|Curve|Dale|Dam|Divide|Estate|Estates|Expressway|Extension|Extensions|Fall|Falls|Ferry|Field|Fields|Flat|Flats|Ford|Fords|Forest|Forge|Forges|Fork|Forks|Fort|Freeway|Garden|Gardens|Gateway|Glen|Glens|Green|Greens|Grove|Groves|Harbor|Harbors|Haven|Heights|Hill|Hills|Hollow|Inlet|Island|Islands|Isle|Junction|Junctions|Key|Keys|Knoll|Knolls|Lake|Lakes|Landing|Light|Lights|Lock|Locks|Lodge|Mall|Manor|Manors|Meadow|Meadows|Mews|Mill|Mills|Mission|Motorway|Mount|Mountain|Mountains|Neck|Orchard|Oval|Overpass|Park|Parks|Parkways|Pass|Passage|Path|Pine|Pines|Plain|Plains|Point|Points|Port|Ports|Prairie|Radial|Ramp|Ranch|Rapid|Rapids|Rest|Ridge|Ridges|River|Route|Run|Shoal|Shoals|Shore|Shores|Skyway|Spring|Springs|Spur|Spurs|Station|Stravenue|Stream|Summit|Throughway|Trace|Track|Trafficway|Tunnel|Turnpike|Underpass|Union|Unions|Valley|Valleys|Via|Viaduct|View|Views|Village|Villages|Ville|Vista|Walk|Walks|Wall|Well|Wells";
 const STATES: &str = "(?:AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR|Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|Hawaii|Idaho|Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|Michigan|Minnesota|Mississippi|Missouri|Montana|Nebraska|Nevada|New Hampshire|New Jersey|New Mexico|New York|North Carolina|North Dakota|Ohio|Oklahoma|Oregon|Pennsylvania|Rhode Island|South Carolina|South Dakota|Tennessee|Texas|Utah|Vermont|Virginia|Washington|West Virginia|Wisconsin|Wyoming)";
 
 fn rules() -> Vec<Rule> {
     use PhiType::*;
     let phone = r"(?:\+?1[ .-]?)?(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}";
-    let num_sep = r"\s*(?i-u:number|num|no\.?|#|id)?\s*[:#.]?\s*(?:(?i-u:is|was)\s+)?";
+    let num_sep = r"\s*(?i-u:number|num|no\.?|#|id)?\s*[:#.]?\s*#?(?:(?i-u:is|was)\s+)?";
     vec![
         // Images first: an image link is a photograph, not just a URL.
         Rule { phi_type: Photo, score: 0.99, pattern: r"data:image/[A-Za-z+.-]+;base64,[A-Za-z0-9+/=]+".into(), check: any },
@@ -55,6 +64,7 @@ fn rules() -> Vec<Rule> {
             check: any,
         },
         Rule { phi_type: Ssn, score: 0.95, pattern: r"(?-u:\b)\d{3}-\d{2}-\d{4}(?-u:\b)".into(), check: ssn },
+        Rule { phi_type: Ssn, score: 0.85, pattern: r"(?-u:\b)\d{3} \d{2} \d{4}(?-u:\b)".into(), check: ssn },
         Rule {
             phi_type: Fax,
             score: 0.97,
@@ -74,6 +84,20 @@ fn rules() -> Vec<Rule> {
             check: digits_8_plus,
         },
         Rule { phi_type: Phone, score: 0.85, pattern: r"\+(?:[2-9]\d{0,2})(?:[ .-]\d{1,4}){2,5}(?-u:\b)".into(), check: digits_8_plus },
+        // Pagers and extensions are short: "pager 4-1234", "pgr #52231", "x4417".
+        Rule {
+            phi_type: Phone,
+            score: 0.9,
+            pattern: r"(?i-u:\b(?:pager|pgr|beeper|bleep|ext|extension|x))\.?\s*(?:#|no\.?|number)?\s*[:#]?\s*(?P<v>\d(?:[ -]?\d){2,11})(?-u:\b)".into(),
+            check: any,
+        },
+        // "MR: 4417202" (the label alone means mitral regurgitation: a value with digits is a record).
+        Rule {
+            phi_type: Mrn,
+            score: 0.9,
+            pattern: r"(?-u:\b)(?:MR|Mr|mr)\s*[:#]\s*(?P<v>\d[A-Za-z0-9-]{3,16})(?-u:\b)".into(),
+            check: has_digit,
+        },
         // Medicare Beneficiary Identifier: distinctive enough without a cue.
         Rule {
             phi_type: HealthPlan,
@@ -177,6 +201,27 @@ fn rules() -> Vec<Rule> {
             pattern: r"(?i-u:\b(?:on|for|since|from|until|till|to|dated|date|seen|visit|admitted|admission|discharged|discharge|dob|d\.o\.b\.|birth|born|died|death|deceased|through|by|before|after|last|next|scheduled|appointment|appt|surgery|procedure|follow-up|followup|follow up|returned|presented|started|stopped|monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun))\b\.?,?\s*[:.]?\s*(?:on\s+)?(?P<v>\d{1,2}/\d{1,2})(?-u:\b)".into(),
             check: month_day,
         },
+        // Month and year: "03/2019", "3-2021".
+        Rule {
+            phi_type: Date,
+            score: 0.85,
+            pattern: r"(?-u:\b)(?:0?[1-9]|1[0-2])[/-](?:19|20)\d{2}(?-u:\b)".into(),
+            check: not_in_a_longer_number,
+        },
+        // Month and day without a cue: less sure ("1/2 tablet" is a dose, checked after).
+        Rule {
+            phi_type: Date,
+            score: 0.6,
+            pattern: r"(?-u:\b)(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])(?-u:\b)".into(),
+            check: bare_month_day,
+        },
+        // Dates in words: "the third of March", "March twenty-first", "on the 3rd".
+        Rule {
+            phi_type: Date,
+            score: 0.85,
+            pattern: format!(r"(?i-u:\b(?:the\s+)?(?:{ORDINALS})(?:\s+(?:of|day\s+of))?\s+){MONTHS}(?:,?\s+\d{{4}})?(?-u:\b)|(?-u:\b){MONTHS}\s+(?i-u:(?:the\s+)?(?:{ORDINALS}))(?:,?\s+\d{{4}})?(?-u:\b)"),
+            check: any,
+        },
         Rule {
             phi_type: Date,
             score: 0.85,
@@ -237,7 +282,70 @@ fn rules() -> Vec<Rule> {
         Rule {
             phi_type: Location,
             score: 0.9,
-            pattern: r"(?-u:\b)\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Z0-9][A-Za-z0-9'-]*\.?\s+){0,3}(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Way|Terrace|Ter|Parkway|Pkwy|Circle|Cir|Highway|Hwy|Square|Sq|Trail|Trl|Loop|Row|Alley|Plaza|Pike|Crescent|Close)\.?(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|Room|Rm|#)\.?\s*[A-Za-z0-9-]+)?(?-u:\b)".into(),
+            pattern: format!(r"(?-u:\b)\d{{1,6}}\s+(?:[NSEW]\.?\s+)?(?:[A-Z0-9][A-Za-z0-9'-]*\.?\s+){{0,3}}(?:{STREET_SUFFIXES})\.?(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|Room|Rm|Flat|#)\.?\s*[A-Za-z0-9-]+)?(?-u:\b)"),
+            check: any,
+        },
+        // A name before a credential: "FILBERT BRIGHT, M.D.", "Ana Ruiz RN".
+        Rule {
+            phi_type: Name,
+            score: 0.85,
+            pattern: r"(?-u:\b)(?P<v>[A-Z][A-Za-z'-]+(?: [A-Z]\.?)?(?: [A-Z][A-Za-z'-]+){0,2}),? (?:M\.D\.|D\.O\.|R\.N\.|Ph\.D\.|(?:MD|DO|RN|NP|PA-C|PhD|MBBS|FNP-C|FNP|DNP|PharmD|DPM|DDS|LCSW)(?-u:\b))".into(),
+            check: credentialed,
+        },
+        // Dictation signatures: the author's initials and the typists' user names ("XGT:holmes").
+        Rule {
+            phi_type: Id,
+            score: 0.8,
+            pattern: r"(?m-u:^)[ \t]*(?P<v>[A-Z]{2,4}[:/][a-z]{2,12}(?:/[a-z]{2,12})*)[ \t]*(?m-u:$)".into(),
+            check: any,
+        },
+        // A month and a two-digit year after a cue: "CABG in 3/80", "compared with 8/79".
+        Rule {
+            phi_type: Date,
+            score: 0.8,
+            pattern: r"(?i-u:\b(?:in|since|from|with|on|dated|until|of|by))\s+(?P<v>(?:0?[1-9]|1[0-2])/\d{2})(?-u:\b)".into(),
+            check: month_and_short_year,
+        },
+        // Hospitals, clinics and other facilities: "St. Luke's Hospital", "UCLA Medical Center".
+        Rule {
+            phi_type: Location,
+            score: 0.85,
+            pattern: r"(?-u:\b)(?:(?:St|Mt)\.?\s+)?(?:[A-Z][A-Za-z'’&.-]*\s+){1,4}(?:(?i-u:hospital|medical center|medical centre|med\.? ctr|med\.? center|health center|health centre|health system|clinic|infirmary|hospice|nursing home|rehabilitation center|rehab center|care center|surgical center|surgery center|medical group|physicians group|family practice|urgent care)|General|Health|Med)(?-u:\b)".into(),
+            check: facility,
+        },
+        // An institution known by its initials: "seen at UCSF", "admitted to UPMC".
+        Rule {
+            phi_type: Location,
+            score: 0.75,
+            pattern: r"(?-u:\b)(?:at|(?:admitted|transferred|referred) to)\s+(?P<v>[A-Z]{3,6})(?-u:\b)".into(),
+            check: institution_initials,
+        },
+        // Organizations by their legal form: employers and the like.
+        Rule {
+            phi_type: Location,
+            score: 0.8,
+            pattern: r"(?-u:\b)(?:[A-Z0-9][A-Za-z0-9'&.-]*\s+){1,5}(?:Inc|Corp|Corporation|Incorporated|LLC|L\.L\.C|Ltd|Limited|PLC|plc|LLP|GmbH|AG|SA|S\.A|SE|NV|N\.V|BV|B\.V|SpA|S\.p\.A|SARL|Co|Company|Holdings|Group|Partners)\.?(?-u:\b)".into(),
+            check: organization,
+        },
+        // Apartment, suite and unit lines on their own.
+        Rule {
+            phi_type: Location,
+            score: 0.8,
+            pattern: r"(?-u:\b)(?:Apt|Apartment|Suite|Ste|Flat)\.?\s*#?\s*\d{1,5}[A-Za-z]?(?-u:\b)".into(),
+            check: any,
+        },
+        // Street lines elsewhere: "12 rue de la Paix", "Calle Mayor 3", "Hauptstraße 12", "Via Roma, 10".
+        Rule {
+            phi_type: Location,
+            score: 0.85,
+            pattern: format!(r"(?-u:\b)\d{{1,5}}(?:\s?(?:bis|ter|[A-Za-z]))?,?\s+(?:rue|avenue|boulevard|bd|chemin|allée|impasse|place|quai|route|cours)\s+(?:(?:de|du|des|la|le|l'|d')\s*)*{CAPWORD}(?:\s+{CAPWORD}){{0,3}}|(?-u:\b)(?:Calle|C/|Avenida|Avda\.?|Av\.|Paseo|Plaza|Camino|Carrera|Ronda|Via|Viale|Piazza|Piazzale|Corso|Vicolo|Largo|Rua|Travessa|Praça|Rodovia|Alameda|Estrada)\s+(?:(?:de|del|de la|do|da|dos|das|di|della|delle|dei)\s+)?{CAPWORD}(?:\s+(?:{CAPWORD}|de|del|la|do|da|di))*?,?\s*(?:n[º°o]\.?\s*)?\d{{1,5}}[A-Za-z]?(?-u:\b)|(?-u:\b)[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|ufer|straat|laan|gracht|plein|dijk|kade|singel|vej|gade|gatan|vägen)\s+\d{{1,5}}[a-z]?(?-u:\b)"),
+            check: any,
+        },
+        // Postal codes of other countries: the UK and Canada (letters make them distinctive).
+        Rule {
+            phi_type: Zip,
+            score: 0.85,
+            pattern: r"(?-u:\b)(?:[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2}|[A-Z][0-9][A-Z] ?[0-9][A-Z][0-9])(?-u:\b)".into(),
             check: any,
         },
         Rule { phi_type: Location, score: 0.93, pattern: r"(?i-u:\bp\.?\s?o\.?\s+box\s+\d+)(?-u:\b)".into(), check: any },
@@ -248,6 +356,10 @@ fn rules() -> Vec<Rule> {
             pattern: r"(?-u:\b)(?:[A-Z][a-z]+|\d{1,3}(?:st|nd|rd|th))(?: [A-Z][a-z]+){0,2} (?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Way|Parkway|Pkwy|Highway|Hwy|Court|Ct|Terrace|Circle|Square|Plaza)\.?(?-u:\b)".into(),
             check: street_name,
         },
+        // Recall first: any other run of five or more digits (spaces, dashes, dots or slashes
+        // between them) that is not a measured quantity is some identifier, typed by its context
+        // (see `number_type`). It must stay last: every more specific rule goes before it.
+        Rule { phi_type: Id, score: NUMBER_SCORE, pattern: r"(?-u:\b)\+?\d(?:[ ./-]?\d){4,}(?:\s?(?i-u:x|ext\.?)\s?\d{1,5})?(?-u:\b)".into(), check: identifying_number },
     ]
     .into_iter()
     .map(|mut r| {
@@ -272,6 +384,10 @@ pub struct Patterns {
     /// Each rule alone, with its groups: run only over a match, to find its value.
     alone: Vec<Option<Regex>>,
     rules: Vec<Rule>,
+    /// The last rule, the catch-all for long numbers, alone: tried where a more specific rule
+    /// matched a number but its check refused it ("4111 1111 1111 1112" is no card, but still
+    /// a number to replace).
+    numbers: Regex,
 }
 
 impl Patterns {
@@ -294,13 +410,18 @@ impl Patterns {
                 })
             })
             .collect();
-        Patterns { regex, alone, rules }
+        let last = rules.last().map_or("", |r| r.pattern.as_str());
+        let numbers = Regex::new(last).unwrap_or_else(|e| panic!("built-in PHI pattern must compile: {e}"));
+        Patterns { regex, alone, rules, numbers }
     }
 
     /// Every validated identifier in `text`, in order, not overlapping.
     pub fn scan(&self, text: &str, out: &mut Vec<Span>) {
         // Capture slots are made for a rule when it first matches: most texts match few rules.
         let mut caps: Vec<Option<Captures>> = Vec::new();
+        let first = out.len();
+        // Numbers a specific rule matched and refused, for the catch-all if nothing else takes them.
+        let mut refused: Vec<Span> = Vec::new();
         let mut at = 0;
         while at < text.len() {
             let Some(m) = self.regex.search(&regex_automata::Input::new(text).range(at..)) else { break };
@@ -326,9 +447,16 @@ impl Patterns {
             .unwrap_or((m.start(), m.end()));
             let value = trim_trailing_punctuation(text, value);
             let accepted = value.1 > value.0 && (rule.check)(text, value);
+            if !accepted && index + 1 < self.rules.len() {
+                let input = regex_automata::Input::new(text).range(value.0..).anchored(regex_automata::Anchored::Yes);
+                if let Some(n) = self.numbers.find(input).filter(|n| identifying_number(text, (n.start(), n.end()))) {
+                    refused.push(Span::new(n.start(), n.end(), number_type(text, (n.start(), n.end())), NUMBER_SCORE));
+                }
+            }
             if accepted {
                 let phi_type = match rule.phi_type {
                     PhiType::Phone if fax_context(text, value.0) => PhiType::Fax,
+                    PhiType::Id if index + 1 == self.rules.len() => number_type(text, value),
                     t => t,
                 };
                 out.push(Span::new(value.0, value.1, phi_type, rule.score));
@@ -341,12 +469,67 @@ impl Patterns {
             // "/1962" follows): look again one character further on.
             at = if accepted && m.end() > m.start() { m.end() } else { next_char(text, m.start()) };
         }
+        for number in refused {
+            // The whole number, in place of the catch-all's look at its tail.
+            let inside = |s: &Span| s.score == NUMBER_SCORE && s.start >= number.start && s.end <= number.end;
+            let mut k = first;
+            while k < out.len() {
+                if inside(&out[k]) {
+                    out.remove(k);
+                } else {
+                    k += 1;
+                }
+            }
+            if !out[first..].iter().any(|s| s.overlaps(&number)) {
+                let at = out[first..].partition_point(|s| s.start < number.start) + first;
+                out.insert(at, number);
+            }
+        }
     }
 }
 
 impl Default for Patterns {
     fn default() -> Self {
         Patterns::new()
+    }
+}
+
+/// What a number that only its length gave away is, from the words just before it and its shape:
+/// "call 07700 900123" is a phone, "zip code is 87213" a ZIP, "+44 20 7946 0958" a phone.
+fn number_type(text: &str, (s, e): (usize, usize)) -> PhiType {
+    let mut from = s.saturating_sub(40);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let before = text[from..s].to_ascii_lowercase();
+    let before = before.rsplit(['.', '\n', ';', '?', '!']).next().unwrap_or(&before);
+    let cue = |words: &[&str]| words.iter().any(|w| before.contains(w));
+    let v = &text[s..e];
+    let digit_count = digits(v).count();
+    if cue(&["fax"]) {
+        PhiType::Fax
+    } else if cue(&[
+        "phone",
+        "call",
+        "tel",
+        "mobile",
+        "cell",
+        "ring",
+        "text me",
+        "reach",
+        "desk",
+        "office",
+        "pager",
+        "contact",
+        "number is",
+    ]) || (v.starts_with('+') && digit_count >= 8)
+        || (v.starts_with('0') && (10..=13).contains(&digit_count) && v.contains([' ', '-', '.']))
+    {
+        PhiType::Phone
+    } else if cue(&["zip", "postal", "postcode", "post code"]) && (4..=10).contains(&digit_count) {
+        PhiType::Zip
+    } else {
+        PhiType::Id
     }
 }
 
@@ -556,6 +739,26 @@ fn followed_by_unit(text: &str, end: usize) -> bool {
             | "cup"
             | "strength"
             | "of"
+            | "kg"
+            | "lb"
+            | "lbs"
+            | "cm"
+            | "mm"
+            | "km"
+            | "ng"
+            | "pg"
+            | "copies"
+            | "cells"
+            | "ul"
+            | "mcl"
+            | "kcal"
+            | "calories"
+            | "steps"
+            | "bpm"
+            | "usd"
+            | "dollars"
+            | "eur"
+            | "euros"
     )
 }
 
@@ -568,6 +771,176 @@ fn numeric_date(text: &str, (s, e): (usize, usize)) -> bool {
     let (a, b) = if parts[0] > 999 { (parts[1], parts[2]) } else { (parts[0], parts[1]) };
     let valid = |m: u32, d: u32| (1..=12).contains(&m) && (1..=31).contains(&d);
     (valid(a, b) || valid(b, a)) && !followed_by_unit(text, e)
+}
+
+/// The words before "Clinic" or "Hospital" name one, unless they describe a department or a
+/// kind of place ("Cardiology Clinic", "the Hospital").
+fn facility(text: &str, (s, e): (usize, usize)) -> bool {
+    let words: Vec<&str> = text[s..e].split_whitespace().collect();
+    let generic = [
+        "The",
+        "A",
+        "An",
+        "Our",
+        "Your",
+        "His",
+        "Her",
+        "Their",
+        "This",
+        "That",
+        "Follow",
+        "Plan",
+        "See",
+        "Call",
+        "In",
+        "For",
+        "At",
+        "On",
+        "To",
+        "Public",
+        "Mental",
+        "Global",
+        "Population",
+        "Occupational",
+        "Home",
+        "Behavioral",
+    ];
+    let departments = [
+        "Cardiology",
+        "Oncology",
+        "Neurology",
+        "Pediatric",
+        "Pediatrics",
+        "Dermatology",
+        "Orthopedic",
+        "Orthopedics",
+        "Psychiatry",
+        "Psychiatric",
+        "Urology",
+        "Nephrology",
+        "Rheumatology",
+        "Endocrinology",
+        "Pulmonary",
+        "Gastroenterology",
+        "Surgical",
+        "Surgery",
+        "Primary",
+        "Care",
+        "Family",
+        "Walk-in",
+        "Urgent",
+        "Anticoagulation",
+        "Diabetes",
+        "Pain",
+        "Sleep",
+        "Wound",
+        "Travel",
+        "Eye",
+        "Dental",
+        "Women's",
+        "Children's",
+        "Mental",
+        "Health",
+        "Community",
+        "Teaching",
+        "Veterans",
+        "Local",
+        "Outpatient",
+        "Inpatient",
+        "Specialty",
+    ];
+    let named = words[..words.len().saturating_sub(1)]
+        .iter()
+        .any(|w| !generic.contains(w) && !departments.contains(&w.trim_end_matches(['.', ','])));
+    named
+}
+
+/// A legal form after capitalised words: "Kavango Resources PLC", not "the Inc." alone.
+fn organization(text: &str, (s, e): (usize, usize)) -> bool {
+    let v = &text[s..e];
+    let first = v.split_whitespace().next().unwrap_or_default();
+    !["The", "A", "An", "Our", "Your", "This"].contains(&first) || v.split_whitespace().count() > 2
+}
+
+/// Initials after "at" that name a hospital, not a ward, a test or a time ("at ICU", "at CT").
+fn institution_initials(text: &str, (s, e): (usize, usize)) -> bool {
+    const NOT_PLACES: &[&str] = &[
+        "ICU", "CCU", "MICU", "SICU", "NICU", "PICU", "PACU", "CVICU", "ED", "ER", "OR", "ENT", "EMS", "ICN", "LTAC",
+        "SNF", "ALF", "LTC", "REHAB", "HOME", "BID", "TID", "QID", "PRN", "QHS", "NPO", "CT", "MRI", "EKG", "ECG",
+        "EEG", "EMG", "PFT", "CXR", "TEE", "TTE", "UTC", "EST", "PST", "CST", "MST", "EDT", "PDT", "NOON", "MDT",
+        "DNR", "DNI", "HIV", "COPD", "CHF", "CKD", "ESRD", "AKI", "DKA", "ACS", "CVA", "TIA", "MVA", "ADHD", "PTSD",
+    ];
+    !NOT_PLACES.contains(&&text[s..e])
+}
+
+/// Capitalised words before a credential, not a phrase like "The MD" or "Call MD".
+fn credentialed(text: &str, (s, e): (usize, usize)) -> bool {
+    let first = text[s..e].split(' ').next().unwrap_or_default();
+    !["The", "A", "An", "Your", "Our", "Call", "See", "Per", "Ask", "Page", "Notify", "Contact", "Attending"]
+        .contains(&first)
+}
+
+/// "3/80" is March 1980 when nothing but punctuation follows: "3/10 patients" is a ratio.
+fn month_and_short_year(text: &str, (_, e): (usize, usize)) -> bool {
+    let rest = text[e..].trim_start_matches(' ');
+    !rest.starts_with(|c: char| c.is_alphanumeric() || c == '/' || c == '%') || rest.is_empty()
+}
+
+/// Not the middle of a longer number ("12/2019" inside "3/12/2019" is the full date's).
+fn not_in_a_longer_number(text: &str, (s, e): (usize, usize)) -> bool {
+    let before = text[..s].bytes().next_back();
+    let after = text[e..].bytes().next();
+    !matches!(before, Some(b'/' | b'-' | b'.' | b'0'..=b'9')) && !matches!(after, Some(b'/' | b'-' | b'0'..=b'9'))
+}
+
+/// "3/14" alone: a date unless it is part of a longer number, a dose ("1/2 tablet"), a score or
+/// a ratio ("4/5 strength", "2/3 of", "3/10 pain").
+fn bare_month_day(text: &str, (s, e): (usize, usize)) -> bool {
+    let before = text[..s].trim_end().rsplit([' ', '\n', '(']).next().unwrap_or_default();
+    let rated = ["pain", "score", "rated", "grade", "strength", "bp", "power", "motor", "reflexes", "apgar", "apgars"]
+        .iter()
+        .any(|w| before.eq_ignore_ascii_case(w));
+    if rated {
+        return false;
+    }
+    let rest = text[e..].trim_start();
+    // A word right after is a count of something ("3/10 patients", "2/3 of"), unless it is one
+    // that follows dates ("on 4/22 at noon", "4/22 and 4/29").
+    let next: String = rest.chars().take_while(|c| c.is_ascii_alphabetic()).collect::<String>().to_ascii_lowercase();
+    let after_dates = [
+        "at", "and", "or", "to", "through", "thru", "until", "till", "when", "was", "were", "is", "he", "she", "they",
+        "we", "i", "the", "in", "for", "with", "by", "am", "pm",
+    ];
+    let ratio_word = !next.is_empty() && !after_dates.contains(&next.as_str());
+    not_in_a_longer_number(text, (s, e)) && !followed_by_unit(text, e) && !ratio_word && !text[e..].starts_with('%')
+}
+
+/// A long number that identifies rather than measures: not followed by a unit, not money, not
+/// a decimal quantity, not a range of years.
+fn identifying_number(text: &str, (s, e): (usize, usize)) -> bool {
+    let v = &text[s..e];
+    let digit_count = digits(v).count();
+    if digit_count < 5 || followed_by_unit(text, e) {
+        return false;
+    }
+    let before = text[..s].trim_end();
+    if before.ends_with(['$', '€', '£', '¥']) || text[e..].starts_with('%') {
+        return false;
+    }
+    let dots = v.matches('.').count();
+    if dots == 1 && !v.contains([' ', '-', '/']) {
+        return false;
+    }
+    let parts: Vec<&str> = v.split(['-', '/', ' ']).collect();
+    // Two short numbers are a reading or a range ("154/65", "300-400", "2019-2021"), not a code.
+    if parts.len() == 2 && parts.iter().all(|p| p.len() <= 4) {
+        return false;
+    }
+    // Codes that name a product, a procedure or a diagnosis, not a person.
+    let cue = before.rsplit([' ', '\n', '(', ':', '#']).find(|w| !w.is_empty()).unwrap_or_default();
+    !["ndc", "cpt", "hcpcs", "icd", "icd-10", "icd-9", "loinc", "snomed", "rxnorm", "rxcui", "lot", "batch", "upc"]
+        .iter()
+        .any(|c| cue.eq_ignore_ascii_case(c))
 }
 
 /// "March 45" is not a date.
@@ -625,9 +998,13 @@ mod tests {
     #[test]
     fn numbers_with_check_digits() {
         assert_eq!(found("SSN 123-45-6789"), vec![(PhiType::Ssn, "123-45-6789")]);
-        assert!(found("000-12-3456 and 900-12-3456").is_empty(), "never-issued SSNs");
+        let never_issued = found("000-12-3456 and 900-12-3456");
+        assert!(
+            never_issued.iter().all(|(t, _)| *t == PhiType::Id),
+            "never-issued SSNs are no SSNs, though still numbers to replace: {never_issued:?}"
+        );
         assert_eq!(found("card 4111 1111 1111 1111"), vec![(PhiType::Account, "4111 1111 1111 1111")]);
-        assert!(found("card 4111 1111 1111 1112").is_empty(), "bad Luhn");
+        assert_eq!(found("card 4111 1111 1111 1112"), vec![(PhiType::Id, "4111 1111 1111 1112")], "bad Luhn: no card");
         assert_eq!(found("IBAN GB82 WEST 1234 5698 7654 32"), vec![(PhiType::Account, "GB82 WEST 1234 5698 7654 32")]);
         assert_eq!(found("DEA AB1234563"), vec![(PhiType::License, "AB1234563")]);
         assert_eq!(found("NPI: 1234567893"), vec![(PhiType::License, "1234567893")]);
@@ -666,6 +1043,34 @@ mod tests {
     }
 
     #[test]
+    fn identifiers_in_the_shapes_notes_write_them() {
+        assert_eq!(found("SSN 412 55 9083 on file"), vec![(PhiType::Ssn, "412 55 9083")]);
+        assert_eq!(found("MR: 7738410"), vec![(PhiType::Mrn, "7738410")]);
+        assert_eq!(found("page me at pager 4-1187"), vec![(PhiType::Phone, "4-1187")]);
+        assert_eq!(found("last colonoscopy 06/2019"), vec![(PhiType::Date, "06/2019")]);
+        assert_eq!(found("labs drawn 4/22, repeat in a week"), vec![(PhiType::Date, "4/22")]);
+        assert_eq!(found("born on the fourth of July"), vec![(PhiType::Date, "the fourth of July")]);
+        assert_eq!(
+            found("Study subject 20917 and claim 77120-44"),
+            vec![(PhiType::Id, "20917"), (PhiType::Account, "77120-44")]
+        );
+        assert_eq!(found("ring 0161 496 0733 after six"), vec![(PhiType::Phone, "0161 496 0733")]);
+        assert_eq!(found("lives at 8 Juniper Crossing"), vec![(PhiType::Location, "8 Juniper Crossing")]);
+        assert_eq!(found("moved to 14 rue des Lilas"), vec![(PhiType::Location, "14 rue des Lilas")]);
+        assert_eq!(found("wohnt Lindenstraße 22 in"), vec![(PhiType::Location, "Lindenstraße 22")]);
+        assert_eq!(found("en Calle de Alcalá 125"), vec![(PhiType::Location, "Calle de Alcalá 125")]);
+        assert_eq!(found("postcode SW1A 2AA and K1A 0B1"), vec![(PhiType::Zip, "SW1A 2AA"), (PhiType::Zip, "K1A 0B1")]);
+        assert_eq!(found("Suite 410"), vec![(PhiType::Location, "Suite 410")]);
+        assert_eq!(found("Dictated by: FILBERT BRIGHT, M.D."), vec![(PhiType::Name, "FILBERT BRIGHT")]);
+        assert_eq!(found("XGT:holmes\nDD: 04/07/69"), vec![(PhiType::Id, "XGT:holmes"), (PhiType::Date, "04/07/69")]);
+        assert_eq!(found("s/p CABG x 4 in 3/80. Seen"), vec![(PhiType::Date, "3/80")]);
+        assert!(found("effective in 3/10 patients").is_empty());
+        assert_eq!(found("admitted to St. Luke's Hospital"), vec![(PhiType::Location, "St. Luke's Hospital")]);
+        assert!(found("Follow up in Cardiology Clinic").is_empty());
+        assert_eq!(found("worked at Kavango Resources PLC"), vec![(PhiType::Location, "Kavango Resources PLC")]);
+    }
+
+    #[test]
     fn hard_negatives_stay_clean() {
         for text in [
             "BP 120/80, HR 72, take 1/2 tablet twice daily",
@@ -675,6 +1080,10 @@ mod tests {
             "walked 300-400 feet; pain 7/10; 3/4 of the dose",
             "version 1.2.3.4 of the model",
             "Order 5 tablets, refill x2, in 2019 the guideline changed",
+            "platelets 150000 cells, 25000 units of heparin, weight 10250 g, cost $12500",
+            "between 2019-2021 the trial ran; 0.00025 mg/kg; 12345.5 steps",
+            "power 4/5 in the left arm, 2/3 of patients, Apgar 8/9",
+            "CPT 99213, NDC 0071-0155-23, ICD-10 E11.9, lot 3X45B2",
         ] {
             assert!(found(text).is_empty(), "{text:?} -> {:?}", found(text));
         }
