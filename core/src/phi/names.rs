@@ -293,9 +293,6 @@ fn kind(lex: &Lexicon, lower: &str, next: Option<&str>) -> Kind {
         };
     }
     let f = lex.flags(lower);
-    if !f.has(Flags::FIRST_NAME | Flags::LAST_NAME) && clinical_form(lower) {
-        return Kind::Other;
-    }
     if f.has(Flags::FIRST_NAME | Flags::LAST_NAME) {
         // Two-letter names ("Al", "Ed") look like abbreviations ("Na", "Cr"): context only.
         if f.has(Flags::AMBIGUOUS) || lower.len() <= 2 {
@@ -305,7 +302,7 @@ fn kind(lex: &Lexicon, lower: &str, next: Option<&str>) -> Kind {
         } else {
             Kind::Last
         }
-    } else if f.has(Flags::ENGLISH | Flags::AMBIGUOUS) || lower.len() < 2 {
+    } else if f.has(Flags::ENGLISH | Flags::AMBIGUOUS) || lower.len() < 2 || clinical_form(lower) {
         Kind::Other
     } else {
         Kind::Unknown
@@ -415,8 +412,9 @@ fn code_like(text: &str, w: &Word) -> bool {
     let s = &text[w.start..w.end];
     // A capital right after a letter ("MyChart", "ADLs"), not after a hyphen ("Cedars-Sinai").
     let inner_capital = s.chars().zip(s.chars().skip(1)).any(|(a, b)| a.is_alphabetic() && b.is_uppercase());
-    let name_prefix = ["Mc", "Mac", "De", "Di", "Da", "La", "Le", "Van", "O'", "D'"].iter().any(|p| s.starts_with(p));
-    near_digit || (inner_capital && !name_prefix)
+    let name_prefix =
+        || ["Mc", "Mac", "De", "Di", "Da", "La", "Le", "Van", "O'", "D'"].iter().any(|p| s.starts_with(p));
+    near_digit || (inner_capital && !name_prefix())
 }
 
 /// Verbs of prescribing: a word no list knows right after one is a drug ("continue Sinemet").
@@ -634,18 +632,32 @@ pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>)
 }
 
 /// Names typed without capitals ("said jenny to blake", "it's under dominic halder"): a first
-/// name and a surname side by side, neither of them an everyday word, a drug or a place.
+/// name and a surname side by side, neither of them an everyday word, a drug or a place. Only
+/// in sentences written without capitals, where a name has nothing else to show it by.
 fn lower_case_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>) {
     let lex = lexicon();
     let plain = Flags::ENGLISH | Flags::AMBIGUOUS | Flags::DRUG | Flags::CLINICAL | Flags::NEVER_NAME | Flags::CITY;
     let mut found = false;
+    let mut lower_case_sentence = false;
     for i in 0..words.len().saturating_sub(1) {
         let (a, b) = (&words[i], &words[i + 1]);
-        if taken[i] || taken[i + 1] || a.capitalized || b.capitalized || !adjacent(text, a, b) {
+        if a.sentence_start {
+            lower_case_sentence = !a.capitalized;
+        }
+        if !lower_case_sentence || taken[i] || taken[i + 1] || a.capitalized || b.capitalized || !adjacent(text, a, b) {
             continue;
         }
-        let (first, second) = (lex.flags(&core(text, a).0), lex.flags(&core(text, b).0));
-        if first.has(Flags::FIRST_NAME) && !first.has(plain) && second.has(Flags::LAST_NAME) && !second.has(plain) {
+        // Looked up as written: no allocation for the many lower-case words of a text.
+        let as_written = |w: &Word| {
+            let s = &text[w.start..w.end];
+            s.bytes().all(|b| b.is_ascii_lowercase()).then(|| lex.flags(s)).unwrap_or_default()
+        };
+        let first = as_written(a);
+        if !first.has(Flags::FIRST_NAME) || first.has(plain) {
+            continue;
+        }
+        let second = as_written(b);
+        if second.has(Flags::LAST_NAME) && !second.has(plain) {
             out.push(Span::new(a.start, b.end, PhiType::Name, 0.6));
             taken[i] = true;
             taken[i + 1] = true;
