@@ -149,3 +149,19 @@ pub fn trace_with_steps(
         .collect();
     t
 }
+
+/// Copies a domain pack's files from `from` to `to`, without its evaluation sets: a pack as an
+/// installation would hold it, for tests that break one part of it.
+pub fn copy_pack(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let (path, target) = (entry.path(), to.join(entry.file_name()));
+        if path.is_dir() {
+            if entry.file_name() != "eval" {
+                copy_pack(&path, &target);
+            }
+        } else {
+            std::fs::copy(&path, &target).unwrap();
+        }
+    }
+}

@@ -546,25 +546,10 @@ pub(crate) mod tests {
             ("judge_prompt.md", "judge_prompt.md"),
         ] {
             let root = tempfile::tempdir().unwrap();
-            copy_pack(&pack_dir("healthcare"), &root.path().join("healthcare"));
+            crate::testing::copy_pack(&pack_dir("healthcare"), &root.path().join("healthcare"));
             std::fs::remove_file(root.path().join("healthcare").join(part)).unwrap();
             let message = err(config(Some(root.path()), true));
             assert!(message.contains(expected) && message.contains("cannot read"), "{part}: {message}");
-        }
-    }
-
-    /// A pack's files, without its evaluation sets.
-    fn copy_pack(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for entry in std::fs::read_dir(from).unwrap().flatten() {
-            let (path, target) = (entry.path(), to.join(entry.file_name()));
-            if path.is_dir() {
-                if entry.file_name() != "eval" {
-                    copy_pack(&path, &target);
-                }
-            } else {
-                std::fs::copy(&path, &target).unwrap();
-            }
         }
     }
 

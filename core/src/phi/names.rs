@@ -565,7 +565,7 @@ pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>)
             && (k(0) == Kind::Unknown || lex.flags(&lowers[run[0]].0).has(Flags::FIRST_NAME))
             && !words[run[0]].all_caps
             && (1..run.len()).all(|n| listed(n) || k(n) == Kind::Unknown)
-            && (1..run.len()).any(|n| listed(n))
+            && (1..run.len()).any(listed)
         {
             // "Maria Miller", "Priya Patel": a first name, or a word no list knows, before
             // surnames the lists hold, even ones that are also everyday words.
@@ -650,7 +650,13 @@ fn lower_case_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Ve
         // Looked up as written: no allocation for the many lower-case words of a text.
         let as_written = |w: &Word| {
             let s = &text[w.start..w.end];
-            s.bytes().all(|b| b.is_ascii_lowercase()).then(|| lex.flags(s)).unwrap_or_default()
+            if s.bytes().all(|b| b.is_ascii_lowercase()) {
+                lex.flags(s)
+            } else if !s.is_ascii() {
+                lex.flags(&core(text, w).0)
+            } else {
+                Flags::default()
+            }
         };
         let first = as_written(a);
         if !first.has(Flags::FIRST_NAME) || first.has(plain) {

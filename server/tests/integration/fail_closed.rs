@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aegis_core::store::{ApiKeyRole, Backend};
-use aegis_core::testing::TestDb;
+use aegis_core::testing::{copy_pack, TestDb};
 use serde_json::{json, Value};
 
 use crate::common::{free_port, get_text, on_both_backends, spawn_aegis, wait_for};
@@ -103,21 +103,6 @@ async fn a_node_and_a_worker_started_from_an_empty_folder_fail_an_overdose(backe
     for p in processes.iter_mut() {
         p.kill().unwrap();
         p.wait().unwrap();
-    }
-}
-
-/// A pack's files, without its evaluation sets.
-fn copy_pack(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let (path, target) = (entry.path(), to.join(entry.file_name()));
-        if path.is_dir() {
-            if entry.file_name() != "eval" {
-                copy_pack(&path, &target);
-            }
-        } else {
-            std::fs::copy(&path, &target).unwrap();
-        }
     }
 }
 
