@@ -268,12 +268,12 @@ impl DomainSet {
     /// Loads every pack folder (one holding a `domain.yaml`) under `root`. A missing root is an
     /// empty set; a broken pack is an error, so a bad edit never half-loads.
     pub fn load(root: &Path, custom: &CustomValidators) -> Result<DomainSet> {
-        DomainSet::load_with(root, &[], custom)
+        DomainSet::load_with(root, None, custom)
     }
 
-    /// The packs under `root`, then each of `builtin` whose name no pack of the folder takes:
-    /// a folder's pack replaces the built-in one of the same name.
-    fn load_with(root: &Path, builtin: &[Arc<Domain>], custom: &CustomValidators) -> Result<DomainSet> {
+    /// The packs under `root`, then each built-in pack (if `builtin`) whose name no pack of the
+    /// folder takes: a folder's pack replaces the built-in one of the same name.
+    fn load_with(root: &Path, builtin: Option<&BuiltinPacks>, custom: &CustomValidators) -> Result<DomainSet> {
         let mut set = DomainSet::default();
         let entries = match std::fs::read_dir(root) {
             Ok(entries) => Some(entries),
@@ -291,20 +291,14 @@ impl DomainSet {
         for dir in dirs {
             set.insert(Arc::new(Domain::load(&dir, custom)?))?;
         }
-        for domain in builtin {
-            if set.domains.iter().all(|d| d.name() != domain.name()) {
-                set.insert(domain.clone())?;
+        if let Some(builtin) = builtin {
+            for name in PackDir::builtin_names() {
+                if set.domains.iter().all(|d| d.name() != name) {
+                    set.insert(builtin.get(name, custom)?)?;
+                }
             }
         }
         Ok(set)
-    }
-
-    /// The packs compiled into the binary.
-    fn builtin(custom: &CustomValidators) -> Result<Vec<Arc<Domain>>> {
-        PackDir::builtin_names()
-            .into_iter()
-            .map(|name| Domain::load_from(PackDir::Builtin(name.into()), custom, true).map(Arc::new))
-            .collect()
     }
 
     pub fn insert(&mut self, domain: Arc<Domain>) -> Result<()> {
@@ -333,13 +327,32 @@ impl DomainSet {
     }
 }
 
+/// The packs compiled into the binary, each loaded the first time no folder pack takes its name
+/// and kept for later reloads: a checkout's own `domains/` does not pay for loading them twice.
+#[derive(Default)]
+struct BuiltinPacks {
+    loaded: std::sync::Mutex<BTreeMap<String, Arc<Domain>>>,
+}
+
+impl BuiltinPacks {
+    fn get(&self, name: &str, custom: &CustomValidators) -> Result<Arc<Domain>> {
+        let mut loaded = self.loaded.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(domain) = loaded.get(name) {
+            return Ok(domain.clone());
+        }
+        let domain = Arc::new(Domain::load_from(PackDir::Builtin(name.into()), custom, true)?);
+        loaded.insert(name.to_string(), domain.clone());
+        Ok(domain)
+    }
+}
+
 /// The live set of packs: read by every evaluation, replaced whole by a reload.
 #[derive(Clone)]
 pub struct Domains {
     /// The folder of packs, which may not exist (yet): uploads and generated packs go there.
     root: PathBuf,
-    /// The packs compiled into the binary, loaded once; a folder's pack of the same name wins.
-    builtin: Arc<Vec<Arc<Domain>>>,
+    /// The packs compiled into the binary, when they are on; a folder's pack of the same name wins.
+    builtin: Option<Arc<BuiltinPacks>>,
     custom: Arc<CustomValidators>,
     current: Arc<RwLock<Arc<DomainSet>>>,
 }
@@ -384,11 +397,11 @@ impl Domains {
 
     /// Loads the packs under `root` and, if `builtin`, the packs compiled into the binary.
     pub fn open_with(root: &Path, builtin: bool, custom: CustomValidators) -> Result<Domains> {
-        let builtin = if builtin { DomainSet::builtin(&custom)? } else { Vec::new() };
-        let set = DomainSet::load_with(root, &builtin, &custom)?;
+        let builtin = builtin.then(|| Arc::new(BuiltinPacks::default()));
+        let set = DomainSet::load_with(root, builtin.as_deref(), &custom)?;
         Ok(Domains {
             root: root.to_path_buf(),
-            builtin: Arc::new(builtin),
+            builtin,
             custom: Arc::new(custom),
             current: Arc::new(RwLock::new(Arc::new(set))),
         })
@@ -398,7 +411,7 @@ impl Domains {
     pub fn fixed(set: DomainSet) -> Domains {
         Domains {
             root: PathBuf::new(),
-            builtin: Arc::default(),
+            builtin: None,
             custom: Arc::new(CustomValidators::default()),
             current: Arc::new(RwLock::new(Arc::new(set))),
         }
@@ -411,7 +424,7 @@ impl Domains {
 
     /// Reads the packs again. On any error the running set stays as it was.
     pub fn reload(&self) -> Result<Arc<DomainSet>> {
-        let set = Arc::new(DomainSet::load_with(&self.root, &self.builtin, &self.custom)?);
+        let set = Arc::new(DomainSet::load_with(&self.root, self.builtin.as_deref(), &self.custom)?);
         match self.current.write() {
             Ok(mut current) => *current = set.clone(),
             Err(poisoned) => *poisoned.into_inner() = set.clone(),

@@ -181,8 +181,10 @@ impl Worker {
         let outcomes: Vec<(ClaimedJob, Result<Evaluation, String>)> = futures::stream::iter(jobs)
             .map(|job| {
                 let trace = traces.get(&(job.org_id.clone(), job.trace_id));
-                let pack = trace.and_then(|t| packs.route(t.domain()?)).map(|p| p.name().to_string());
-                let unreadable = pack.and_then(|p| models.unreadable.get(&(job.org_id.clone(), p)));
+                let unreadable = (!models.unreadable.is_empty())
+                    .then(|| trace.and_then(|t| packs.route(t.domain()?)))
+                    .flatten()
+                    .and_then(|p| models.unreadable.get(&(job.org_id.clone(), p.name().to_string())));
                 let ctx = Context {
                     attempts: job.attempts,
                     judge_allowed: allowed.contains(&job.org_id),
@@ -237,7 +239,7 @@ impl Worker {
                 for (_, e) in &done {
                     self.metrics.evaluations.get_or_create(&StatusLabel { status: e.status.as_str().into() }).inc();
                     self.metrics.evaluation_seconds.observe(e.latency_ms / 1e3);
-                    if e.issues.iter().any(|i| i.code == "unknown_domain") {
+                    if e.issues.iter().any(|i| i.code == crate::tiers::UNKNOWN_DOMAIN) {
                         self.metrics.traces_without_domain.inc();
                     }
                 }

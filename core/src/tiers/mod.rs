@@ -33,6 +33,9 @@ use crate::model::{
     Trace,
 };
 
+/// The issue of a trace whose domain no loaded pack serves.
+pub const UNKNOWN_DOMAIN: &str = "unknown_domain";
+
 /// One check of Tiers 0 and 1.
 pub trait Module: Send + Sync {
     /// Stable name, shown in results and used in issue attributions.
@@ -214,7 +217,7 @@ impl Cascade {
                      its domain",
                     if loaded.is_empty() { "none".to_string() } else { loaded.join(", ") }
                 );
-                run.unavailable("unknown_domain", "pipeline", why.clone());
+                run.unavailable(UNKNOWN_DOMAIN, "pipeline", why.clone());
                 run.decide(0, None, format!("{why}: recorded as an error, not a verdict"));
             }
             (None, None) => run.decide(
