@@ -633,11 +633,11 @@ pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>)
 
 /// Names typed without capitals ("said jenny to blake", "it's under dominic halder"): a first
 /// name and a surname side by side, neither of them an everyday word, a drug or a place. Only
-/// in sentences written without capitals, where a name has nothing else to show it by.
+/// in sentences written without capitals, where a name has nothing else to show it by. The
+/// spans come after the others: the scanner sorts them all once.
 fn lower_case_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>) {
     let lex = lexicon();
     let plain = Flags::ENGLISH | Flags::AMBIGUOUS | Flags::DRUG | Flags::CLINICAL | Flags::NEVER_NAME | Flags::CITY;
-    let mut found = false;
     let mut lower_case_sentence = false;
     for i in 0..words.len().saturating_sub(1) {
         let (a, b) = (&words[i], &words[i + 1]);
@@ -667,11 +667,7 @@ fn lower_case_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Ve
             out.push(Span::new(a.start, b.end, PhiType::Name, 0.6));
             taken[i] = true;
             taken[i + 1] = true;
-            found = true;
         }
-    }
-    if found {
-        out.sort_by_key(|s| s.start);
     }
 }
 

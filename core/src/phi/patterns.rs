@@ -692,14 +692,8 @@ impl Patterns {
         for number in refused {
             // The whole number, in place of the catch-all's look at its tail.
             let inside = |s: &Span| s.score == NUMBER_SCORE && s.start >= number.start && s.end <= number.end;
-            let mut k = first;
-            while k < out.len() {
-                if inside(&out[k]) {
-                    out.remove(k);
-                } else {
-                    k += 1;
-                }
-            }
+            let kept: Vec<Span> = out.drain(first..).filter(|s| !inside(s)).collect();
+            out.extend(kept);
             if !out[first..].iter().any(|s| s.overlaps(&number)) {
                 let at = out[first..].partition_point(|s| s.start < number.start) + first;
                 out.insert(at, number);
@@ -717,12 +711,7 @@ impl Default for Patterns {
 /// What a number that only its length gave away is, from the words just before it and its shape:
 /// "call 07700 900123" is a phone, "zip code is 87213" a ZIP, "+44 20 7946 0958" a phone.
 fn number_type(text: &str, (s, e): (usize, usize)) -> PhiType {
-    let mut from = s.saturating_sub(40);
-    while !text.is_char_boundary(from) {
-        from += 1;
-    }
-    let before = text[from..s].to_ascii_lowercase();
-    let before = before.rsplit(['.', '\n', ';', '?', '!']).next().unwrap_or(&before);
+    let before = sentence_before(text, s, &['.', '\n', ';', '?', '!']).to_ascii_lowercase();
     let cue = |words: &[&str]| words.iter().any(|w| before.contains(w));
     let v = &text[s..e];
     let digit_count = digits(v).count();
@@ -756,14 +745,19 @@ fn number_type(text: &str, (s, e): (usize, usize)) -> PhiType {
 /// A number is a fax number when "fax" comes shortly before it in the same sentence
 /// ("Fax records to 617-555-0142", "the pharmacy faxes to ...").
 fn fax_context(text: &str, start: usize) -> bool {
+    let sentence = sentence_before(text, start, &['.', '\n', ';']);
+    let lower = sentence.to_ascii_lowercase();
+    lower.contains("fax") || lower.contains("facsimile") || sentence.trim_end().ends_with("F:")
+}
+
+/// Up to 40 bytes before `start`, from the last of `ends` on: the words that say what a number is.
+fn sentence_before<'a>(text: &'a str, start: usize, ends: &[char]) -> &'a str {
     let mut from = start.saturating_sub(40);
     while !text.is_char_boundary(from) {
         from += 1;
     }
     let before = &text[from..start];
-    let sentence = before.rsplit(['.', '\n', ';']).next().unwrap_or(before);
-    let lower = sentence.to_ascii_lowercase();
-    lower.contains("fax") || lower.contains("facsimile") || sentence.trim_end().ends_with("F:")
+    before.rsplit(ends).next().unwrap_or(before)
 }
 
 fn next_char(text: &str, at: usize) -> usize {
