@@ -11,6 +11,11 @@ pub struct StatusLabel {
     pub status: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PhiTypeLabel {
+    pub r#type: String,
+}
+
 /// Handles to the core's metrics; clones share the same series.
 #[derive(Clone, Debug)]
 pub struct CoreMetrics {
@@ -22,6 +27,8 @@ pub struct CoreMetrics {
     pub job_retries: Counter,
     /// Traces that named a domain no loaded pack serves, recorded as `unknown_domain` errors.
     pub traces_without_domain: Counter,
+    /// Identifiers the recognizers missed and the second pass caught before storing, by type.
+    pub phi_second_pass: Family<PhiTypeLabel, Counter>,
 }
 
 impl CoreMetrics {
@@ -34,6 +41,7 @@ impl CoreMetrics {
             evaluation_seconds: Histogram::new(exponential_buckets(0.000_01, 4.0, 12)),
             job_retries: Counter::default(),
             traces_without_domain: Counter::default(),
+            phi_second_pass: Family::default(),
         };
         registry.register(
             "aegis_traces_ingested",
@@ -61,6 +69,11 @@ impl CoreMetrics {
             "aegis_traces_without_domain",
             "Traces that named a domain no loaded pack serves: recorded as errors, not evaluated for their domain",
             m.traces_without_domain.clone(),
+        );
+        registry.register(
+            "aegis_phi_second_pass",
+            "Identifiers the recognizers missed and the second pass replaced before storing, by type",
+            m.phi_second_pass.clone(),
         );
         m
     }

@@ -205,6 +205,9 @@ enum PhiCommand {
         /// Also list every miss and false alarm.
         #[arg(long)]
         errors: bool,
+        /// Also show what each recognizer found, and what only it found.
+        #[arg(long)]
+        by_detector: bool,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -631,7 +634,7 @@ fn phi_offline(command: &PhiCommand) -> Option<anyhow::Result<()>> {
             Ok(())
         })(),
         PhiCommand::Reidentify { .. } => return None,
-        PhiCommand::Eval { file, errors, json } => (|| {
+        PhiCommand::Eval { file, errors, by_detector, json } => (|| {
             let content = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
             let texts = eval::parse_jsonl(&content).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             aegis_core::phi::warm_up();
@@ -640,6 +643,9 @@ fn phi_offline(command: &PhiCommand) -> Option<anyhow::Result<()>> {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 print!("{}", report.table());
+                if *by_detector {
+                    print!("\n{}", report.detector_table());
+                }
             }
             if *errors {
                 for m in &report.mistakes {

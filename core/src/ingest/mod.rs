@@ -20,7 +20,7 @@ use crate::config::IngestConfig;
 use crate::model::{OrgId, TraceInput};
 use crate::phi::{OrgPhi, PhiService};
 use crate::store::{Backend, InsertOutcome, NewTrace, Store};
-use crate::telemetry::CoreMetrics;
+use crate::telemetry::{CoreMetrics, PhiTypeLabel};
 use crate::{Error, Result};
 
 /// The result for one submitted trace.
@@ -96,7 +96,7 @@ impl Ingestor {
 fn prepare(org: &OrgId, phi: &OrgPhi, mut input: TraceInput, received_at: DateTime<Utc>) -> Result<NewTrace> {
     // The hash covers exactly what the client sent, so a retry of the same request matches.
     let content_hash = hex::encode(Sha256::digest(serde_json::to_vec(&input)?));
-    let vault = phi.deidentify_trace(&mut input);
+    let deidentified = phi.deidentify_trace(&mut input);
     let TraceInput { trace_id, application_id, ai_processing, steps, metadata, timestamp } = input;
     Ok(NewTrace {
         org_id: org.clone(),
@@ -109,7 +109,8 @@ fn prepare(org: &OrgId, phi: &OrgPhi, mut input: TraceInput, received_at: DateTi
         timestamp: timestamp.unwrap_or(received_at),
         received_at,
         content_hash,
-        vault,
+        vault: deidentified.vault,
+        second_pass: deidentified.second_pass,
     })
 }
 
@@ -154,7 +155,7 @@ impl GroupCommitWriter {
         let rows: Vec<NewTrace> = traces.into_iter().flatten().collect();
         match self.store.insert_traces(&rows).await {
             Ok(outcomes) => {
-                self.record(&outcomes);
+                self.record(&rows, &outcomes);
                 let mut outcomes = outcomes.into_iter();
                 for (reply, n) in replies.into_iter().zip(sizes) {
                     let _ = reply.send(Ok(outcomes.by_ref().take(n).collect()));
@@ -169,7 +170,7 @@ impl GroupCommitWriter {
                     let mine: Vec<NewTrace> = rows.by_ref().take(n).collect();
                     let result = self.store.insert_traces(&mine).await;
                     if let Ok(outcomes) = &result {
-                        self.record(outcomes);
+                        self.record(&mine, outcomes);
                     }
                     let _ = reply.send(result.map_err(unavailable));
                 }
@@ -183,8 +184,14 @@ impl GroupCommitWriter {
         }
     }
 
-    fn record(&self, outcomes: &[InsertOutcome]) {
+    fn record(&self, rows: &[NewTrace], outcomes: &[InsertOutcome]) {
         let created = outcomes.iter().filter(|o| **o == InsertOutcome::Created).count();
+        for (row, _) in rows.iter().zip(outcomes).filter(|(_, o)| **o == InsertOutcome::Created) {
+            for (phi_type, n) in &row.second_pass {
+                let label = PhiTypeLabel { r#type: phi_type.as_str().to_string() };
+                self.metrics.phi_second_pass.get_or_create(&label).inc_by(u64::from(*n));
+            }
+        }
         self.metrics.traces_ingested.inc_by(created as u64);
         self.metrics.traces_duplicate.inc_by((outcomes.len() - created) as u64);
         self.metrics.group_commit_traces.observe(outcomes.len() as f64);

@@ -1,13 +1,13 @@
 //! Replacing identifiers: in a text (for the API's try-it endpoint) and in every free-text
 //! field of a trace (at ingest), with the originals sealed for the vault.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::Serialize;
 
 use super::pseudonym::Pseudonymizer;
 use super::vault::OrgKeys;
-use super::{to_entities, PhiPolicy, PhiType, Scanner, Span};
+use super::{to_entities, Detector, PhiPolicy, PhiType, Scanner, Span};
 use crate::model::TraceInput;
 use crate::store::VaultEntry;
 use crate::FieldError;
@@ -27,7 +27,25 @@ pub struct Replaced {
     #[serde(rename = "type")]
     pub phi_type: PhiType,
     pub score: f32,
+    pub detector: Detector,
     pub replacement: String,
+}
+
+/// What de-identifying a trace produced.
+#[derive(Debug, Default)]
+pub struct Deidentified {
+    /// The originals of every replaced identifier, sealed.
+    pub vault: Vec<VaultEntry>,
+    /// Identifiers the recognizers missed and the second pass replaced, by type.
+    pub second_pass: BTreeMap<PhiType, u32>,
+}
+
+/// A text with identifiers replaced.
+struct Rewritten {
+    text: String,
+    replacements: Vec<String>,
+    /// Where each replacement stands in `text`, in bytes.
+    ranges: Vec<(usize, usize)>,
 }
 
 /// Metadata keys whose values are routing, not free text.
@@ -49,25 +67,27 @@ impl OrgPhi {
         let offset = self.date_offset(&[(text, &spans)]);
         let mut vault = Vec::new();
         let mut seen = HashSet::new();
-        let (out, replacements) = self.rewrite(text, &spans, offset, &mut vault, &mut seen);
+        let rewritten = self.rewrite(text, &spans, offset, &mut vault, &mut seen);
         let entities = to_entities(text, &spans);
         let replaced = entities
             .into_iter()
-            .zip(replacements)
+            .zip(rewritten.replacements)
             .map(|(e, replacement)| Replaced {
                 start: e.start,
                 end: e.end,
                 phi_type: e.phi_type,
                 score: e.score,
+                detector: e.detector,
                 replacement,
             })
             .collect();
-        (out, replaced)
+        (rewritten.text, replaced)
     }
 
     /// De-identifies every free-text field of a trace in place: the input, the output, every
-    /// string inside step inputs and outputs, and metadata values. Returns the vault entries.
-    pub fn deidentify_trace(&self, trace: &mut TraceInput) -> Vec<VaultEntry> {
+    /// string inside step inputs and outputs, and metadata values. Each field is then looked at
+    /// again by the independent [`second_pass`], and what it finds is replaced too.
+    pub fn deidentify_trace(&self, trace: &mut TraceInput) -> Deidentified {
         // Scan everything first: the patient whose dates shift may be named in a later field.
         let mut fields: Vec<&mut String> = Vec::new();
         fields.push(&mut trace.ai_processing.input);
@@ -86,15 +106,23 @@ impl OrgPhi {
         let scanned: Vec<(&str, &Vec<Span>)> = fields.iter().map(|f| f.as_str()).zip(&spans).collect();
         let offset = self.date_offset(&scanned);
 
-        let mut vault = Vec::new();
+        let mut out = Deidentified::default();
         let mut seen = HashSet::new();
         for (field, spans) in fields.into_iter().zip(&spans) {
-            if !spans.is_empty() {
-                let (text, _) = self.rewrite(field, spans, offset, &mut vault, &mut seen);
-                *field = text;
+            let first = (!spans.is_empty()).then(|| self.rewrite(field, spans, offset, &mut out.vault, &mut seen));
+            let (text, ranges) = first.as_ref().map_or((field.as_str(), &[][..]), |r| (r.text.as_str(), &r.ranges[..]));
+            let missed = self.scanner.second_pass(text, ranges);
+            if !missed.is_empty() {
+                for s in &missed {
+                    *out.second_pass.entry(s.phi_type).or_default() += 1;
+                }
+                let again = self.rewrite(text, &missed, offset, &mut out.vault, &mut seen);
+                *field = again.text;
+            } else if let Some(first) = first {
+                *field = first.text;
             }
         }
-        vault
+        out
     }
 
     /// The per-patient date offset, when the policy shifts dates: keyed by the first name (or
@@ -116,9 +144,10 @@ impl OrgPhi {
         offset: Option<i64>,
         vault: &mut Vec<VaultEntry>,
         seen: &mut HashSet<String>,
-    ) -> (String, Vec<String>) {
+    ) -> Rewritten {
         let mut out = String::with_capacity(text.len());
         let mut replacements = Vec::with_capacity(spans.len());
+        let mut ranges = Vec::with_capacity(spans.len());
         let mut at = 0;
         for s in spans {
             let original = &text[s.start..s.end];
@@ -131,12 +160,14 @@ impl OrgPhi {
                 });
             }
             out.push_str(&text[at..s.start]);
+            let start = out.len();
             out.push_str(&replacement);
+            ranges.push((start, out.len()));
             replacements.push(replacement);
             at = s.end;
         }
         out.push_str(&text[at..]);
-        (out, replacements)
+        Rewritten { text: out, replacements, ranges }
     }
 }
 
@@ -192,7 +223,7 @@ mod tests {
             .collect(),
             timestamp: None,
         };
-        let vault = phi.deidentify_trace(&mut trace);
+        let vault = phi.deidentify_trace(&mut trace).vault;
         let all = serde_json::to_string(&trace).unwrap();
         for raw in ["Maria", "Garcia", "03/14/1962", "555-0142", "00482913", "maria.garcia@example.org"] {
             assert!(!all.contains(raw), "{raw} survived: {all}");
@@ -217,5 +248,22 @@ mod tests {
         let chars: Vec<char> = "Call Zoë Ñúñez at 617-555-0142.".chars().collect();
         assert_eq!(chars[replaced[0].start..replaced[0].end].iter().collect::<String>(), "Zoë Ñúñez");
         assert!(replaced[1].replacement.contains("555-01"), "a fictional number");
+    }
+
+    #[test]
+    fn the_second_pass_replaces_what_the_first_missed_and_counts_it() {
+        let phi = org_phi(PhiPolicy::default());
+        let mut trace: TraceInput = serde_json::from_value(serde_json::json!({
+            "application_id": "a",
+            "ai_processing": {"model": "m", "input": "Leave a message on my registered (0191) 496 0197.", "output": "ok"}
+        }))
+        .unwrap();
+        // The first pass does not read this British number; if it learns to, pick another miss.
+        assert!(phi.scanner.scan_spans(&trace.ai_processing.input).is_empty());
+        let done = phi.deidentify_trace(&mut trace);
+        assert!(!trace.ai_processing.input.contains("496 0197"), "{}", trace.ai_processing.input);
+        assert_eq!(done.second_pass, [(PhiType::Id, 1)].into_iter().collect());
+        assert_eq!(done.vault.len(), 1);
+        assert_eq!(phi.keys().open(&done.vault[0].token, &done.vault[0].sealed).unwrap(), "496 0197");
     }
 }

@@ -3,13 +3,14 @@
 //! A gold identifier counts as found when a predicted identifier of the same type overlaps it;
 //! a prediction counts as right when it overlaps a gold identifier of its type. Recall matters
 //! most for de-identification, so the summary score is F2, which weighs recall twice.
+//! Predictions are those of both passes, as at ingest.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::{PhiType, Scanner};
+use super::{to_entities, Detector, PhiType, Scanner};
 use crate::FieldError;
 
 /// One labelled text: `{"text", "spans": [{"start", "end", "type"}]}`, offsets in code points.
@@ -93,6 +94,19 @@ pub struct Mistake {
     pub context: String,
 }
 
+/// What one recognizer contributes: the identifiers it replaced, and those no other one did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DetectorScore {
+    pub predicted: usize,
+    /// Its predictions that overlap a gold identifier of any type.
+    pub relevant: usize,
+    /// Gold identifiers it overlapped.
+    pub redacted: usize,
+    /// Gold identifiers only it overlapped: what would stay in clear without it.
+    pub only: usize,
+    pub precision: f64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub texts: usize,
@@ -104,6 +118,7 @@ pub struct Report {
     pub detected_any_type: f64,
     /// Predictions overlapping a gold identifier of any type: the rest is over-redaction.
     pub precision_any_type: f64,
+    pub by_detector: BTreeMap<Detector, DetectorScore>,
     #[serde(skip)]
     pub mistakes: Vec<Mistake>,
 }
@@ -125,11 +140,22 @@ fn required(phi_type: PhiType, value: &str) -> bool {
 
 pub fn evaluate(scanner: &Scanner, texts: &[LabelledText]) -> Report {
     let mut by_type: BTreeMap<PhiType, Score> = BTreeMap::new();
+    let mut by_detector: BTreeMap<Detector, DetectorScore> = BTreeMap::new();
     let mut mistakes = Vec::new();
     let (mut detected, mut gold_total, mut bytes) = (0usize, 0usize, 0usize);
     let (mut predicted_total, mut relevant) = (0usize, 0usize);
     let started = Instant::now();
-    let predictions: Vec<_> = texts.iter().map(|t| scanner.scan(&t.text)).collect();
+    // Both passes, as at ingest: the second looks at what the first left.
+    let predictions: Vec<_> = texts
+        .iter()
+        .map(|t| {
+            let mut spans = scanner.scan_spans(&t.text);
+            let first: Vec<(usize, usize)> = spans.iter().map(|s| (s.start, s.end)).collect();
+            spans.extend(scanner.second_pass(&t.text, &first));
+            spans.sort_by_key(|s| s.start);
+            to_entities(&t.text, &spans)
+        })
+        .collect();
     let seconds = started.elapsed().as_secs_f64();
     for (doc, predicted) in texts.iter().zip(&predictions) {
         bytes += doc.text.len();
@@ -162,6 +188,15 @@ pub fn evaluate(scanner: &Scanner, texts: &[LabelledText]) -> Report {
                 detected += 1;
                 score.redacted += 1;
             }
+            let mut detectors: Vec<Detector> =
+                predicted.iter().filter(|p| overlaps((p.start, p.end), (g.start, g.end))).map(|p| p.detector).collect();
+            detectors.sort_unstable();
+            detectors.dedup();
+            for d in &detectors {
+                let score = by_detector.entry(*d).or_default();
+                score.redacted += 1;
+                score.only += usize::from(detectors.len() == 1);
+            }
         }
         for p in predicted {
             let score = by_type.entry(p.phi_type).or_default();
@@ -169,6 +204,9 @@ pub fn evaluate(scanner: &Scanner, texts: &[LabelledText]) -> Report {
             predicted_total += 1;
             let any = gold.iter().any(|g| overlaps((p.start, p.end), (g.start, g.end)));
             relevant += usize::from(any);
+            let detector = by_detector.entry(p.detector).or_default();
+            detector.predicted += 1;
+            detector.relevant += usize::from(any);
             if gold.iter().any(|g| g.phi_type == p.phi_type && overlaps((p.start, p.end), (g.start, g.end))) {
                 score.correct += 1;
             } else if !any {
@@ -193,6 +231,13 @@ pub fn evaluate(scanner: &Scanner, texts: &[LabelledText]) -> Report {
         overall: overall.finish(),
         detected_any_type: if gold_total == 0 { 1.0 } else { detected as f64 / gold_total as f64 },
         precision_any_type: if predicted_total == 0 { 1.0 } else { relevant as f64 / predicted_total as f64 },
+        by_detector: by_detector
+            .into_iter()
+            .map(|(d, mut s)| {
+                s.precision = if s.predicted == 0 { 1.0 } else { s.relevant as f64 / s.predicted as f64 };
+                (d, s)
+            })
+            .collect(),
         mistakes,
     }
 }
@@ -225,6 +270,23 @@ impl Report {
         ));
         out
     }
+
+    /// Each recognizer's share, for `--by-detector`.
+    pub fn detector_table(&self) -> String {
+        let mut out =
+            format!("{:<16} {:>9} {:>9} {:>9} {:>9}\n", "detector", "predicted", "precision", "redacted", "only it");
+        for (d, s) in &self.by_detector {
+            out.push_str(&format!(
+                "{:<16} {:>9} {:>9.3} {:>9} {:>9}\n",
+                d.as_str(),
+                s.predicted,
+                s.precision,
+                s.redacted,
+                s.only
+            ));
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -249,6 +311,23 @@ mod tests {
             }
         }
         assert!(report.overall.precision >= 0.90, "overall precision is {:.3}", report.overall.precision);
+    }
+
+    #[test]
+    fn each_detector_is_credited_with_what_only_it_found() {
+        let texts = parse_jsonl(concat!(
+            r#"{"text": "Seen by Dr. Quillfeather at 4417 Larkspur Lane; record 88412093.", "spans": ["#,
+            r#"{"start": 12, "end": 24, "type": "NAME"}, {"start": 28, "end": 45, "type": "LOCATION"}, "#,
+            r#"{"start": 54, "end": 62, "type": "MRN"}]}"#
+        ))
+        .unwrap();
+        let report = evaluate(&Scanner::default(), &texts);
+        let d = &report.by_detector;
+        assert_eq!(d[&Detector::SafeWords].only, 1, "{}", report.detector_table());
+        assert_eq!(d[&Detector::Pattern].only, 1, "the street line");
+        assert_eq!(d[&Detector::NumberShape].only, 1, "a number with no label");
+        assert_eq!(d.values().map(|s| s.only).sum::<usize>(), 3);
+        assert!(report.detector_table().contains("safe_words"));
     }
 
     #[test]

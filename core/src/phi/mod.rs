@@ -16,6 +16,7 @@ mod patterns;
 mod places;
 pub mod policy;
 pub mod pseudonym;
+mod second_pass;
 pub mod service;
 mod tokens;
 mod types;
@@ -27,10 +28,10 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex_automata::meta::Regex;
 use rustc_hash::FxHashSet;
 
-pub use deidentify::{OrgPhi, Replaced};
+pub use deidentify::{Deidentified, OrgPhi, Replaced};
 pub use policy::{CustomRecognizer, PhiPolicy};
 pub use service::PhiService;
-pub use types::{Entity, PhiType, Span};
+pub use types::{Detector, Entity, PhiType, Span};
 
 use crate::FieldError;
 
@@ -94,7 +95,7 @@ impl Scanner {
         if let Some(deny) = &self.deny {
             for m in deny.find_iter(text) {
                 if on_word_boundaries(text, m.start(), m.end()) {
-                    spans.push(Span::new(m.start(), m.end(), PhiType::Id, 1.0));
+                    spans.push(Span::new(m.start(), m.end(), PhiType::Id, 1.0, Detector::Organization));
                 }
             }
         }
@@ -102,7 +103,7 @@ impl Scanner {
             for m in custom.find_iter(text) {
                 if m.end() > m.start() {
                     let t = self.policy.custom[m.pattern().as_usize()].phi_type;
-                    spans.push(Span::new(m.start(), m.end(), t, 1.0));
+                    spans.push(Span::new(m.start(), m.end(), t, 1.0, Detector::Organization));
                 }
             }
         }
@@ -136,6 +137,14 @@ impl Scanner {
         to_entities(text, &self.scan_spans(text))
     }
 
+    /// What the independent second pass finds in `text` outside `replaced` (byte ranges already
+    /// dealt with), within the policy: see [`second_pass`].
+    pub fn second_pass(&self, text: &str, replaced: &[(usize, usize)]) -> Vec<Span> {
+        let mut found = second_pass::scan(text, replaced);
+        found.retain(|s| self.policy.scrubs(s.phi_type) && !self.allowed(&text[s.start..s.end]));
+        found
+    }
+
     fn allowed(&self, found: &str) -> bool {
         !self.allow.is_empty() && self.allow.contains(&found.trim().to_lowercase())
     }
@@ -153,7 +162,7 @@ fn add_appositive_ages(text: &str, spans: &mut Vec<Span>) {
             if let Ok(age) = after_comma[..digits].parse::<u32>() {
                 if (90..=129).contains(&age) {
                     let start = s.end + 2;
-                    ages.push(Span::new(start, start + digits, PhiType::Age, 0.85));
+                    ages.push(Span::new(start, start + digits, PhiType::Age, 0.85, Detector::Age));
                 }
             }
         }
@@ -202,7 +211,13 @@ pub fn to_entities(text: &str, spans: &[Span]) -> Vec<Entity> {
     let lookup = |b: usize| chars_at.binary_search_by_key(&b, |&(p, _)| p).map(|i| chars_at[i].1).unwrap_or(0);
     spans
         .iter()
-        .map(|s| Entity { start: lookup(s.start), end: lookup(s.end), phi_type: s.phi_type, score: s.score })
+        .map(|s| Entity {
+            start: lookup(s.start),
+            end: lookup(s.end),
+            phi_type: s.phi_type,
+            score: s.score,
+            detector: s.detector,
+        })
         .collect()
 }
 

@@ -6,7 +6,7 @@
 use super::lexicon::{lexicon, Flags, Lexicon};
 use super::places::{multiword_city_at, state_follows};
 use super::tokens::{is_title, one_of, Word};
-use super::types::{PhiType, Span};
+use super::types::{Detector, PhiType, Span};
 
 /// What a word can be, as far as names go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -619,7 +619,10 @@ pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>)
                 }
                 let start = words[run[0]].start;
                 let end = lowers[run[last]].1;
-                out.push(Span::new(start, end, PhiType::Name, score));
+                // Found because a word is on no list of safe words, or because the lists know it.
+                let detector =
+                    if (0..n).any(|m| k(m) == Kind::Unknown) { Detector::SafeWords } else { Detector::NameList };
+                out.push(Span::new(start, end, PhiType::Name, score, detector));
                 for t in taken.iter_mut().take(run[last] + 1).skip(i) {
                     *t = true;
                 }
@@ -664,7 +667,7 @@ fn lower_case_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Ve
         }
         let second = as_written(b);
         if second.has(Flags::LAST_NAME) && !second.has(plain) {
-            out.push(Span::new(a.start, b.end, PhiType::Name, 0.6));
+            out.push(Span::new(a.start, b.end, PhiType::Name, 0.6, Detector::LowerCaseName));
             taken[i] = true;
             taken[i + 1] = true;
         }

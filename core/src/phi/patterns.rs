@@ -8,7 +8,7 @@
 use regex_automata::meta::Regex;
 use regex_automata::util::captures::Captures;
 
-use super::types::{PhiType, Span};
+use super::types::{Detector, PhiType, Span};
 
 /// Checks a candidate: `text` is the whole input, `value` the identifier's byte range.
 type Check = fn(text: &str, value: (usize, usize)) -> bool;
@@ -670,7 +670,8 @@ impl Patterns {
             if !accepted && index + 1 < self.rules.len() {
                 let input = regex_automata::Input::new(text).range(value.0..).anchored(regex_automata::Anchored::Yes);
                 if let Some(n) = self.numbers.find(input).filter(|n| identifying_number(text, (n.start(), n.end()))) {
-                    refused.push(Span::new(n.start(), n.end(), number_type(text, (n.start(), n.end())), NUMBER_SCORE));
+                    let t = number_type(text, (n.start(), n.end()));
+                    refused.push(Span::new(n.start(), n.end(), t, NUMBER_SCORE, Detector::NumberShape));
                 }
             }
             if accepted {
@@ -679,9 +680,10 @@ impl Patterns {
                     PhiType::Id if index + 1 == self.rules.len() => number_type(text, value),
                     t => t,
                 };
-                out.push(Span::new(value.0, value.1, phi_type, rule.score));
+                let detector = if index + 1 == self.rules.len() { Detector::NumberShape } else { Detector::Pattern };
+                out.push(Span::new(value.0, value.1, phi_type, rule.score, detector));
                 if let Some(zip) = zip {
-                    out.push(Span::new(zip.0, zip.1, PhiType::Zip, rule.score));
+                    out.push(Span::new(zip.0, zip.1, PhiType::Zip, rule.score, Detector::Pattern));
                 }
             }
             // After an accepted match, go on from its end. A rejected one may hide a real

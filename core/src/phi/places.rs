@@ -5,7 +5,7 @@
 use super::lexicon::{lexicon, Flags};
 use super::names::{medical, PLACE_CUES};
 use super::tokens::{one_of, Word};
-use super::types::{PhiType, Span};
+use super::types::{Detector, PhiType, Span};
 
 const STATE_ABBREVIATIONS: &[&str] = &[
     "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA",
@@ -139,7 +139,7 @@ pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>)
         }
         match matched {
             Some((n, score)) => {
-                out.push(Span::new(words[i].start, words[i + n - 1].end, PhiType::Location, score));
+                out.push(Span::new(words[i].start, words[i + n - 1].end, PhiType::Location, score, Detector::Place));
                 for t in &mut taken[i..i + n] {
                     *t = true;
                 }

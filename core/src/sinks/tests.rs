@@ -94,6 +94,7 @@ fn new_trace(org: &OrgId, input: &TraceInput) -> NewTrace {
         received_at: Utc::now(),
         content_hash: Uuid::new_v4().to_string(),
         vault: vec![],
+        second_pass: Default::default(),
     }
 }
 

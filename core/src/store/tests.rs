@@ -41,6 +41,7 @@ fn new_trace(org: &OrgId, input: &TraceInput, hash: &str) -> NewTrace {
         received_at: Utc::now(),
         content_hash: hash.into(),
         vault: vec![],
+        second_pass: Default::default(),
     }
 }
 
@@ -272,7 +273,7 @@ async fn vault_policies_and_audit(backend: Backend) {
     let org_phi = phi.for_org(&a).await.unwrap();
     let mut input = Generator::new(8).healthcare();
     input.ai_processing.input = "Patient Maria Garcia, MRN: 00482913, asks about warfarin.".into();
-    let vault = org_phi.deidentify_trace(&mut input);
+    let vault = org_phi.deidentify_trace(&mut input).vault;
     let mut row = new_trace(&a, &input, "h");
     row.vault = vault.clone();
     db.store.insert_traces(&[row.clone(), row]).await.unwrap();

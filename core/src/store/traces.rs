@@ -31,6 +31,8 @@ pub struct NewTrace {
     pub content_hash: String,
     /// The originals of the identifiers replaced in this trace, sealed, for the vault.
     pub vault: Vec<super::VaultEntry>,
+    /// Identifiers only the second pass caught, by type: written to the audit log with the trace.
+    pub second_pass: std::collections::BTreeMap<crate::phi::PhiType, u32>,
 }
 
 /// What became of one trace in [`Store::insert_traces`].
@@ -173,6 +175,14 @@ impl Store {
                     .bind(now);
             }
             query.execute(&mut *tx).await?;
+        }
+        // What the first pass missed is on record with the trace it was found in: the trace id and
+        // the count by type, never the text.
+        for (t, outcome) in traces.iter().zip(&outcomes) {
+            if !t.second_pass.is_empty() && *outcome == InsertOutcome::Created {
+                let detail = serde_json::json!({ "trace_id": t.trace_id, "found": t.second_pass });
+                self.audit_in(&mut tx, &t.org_id, "ingest", "phi.second_pass", detail).await?;
+            }
         }
         for chunk in jobs.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(

@@ -11,6 +11,7 @@ on_both_backends!(
     ingest_stores_pseudonyms_and_reidentification_is_audited,
     try_it_endpoints_and_policy,
     awkward_input_is_refused_or_handled,
+    the_second_pass_catches_a_miss_before_it_is_stored,
 );
 
 const NOTE: &str = "Patient Maria Garcia (DOB 03/14/1962, MRN: 00482913) called from (617) 555-0142 about warfarin.";
@@ -88,6 +89,9 @@ async fn try_it_endpoints_and_policy(backend: aegis_core::store::Backend) {
         found,
         vec![("NAME".into(), "Zoë Ñúñez".into()), ("MRN".into(), "00482913".into()), ("ID".into(), "884211".into())]
     );
+    let detectors: Vec<&str> =
+        scan.body["entities"].as_array().unwrap().iter().map(|e| e["detector"].as_str().unwrap()).collect();
+    assert_eq!(detectors, ["safe_words", "pattern", "number_shape"], "each says which recognizer found it");
 
     let vault_rows = || async {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM phi_vault").fetch_one(app.store.pool()).await.unwrap();
@@ -183,4 +187,25 @@ async fn awkward_input_is_refused_or_handled(backend: aegis_core::store::Backend
     assert_eq!(app.post("/api/v1/phi/scan", r#"{"text": 5}"#).await.body["error"]["field"], "text");
     assert_eq!(app.post("/api/v1/phi/scan", r#"{}"#).await.body["error"]["field"], "text");
     assert!(app.get("/api/v1/traces").await.body["items"].as_array().unwrap().is_empty(), "nothing half-written");
+}
+
+/// A British number the recognizers do not read is still replaced before storing, by the second
+/// pass, which writes it to the audit log (the count, never the text) and to `/metrics`.
+async fn the_second_pass_catches_a_miss_before_it_is_stored(backend: aegis_core::store::Backend) {
+    let app = TestApp::new(backend).await;
+    let text = "Leave a message on my registered (0191) 496 0197.";
+    assert_eq!(app.post("/api/v1/phi/scan", &json!({ "text": text }).to_string()).await.body["entities"], json!([]));
+    let trace = json!({"application_id": "a", "ai_processing": {"model": "m", "input": text, "output": "ok"}});
+    let id = app.post("/api/v1/traces", &trace.to_string()).await.body["trace_id"].as_str().unwrap().to_string();
+    let stored = app.get(&format!("/api/v1/traces/{id}")).await.body.to_string();
+    assert!(!stored.contains("496 0197") && stored.contains("[ID_"), "{stored}");
+
+    let audit = app.get("/api/v1/audit").await;
+    let entry = &audit.body["items"][0];
+    assert_eq!((entry["action"].as_str(), entry["actor"].as_str()), (Some("phi.second_pass"), Some("ingest")));
+    assert_eq!(entry["detail"], json!({ "trace_id": id, "found": { "ID": 1 } }));
+    assert!(!audit.text.contains("496 0197"));
+
+    let metrics = app.send(Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    assert!(metrics.text.contains("aegis_phi_second_pass_total{type=\"ID\"} 1"), "{}", metrics.text);
 }
