@@ -212,6 +212,20 @@ enum PhiCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Read every stored trace again with today's recognizers and report what an older version
+    /// let through (where and what kind, never the text). A dry run unless --repair; exits 1
+    /// when a dry run finds anything. Written to each organization's audit log.
+    Audit {
+        /// One organization; all of them if left out.
+        #[arg(long)]
+        org: Option<OrgId>,
+        /// Replace what is found, sealing the originals in the vault.
+        #[arg(long)]
+        repair: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the originals behind pseudonym tokens. Written to the organization's audit log.
     Reidentify {
         #[arg(long)]
@@ -390,13 +404,40 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Phi { command: PhiCommand::Audit { org, repair, json } } => {
+            let engine = Engine::open(config).await.context("cannot open the database")?;
+            let orgs = match org {
+                Some(org) if engine.store.get_organization(&org).await?.is_none() => {
+                    bail!("no organization {org}")
+                }
+                Some(org) => vec![org],
+                None => engine.store.organization_ids().await?,
+            };
+            let mut in_clear = 0;
+            let mut reports = Vec::new();
+            for org in orgs {
+                let report = engine.phi.audit_stored(&org, repair, &cli_actor()).await?;
+                in_clear += report.traces_with_findings;
+                if !json {
+                    print_phi_audit(&org, &report);
+                }
+                reports.push(json!({ "org": org, "report": report }));
+            }
+            engine.shutdown().await;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&reports)?);
+            }
+            if in_clear > 0 && !repair {
+                bail!("{in_clear} traces hold identifiers in clear; run again with --repair to replace them");
+            }
+            Ok(())
+        }
         Command::Phi { command: PhiCommand::Reidentify { org, reason, tokens } } => {
             if reason.trim().chars().count() < 5 {
                 bail!("--reason must say why the originals are needed (at least 5 characters)");
             }
             let engine = Engine::open(config).await.context("cannot open the database")?;
-            let actor = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()));
-            let values = engine.phi.reidentify(&org, &tokens, &actor, reason.trim()).await?;
+            let values = engine.phi.reidentify(&org, &tokens, &cli_actor(), reason.trim()).await?;
             println!("{}", serde_json::to_string_pretty(&values)?);
             engine.shutdown().await;
             Ok(())
@@ -622,6 +663,33 @@ fn print_domain(d: &aegis_core::domains::DomainSummary) {
     println!("  tier 1: {}", d.rules.join(", "));
 }
 
+/// Who runs a command from the shell, for the audit log.
+fn cli_actor() -> String {
+    format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "unknown".into()))
+}
+
+fn print_phi_audit(org: &OrgId, report: &aegis_core::phi::audit::AuditReport) {
+    let counts = |m: Vec<(String, u64)>| m.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", ");
+    let by_type = counts(report.by_type.iter().map(|(t, n)| (t.to_string(), *n)).collect());
+    let verb = if report.repaired { "replaced" } else { "found" };
+    println!(
+        "organization {org}: {} traces read, {} held identifiers in clear{}",
+        report.traces,
+        report.traces_with_findings,
+        if by_type.is_empty() { String::new() } else { format!(" ({verb}: {by_type})") }
+    );
+    if report.traces_with_findings > 0 {
+        let by_detector = counts(report.by_detector.iter().map(|(d, n)| (d.as_str().to_string(), *n)).collect());
+        let by_field = counts(report.by_field.iter().map(|(f, n)| (f.to_string(), *n)).collect());
+        println!("  by detector: {by_detector}\n  by field: {by_field}");
+        for (trace, findings) in &report.examples {
+            let what: Vec<String> =
+                findings.iter().map(|f| format!("{} {} ({})", f.field, f.phi_type, f.detector.as_str())).collect();
+            println!("  {trace}: {}", what.join(", "));
+        }
+    }
+}
+
 /// The PHI commands that need no database.
 fn phi_offline(command: &PhiCommand) -> Option<anyhow::Result<()>> {
     use aegis_core::phi::{eval, Scanner};
@@ -633,7 +701,7 @@ fn phi_offline(command: &PhiCommand) -> Option<anyhow::Result<()>> {
             println!("{}", serde_json::to_string_pretty(&json!({ "entities": entities }))?);
             Ok(())
         })(),
-        PhiCommand::Reidentify { .. } => return None,
+        PhiCommand::Reidentify { .. } | PhiCommand::Audit { .. } => return None,
         PhiCommand::Eval { file, errors, by_detector, json } => (|| {
             let content = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
             let texts = eval::parse_jsonl(&content).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;

@@ -49,7 +49,7 @@ struct Rewritten {
 }
 
 /// Metadata keys whose values are routing, not free text.
-const STRUCTURAL_METADATA: &[&str] = &["domain"];
+pub(super) const STRUCTURAL_METADATA: &[&str] = &["domain"];
 
 impl OrgPhi {
     pub fn new(policy: PhiPolicy, keys: OrgKeys) -> Result<OrgPhi, FieldError> {
@@ -137,6 +137,18 @@ impl OrgPhi {
         first(PhiType::Name).or_else(|| first(PhiType::Mrn)).map(|patient| self.pseudonymizer.date_offset(patient))
     }
 
+    /// `text` with `spans` replaced (dates tokenized, not shifted: there is no patient to key a
+    /// shift on here), their originals sealed into `vault`.
+    pub(super) fn replace(
+        &self,
+        text: &str,
+        spans: &[Span],
+        vault: &mut Vec<VaultEntry>,
+        seen: &mut HashSet<String>,
+    ) -> String {
+        self.rewrite(text, spans, None, vault, seen).text
+    }
+
     fn rewrite(
         &self,
         text: &str,
@@ -172,7 +184,7 @@ impl OrgPhi {
 }
 
 /// Every string inside a JSON value, keys aside (they are field names, not free text).
-fn strings_in<'a>(value: &'a mut serde_json::Value, out: &mut Vec<&'a mut String>) {
+pub(super) fn strings_in<'a>(value: &'a mut serde_json::Value, out: &mut Vec<&'a mut String>) {
     match value {
         serde_json::Value::String(s) => out.push(s),
         serde_json::Value::Array(items) => items.iter_mut().for_each(|v| strings_in(v, out)),

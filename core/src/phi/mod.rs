@@ -7,6 +7,7 @@
 //! GeoNames for places ([`places`]), an Aho-Corasick automaton for each organization's
 //! deny-list, and the organization's own patterns.
 
+pub mod audit;
 mod dates;
 pub mod deidentify;
 pub mod eval;

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use super::audit::{AuditReport, Known};
 use super::deidentify::OrgPhi;
 use super::vault::VaultKey;
 use super::PhiPolicy;
@@ -85,5 +86,42 @@ impl PhiService {
             out.insert(entry.token, Some(original));
         }
         Ok(out)
+    }
+
+    /// Reads every stored trace of `org` again with the current recognizers (`aegis phi audit`).
+    /// With `repair`, replaces what is still in clear, one trace per transaction, each written
+    /// to the audit log; either way a summary is (counts only, never text).
+    pub async fn audit_stored(&self, org: &OrgId, repair: bool, actor: &str) -> Result<AuditReport> {
+        const PAGE: u32 = 200;
+        let phi = self.for_org(org).await?;
+        let known = Known::new(&self.store.vault_tokens(org).await?)?;
+        let mut report = AuditReport { repaired: repair, ..AuditReport::default() };
+        let mut after = None;
+        loop {
+            let page = self.store.stored_texts(org, after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.trace_id);
+            for stored in &page {
+                report.traces += 1;
+                let Some(audit) = phi.audit_stored(&known, stored)? else { continue };
+                report.add(stored.trace_id, &audit.findings);
+                if repair {
+                    let mut found: BTreeMap<&str, u32> = BTreeMap::new();
+                    for f in &audit.findings {
+                        *found.entry(f.phi_type.as_str()).or_default() += 1;
+                    }
+                    let detail = serde_json::json!({ "trace_id": stored.trace_id, "found": found });
+                    self.store.repair_trace(org, &audit.repaired, &audit.vault, actor, detail).await?;
+                }
+            }
+        }
+        let detail = serde_json::json!({
+            "repair": repair,
+            "traces": report.traces,
+            "traces_with_findings": report.traces_with_findings,
+            "found": report.found(),
+        });
+        self.store.audit(org, actor, "phi.audit", detail).await?;
+        Ok(report)
     }
 }

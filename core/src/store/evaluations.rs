@@ -11,7 +11,7 @@ use sqlx::Row as _;
 use uuid::Uuid;
 
 use super::rollups::RollupBatch;
-use super::{corrupt, from_micros, to_micros, Backend, ClaimedJob, Store, WriteTx};
+use super::{corrupt, from_micros, to_micros, Backend, ClaimedJob, Store, WriteTx, ROWS_PER_STATEMENT};
 use crate::model::{
     Decision, Evaluation, EvaluationStatus, Facet, LiveEvent, OrgId, ReviewRequest, Severity, TierCost, TopIssue,
     TraceStatus,
@@ -27,7 +27,6 @@ pub enum EvaluationLookup {
     NotFound,
 }
 
-const ROWS_PER_STATEMENT: usize = 500;
 const EVALUATION_COLUMNS: usize = 12;
 
 impl Store {

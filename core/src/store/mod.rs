@@ -37,7 +37,7 @@ pub use evaluations::EvaluationLookup;
 pub use jobs::ClaimedJob;
 pub use orgs::{ApiKey, ApiKeyRole, NewApiKey, Organization, Principal};
 pub use outbox::{AttemptRecord, ClaimedMessage};
-pub use phi::{AuditEntry, VaultEntry};
+pub use phi::{AuditEntry, StoredText, VaultEntry};
 pub use reviews::NewReview;
 pub use traces::{InsertOutcome, ListQuery, NewTrace};
 pub use users::{SessionUser, User};
@@ -46,6 +46,10 @@ pub use webhooks::{EndpointUpdate, ROTATION_OVERLAP};
 use crate::config::Config;
 use crate::{Error, Result};
 use write_turn::{Priority, Turn, WriteTurn};
+
+/// Rows per multi-row statement: 500 rows of up to 17 parameters stay under SQLite's and
+/// Postgres' limits.
+pub(crate) const ROWS_PER_STATEMENT: usize = 500;
 
 /// Where links point until [`Store::with_public_url`] says otherwise: `aegis serve`'s default.
 const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:3000";

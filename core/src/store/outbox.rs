@@ -14,7 +14,7 @@ use sqlx::Row as _;
 use uuid::Uuid;
 
 use super::alerts::GroupHit;
-use super::{corrupt, from_micros, now_micros, to_micros, Backend, ClaimedJob, Store, WriteTx};
+use super::{corrupt, from_micros, now_micros, to_micros, Backend, ClaimedJob, Store, WriteTx, ROWS_PER_STATEMENT};
 use crate::model::{
     Alert, Delivery, DeliveryAttempt, DeliveryStatus, Envelope, Evaluation, EvaluationEvent, EvaluationStatus,
     EventType, LiveEvent, OrgId, SinkKind, TopIssue,
@@ -22,7 +22,6 @@ use crate::model::{
 use crate::sinks::Outcome;
 use crate::Result;
 
-const ROWS_PER_STATEMENT: usize = 500;
 const OUTBOX_COLUMNS: usize = 10;
 /// What [`delivery_from_row`] reads.
 const DELIVERY_COLUMNS: &str = "id, sink, target_id, event_type, payload, status, attempts, next_attempt_at, \

@@ -28,6 +28,24 @@ pub struct AuditEntry {
 
 const VAULT_KEY_SETTING: &str = "vault_key_fingerprint";
 
+/// A stored trace's free text, as `aegis phi audit` reads it again: every field the door
+/// de-identified, and what its evaluation wrote (issues and details may quote the trace).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredText {
+    pub trace_id: uuid::Uuid,
+    pub input: String,
+    pub output: String,
+    /// JSON array.
+    pub steps: String,
+    /// JSON object.
+    pub metadata: String,
+    /// The evaluation's issues and details (JSON), once evaluated.
+    pub issues: Option<String>,
+    pub details: Option<String>,
+    /// Whether the trace is in the search index (it is once evaluated).
+    pub indexed: bool,
+}
+
 impl Store {
     pub async fn phi_policy(&self, org: &OrgId) -> Result<Option<PhiPolicy>> {
         let row = sqlx::query("SELECT policy FROM phi_policies WHERE org_id = $1")
@@ -79,6 +97,145 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// Every replacement the vault holds for `org`: what a re-scan must not take for a new find.
+    pub async fn vault_tokens(&self, org: &OrgId) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT token FROM phi_vault WHERE org_id = $1")
+            .bind(org.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.into_iter().map(|(t,)| t).collect())
+    }
+
+    /// Every organization's id, oldest first.
+    pub async fn organization_ids(&self) -> Result<Vec<OrgId>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT id FROM organizations ORDER BY created_at, id").fetch_all(&self.pool).await?;
+        rows.into_iter().map(|(id,)| id.parse().map_err(|_| super::corrupt("organization", &id))).collect()
+    }
+
+    /// A page of `org`'s stored traces in id order, after `after`.
+    pub async fn stored_texts(&self, org: &OrgId, after: Option<uuid::Uuid>, limit: u32) -> Result<Vec<StoredText>> {
+        let rows = sqlx::query(
+            "SELECT t.id, t.input, t.output, t.steps, t.metadata, t.status, e.issues, e.details \
+             FROM traces t LEFT JOIN evaluations e ON e.org_id = t.org_id AND e.trace_id = t.id \
+             WHERE t.org_id = $1 AND t.id > $2 ORDER BY t.id LIMIT $3",
+        )
+        .bind(org.to_string())
+        .bind(after.map(|a| a.to_string()).unwrap_or_default())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get("id")?;
+                let status: String = r.try_get("status")?;
+                Ok(StoredText {
+                    trace_id: id.parse().map_err(|_| super::corrupt("trace", &id))?,
+                    input: r.try_get("input")?,
+                    output: r.try_get("output")?,
+                    steps: r.try_get("steps")?,
+                    metadata: r.try_get("metadata")?,
+                    issues: r.try_get("issues")?,
+                    details: r.try_get("details")?,
+                    indexed: status != "queued",
+                })
+            })
+            .collect()
+    }
+
+    /// Writes a re-de-identified trace back, with its evaluation's text, the search index, the
+    /// new vault entries and an audit entry, in one transaction.
+    pub async fn repair_trace(
+        &self,
+        org: &OrgId,
+        fixed: &StoredText,
+        vault: &[VaultEntry],
+        actor: &str,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        let (org_id, id) = (org.to_string(), fixed.trace_id.to_string());
+        if self.backend == super::Backend::Sqlite && fixed.indexed {
+            // The index keeps no copy of the text: the old words are deleted by rowid.
+            sqlx::query(
+                "DELETE FROM trace_search WHERE rowid = (SELECT rowid FROM traces WHERE org_id = $1 AND id = $2)",
+            )
+            .bind(&org_id)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "UPDATE traces SET input = $3, output = $4, steps = $5, metadata = $6 WHERE org_id = $1 AND id = $2",
+        )
+        .bind(&org_id)
+        .bind(&id)
+        .bind(&fixed.input)
+        .bind(&fixed.output)
+        .bind(&fixed.steps)
+        .bind(&fixed.metadata)
+        .execute(&mut *tx)
+        .await?;
+        if fixed.indexed {
+            let sql = match self.backend {
+                super::Backend::Sqlite => format!(
+                    "INSERT INTO trace_search (rowid, input, output, tags) SELECT rowid, input, output, {} \
+                     FROM traces WHERE org_id = $1 AND id = $2",
+                    super::traces::SQLITE_SEARCH_TAGS
+                ),
+                super::Backend::Postgres => format!(
+                    "UPDATE traces SET search = to_tsvector('simple', input || ' ' || output) || to_tsvector('simple', {}) \
+                     WHERE org_id = $1 AND id = $2",
+                    super::traces::POSTGRES_SEARCH_TAGS
+                ),
+            };
+            sqlx::query(&sql).bind(&org_id).bind(&id).execute(&mut *tx).await?;
+        }
+        if let (Some(issues), Some(details)) = (&fixed.issues, &fixed.details) {
+            sqlx::query("UPDATE evaluations SET issues = $3, details = $4 WHERE org_id = $1 AND trace_id = $2")
+                .bind(&org_id)
+                .bind(&id)
+                .bind(issues)
+                .bind(details)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let entries: Vec<(&OrgId, &VaultEntry)> = vault.iter().map(|v| (org, v)).collect();
+        self.write_vault(&mut tx, &entries).await?;
+        self.audit_in(&mut tx, org, actor, "phi.audit.repair", detail).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Vault entries, in key order (concurrent Postgres writers that share tokens then take
+    /// their row locks in the same order and wait for each other instead of deadlocking).
+    pub(crate) async fn write_vault(&self, tx: &mut WriteTx, entries: &[(&OrgId, &VaultEntry)]) -> Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        let mut vault: Vec<&(&OrgId, &VaultEntry)> =
+            entries.iter().filter(|(org, v)| seen.insert((*org, v.token.as_str()))).collect();
+        vault.sort_unstable_by(|a, b| (a.0, &a.1.token).cmp(&(b.0, &b.1.token)));
+        let now = now_micros();
+        for chunk in vault.chunks(super::ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO phi_vault (org_id, token, phi_type, nonce, ciphertext, created_at) VALUES {} \
+                 ON CONFLICT (org_id, token) DO NOTHING",
+                self.values_list(chunk.len(), 6, 1)
+            );
+            let mut query = sqlx::query(&sql);
+            for (org, v) in chunk {
+                query = query
+                    .bind(org.to_string())
+                    .bind(v.token.as_str())
+                    .bind(v.phi_type.as_str())
+                    .bind(v.sealed.nonce.clone())
+                    .bind(v.sealed.ciphertext.clone())
+                    .bind(now);
+            }
+            query.execute(&mut **tx).await?;
+        }
+        Ok(())
     }
 
     pub async fn audit(&self, org: &OrgId, actor: &str, action: &str, detail: serde_json::Value) -> Result<()> {

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 
-use super::{bind_all, from_micros, to_micros, Backend, Param, Store, WriteTx};
+use super::{bind_all, from_micros, to_micros, Backend, Param, Store, WriteTx, ROWS_PER_STATEMENT};
 use crate::model::{
     Bucket, CostGroup, CostKey, CostReport, Evaluation, EvaluationStatus, FacetCount, IssueCount, OrgId, Overview,
     StatusCounts, TierUsage, TrendPoint,
@@ -16,7 +16,6 @@ use crate::model::{
 use crate::Result;
 
 const HOUR_MICROS: i64 = 3_600_000_000;
-const ROWS_PER_STATEMENT: usize = 500;
 
 /// Latency buckets are 5% wide from 0.01 ms: bucket `b` holds latencies up to `0.01 × 1.05^b`
 /// ms, so a percentile read from them is at most 5% high. 400 buckets reach past an hour.

@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 use uuid::Uuid;
 
-use super::{bind_all, corrupt, from_micros, now_micros, to_micros, Backend, Param, Priority, Store, WriteTx};
+use super::{
+    bind_all, corrupt, from_micros, now_micros, to_micros, Backend, Param, Priority, Store, WriteTx, ROWS_PER_STATEMENT,
+};
 use crate::model::{AiProcessing, OrgId, Page, Severity, Trace, TraceStatus, TraceSummary};
 use crate::{Error, Result};
 
@@ -47,8 +49,6 @@ pub enum InsertOutcome {
 }
 
 const TRACE_COLUMNS: usize = 17;
-/// Rows per INSERT statement: 500 × 17 parameters stays under SQLite's and Postgres' limits.
-const ROWS_PER_STATEMENT: usize = 500;
 
 /// Filters and position for listing traces, newest first.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -149,33 +149,9 @@ impl Store {
 
         let now = now_micros();
         // The vault, in the same transaction: no stored token without its original.
-        let mut seen = HashSet::new();
-        let mut vault: Vec<(&OrgId, &super::VaultEntry)> = traces
-            .iter()
-            .flat_map(|t| t.vault.iter().map(move |v| (&t.org_id, v)))
-            .filter(|(org, v)| seen.insert((*org, v.token.as_str())))
-            .collect();
-        // In key order, so that concurrent writers (Postgres) that share tokens take their
-        // row locks in the same order and wait for each other instead of deadlocking.
-        vault.sort_unstable_by(|a, b| (a.0, &a.1.token).cmp(&(b.0, &b.1.token)));
-        for chunk in vault.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "INSERT INTO phi_vault (org_id, token, phi_type, nonce, ciphertext, created_at) VALUES {} \
-                 ON CONFLICT (org_id, token) DO NOTHING",
-                self.values_list(chunk.len(), 6, 1)
-            );
-            let mut query = sqlx::query(&sql);
-            for (org, v) in chunk {
-                query = query
-                    .bind(org.to_string())
-                    .bind(v.token.as_str())
-                    .bind(v.phi_type.as_str())
-                    .bind(v.sealed.nonce.clone())
-                    .bind(v.sealed.ciphertext.clone())
-                    .bind(now);
-            }
-            query.execute(&mut *tx).await?;
-        }
+        let vault: Vec<(&OrgId, &super::VaultEntry)> =
+            traces.iter().flat_map(|t| t.vault.iter().map(move |v| (&t.org_id, v))).collect();
+        self.write_vault(&mut tx, &vault).await?;
         // What the first pass missed is on record with the trace it was found in: the trace id and
         // the count by type, never the text.
         for (t, outcome) in traces.iter().zip(&outcomes) {

@@ -198,6 +198,11 @@ impl TestApp {
     }
 
     /// Runs the evaluation workers' code over every queued job, synchronously.
+    /// The database this app serves, for an `aegis` process to open too.
+    pub fn database_url(&self) -> &str {
+        &self._db.url
+    }
+
     pub async fn evaluate_all(&self) {
         let worker = Worker {
             name: "test".into(),

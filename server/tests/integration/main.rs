@@ -16,6 +16,7 @@ mod dashboard;
 mod durability;
 mod fail_closed;
 mod live_feed;
+mod phi_audit;
 mod phi_canary;
 mod rate_limits;
 mod scale_out;
