@@ -7,6 +7,9 @@
 //! - `dense`: the labelled evaluation set, short texts with an identifier every ~50
 //!   characters: the worst case, far denser than real notes.
 //!
+//! `phi_scan` is the recognizers alone; `phi_both_passes` adds the independent second pass over
+//! what they left, as ingest runs them.
+//!
 //! Run: `cargo bench -p aegis-core --bench phi`
 
 use aegis_core::phi::eval::parse_jsonl;
@@ -100,6 +103,22 @@ fn throughput(c: &mut Criterion) {
         group.sample_size(20);
         group.bench_function(name, |b| {
             b.iter(|| corpus.iter().map(|t| scanner.scan(t).len()).sum::<usize>());
+        });
+        group.finish();
+        let mut group = c.benchmark_group("phi_both_passes");
+        group.throughput(Throughput::Bytes(bytes as u64));
+        group.sample_size(20);
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                corpus
+                    .iter()
+                    .map(|t| {
+                        let first = scanner.scan_spans(t);
+                        let ranges: Vec<(usize, usize)> = first.iter().map(|s| (s.start, s.end)).collect();
+                        first.len() + scanner.second_pass(t, &ranges).len()
+                    })
+                    .sum::<usize>()
+            });
         });
         group.finish();
     }

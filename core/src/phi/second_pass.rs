@@ -38,6 +38,10 @@ const UNITS: &[&str] = &[
     "tokens",
 ];
 
+/// Labels of product and procedure codes, which identify a drug or a service, not a person.
+const CODE_LABELS: &[&str] =
+    &["ndc", "cpt", "hcpcs", "icd", "icd-9", "icd-10", "loinc", "snomed", "rxnorm", "rxcui", "upc", "gtin"];
+
 /// Titles that put a name right after them.
 const TITLES: &[&str] = &["Mr.", "Mrs.", "Ms.", "Miss", "Mx.", "Dr.", "Prof."];
 
@@ -49,6 +53,12 @@ pub fn scan(text: &str, replaced: &[(usize, usize)]) -> Vec<Span> {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
+        // Most bytes can start nothing: skip them with one table look-up. (All that can are
+        // ASCII, so `i` stays on a character boundary.)
+        if !STARTS[usize::from(b)] {
+            i += 1;
+            continue;
+        }
         let word_start = i == 0 || !is_word_byte(bytes[i - 1]);
         let found = if b.is_ascii_digit() && word_start {
             digits_at(text, i)
@@ -56,7 +66,7 @@ pub fn scan(text: &str, replaced: &[(usize, usize)]) -> Vec<Span> {
             email_around(bytes, i)
         } else if word_start && (b == b'h' || b == b'H' || b == b'w' || b == b'W') {
             url_at(bytes, i)
-        } else if word_start && b.is_ascii_uppercase() {
+        } else if word_start && matches!(b, b'M' | b'D' | b'P') {
             name_after_title(bytes, i)
         } else {
             None
@@ -72,12 +82,27 @@ pub fn scan(text: &str, replaced: &[(usize, usize)]) -> Vec<Span> {
             }
             _ => i += 1,
         }
-        while i < bytes.len() && !text.is_char_boundary(i) {
-            i += 1;
-        }
     }
     out
 }
+
+/// The bytes a finding can start at: digits, the `@` of an email, and the first letters of web
+/// addresses and of titles.
+static STARTS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = b'0';
+    while b <= b'9' {
+        table[b as usize] = true;
+        b += 1;
+    }
+    let letters = b"@hHwWMDP";
+    let mut k = 0;
+    while k < letters.len() {
+        table[letters[k] as usize] = true;
+        k += 1;
+    }
+    table
+};
 
 fn is_word_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
@@ -89,27 +114,36 @@ fn span(start: usize, end: usize, phi_type: PhiType) -> Option<Span> {
 
 /// A run of digit groups joined by single separators, typed by its shape.
 fn digits_at(text: &str, start: usize) -> Option<Span> {
+    const MAX_GROUPS: usize = 6;
     let bytes = text.as_bytes();
-    let mut groups: Vec<(usize, usize)> = Vec::new();
-    let mut seps: Vec<u8> = Vec::new();
+    // Fixed arrays: most texts are full of short numbers, and none of them should allocate.
+    let mut group_at = [(0usize, 0usize); MAX_GROUPS];
+    let mut sep_at = [0u8; MAX_GROUPS];
+    let mut n = 0;
     let mut i = start;
     loop {
         let g = i;
         while i < bytes.len() && bytes[i].is_ascii_digit() {
             i += 1;
         }
-        groups.push((g, i));
+        group_at[n] = (g, i);
+        n += 1;
         let next_is_digit = |k: usize| bytes.get(k).is_some_and(u8::is_ascii_digit);
         match bytes.get(i) {
-            Some(&s @ (b'-' | b'.' | b'/' | b' ')) if next_is_digit(i + 1) && groups.len() < 6 => {
-                seps.push(s);
+            Some(&s @ (b'-' | b'.' | b'/' | b' ')) if next_is_digit(i + 1) && n < MAX_GROUPS => {
+                sep_at[n - 1] = s;
                 i += 1;
             }
             _ => break,
         }
     }
-    let end = groups.last().map_or(start, |g| g.1);
-    let lens: Vec<usize> = groups.iter().map(|g| g.1 - g.0).collect();
+    let (groups, seps) = (&group_at[..n], &sep_at[..n - 1]);
+    let end = groups[n - 1].1;
+    let mut len_at = [0usize; MAX_GROUPS];
+    for (l, g) in len_at.iter_mut().zip(groups) {
+        *l = g.1 - g.0;
+    }
+    let lens = &len_at[..n];
     if bytes.get(end).is_some_and(|&b| is_word_byte(b)) {
         // Glued to letters it is a code or a word, unless it is an ISO timestamp's date.
         let iso_time = lens == [4, 2, 2] && seps == [b'-', b'-'] && bytes[end] == b'T';
@@ -151,6 +185,7 @@ fn digits_at(text: &str, start: usize) -> Option<Span> {
     if total >= 7
         && !decimal
         && !signed
+        && !code_label_before(before)
         && !before.trim_end().ends_with(['$', '€', '£'])
         && !quantity_follows(&text[end..])
     {
@@ -168,6 +203,13 @@ fn phone_tail(text: &str, from: usize) -> Option<usize> {
     let ok = b.len() >= 8 && b[..3].iter().all(u8::is_ascii_digit) && matches!(b[3], b'-' | b' ' | b'.');
     (ok && b[4..8].iter().all(u8::is_ascii_digit) && b.get(8).is_none_or(|&c| !is_word_byte(c)))
         .then_some(from + skipped + 8)
+}
+
+/// "NDC 0071-0155-23", "CPT: 99213": the word before names a product or procedure code.
+fn code_label_before(before: &str) -> bool {
+    let trimmed = before.trim_end_matches([' ', ':', '#']);
+    let word = trimmed.rsplit(|c: char| c.is_whitespace() || c == '(' || c == ',').next().unwrap_or_default();
+    CODE_LABELS.iter().any(|l| word.eq_ignore_ascii_case(l))
 }
 
 fn quantity_follows(rest: &str) -> bool {
@@ -203,12 +245,8 @@ fn email_around(bytes: &[u8], at: usize) -> Option<Span> {
 /// `http://…`, `https://…` or `www.…`, up to the first space, quote or bracket.
 fn url_at(bytes: &[u8], start: usize) -> Option<Span> {
     let rest = &bytes[start..];
-    let lower = |n: usize| rest.get(..n).map(|p| p.to_ascii_lowercase());
-    let scheme = lower(8).is_some_and(|p| p == b"https://") || lower(7).is_some_and(|p| p == b"http://");
-    let www = lower(4).is_some_and(|p| p == b"www.");
-    if !scheme && !www {
-        return None;
-    }
+    let starts = |p: &[u8]| rest.get(..p.len()).is_some_and(|r| r.eq_ignore_ascii_case(p));
+    let prefix = [&b"https://"[..], b"http://", b"www."].into_iter().find(|p| starts(p))?.len();
     let mut e = start;
     while e < bytes.len()
         && !bytes[e].is_ascii_whitespace()
@@ -219,7 +257,7 @@ fn url_at(bytes: &[u8], start: usize) -> Option<Span> {
     while e > start && matches!(bytes[e - 1], b'.' | b',' | b';' | b':' | b'!' | b'?') {
         e -= 1;
     }
-    let host_len = (e - start).saturating_sub(if scheme { 8 } else { 4 });
+    let host_len = (e - start).saturating_sub(prefix);
     (host_len >= 3).then(|| Span::new(start, e, PhiType::Url, SCORE, Detector::SecondPass))
 }
 
@@ -290,7 +328,7 @@ mod tests {
     #[test]
     fn quantities_and_clinical_text_are_left_alone() {
         let text = "Give 2500000 units of penicillin; sold 1500000 shares for $12500000 (0.5%) at 1532120.91, \
-                    reward -19816.72; BP 120/80, \
+                    reward -19816.72; NDC 0071-0155-23, CPT: 99213051; BP 120/80, \
                     HR 72, 2.5 mg twice daily in 2026, Hb 13.4 g/dL, WBC 11.2, ratio 1.2.3, Dr. has left.";
         assert_eq!(found(text, &[]), vec![]);
     }

@@ -12,7 +12,7 @@ use aegis_core::testing::TestDb;
 use leptos::server_fn::ServerFn;
 use serde_json::{json, Value};
 
-on_both_backends!(no_raw_identifier_leaves_the_door);
+on_both_backends!(no_raw_identifier_leaves_the_door, a_third_party_corpus_leaks_only_what_the_recognizers_miss);
 
 const CANARIES: &[&str] = &[
     "Quistgaard",
@@ -128,39 +128,90 @@ fn judge_everything_pack(root: &std::path::Path) -> std::path::PathBuf {
     root.join("domains")
 }
 
-async fn no_raw_identifier_leaves_the_door(backend: Backend) {
-    let db = TestDb::new(backend).await;
-    let dir = tempfile::tempdir().unwrap();
-    let (judge_url, judged) = capturing_judge().await;
-    let domains = judge_everything_pack(dir.path());
-    let org = db.store.create_organization("Canary Clinic").await.unwrap().id;
-    let key = db.store.create_api_key(&org, "k", ApiKeyRole::Admin).await.unwrap().plaintext;
-    db.store.create_user(&org, "nurse@canary.test", "a long password").await.unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let base = format!("http://127.0.0.1:{port}");
-    let log_path = dir.path().join("aegis.log");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_aegis"))
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-        .env("DATABASE_URL", &db.url)
-        .env("AEGIS_DATA_DIR", dir.path())
-        .env("AEGIS_VAULT_KEY", crate::common::test_vault_key_hex())
-        .env("AEGIS_LOG", "debug")
-        .env("AEGIS_DOMAINS_DIR", &domains)
-        .env("AEGIS_JUDGE__PROVIDER", "openai_compatible")
-        .env("AEGIS_JUDGE__BASE_URL", &judge_url)
-        .env("AEGIS_JUDGE__MODEL", "canary-judge")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .spawn()
-        .unwrap();
+/// A real `aegis serve` on a test database, with a capturing judge that sees every trace.
+struct Door {
+    db: TestDb,
+    dir: tempfile::TempDir,
+    server: std::process::Child,
+    base: String,
+    key: String,
+    log_path: std::path::PathBuf,
+    judged: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
 
-    let client = crate::common::http_client();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while client.get(format!("{base}/health")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "server did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
+impl Door {
+    async fn open(backend: Backend) -> Door {
+        let db = TestDb::new(backend).await;
+        let dir = tempfile::tempdir().unwrap();
+        let (judge_url, judged) = capturing_judge().await;
+        let domains = judge_everything_pack(dir.path());
+        let org = db.store.create_organization("Canary Clinic").await.unwrap().id;
+        let key = db.store.create_api_key(&org, "k", ApiKeyRole::Admin).await.unwrap().plaintext;
+        db.store.create_user(&org, "nurse@canary.test", "a long password").await.unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let base = format!("http://127.0.0.1:{port}");
+        let log_path = dir.path().join("aegis.log");
+        let server = Command::new(env!("CARGO_BIN_EXE_aegis"))
+            .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+            .env("DATABASE_URL", &db.url)
+            .env("AEGIS_DATA_DIR", dir.path())
+            .env("AEGIS_VAULT_KEY", crate::common::test_vault_key_hex())
+            .env("AEGIS_LOG", "debug")
+            .env("AEGIS_DOMAINS_DIR", &domains)
+            .env("AEGIS_JUDGE__PROVIDER", "openai_compatible")
+            .env("AEGIS_JUDGE__BASE_URL", &judge_url)
+            .env("AEGIS_JUDGE__MODEL", "canary-judge")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log_path).unwrap())
+            .spawn()
+            .unwrap();
+        let client = crate::common::http_client();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while client.get(format!("{base}/health")).send().await.is_err() {
+            assert!(Instant::now() < deadline, "server did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Door { db, dir, server, base, key, log_path, judged }
     }
 
+    /// Waits until every trace is evaluated.
+    async fn drained(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while self.db.store.queue_depth().await.unwrap() > 0 {
+            assert!(Instant::now() < deadline, "evaluation did not finish");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Stops the server and reads back what it left: the database (files or every table), the
+    /// logs and what the judge was sent.
+    async fn close(mut self) -> (String, String, String) {
+        self.server.kill().unwrap();
+        self.server.wait().unwrap();
+        let stored = match self.db.store.backend() {
+            Backend::Sqlite => {
+                let file = self.db.url.trim_start_matches("sqlite://").split('?').next().unwrap().to_string();
+                ["", "-wal", "-shm"]
+                    .iter()
+                    .map(|s| contents(std::path::Path::new(&format!("{file}{s}"))))
+                    .collect::<String>()
+            }
+            Backend::Postgres => everything_in_postgres(&self.db).await,
+        };
+        let logs = contents(&self.log_path);
+        let judged = self.judged.lock().unwrap().join("\n");
+        assert!(stored.contains("[NAME_"), "positive control: pseudonyms are stored");
+        assert!(judged.contains("[NAME_"), "positive control: the judge saw the traces, pseudonymised");
+        assert!(logs.contains("DEBUG"), "positive control: the log ran at debug level");
+        drop(self.dir);
+        (stored, logs, judged)
+    }
+}
+
+async fn no_raw_identifier_leaves_the_door(backend: Backend) {
+    let door = Door::open(backend).await;
+    let (base, key) = (door.base.clone(), door.key.clone());
+    let client = crate::common::http_client();
     let mut responses = String::new();
     let single = client.post(format!("{base}/api/v1/traces")).bearer_auth(&key).json(&trace(0)).send().await.unwrap();
     assert_eq!(single.status().as_u16(), 201);
@@ -170,11 +221,7 @@ async fn no_raw_identifier_leaves_the_door(backend: Backend) {
     responses.push_str(&batch.text().await.unwrap());
 
     // Wait until everything is evaluated, then read it all back.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while db.store.queue_depth().await.unwrap() > 0 {
-        assert!(Instant::now() < deadline, "evaluation did not finish");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    door.drained(Duration::from_secs(30)).await;
     let list: Value = client
         .get(format!("{base}/api/v1/traces?limit=100"))
         .bearer_auth(&key)
@@ -216,24 +263,7 @@ async fn no_raw_identifier_leaves_the_door(backend: Backend) {
         client.get(format!("{base}/traces")).header("cookie", &cookie).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("clinical-assistant"), "the dashboard lists the traces");
 
-    server.kill().unwrap();
-    server.wait().unwrap();
-
-    let stored = match backend {
-        Backend::Sqlite => {
-            let file = db.url.trim_start_matches("sqlite://").split('?').next().unwrap().to_string();
-            ["", "-wal", "-shm"]
-                .iter()
-                .map(|s| contents(std::path::Path::new(&format!("{file}{s}"))))
-                .collect::<String>()
-        }
-        Backend::Postgres => everything_in_postgres(&db).await,
-    };
-    let logs = contents(&log_path);
-    let judged = judged.lock().unwrap().join("\n");
-    assert!(stored.contains("[NAME_"), "positive control: pseudonyms are stored");
-    assert!(judged.contains("[NAME_"), "positive control: the judge saw the traces, pseudonymised");
-    assert!(logs.contains("DEBUG"), "positive control: the log ran at debug level");
+    let (stored, logs, judged) = door.close().await;
     for (sink, text) in [
         ("the database", &stored),
         ("the logs", &logs),
@@ -245,4 +275,89 @@ async fn no_raw_identifier_leaves_the_door(backend: Backend) {
             assert!(!contains_word(text, canary), "{canary:?} reached {sink}");
         }
     }
+}
+
+/// Canaries written by other people: the development split of the third-party corpus (Presidio's
+/// templates filled by Faker in ten locales), every text sent as a trace. The recognizers do not
+/// find every identifier in it yet (docs/PERFORMANCE.md); what this proves is that nothing else
+/// leaks: every labelled identifier that reaches the database, the logs or the judge is one the
+/// recognizers leave in clear in some text of the corpus, so every path out of the door applies
+/// de-identification, and closing a recognizer's miss closes the leak.
+async fn a_third_party_corpus_leaks_only_what_the_recognizers_miss(backend: Backend) {
+    use aegis_core::phi::eval::parse_jsonl;
+    let corpus = parse_jsonl(include_str!("../../../core/data/phi/thirdparty/presidio-synth.dev.jsonl")).unwrap();
+    let door = Door::open(backend).await;
+    let client = crate::common::http_client();
+    for (n, chunk) in corpus.chunks(200).enumerate() {
+        let traces: Vec<Value> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                json!({
+                    "application_id": "corpus",
+                    "ai_processing": {"model": "m", "input": t.text, "output": format!("Noted, item {}.", n * 200 + i)},
+                    "metadata": {"domain": "healthcare"}
+                })
+            })
+            .collect();
+        let reply = client
+            .post(format!("{}/api/v1/traces/batch", door.base))
+            .bearer_auth(&door.key)
+            .json(&json!({ "traces": traces }))
+            .send()
+            .await
+            .unwrap();
+        assert!(reply.status().is_success(), "{}", reply.text().await.unwrap());
+    }
+    door.drained(Duration::from_secs(300)).await;
+    let (stored, logs, judged) = door.close().await;
+
+    // What the recognizers (both passes) leave visible, text by text.
+    let scanner = aegis_core::phi::Scanner::default();
+    let visible: String = corpus
+        .iter()
+        .map(|t| {
+            let mut spans = scanner.scan_spans(&t.text);
+            let first: Vec<(usize, usize)> = spans.iter().map(|s| (s.start, s.end)).collect();
+            spans.extend(scanner.second_pass(&t.text, &first));
+            spans.sort_by_key(|s| s.start);
+            let mut out = String::new();
+            let mut at = 0;
+            for s in &spans {
+                if s.start < at {
+                    continue;
+                }
+                out.push_str(&t.text[at..s.start]);
+                out.push_str(" [X] ");
+                at = s.end;
+            }
+            out.push_str(&t.text[at..]);
+            out + "\n"
+        })
+        .collect();
+    let mut labelled = std::collections::BTreeSet::new();
+    for t in &corpus {
+        let chars: Vec<char> = t.text.chars().collect();
+        for s in &t.spans {
+            let value: String = chars[s.start..s.end].iter().collect();
+            // Short values ("Al", "12") turn up by chance in other words and numbers.
+            if value.chars().filter(|c| c.is_alphanumeric()).count() >= 5 {
+                labelled.insert(value);
+            }
+        }
+    }
+    let mut leaked = 0;
+    for value in &labelled {
+        for (sink, text) in [("the database", &stored), ("the logs", &logs), ("the LLM judge", &judged)] {
+            if contains_word(text, value) {
+                leaked += usize::from(sink == "the database");
+                assert!(
+                    contains_word(&visible, value),
+                    "{value:?} reached {sink}, though the recognizers replace it wherever it appears"
+                );
+            }
+        }
+    }
+    eprintln!("{leaked} of {} labelled identifiers are stored in clear: recognizer misses", labelled.len());
+    assert!(labelled.len() > 1000, "{}", labelled.len());
 }
