@@ -502,7 +502,9 @@ fn rules() -> Vec<Rule> {
             score: 0.9,
             // The suffix is checked in code (`street_line`): as an alternation of two hundred
             // words it made the automaton of every rule slower.
-            pattern: r"(?-u:\b)\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Z0-9][A-Za-z0-9'-]*\.?\s+){0,3}[A-Z][A-Za-z]+\.?(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|Room|Rm|Flat|#)\.?\s*[A-Za-z0-9-]+)?(?-u:\b)".into(),
+            // The number after "Suite" when the words took "Suite" for the street's last word; and
+            // the town after a unit line ("Suite 831 Amberport"), see `town_after`.
+            pattern: r"(?-u:\b)(?P<v>\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Z0-9][A-Za-z0-9'-]*\.?\s+){0,3}[A-Z][A-Za-z]+\.?(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|Room|Rm|Flat|#)\.?\s*[A-Za-z0-9-]+|\s+#?\d{1,5}[A-Za-z]?)?)(?:[,\s]+(?P<town>[A-Z][a-z]+(?: [A-Z][a-z]+)?))?(?-u:\b)".into(),
             check: street_line,
         },
         // A name before a credential: "FILBERT BRIGHT, M.D.", "Ana Ruiz RN".
@@ -551,7 +553,20 @@ fn rules() -> Vec<Rule> {
         Rule {
             phi_type: Location,
             score: 0.8,
-            pattern: r"(?-u:\b)(?:Apt|Apartment|Suite|Ste|Flat)\.?\s*#?\s*\d{1,5}[A-Za-z]?(?-u:\b)".into(),
+            pattern: r"(?-u:\b)(?P<v>(?:Apt|Apartment|Suite|Ste|Flat)\.?\s*#?\s*\d{1,5}[A-Za-z]?)(?:[,\s]+(?P<town>[A-Z][a-z]+(?: [A-Z][a-z]+)?))?(?-u:\b)".into(),
+            check: any,
+        },
+        // US military addresses: "PSC 6804, Box 0227", "Unit 7566 Box 8992", then "APO AE 51245".
+        Rule {
+            phi_type: Location,
+            score: 0.9,
+            pattern: r"(?-u:\b)(?:PSC|CMR|Unit|USNS|USS|USCGC)\s+\d{1,5},?\s+Box\s+\d{1,5}(?-u:\b)".into(),
+            check: any,
+        },
+        Rule {
+            phi_type: Location,
+            score: 0.9,
+            pattern: r"(?-u:\b)(?:APO|FPO|DPO)\s+(?:AA|AE|AP)(?:\s+\d{5})?(?-u:\b)".into(),
             check: any,
         },
         // Street lines elsewhere: "12 rue de la Paix", "Calle Mayor 3", "Hauptstraße 12", "Via Roma, 10".
@@ -648,7 +663,7 @@ impl Patterns {
             let index = m.pattern().as_usize();
             let rule = &self.rules[index];
             // The value inside the match: its `v` (or `w`) group, else the whole match.
-            let mut zip = None;
+            let (mut zip, mut town, mut resume) = (None, None, m.end());
             if caps.is_empty() {
                 caps.resize_with(self.alone.len(), || None);
             }
@@ -660,6 +675,12 @@ impl Patterns {
                         .anchored(regex_automata::Anchored::Yes);
                     alone.search_captures(&input, c);
                     zip = c.get_group_by_name("zip").map(|s| (s.start, s.end));
+                    town = c.get_group_by_name("town").map(|s| (s.start, s.end));
+                    if let Some(t) = town.filter(|&t| !town_after(text, t)) {
+                        // Not a town: the words after the street line are for the other rules.
+                        town = None;
+                        resume = t.0;
+                    }
                     c.get_group_by_name("v").or_else(|| c.get_group_by_name("w")).map(|s| (s.start, s.end))
                 }
                 None => None,
@@ -682,6 +703,9 @@ impl Patterns {
                 };
                 let detector = if index + 1 == self.rules.len() { Detector::NumberShape } else { Detector::Pattern };
                 out.push(Span::new(value.0, value.1, phi_type, rule.score, detector));
+                if let Some(town) = town {
+                    out.push(Span::new(town.0, town.1, PhiType::Location, rule.score, Detector::Pattern));
+                }
                 if let Some(zip) = zip {
                     out.push(Span::new(zip.0, zip.1, PhiType::Zip, rule.score, Detector::Pattern));
                 }
@@ -689,7 +713,7 @@ impl Patterns {
             // After an accepted match, go on from its end. A rejected one may hide a real
             // identifier that starts inside it ("DOB 03/14" rejected as a day and month because
             // "/1962" follows): look again one character further on.
-            at = if accepted && m.end() > m.start() { m.end() } else { next_char(text, m.start()) };
+            at = if accepted && resume > m.start() { resume } else { next_char(text, m.start()) };
         }
         for number in refused {
             // The whole number, in place of the catch-all's look at its tail.
@@ -912,6 +936,26 @@ fn bare_age(text: &str, (_, e): (usize, usize)) -> bool {
 }
 
 /// "12 Juniper Crossing": a number, then words of which one after the first is a street suffix.
+/// After an apartment or suite line comes the town ("Suite 218 Hernandezhaven"), unless the words
+/// are everyday English ("Suite 410 Please call"). After a street line without one, the words may
+/// be anything ("12 Elm Street Then"): the places pass judges those.
+fn town_after(text: &str, (s, e): (usize, usize)) -> bool {
+    let mut before = text[..s].trim_end_matches([',', ' ', '\t']).rsplit([' ', '\t', ',']).filter(|w| !w.is_empty());
+    let (number, unit) = (before.next().unwrap_or_default(), before.next().unwrap_or_default());
+    let unit = unit.trim_end_matches('.').trim_start_matches('#');
+    let after_unit = number.bytes().any(|b| b.is_ascii_digit())
+        && ["Apt", "Apartment", "Suite", "Ste", "Unit", "Room", "Rm", "Flat", ""].contains(&unit)
+        && (!unit.is_empty() || number.starts_with('#'));
+    if !after_unit {
+        return false;
+    }
+    let lex = super::lexicon::lexicon();
+    text[s..e].split(' ').all(|w| {
+        let flags = lex.flags(&w.to_lowercase());
+        flags.has(super::lexicon::Flags::CITY) || !flags.has(super::lexicon::Flags::ENGLISH)
+    })
+}
+
 fn street_line(text: &str, (s, e): (usize, usize)) -> bool {
     let line = text[s..e].split(',').next().unwrap_or_default();
     line.split_whitespace().skip(2).any(|w| STREET_SUFFIXES.binary_search(&w.trim_end_matches('.')).is_ok())
@@ -1283,6 +1327,19 @@ mod tests {
         assert_eq!(found("en Calle de Alcalá 125"), vec![(PhiType::Location, "Calle de Alcalá 125")]);
         assert_eq!(found("postcode SW1A 2AA and K1A 0B1"), vec![(PhiType::Zip, "SW1A 2AA"), (PhiType::Zip, "K1A 0B1")]);
         assert_eq!(found("Suite 410"), vec![(PhiType::Location, "Suite 410")]);
+        assert_eq!(found("Suite 410 Please call"), vec![(PhiType::Location, "Suite 410")]);
+        assert_eq!(
+            found("at 2751 Tolland Drive Suite 831 Wexcombe, KS"),
+            vec![(PhiType::Location, "2751 Tolland Drive Suite 831"), (PhiType::Location, "Wexcombe")]
+        );
+        assert_eq!(
+            found("Apt. 026, Harrowgate Falls"),
+            vec![(PhiType::Location, "Apt. 026"), (PhiType::Location, "Harrowgate Falls")]
+        );
+        assert_eq!(
+            found("send it to PSC 6804, Box 0227 APO AE 51245"),
+            vec![(PhiType::Location, "PSC 6804, Box 0227"), (PhiType::Location, "APO AE 51245")]
+        );
         assert_eq!(found("Dictated by: FILBERT BRIGHT, M.D."), vec![(PhiType::Name, "FILBERT BRIGHT")]);
         assert_eq!(found("XGT:holmes\nDD: 04/07/69"), vec![(PhiType::Id, "XGT:holmes"), (PhiType::Date, "04/07/69")]);
         assert_eq!(found("s/p CABG x 4 in 3/80. Seen"), vec![(PhiType::Date, "3/80")]);
