@@ -325,6 +325,26 @@ fn adjacent(text: &str, a: &Word, b: &Word) -> bool {
 const SIGN_OFFS: &[&str] =
     &["sincerely", "regards", "thanks", "thank", "best", "cheers", "respectfully", "signed", "cordially"];
 
+/// Whether `word` could be what [`person_cue`] looks for before a name: one hash look-up, so the
+/// many lower-case words of a text do not each walk the cue lists.
+fn may_cue(word: &str) -> bool {
+    static CUES: std::sync::OnceLock<rustc_hash::FxHashSet<&'static str>> = std::sync::OnceLock::new();
+    let cues = CUES.get_or_init(|| {
+        let extra = ["by", "i'm", "im", "is", "am"];
+        PERSON_CUES.iter().chain(SIGN_OFFS).chain(extra.iter()).copied().collect()
+    });
+    let mut buf = [0u8; 16];
+    let bytes = word.as_bytes();
+    if bytes.len() > buf.len() {
+        return false;
+    }
+    for (b, c) in buf.iter_mut().zip(bytes) {
+        *b = c.to_ascii_lowercase();
+    }
+    // "I’m" has a curly apostrophe: not ASCII, and the only cue that is not.
+    std::str::from_utf8(&buf[..bytes.len()]).is_ok_and(|lower| cues.contains(lower)) || word == "I’m"
+}
+
 fn person_cue(text: &str, words: &[Word], i: usize) -> bool {
     if i == 0 {
         return false;
@@ -672,6 +692,57 @@ fn lower_case_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Ve
             taken[i + 1] = true;
         }
     }
+    cued_lower_case_names(text, words, taken, out);
+}
+
+/// A name written without capitals after a person cue, in any sentence: "my name is pacífica
+/// solís", "follow up with dr. cotto". The cue makes one word enough: one the name lists hold,
+/// or one no list knows at all.
+fn cued_lower_case_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>) {
+    let lex = lexicon();
+    let plain = Flags::ENGLISH | Flags::AMBIGUOUS | Flags::DRUG | Flags::CLINICAL | Flags::NEVER_NAME | Flags::CITY;
+    // A word no list knows is a name only after a title or "my name is": after "pt" it is as
+    // likely a misspelt verb ("pt reportd").
+    let strong_cue = |i: usize| {
+        one_of(
+            word_text(text, &words[i - 1]),
+            &["is", "am", "i'm", "im", "dr", "mr", "mrs", "ms", "miss", "mx", "prof"],
+        )
+    };
+    let listed = |w: &Word, strong: bool| {
+        let (lower, _) = core(text, w);
+        let flags = lex.flags(&lower);
+        let unknown = flags == Flags::default() && lower.chars().count() >= 3 && lower.chars().all(char::is_alphabetic);
+        (flags.has(Flags::FIRST_NAME | Flags::LAST_NAME) || (strong && unknown)) && !flags.has(plain)
+    };
+    let mut i = 1;
+    while i < words.len() {
+        let w = &words[i];
+        if taken[i] || w.capitalized || !may_cue(word_text(text, &words[i - 1])) || !person_cue(text, words, i) {
+            i += 1;
+            continue;
+        }
+        let strong = strong_cue(i);
+        if !listed(w, strong) {
+            i += 1;
+            continue;
+        }
+        let mut last = i;
+        while last + 1 < words.len()
+            && last - i < 3
+            && !taken[last + 1]
+            && !words[last + 1].capitalized
+            && adjacent(text, &words[last], &words[last + 1])
+            && listed(&words[last + 1], strong)
+        {
+            last += 1;
+        }
+        out.push(Span::new(w.start, words[last].end, PhiType::Name, 0.7, Detector::LowerCaseName));
+        for t in &mut taken[i..=last] {
+            *t = true;
+        }
+        i = last + 1;
+    }
 }
 
 #[cfg(test)]
@@ -704,6 +775,9 @@ mod tests {
         assert_eq!(names("The rash was better on review, per Xochitl in triage."), vec!["Xochitl"]);
         assert_eq!(names("Anahera called back at noon."), vec!["Anahera"]);
         assert_eq!(names("it's under my partner's name, jamal ortiz, i think"), vec!["jamal ortiz"]);
+        assert_eq!(names("My name is priya okafor. Please help."), vec!["priya okafor"]);
+        assert_eq!(names("Follow up with dr. nakashima next week."), vec!["nakashima"]);
+        assert!(names("My name is on the form; ask the nurse about it.").is_empty());
     }
 
     #[test]
