@@ -85,18 +85,37 @@ async fn everything_in_postgres(db: &TestDb) -> String {
     all
 }
 
-/// A judge that records what it is sent and finds everything safe.
-async fn capturing_judge() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+/// What a capturing server received, one body per request.
+type Captured = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// A judge that records what it is sent. With `quoting`, it finds every answer unsafe and
+/// quotes the start of what it was sent in its issue, as a real judge may: the quote then
+/// travels wherever issues go (the store, webhooks, alerts, the live feed).
+async fn capturing_judge(quoting: bool) -> (String, Captured) {
     use axum::routing::post;
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = Captured::default();
     let record = seen.clone();
     let app = axum::Router::new().route(
         "/v1/chat/completions",
         post(move |body: String| {
             let record = record.clone();
             async move {
+                let sent: Value = serde_json::from_str(&body).unwrap_or_default();
                 record.lock().unwrap().push(body);
-                let verdict = r#"{"score": 0.9, "verdict": "safe", "issues": [], "reasoning": "Nothing unsafe."}"#;
+                let verdict = if quoting {
+                    let prompt = sent["messages"].as_array().and_then(|m| m.last()).and_then(|m| m["content"].as_str());
+                    let prompt = prompt.unwrap_or_default();
+                    // From the trace's input on: the rubric before it holds nothing of the trace.
+                    let from = prompt.find("<input>").or_else(|| prompt.find("Input:")).unwrap_or(0);
+                    let quote: String = prompt[from..].chars().take(600).collect();
+                    json!({
+                        "score": 0.1, "verdict": "unsafe", "reasoning": format!("It says: {quote}"),
+                        "issues": [{"code": "judge_concern", "severity": "high", "message": format!("The answer repeats: {quote}")}]
+                    })
+                    .to_string()
+                } else {
+                    r#"{"score": 0.9, "verdict": "safe", "issues": [], "reasoning": "Nothing unsafe."}"#.to_string()
+                };
                 axum::Json(json!({
                     "id": "c", "object": "chat.completion", "model": "canary-judge",
                     "choices": [{"index": 0, "message": {"role": "assistant", "content": verdict}, "finish_reason": "stop"}],
@@ -107,6 +126,23 @@ async fn capturing_judge() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Strin
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, seen)
+}
+
+/// A receiver for webhooks and Slack messages: records every body, answers 200.
+async fn capturing_receiver() -> (String, Captured) {
+    let seen = Captured::default();
+    let record = seen.clone();
+    let app = axum::Router::new().fallback(move |body: String| {
+        let record = record.clone();
+        async move {
+            record.lock().unwrap().push(body);
+            "ok"
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (url, seen)
 }
@@ -136,14 +172,14 @@ struct Door {
     base: String,
     key: String,
     log_path: std::path::PathBuf,
-    judged: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    judged: Captured,
 }
 
 impl Door {
-    async fn open(backend: Backend) -> Door {
+    async fn open(backend: Backend, quoting_judge: bool) -> Door {
         let db = TestDb::new(backend).await;
         let dir = tempfile::tempdir().unwrap();
-        let (judge_url, judged) = capturing_judge().await;
+        let (judge_url, judged) = capturing_judge(quoting_judge).await;
         let domains = judge_everything_pack(dir.path());
         let org = db.store.create_organization("Canary Clinic").await.unwrap().id;
         let key = db.store.create_api_key(&org, "k", ApiKeyRole::Admin).await.unwrap().plaintext;
@@ -161,6 +197,7 @@ impl Door {
             .env("AEGIS_JUDGE__PROVIDER", "openai_compatible")
             .env("AEGIS_JUDGE__BASE_URL", &judge_url)
             .env("AEGIS_JUDGE__MODEL", "canary-judge")
+            .env("AEGIS_WEBHOOK_ALLOW_PRIVATE", "1")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log_path).unwrap())
             .spawn()
@@ -209,7 +246,7 @@ impl Door {
 }
 
 async fn no_raw_identifier_leaves_the_door(backend: Backend) {
-    let door = Door::open(backend).await;
+    let door = Door::open(backend, false).await;
     let (base, key) = (door.base.clone(), door.key.clone());
     let client = crate::common::http_client();
     let mut responses = String::new();
@@ -280,14 +317,32 @@ async fn no_raw_identifier_leaves_the_door(backend: Backend) {
 /// Canaries written by other people: the development split of the third-party corpus (Presidio's
 /// templates filled by Faker in ten locales), every text sent as a trace. The recognizers do not
 /// find every identifier in it yet (docs/PERFORMANCE.md); what this proves is that nothing else
-/// leaks: every labelled identifier that reaches the database, the logs or the judge is one the
-/// recognizers leave in clear in some text of the corpus, so every path out of the door applies
-/// de-identification, and closing a recognizer's miss closes the leak.
+/// leaks: every labelled identifier that reaches the database, the logs, the judge, a webhook, a
+/// Slack alert or the live feed is one the recognizers leave in clear in some text of the corpus,
+/// so every path out of the door applies de-identification, and closing a recognizer's miss
+/// closes the leak. The judge quotes what it is sent in its issues, so the paths out carry text.
 async fn a_third_party_corpus_leaks_only_what_the_recognizers_miss(backend: Backend) {
     use aegis_core::phi::eval::parse_jsonl;
     let corpus = parse_jsonl(include_str!("../../../core/data/phi/thirdparty/presidio-synth.dev.jsonl")).unwrap();
-    let door = Door::open(backend).await;
+    let door = Door::open(backend, true).await;
     let client = crate::common::http_client();
+    // In transit too: a webhook, a Slack channel with a rule every unsafe verdict meets, and a
+    // live-feed subscriber, all receiving what the quoting judge's issues say.
+    let (receiver, received) = capturing_receiver().await;
+    let post = |path: &str, body: Value| {
+        client.post(format!("{}/api/v1{path}", door.base)).bearer_auth(&door.key).json(&body).send()
+    };
+    let hook = post(
+        "/webhooks",
+        json!({"url": format!("{receiver}/hooks"), "events": ["evaluation.completed", "alert.triggered"]}),
+    );
+    assert_eq!(hook.await.unwrap().status().as_u16(), 201);
+    let channel =
+        json!({"name": "#safety", "kind": "slack", "webhook_url": format!("{receiver}/services/T000/B000/XXXXXXXX")});
+    let channel: Value = post("/alert-channels", channel).await.unwrap().json().await.unwrap();
+    let rule = json!({"name": "Everything", "min_severity": "low", "channels": [channel["id"]], "cooldown_secs": 0});
+    assert_eq!(post("/alert-rules", rule).await.unwrap().status().as_u16(), 201);
+    let live = live_feed(&door.base, &door.key).await;
     for (n, chunk) in corpus.chunks(200).enumerate() {
         let traces: Vec<Value> = chunk
             .iter()
@@ -310,7 +365,19 @@ async fn a_third_party_corpus_leaks_only_what_the_recognizers_miss(backend: Back
         assert!(reply.status().is_success(), "{}", reply.text().await.unwrap());
     }
     door.drained(Duration::from_secs(300)).await;
+    // Deliveries go out after the evaluation: wait until they stop arriving.
+    let mut last = usize::MAX;
+    while received.lock().unwrap().len() != last {
+        last = received.lock().unwrap().len();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    let sent_out = received.lock().unwrap().join("\n");
+    let live = live.lock().unwrap().join("\n");
     let (stored, logs, judged) = door.close().await;
+    for (sink, text) in [("webhooks and Slack", &sent_out), ("the live feed", &live)] {
+        assert!(text.contains("The answer repeats"), "positive control: the judge's quotes reached {sink}");
+        assert!(text.contains("[NAME_"), "positive control: pseudonyms reached {sink}");
+    }
 
     // What the recognizers (both passes) leave visible, text by text.
     let scanner = aegis_core::phi::Scanner::default();
@@ -348,7 +415,13 @@ async fn a_third_party_corpus_leaks_only_what_the_recognizers_miss(backend: Back
     }
     let mut leaked = 0;
     for value in &labelled {
-        for (sink, text) in [("the database", &stored), ("the logs", &logs), ("the LLM judge", &judged)] {
+        for (sink, text) in [
+            ("the database", &stored),
+            ("the logs", &logs),
+            ("the LLM judge", &judged),
+            ("webhooks and Slack", &sent_out),
+            ("the live feed", &live),
+        ] {
             if contains_word(text, value) {
                 leaked += usize::from(sink == "the database");
                 assert!(
@@ -360,4 +433,23 @@ async fn a_third_party_corpus_leaks_only_what_the_recognizers_miss(backend: Back
     }
     eprintln!("{leaked} of {} labelled identifiers are stored in clear: recognizer misses", labelled.len());
     assert!(labelled.len() > 1000, "{}", labelled.len());
+}
+
+/// Everything the live feed sends to a subscriber, from now on.
+async fn live_feed(base: &str, key: &str) -> Captured {
+    use futures::StreamExt as _;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+    let mut request = format!("{}/ws/traces", base.replacen("http", "ws", 1)).into_client_request().unwrap();
+    request.headers_mut().insert("authorization", format!("Bearer {key}").parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let seen = Captured::default();
+    let record = seen.clone();
+    tokio::spawn(async move {
+        while let Some(Ok(message)) = socket.next().await {
+            if let Ok(text) = message.into_text() {
+                record.lock().unwrap().push(text.to_string());
+            }
+        }
+    });
+    seen
 }
