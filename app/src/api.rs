@@ -23,6 +23,9 @@ pub struct TraceWithEvaluation {
     pub evaluation: Option<Evaluation>,
     /// Experts' reviews, oldest first.
     pub reviews: Vec<aegis_core::model::Review>,
+    /// What de-identification put into the trace (tokens or realistic stand-ins), to mark.
+    #[serde(default)]
+    pub replaced: Vec<String>,
 }
 
 /// Traces shown per page of the table.
@@ -123,7 +126,8 @@ pub async fn trace_detail(trace_id: uuid::Uuid) -> Result<TraceWithEvaluation, S
         EvaluationLookup::Pending | EvaluationLookup::NotFound => None,
     };
     let reviews = store.reviews_of(&user.org_id, trace_id).await.map_err(crate::session::internal)?;
-    Ok(TraceWithEvaluation { trace, evaluation, reviews })
+    let replaced = store.trace_replacements(&user.org_id, trace_id).await.map_err(crate::session::internal)?;
+    Ok(TraceWithEvaluation { trace, evaluation, reviews, replaced })
 }
 
 /// The time range of the Overview and Analytics pages, as the URL names it.

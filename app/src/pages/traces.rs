@@ -249,6 +249,7 @@ fn MarkedText(
     text: String,
     field: &'static str,
     issues: Vec<Issue>,
+    replaced: Vec<String>,
     #[prop(optional)] testid: &'static str,
 ) -> impl IntoView {
     let spans: Vec<_> = issues
@@ -260,9 +261,9 @@ fn MarkedText(
         .collect();
     view! {
         <pre class="text-block" data-testid=testid>
-            {segments(&text, &spans).into_iter().map(|s| match s {
+            {segments(&text, &spans, &replaced).into_iter().map(|s| match s {
                 Segment::Plain(t) => view! { <span>{t}</span> }.into_any(),
-                Segment::Phi(t) => view! { <mark class="phi" title="De-identified: a consistent pseudonym">{t}</mark> }.into_any(),
+                Segment::Phi(t) => view! { <mark class="phi" title="De-identified: a consistent pseudonym or stand-in">{t}</mark> }.into_any(),
                 Segment::Evidence { text, code, severity } => view! {
                     <mark class=format!("evidence severity-bg-{}", severity.as_str()) title=code>{text}</mark>
                 }.into_any(),
@@ -307,7 +308,7 @@ fn StepTimeline(steps: Vec<Step>) -> impl IntoView {
 
 #[component]
 fn TraceDetailView(detail: TraceWithEvaluation) -> impl IntoView {
-    let TraceWithEvaluation { trace, evaluation, reviews } = detail;
+    let TraceWithEvaluation { trace, evaluation, reviews, replaced } = detail;
     let ai = trace.ai_processing;
     let tokens = match (ai.prompt_tokens, ai.completion_tokens) {
         (Some(p), Some(c)) => format!("{p} + {c} tokens"),
@@ -320,9 +321,9 @@ fn TraceDetailView(detail: TraceWithEvaluation) -> impl IntoView {
         <div class="detail-grid">
             <section>
                 <h3>"Input"</h3>
-                <MarkedText text=ai.input field="ai_processing.input" issues=issues.clone()/>
+                <MarkedText text=ai.input field="ai_processing.input" issues=issues.clone() replaced=replaced.clone()/>
                 <h3>"Output"</h3>
-                <MarkedText text=ai.output field="ai_processing.output" issues=issues testid="trace-output"/>
+                <MarkedText text=ai.output field="ai_processing.output" issues=issues replaced testid="trace-output"/>
                 <p class="muted small">
                     <span class="mono">{ai.model}</span> " · " {tokens} " · " {latency} " · id " <span class="mono">{trace.trace_id.to_string()}</span>
                 </p>

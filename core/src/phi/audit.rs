@@ -226,6 +226,7 @@ mod tests {
             issues: Some(r#"[{"code": "medication_overdose", "module": "dose", "severity": "critical", "message": "Quillfeather's dose"}]"#.into()),
             details: Some(r#"{"domain": "healthcare", "escalation": [{"after_tier": 1, "reason": "judge unavailable"}]}"#.into()),
             indexed: true,
+            replaced: "[]".into(),
         }
     }
 

@@ -44,6 +44,8 @@ pub struct StoredText {
     pub details: Option<String>,
     /// Whether the trace is in the search index (it is once evaluated).
     pub indexed: bool,
+    /// The texts de-identification put in (`phi_replaced`, a JSON array).
+    pub replaced: String,
 }
 
 impl Store {
@@ -118,7 +120,7 @@ impl Store {
     /// A page of `org`'s stored traces in id order, after `after`.
     pub async fn stored_texts(&self, org: &OrgId, after: Option<uuid::Uuid>, limit: u32) -> Result<Vec<StoredText>> {
         let rows = sqlx::query(
-            "SELECT t.id, t.input, t.output, t.steps, t.metadata, t.status, e.issues, e.details \
+            "SELECT t.id, t.input, t.output, t.steps, t.metadata, t.status, t.phi_replaced, e.issues, e.details \
              FROM traces t LEFT JOIN evaluations e ON e.org_id = t.org_id AND e.trace_id = t.id \
              WHERE t.org_id = $1 AND t.id > $2 ORDER BY t.id LIMIT $3",
         )
@@ -140,6 +142,7 @@ impl Store {
                     issues: r.try_get("issues")?,
                     details: r.try_get("details")?,
                     indexed: status != "queued",
+                    replaced: r.try_get("phi_replaced")?,
                 })
             })
             .collect()
@@ -167,8 +170,12 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        // What the trace view marks: what was put in before, and now.
+        let mut replaced: std::collections::BTreeSet<String> = serde_json::from_str(&fixed.replaced)?;
+        replaced.extend(vault.iter().map(|v| v.token.clone()));
         sqlx::query(
-            "UPDATE traces SET input = $3, output = $4, steps = $5, metadata = $6 WHERE org_id = $1 AND id = $2",
+            "UPDATE traces SET input = $3, output = $4, steps = $5, metadata = $6, phi_replaced = $7 \
+             WHERE org_id = $1 AND id = $2",
         )
         .bind(&org_id)
         .bind(&id)
@@ -176,6 +183,7 @@ impl Store {
         .bind(&fixed.output)
         .bind(&fixed.steps)
         .bind(&fixed.metadata)
+        .bind(serde_json::to_string(&replaced)?)
         .execute(&mut *tx)
         .await?;
         if fixed.indexed {

@@ -34,6 +34,7 @@ pub struct NewTrace {
     /// The originals of the identifiers replaced in this trace, sealed, for the vault.
     pub vault: Vec<super::VaultEntry>,
     /// Identifiers only the second pass caught, by type: written to the audit log with the trace.
+    /// (What replaced the identifiers, for the trace view, is read from `vault`.)
     pub second_pass: std::collections::BTreeMap<crate::phi::PhiType, u32>,
 }
 
@@ -48,7 +49,7 @@ pub enum InsertOutcome {
     Conflict,
 }
 
-const TRACE_COLUMNS: usize = 17;
+const TRACE_COLUMNS: usize = 18;
 
 /// Filters and position for listing traces, newest first.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -92,7 +93,7 @@ impl Store {
             let sql = format!(
                 "INSERT INTO traces (org_id, id, application_id, model, input, output, \
                  prompt_tokens, completion_tokens, latency_ms, steps, metadata, domain, ts, \
-                 received_at, status, severity, content_hash) VALUES {} \
+                 received_at, status, severity, content_hash, phi_replaced) VALUES {} \
                  ON CONFLICT (org_id, id) DO NOTHING RETURNING org_id, id",
                 self.values_list_cast(chunk.len(), TRACE_COLUMNS, 1, &[LATENCY_CAST])
             );
@@ -116,7 +117,8 @@ impl Store {
                     .bind(to_micros(t.received_at))
                     .bind(TraceStatus::Queued.as_str())
                     .bind(None::<String>)
-                    .bind(t.content_hash.as_str());
+                    .bind(t.content_hash.as_str())
+                    .bind(replaced_json(&t.vault));
             }
             for row in query.fetch_all(&mut *tx).await? {
                 inserted.insert((row.try_get("org_id")?, row.try_get("id")?));
@@ -173,6 +175,20 @@ impl Store {
         }
         tx.commit().await?;
         Ok(outcomes)
+    }
+
+    /// The distinct texts de-identification put into a trace (tokens or stand-ins), for the
+    /// trace view to mark.
+    pub async fn trace_replacements(&self, org: &OrgId, trace_id: Uuid) -> Result<Vec<String>> {
+        let row: Option<(String,)> = sqlx::query_as("SELECT phi_replaced FROM traces WHERE org_id = $1 AND id = $2")
+            .bind(org.to_string())
+            .bind(trace_id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some((json,)) => serde_json::from_str(&json)?,
+            None => Vec::new(),
+        })
     }
 
     pub async fn get_trace(&self, org: &OrgId, trace_id: Uuid) -> Result<Option<Trace>> {
@@ -390,6 +406,12 @@ impl Store {
             }
         }
     }
+}
+
+/// The replacement texts of a trace's vault entries, as stored in `phi_replaced`.
+pub(crate) fn replaced_json(vault: &[super::VaultEntry]) -> String {
+    let texts: std::collections::BTreeSet<&str> = vault.iter().map(|v| v.token.as_str()).collect();
+    serde_json::to_string(&texts).unwrap_or_else(|_| "[]".into())
 }
 
 /// How the filters of a trace are indexed for search on SQLite: the status, severity, domain

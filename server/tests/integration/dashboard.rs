@@ -6,7 +6,10 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use leptos::server_fn::ServerFn;
 
-on_both_backends!(pages_need_a_session_and_show_only_the_organizations_traces);
+on_both_backends!(
+    pages_need_a_session_and_show_only_the_organizations_traces,
+    the_trace_view_marks_realistic_stand_ins
+);
 
 async fn sign_in(app: &TestApp, email: &str, password: &str) -> (StatusCode, Option<String>) {
     let form = format!("email={}&password={}", email.replace('@', "%40"), password);
@@ -67,4 +70,30 @@ async fn pages_need_a_session_and_show_only_the_organizations_traces(backend: ae
 
     let forged = page(&app, "/traces", Some("aegis_session=forged")).await;
     assert_eq!(forged.status, StatusCode::SEE_OTHER);
+}
+
+/// With the `surrogates` policy, de-identified text looks like any other: the trace view marks
+/// what was put in, from what ingest recorded.
+async fn the_trace_view_marks_realistic_stand_ins(backend: aegis_core::store::Backend) {
+    let app = TestApp::new(backend).await;
+    app.store.create_user(&app.org, "ana@acme.test", "a long password").await.unwrap();
+    let policy = app.send_json("PUT", "/api/v1/phi/policy", r#"{"surrogates": true}"#).await;
+    assert_eq!(policy.status, StatusCode::OK, "{}", policy.text);
+    let trace = serde_json::json!({
+        "application_id": "triage-bot",
+        "ai_processing": {"model": "m", "input": "Call Maria Garcia at (617) 555-0142 today.", "output": "Noted."}
+    });
+    let id = app.post("/api/v1/traces", &trace.to_string()).await.body["trace_id"].as_str().unwrap().to_string();
+    let replaced = app.store.trace_replacements(&app.org, id.parse().unwrap()).await.unwrap();
+    assert_eq!(replaced.len(), 2, "{replaced:?}");
+    assert!(replaced.iter().all(|r| !r.starts_with('[')), "stand-ins, not tokens: {replaced:?}");
+
+    let (_, cookie) = sign_in(&app, "ana@acme.test", "a long password").await;
+    let detail = page(&app, &format!("/traces/{id}"), cookie.as_deref()).await;
+    assert_eq!(detail.status, StatusCode::OK);
+    assert!(!detail.text.contains("Maria Garcia") && !detail.text.contains("(617) 555-0142"));
+    for stand_in in &replaced {
+        let marked = format!(">{}</mark>", stand_in.replace('&', "&amp;"));
+        assert!(detail.text.contains(&marked), "{stand_in} is marked: {}", detail.text);
+    }
 }

@@ -99,6 +99,8 @@ async fn an_older_doors_leaks_are_found_then_repaired(backend: Backend) {
     let body = json!({ "tokens": [token], "reason": "checking the audit repair" }).to_string();
     let revealed = app.post("/api/v1/phi/reidentify", &body).await;
     assert_eq!(revealed.body["values"][token], LEAKED, "{}", revealed.text);
+    let replaced = app.store.trace_replacements(&app.org, leaked_id).await.unwrap();
+    assert!(replaced.iter().any(|r| r == token), "the trace view will mark it: {replaced:?}");
 
     let audit = app.get("/api/v1/audit?limit=10").await.body;
     let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
