@@ -109,16 +109,10 @@ struct Rewrite<'a> {
 impl Rewrite<'_> {
     /// The text with what is still in clear replaced, or `None` if nothing is.
     fn text(&mut self, field: &'static str, text: &str) -> Option<String> {
-        let known = self.known.ranges(text);
-        let outside = |s: &super::Span| !known.iter().any(|&(a, b)| a < s.end && s.start < b);
-        let mut spans: Vec<_> = self.phi.scanner.scan_spans(text).into_iter().filter(outside).collect();
-        let mut taken = known.clone();
-        taken.extend(spans.iter().map(|s| (s.start, s.end)));
-        spans.extend(self.phi.scanner.second_pass(text, &taken));
+        let spans = self.phi.scanner.scan_both_passes(text, &self.known.ranges(text));
         if spans.is_empty() {
             return None;
         }
-        spans.sort_by_key(|s| s.start);
         self.findings.extend(spans.iter().map(|s| Finding { field, phi_type: s.phi_type, detector: s.detector }));
         Some(self.phi.replace(text, &spans, &mut self.vault, &mut self.seen))
     }
@@ -128,18 +122,7 @@ impl Rewrite<'_> {
     fn json(&mut self, field: &'static str, json: &str, scan: &dyn Fn(&str) -> bool) -> Result<Option<String>> {
         let mut value: Value = serde_json::from_str(json)?;
         let mut strings = Vec::new();
-        match &mut value {
-            Value::Object(map) => {
-                for (key, v) in map.iter_mut() {
-                    if scan(key) {
-                        strings_in(v, &mut strings);
-                    } else {
-                        prose_in(v, scan, &mut strings);
-                    }
-                }
-            }
-            other => prose_in(other, scan, &mut strings),
-        }
+        prose_in(&mut value, scan, &mut strings);
         let before = self.findings.len();
         for s in strings {
             if let Some(text) = self.text(field, s) {

@@ -146,16 +146,8 @@ pub fn evaluate(scanner: &Scanner, texts: &[LabelledText]) -> Report {
     let (mut predicted_total, mut relevant) = (0usize, 0usize);
     let started = Instant::now();
     // Both passes, as at ingest: the second looks at what the first left.
-    let predictions: Vec<_> = texts
-        .iter()
-        .map(|t| {
-            let mut spans = scanner.scan_spans(&t.text);
-            let first: Vec<(usize, usize)> = spans.iter().map(|s| (s.start, s.end)).collect();
-            spans.extend(scanner.second_pass(&t.text, &first));
-            spans.sort_by_key(|s| s.start);
-            to_entities(&t.text, &spans)
-        })
-        .collect();
+    let predictions: Vec<_> =
+        texts.iter().map(|t| to_entities(&t.text, &scanner.scan_both_passes(&t.text, &[]))).collect();
     let seconds = started.elapsed().as_secs_f64();
     for (doc, predicted) in texts.iter().zip(&predictions) {
         bytes += doc.text.len();

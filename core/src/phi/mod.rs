@@ -138,6 +138,19 @@ impl Scanner {
         to_entities(text, &self.scan_spans(text))
     }
 
+    /// Both passes over `text`, outside `known` (byte ranges already replaced): the recognizers,
+    /// then the second pass over what they left. Sorted by start. Ingest runs the second pass on
+    /// the rewritten text instead (see `OrgPhi::deidentify_trace`); offline this is the same.
+    pub fn scan_both_passes(&self, text: &str, known: &[(usize, usize)]) -> Vec<Span> {
+        let outside = |s: &Span| !known.iter().any(|&(a, b)| a < s.end && s.start < b);
+        let mut spans: Vec<Span> = self.scan_spans(text).into_iter().filter(outside).collect();
+        let mut taken = known.to_vec();
+        taken.extend(spans.iter().map(|s| (s.start, s.end)));
+        spans.extend(self.second_pass(text, &taken));
+        spans.sort_by_key(|s| s.start);
+        spans
+    }
+
     /// What the independent second pass finds in `text` outside `replaced` (byte ranges already
     /// dealt with), within the policy: see [`second_pass`].
     pub fn second_pass(&self, text: &str, replaced: &[(usize, usize)]) -> Vec<Span> {

@@ -147,7 +147,7 @@ fn digits_at(text: &str, start: usize) -> Option<Span> {
     if bytes.get(end).is_some_and(|&b| is_word_byte(b)) {
         // Glued to letters it is a code or a word, unless it is an ISO timestamp's date.
         let iso_time = lens == [4, 2, 2] && seps == [b'-', b'-'] && bytes[end] == b'T';
-        return iso_time.then(|| Span::new(start, end, PhiType::Date, SCORE, Detector::SecondPass));
+        return if iso_time { span(start, end, PhiType::Date) } else { None };
     }
     let total: usize = lens.iter().sum();
     let all = |s: u8| seps.iter().all(|&x| x == s);
@@ -239,7 +239,11 @@ fn email_around(bytes: &[u8], at: usize) -> Option<Span> {
     let host = &bytes[at + 1..e];
     let tld = host.rsplit(|&b| b == b'.').next().unwrap_or_default();
     let dotted = host.contains(&b'.') && tld.len() >= 2 && tld.iter().all(u8::is_ascii_alphabetic);
-    (s < at && dotted).then(|| Span::new(s, e, PhiType::Email, SCORE, Detector::SecondPass))
+    if s < at && dotted {
+        span(s, e, PhiType::Email)
+    } else {
+        None
+    }
 }
 
 /// `http://…`, `https://…` or `www.…`, up to the first space, quote or bracket.
@@ -258,7 +262,11 @@ fn url_at(bytes: &[u8], start: usize) -> Option<Span> {
         e -= 1;
     }
     let host_len = (e - start).saturating_sub(prefix);
-    (host_len >= 3).then(|| Span::new(start, e, PhiType::Url, SCORE, Detector::SecondPass))
+    if host_len >= 3 {
+        span(start, e, PhiType::Url)
+    } else {
+        None
+    }
 }
 
 /// "Dr. Quillfeather": the capitalised word or two after a title.
@@ -290,7 +298,7 @@ fn name_after_title(bytes: &[u8], start: usize) -> Option<Span> {
         }
         i += 1;
     }
-    end.map(|e| Span::new(name_start, e, PhiType::Name, SCORE, Detector::SecondPass))
+    span(name_start, end?, PhiType::Name)
 }
 
 #[cfg(test)]

@@ -384,10 +384,7 @@ async fn a_third_party_corpus_leaks_only_what_the_recognizers_miss(backend: Back
     let visible: String = corpus
         .iter()
         .map(|t| {
-            let mut spans = scanner.scan_spans(&t.text);
-            let first: Vec<(usize, usize)> = spans.iter().map(|s| (s.start, s.end)).collect();
-            spans.extend(scanner.second_pass(&t.text, &first));
-            spans.sort_by_key(|s| s.start);
+            let spans = scanner.scan_both_passes(&t.text, &[]);
             let mut out = String::new();
             let mut at = 0;
             for s in &spans {
