@@ -95,6 +95,7 @@ fn new_trace(org: &OrgId, input: &TraceInput) -> NewTrace {
         content_hash: Uuid::new_v4().to_string(),
         vault: vec![],
         second_pass: Default::default(),
+        phi_replaced: "[]".into(),
     }
 }
 

@@ -39,7 +39,7 @@ pub use orgs::{ApiKey, ApiKeyRole, NewApiKey, Organization, Principal};
 pub use outbox::{AttemptRecord, ClaimedMessage};
 pub use phi::{AuditEntry, StoredText, VaultEntry};
 pub use reviews::NewReview;
-pub use traces::{InsertOutcome, ListQuery, NewTrace};
+pub use traces::{replaced_json, InsertOutcome, ListQuery, NewTrace};
 pub use users::{SessionUser, User};
 pub use webhooks::{EndpointUpdate, ROTATION_OVERLAP};
 

@@ -42,6 +42,7 @@ fn new_trace(org: &OrgId, input: &TraceInput, hash: &str) -> NewTrace {
         content_hash: hash.into(),
         vault: vec![],
         second_pass: Default::default(),
+        phi_replaced: "[]".into(),
     }
 }
 

@@ -60,6 +60,7 @@ async fn an_older_doors_leaks_are_found_then_repaired(backend: Backend) {
         content_hash: "h".into(),
         vault: vec![],
         second_pass: Default::default(),
+        phi_replaced: "[]".into(),
     };
     app.store.insert_traces(&[raw]).await.unwrap();
     app.evaluate_all().await;
