@@ -16,6 +16,13 @@ Corpora (see core/data/phi/thirdparty/SOURCES.md for licences and the type mappi
                    under philter_ucsf/data/i2b2_xml/. The notes come from the i2b2/n2c2 2014
                    de-identification corpus, whose terms are a data use agreement, so the output
                    goes to the cache directory only, never into the repository.
+  tagger-train     Training text for the statistical token tagger (core/src/phi/tagger.rs): new
+                   sentences from presidio-evaluator, with another seed and only from the
+                   templates `tagger_template` picks (about half), so that the presidio-synth
+                   sentences of the other templates stay text the tagger never saw. Written to
+                   core/data/phi/thirdparty/ (committable), with no dev/holdout split. The
+                   presidio-synth holdout sentences of the other templates are also written on
+                   their own, as presidio-synth.holdout.new-templates.jsonl.
   synthetic-clinical-queries
                    github.com/JamesWeatherhead/synthetic-clinical-queries (MIT), read from a
                    local copy given with --scq (CI cannot reach GitHub). Written to the cache
@@ -74,6 +81,9 @@ PRESIDIO_PLAN = [
     ("en_US", 650), ("en_GB", 150), ("en_IN", 150), ("de_DE", 150), ("fr_FR", 150), ("es_ES", 150),
     ("es_MX", 150), ("it_IT", 150), ("nl_NL", 150), ("pt_BR", 150),
 ]
+# The tagger's training text: another seed, more sentences, the same locales.
+TAGGER_SEED = 20261207
+TAGGER_PLAN = [(locale, 600) for locale, _ in PRESIDIO_PLAN]
 PRESIDIO_LOWER_CASE_RATIO = 0.05  # presidio's default: 5% of sentences all lower case
 
 # Template placeholder (Faker provider name) -> our type. None drops the label.
@@ -112,8 +122,14 @@ PART_DROP = {
 PART_ZIP = {"postcode", "zipcode", "postalcode", "postcode_in_state"}
 
 
-def presidio_worker(out_path: str, seed: int) -> None:
-    """Runs inside the venv that has presidio-evaluator: writes raw sentences with their spans."""
+def tagger_template(template: str) -> bool:
+    """Whether the tagger may train on sentences from this presidio template (about half do)."""
+    return int(hashlib.sha256(f"tagger:{template}".encode()).hexdigest()[:8], 16) % 2 == 0
+
+
+def presidio_worker(out_path: str, seed: int, purpose: str) -> None:
+    """Runs inside the venv that has presidio-evaluator: writes raw sentences with their spans.
+    `purpose` is "eval" (presidio-synth) or "train" (tagger-train: only the tagger's templates)."""
     import random
     from datetime import datetime
 
@@ -160,8 +176,10 @@ def presidio_worker(out_path: str, seed: int) -> None:
     en_us = Faker("en_US")
     fallbacks = ["zipcode", "postcode", "state", "state_abbr", "secondary_address", "building_number",
                  "street_name", "first_name_nonbinary"]
+    plan = PRESIDIO_PLAN if purpose == "eval" else TAGGER_PLAN
+    train_ids = [i for i, t in enumerate(templates) if tagger_template(t)]
     out = []
-    for li, (locale, count) in enumerate(PRESIDIO_PLAN):
+    for li, (locale, count) in enumerate(plan):
         providers = common + ([AddressProviderNew, PhoneNumberProviderNew] if locale == "en_US" else [])
         faker = PresidioSentenceFaker(
             locale=locale,
@@ -201,7 +219,7 @@ def presidio_worker(out_path: str, seed: int) -> None:
         PresidioSentenceFaker.seed(seed + li)
         for i in range(count):
             state["captured"] = []
-            template_id = random.choice(range(len(templates)))
+            template_id = random.choice(range(len(templates)) if purpose == "eval" else train_ids)
             template = PresidioSentenceFaker._preprocess_template(templates[template_id])
             sample = inner.parse(template, template_id)
             full = sample.full_text
@@ -225,12 +243,13 @@ def presidio_worker(out_path: str, seed: int) -> None:
                 })
             out.append({
                 "id": f"{locale}-{i:04d}", "locale": locale, "template_id": template_id,
+                "tagger_template": tagger_template(templates[template_id]),
                 "text": text, "lowered": text is lowered, "spans": spans,
             })
     Path(out_path).write_text(json.dumps(out, ensure_ascii=False), encoding="utf-8")
 
 
-def build_presidio(tmp: Path, venv_arg: str | None, seed: int, report: dict) -> list[dict]:
+def build_presidio(tmp: Path, venv_arg: str | None, seed: int, report: dict, purpose: str = "eval") -> list[dict]:
     venv = Path(venv_arg) if venv_arg else tmp / "presidio-venv"
     py = venv / "bin" / "python"
     if not py.exists():
@@ -238,9 +257,9 @@ def build_presidio(tmp: Path, venv_arg: str | None, seed: int, report: dict) -> 
         pip = [str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
         subprocess.run(pip + ["--no-deps", PRESIDIO_PACKAGE], check=True)
         subprocess.run(pip + PRESIDIO_REQUIREMENTS, check=True)
-    raw_path = tmp / "presidio-raw.json"
+    raw_path = tmp / f"presidio-raw-{purpose}.json"
     env = dict(os.environ, PYTHONHASHSEED="0", TQDM_DISABLE="1", TZ="UTC")
-    subprocess.run([str(py), __file__, "_presidio_worker", str(raw_path), str(seed)], check=True, env=env,
+    subprocess.run([str(py), __file__, "_presidio_worker", str(raw_path), str(seed), purpose], check=True, env=env,
                    stdout=subprocess.DEVNULL)
     raw = json.loads(raw_path.read_text(encoding="utf-8"))
     versions = subprocess.run(
@@ -282,7 +301,7 @@ def build_presidio(tmp: Path, venv_arg: str | None, seed: int, report: dict) -> 
                     problems[f"{token}: parts not recorded, kept whole"] += 1
                 spans.append((s["start"], s["end"], kind))
         docs.append({"text": text, "spans": spans, "source": f"presidio-evaluator {d['locale']}",
-                     "id": d["id"]})
+                     "id": d["id"], "tagger_template": d["tagger_template"]})
     return docs
 
 
@@ -504,6 +523,15 @@ def is_dev(name: str, index: int) -> bool:
     return int(digest[:8], 16) % 100 < DEV_PERCENT
 
 
+def write_all(path: Path, docs: list[dict]) -> dict:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as f:
+        for doc in docs:
+            f.write(json.dumps(doc, ensure_ascii=False) + "\n")
+    return {"file": str(path), "documents": len(docs),
+            "spans": dict(sorted(Counter(s["type"] for d in docs for s in d["spans"]).items()))}
+
+
 def write(name: str, docs: list[dict], out_dir: Path) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     parts = {"dev": [], "holdout": []}
@@ -525,10 +553,10 @@ def write(name: str, docs: list[dict], out_dir: Path) -> dict:
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "_presidio_worker":
-        presidio_worker(sys.argv[2], int(sys.argv[3]))
+        presidio_worker(sys.argv[2], int(sys.argv[3]), sys.argv[4])
         return
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", action="append", choices=["presidio-synth", "philter-i2b2", "synthetic-clinical-queries"])
+    ap.add_argument("--only", action="append", choices=["presidio-synth", "tagger-train", "philter-i2b2", "synthetic-clinical-queries"])
     ap.add_argument("--scq", type=Path, help="local copy of JamesWeatherhead/synthetic-clinical-queries")
     ap.add_argument("--out", type=Path, default=COMMIT_DIR, help="where committable corpora go")
     ap.add_argument("--cache", type=Path, default=CACHE_DIR, help="where corpora that must not be committed go")
@@ -536,7 +564,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=PRESIDIO_SEED)
     ap.add_argument("--report", type=Path, help="also write the conversion report (JSON) here")
     args = ap.parse_args()
-    wanted = set(args.only or ["presidio-synth", "philter-i2b2"] + (["synthetic-clinical-queries"] if args.scq else []))
+    wanted = set(args.only or ["presidio-synth", "tagger-train", "philter-i2b2"] + (["synthetic-clinical-queries"] if args.scq else []))
     if "synthetic-clinical-queries" in wanted and not args.scq:
         ap.error("synthetic-clinical-queries needs --scq PATH")
 
@@ -545,14 +573,24 @@ def main() -> None:
         tmp = Path(tmp_name)
         for name, out_dir, merge, build in [
             ("presidio-synth", args.out, True, lambda r: build_presidio(tmp, args.venv, args.seed, r)),
+            ("tagger-train", args.out, True, lambda r: build_presidio(tmp, args.venv, TAGGER_SEED, r, "train")),
             ("philter-i2b2", args.cache, False, lambda r: build_philter(tmp, r)),
             ("synthetic-clinical-queries", args.cache, False, lambda r: build_scq(args.scq, r)),
         ]:
             if name not in wanted:
                 continue
             report = {}
-            docs = [finish(d, report, merge) for d in build(report)]
-            report["splits"] = write(name, docs, out_dir)
+            raw = build(report)
+            docs = [finish(d, report, merge) for d in raw]
+            if name == "tagger-train":
+                report["file"] = write_all(out_dir / f"{name}.jsonl", docs)
+            else:
+                report["splits"] = write(name, docs, out_dir)
+            if name == "presidio-synth":
+                unseen = [doc for i, (doc, d) in enumerate(zip(docs, raw))
+                          if not is_dev(name, i) and not d["tagger_template"]]
+                report["splits"]["holdout.new-templates"] = write_all(
+                    out_dir / f"{name}.holdout.new-templates.jsonl", unseen)
             full_report[name] = report
             print(f"{name}: {len(docs)} documents -> {out_dir}", file=sys.stderr)
     text = json.dumps(full_report, indent=2, ensure_ascii=False, default=dict)
