@@ -212,6 +212,18 @@ enum PhiCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Train the statistical token tagger on labelled JSONL files and write its weights (the
+    /// shipped ones are core/data/phi/tagger.bin, trained on
+    /// core/data/phi/thirdparty/tagger-train.jsonl). Deterministic.
+    TrainTagger {
+        #[arg(long = "corpus", required = true)]
+        corpora: Vec<std::path::PathBuf>,
+        #[arg(long, default_value_t = aegis_core::phi::tagger::EPOCHS)]
+        epochs: usize,
+        /// Where to write the weights.
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+    },
     /// Read every stored trace again with today's recognizers and report what an older version
     /// let through (where and what kind, never the text). A dry run unless --repair; exits 1
     /// when a dry run finds anything. Written to each organization's audit log.
@@ -702,6 +714,24 @@ fn phi_offline(command: &PhiCommand) -> Option<anyhow::Result<()>> {
             Ok(())
         })(),
         PhiCommand::Reidentify { .. } | PhiCommand::Audit { .. } => return None,
+        PhiCommand::TrainTagger { corpora, epochs, output } => (|| {
+            if *epochs == 0 {
+                anyhow::bail!("--epochs must be at least 1");
+            }
+            let mut texts = Vec::new();
+            for file in corpora {
+                let content =
+                    std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+                texts.extend(eval::parse_jsonl(&content).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?);
+            }
+            if texts.is_empty() {
+                anyhow::bail!("the corpus holds no texts");
+            }
+            let tagger = aegis_core::phi::tagger::train(&texts, *epochs);
+            std::fs::write(output, tagger.to_bytes()).with_context(|| format!("cannot write {}", output.display()))?;
+            println!("trained on {} texts, {epochs} epochs -> {}", texts.len(), output.display());
+            Ok(())
+        })(),
         PhiCommand::Eval { file, errors, by_detector, json } => (|| {
             let content = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
             let texts = eval::parse_jsonl(&content).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;

@@ -19,6 +19,7 @@ pub mod policy;
 pub mod pseudonym;
 mod second_pass;
 pub mod service;
+pub mod tagger;
 mod tokens;
 mod types;
 pub mod vault;
@@ -124,6 +125,7 @@ impl Scanner {
         let before = spans.len();
         names::scan(text, &words, &mut taken, &mut spans);
         places::scan(text, &words, &mut taken, &mut spans);
+        tagger::scan(text, &words, &taken, &mut spans);
         if spans.len() > before {
             spans = resolve_overlaps(spans);
         }

@@ -268,12 +268,15 @@ pub fn medical(lex: &Lexicon, lower: &str, next: Option<&str>) -> bool {
         || (f.has(Flags::EPONYM) && next.is_some_and(|n| one_of(n, EPONYM_HEADS)))
 }
 
+/// A medical word, or any word before "score", "sign", "trial"...: "Framingham score",
+/// "Chaddock sign", "Gleason grade" are eponyms in use, whatever the word.
+pub fn not_a_person(lex: &Lexicon, lower: &str, next: Option<&str>) -> bool {
+    medical(lex, lower, next)
+        || next.is_some_and(|n| one_of(n, EPONYM_HEADS) || one_of(n, &["study", "trial", "risk", "grade", "index"]))
+}
+
 fn kind(lex: &Lexicon, lower: &str, next: Option<&str>) -> Kind {
-    if medical(lex, lower, next) {
-        return Kind::Other;
-    }
-    // "Framingham score", "Chaddock sign", "Gleason grade": an eponym in use, whatever the word.
-    if next.is_some_and(|n| one_of(n, EPONYM_HEADS) || one_of(n, &["study", "trial", "risk", "grade", "index"])) {
+    if not_a_person(lex, lower, next) {
         return Kind::Other;
     }
     if lower.contains('-') {

@@ -134,12 +134,14 @@ pub enum Detector {
     Place,
     /// An age over 89 set off beside a name.
     Age,
+    /// The statistical token tagger: names and places by their context (`phi/tagger.rs`).
+    Tagger,
     /// The independent second pass over de-identified text, just before it is stored.
     SecondPass,
 }
 
 impl Detector {
-    pub const ALL: [Detector; 9] = [
+    pub const ALL: [Detector; 10] = [
         Detector::Organization,
         Detector::Pattern,
         Detector::NumberShape,
@@ -148,6 +150,7 @@ impl Detector {
         Detector::LowerCaseName,
         Detector::Place,
         Detector::Age,
+        Detector::Tagger,
         Detector::SecondPass,
     ];
 
@@ -161,6 +164,7 @@ impl Detector {
             Detector::LowerCaseName => "lower_case_name",
             Detector::Place => "place",
             Detector::Age => "age",
+            Detector::Tagger => "tagger",
             Detector::SecondPass => "second_pass",
         }
     }

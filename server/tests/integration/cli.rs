@@ -218,6 +218,38 @@ fn phi_eval_reports_and_rejects_bad_files() {
 }
 
 #[test]
+fn phi_train_tagger_writes_a_model_and_rejects_bad_input() {
+    let cli = Cli::new();
+    let set = concat!(env!("CARGO_MANIFEST_DIR"), "/../core/data/phi/handwritten.jsonl");
+    let model = cli.dir.path().join("tagger.bin");
+    let model_path = model.to_str().unwrap();
+    let out = cli.run(&["phi", "train-tagger", "--corpus", set, "--epochs", "2", "-o", model_path]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("2 epochs"), "{}", stdout(&out));
+    let written = std::fs::read(&model).unwrap();
+    assert!(aegis_core::phi::tagger::Tagger::from_bytes(&written).is_ok());
+    // The same corpus trains the same model.
+    let again = cli.dir.path().join("again.bin");
+    let out = cli.run(&["phi", "train-tagger", "--corpus", set, "--epochs", "2", "-o", again.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&again).unwrap(), written);
+
+    let zero = cli.run(&["phi", "train-tagger", "--corpus", set, "--epochs", "0", "-o", model_path]);
+    assert!(!zero.status.success());
+    assert!(stderr(&zero).contains("--epochs"), "{}", stderr(&zero));
+    let missing = cli.run(&["phi", "train-tagger", "--corpus", "/nonexistent.jsonl", "-o", model_path]);
+    assert!(!missing.status.success());
+    assert!(stderr(&missing).contains("cannot read"), "{}", stderr(&missing));
+    let empty = cli.dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "\n").unwrap();
+    let out = cli.run(&["phi", "train-tagger", "--corpus", empty.to_str().unwrap(), "-o", model_path]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("no texts"), "{}", stderr(&out));
+    // A failed run leaves the model it would have replaced alone.
+    assert_eq!(std::fs::read(&model).unwrap(), written);
+}
+
+#[test]
 fn models_retrain_list_and_promote_from_the_command_line() {
     let cli = Cli::new();
     let org = cli.org();
