@@ -123,9 +123,9 @@ impl Scanner {
             taken[i] = k < spans.len() && spans[k].start < w.end;
         }
         let before = spans.len();
-        names::scan(text, &words, &mut taken, &mut spans);
+        let flags = names::scan_words(text, &words, &mut taken, &mut spans);
         places::scan(text, &words, &mut taken, &mut spans);
-        tagger::scan(text, &words, &taken, &mut spans);
+        tagger::scan(text, &words, &taken, &flags, &mut spans);
         if spans.len() > before {
             spans = resolve_overlaps(spans);
         }

@@ -262,21 +262,31 @@ fn core(text: &str, w: &Word) -> (String, usize) {
 /// person, and never a place either ("Norco" the drug, not the town).
 /// `next` is the following word as written; it is compared ignoring case.
 pub fn medical(lex: &Lexicon, lower: &str, next: Option<&str>) -> bool {
-    let f = lex.flags(lower);
+    medical_flags(lex.flags(lower), lower, next)
+}
+
+/// [`medical`] for a word whose flags are already looked up.
+fn medical_flags(f: Flags, lower: &str, next: Option<&str>) -> bool {
     f.has(Flags::DRUG | Flags::CLINICAL | Flags::NEVER_NAME)
         || is_title(lower)
         || (f.has(Flags::EPONYM) && next.is_some_and(|n| one_of(n, EPONYM_HEADS)))
 }
 
 /// A medical word, or any word before "score", "sign", "trial"...: "Framingham score",
-/// "Chaddock sign", "Gleason grade" are eponyms in use, whatever the word.
-pub fn not_a_person(lex: &Lexicon, lower: &str, next: Option<&str>) -> bool {
-    medical(lex, lower, next)
+/// "Chaddock sign", "Gleason grade" are eponyms in use, whatever the word. `f` are the flags
+/// of `lower`.
+pub fn not_a_person(f: Flags, lower: &str, next: Option<&str>) -> bool {
+    medical_flags(f, lower, next)
         || next.is_some_and(|n| one_of(n, EPONYM_HEADS) || one_of(n, &["study", "trial", "risk", "grade", "index"]))
 }
 
 fn kind(lex: &Lexicon, lower: &str, next: Option<&str>) -> Kind {
-    if not_a_person(lex, lower, next) {
+    kind_flags(lex, lex.flags(lower), lower, next)
+}
+
+/// [`kind`] for a word whose flags `f` are already looked up.
+fn kind_flags(lex: &Lexicon, f: Flags, lower: &str, next: Option<&str>) -> Kind {
+    if not_a_person(f, lower, next) {
         return Kind::Other;
     }
     if lower.contains('-') {
@@ -295,7 +305,6 @@ fn kind(lex: &Lexicon, lower: &str, next: Option<&str>) -> Kind {
             Kind::Unknown
         };
     }
-    let f = lex.flags(lower);
     if f.has(Flags::FIRST_NAME | Flags::LAST_NAME) {
         // Two-letter names ("Al", "Ed") look like abbreviations ("Na", "Cr"): context only.
         if f.has(Flags::AMBIGUOUS) || lower.len() <= 2 {
@@ -493,24 +502,31 @@ fn place_cue(text: &str, words: &[Word], i: usize) -> bool {
 }
 
 /// Finds names among `words`; `taken[i]` marks words already claimed by another recognizer.
+#[cfg(test)]
 pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>) {
+    scan_words(text, words, taken, out);
+}
+
+/// [`scan`], returning the lexicon flags it looked up: those of every capitalised word and
+/// initial (`None` for the rest), so that the tagger does not look them up again.
+pub fn scan_words(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>) -> Vec<Option<Flags>> {
     let lex = lexicon();
     // Only capitalised words (and initials) can be names: the rest are never looked up.
     let candidate = |w: &Word| w.capitalized || w.initial;
     let lowers: Vec<(String, usize)> =
         words.iter().map(|w| if candidate(w) { core(text, w) } else { (String::new(), w.end) }).collect();
+    let flags: Vec<Option<Flags>> =
+        words.iter().zip(&lowers).map(|(w, (lower, _))| candidate(w).then(|| lex.flags(lower))).collect();
     let kinds: Vec<Kind> = (0..words.len())
         .map(|i| {
-            if !candidate(&words[i]) {
-                return Kind::Other;
-            }
+            let Some(f) = flags[i] else { return Kind::Other };
             // Double-barrelled names capitalise both parts; "Well-appearing", "Status-post" do not.
             let written = word_text(text, &words[i]);
             if written.split('-').skip(1).any(|part| part.starts_with(|c: char| c.is_lowercase())) {
                 return Kind::Other;
             }
             let next = words.get(i + 1).map(|w| word_text(text, w));
-            kind(lex, &lowers[i].0, next)
+            kind_flags(lex, f, &lowers[i].0, next)
         })
         .collect();
 
@@ -567,7 +583,7 @@ pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>)
         let k = |n: usize| kinds[run[n]];
         let is_initial = |n: usize| words[run[n]].initial;
         // In a name list, though also an everyday word ("Maria", "Miller", "Grace").
-        let listed = |n: usize| lex.flags(&lowers[run[n]].0).has(Flags::FIRST_NAME | Flags::LAST_NAME);
+        let listed = |n: usize| flags[run[n]].unwrap_or_default().has(Flags::FIRST_NAME | Flags::LAST_NAME);
         let named = |kind: Kind| matches!(kind, Kind::First | Kind::Last | Kind::Ambiguous | Kind::Unknown);
 
         let accepted: Option<(usize, f32)> = if cue && (0..run.len()).any(|n| !is_initial(n) && named(k(n))) {
@@ -585,7 +601,7 @@ pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>)
             // "John P.": a first name and the initial of the surname.
             Some((2, 0.8))
         } else if run.len() >= 2
-            && (k(0) == Kind::Unknown || lex.flags(&lowers[run[0]].0).has(Flags::FIRST_NAME))
+            && (k(0) == Kind::Unknown || flags[run[0]].unwrap_or_default().has(Flags::FIRST_NAME))
             && !words[run[0]].all_caps
             && (1..run.len()).all(|n| listed(n) || k(n) == Kind::Unknown)
             && (1..run.len()).any(listed)
@@ -655,6 +671,7 @@ pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>)
         }
     }
     lower_case_names(text, words, taken, out);
+    flags
 }
 
 /// Names typed without capitals ("said jenny to blake", "it's under dominic halder"): a first

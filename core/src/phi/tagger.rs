@@ -69,6 +69,8 @@ struct Context<'a> {
     text: &'a str,
     words: &'a [Word],
     infos: Vec<Option<Info>>,
+    /// Flags the name pass already looked up (`None` where it did not, and in training).
+    known: &'a [Option<Flags>],
     lex: &'static Lexicon,
     lower: String,
     /// Whether each word sits in a sentence written without capitals.
@@ -78,7 +80,7 @@ struct Context<'a> {
 const NO_WORD: Info = Info { hash: 0x9e37_79b9_7f4a_7c15, suffix: 0, shape: 15, flags: Flags::NONE, letters: 0 };
 
 impl<'a> Context<'a> {
-    fn new(text: &'a str, words: &'a [Word]) -> Context<'a> {
+    fn new(text: &'a str, words: &'a [Word], known: &'a [Option<Flags>]) -> Context<'a> {
         let mut lower_sentence = Vec::with_capacity(words.len());
         let mut current = false;
         for w in words {
@@ -87,14 +89,26 @@ impl<'a> Context<'a> {
             }
             lower_sentence.push(current);
         }
-        Context { text, words, infos: vec![None; words.len()], lex: lexicon(), lower: String::new(), lower_sentence }
+        Context {
+            text,
+            words,
+            infos: vec![None; words.len()],
+            known,
+            lex: lexicon(),
+            lower: String::new(),
+            lower_sentence,
+        }
     }
 
     /// Word `i` in lower case, without a possessive "'s" or apostrophes, as the lexicon holds it.
     fn lower(&mut self, i: usize) -> &str {
         let w = self.words[i];
         let written = &self.text[w.start..w.end];
-        let core = written.strip_suffix("'s").or_else(|| written.strip_suffix("’s")).unwrap_or(written);
+        let core = written
+            .strip_suffix("'s")
+            .or_else(|| written.strip_suffix("’s"))
+            .or_else(|| written.strip_suffix("'S"))
+            .unwrap_or(written);
         self.lower.clear();
         if core.is_ascii() {
             self.lower.extend(core.bytes().filter(|&b| b != b'\'').map(|b| b.to_ascii_lowercase() as char));
@@ -128,7 +142,11 @@ impl<'a> Context<'a> {
         } else {
             3
         } | if w.sentence_start { 8 } else { 0 };
-        let info = Info { hash, suffix, shape, flags: self.lex.flags(&self.lower), letters };
+        let flags = match self.known.get(i).copied().flatten() {
+            Some(f) => f,
+            None => self.lex.flags(&self.lower),
+        };
+        let info = Info { hash, suffix, shape, flags, letters };
         self.infos[i] = Some(info);
         info
     }
@@ -143,6 +161,25 @@ impl<'a> Context<'a> {
             return None;
         }
         let written = &self.text[w.start..w.end];
+        // One look-up (often the name pass's) decides most words; the rest of the checks and
+        // the features are only for the few left.
+        let lex = self.lex;
+        let f = match self.known.get(i).copied().flatten() {
+            Some(f) => f,
+            None if written.bytes().all(|b| b.is_ascii_lowercase()) => lex.flags(written),
+            None => lex.flags(self.lower(i)),
+        };
+        let listed = f.has(Flags::FIRST_NAME | Flags::LAST_NAME | Flags::CITY);
+        // Everyday words ("Stage", "Black") are the rules' to judge, with their cues, and so are
+        // Philter's safe words, even those also census surnames ("Sternal"); first names that are
+        // also words ("Grace", "Hazel", "Derrick") are judged by their context inside a sentence.
+        let first_name = f.has(Flags::FIRST_NAME) && w.capitalized && !w.sentence_start;
+        let everyday = f.has(Flags::ENGLISH)
+            || (f.has(Flags::AMBIGUOUS) && !first_name)
+            || (f.has(Flags::SAFE) && !f.has(Flags::FIRST_NAME));
+        if everyday || (!w.capitalized && !listed) {
+            return None;
+        }
         // "Well-appearing", "Status-post": a double-barrelled name capitalises both parts.
         if is_title(written) || written.split('-').skip(1).any(|p| p.starts_with(char::is_lowercase)) {
             return None;
@@ -152,21 +189,8 @@ impl<'a> Context<'a> {
         if uppers >= 3
             || written.ends_with(char::is_uppercase) && uppers >= 2
             || self.text.as_bytes().get(w.end).is_some_and(u8::is_ascii_digit)
+            || self.lower(i).chars().nth(1).is_none()
         {
-            return None;
-        }
-        // One look-up decides most words; the features are computed only for the rest.
-        let lex = self.lex;
-        let f = lex.flags(self.lower(i));
-        let listed = f.has(Flags::FIRST_NAME | Flags::LAST_NAME | Flags::CITY);
-        // Everyday words ("Stage", "Black") are the rules' to judge, with their cues, and so are
-        // Philter's safe words, even those also census surnames ("Sternal"); first names that are
-        // also words ("Grace", "Hazel", "Derrick") are judged by their context inside a sentence.
-        let first_name = f.has(Flags::FIRST_NAME) && w.capitalized && !w.sentence_start;
-        let everyday = f.has(Flags::ENGLISH)
-            || (f.has(Flags::AMBIGUOUS) && !first_name)
-            || (f.has(Flags::SAFE) && !f.has(Flags::FIRST_NAME));
-        if self.lower.chars().nth(1).is_none() || everyday || (!w.capitalized && !listed) {
             return None;
         }
         // "African-American", "Guillain-Barre": judged by their parts too.
@@ -175,7 +199,7 @@ impl<'a> Context<'a> {
             return None;
         }
         let next = self.words.get(i + 1).map(|n| &self.text[n.start..n.end]);
-        if names::not_a_person(lex, &self.lower, next) {
+        if names::not_a_person(f, &self.lower, next) {
             return None;
         }
         Some(self.info(Some(i)))
@@ -358,15 +382,23 @@ impl Tagger {
 }
 
 /// Adds the names and places the tagger finds among words the rules left (`taken[i]` false).
-pub fn scan(text: &str, words: &[Word], taken: &[bool], out: &mut Vec<Span>) {
-    scan_with(shipped(), text, words, taken, out);
+/// `known` holds the lexicon flags the name pass looked up, by word (see `names::scan_words`).
+pub fn scan(text: &str, words: &[Word], taken: &[bool], known: &[Option<Flags>], out: &mut Vec<Span>) {
+    scan_with(shipped(), text, words, taken, known, out);
 }
 
-fn scan_with(tagger: &Tagger, text: &str, words: &[Word], taken: &[bool], out: &mut Vec<Span>) {
+fn scan_with(
+    tagger: &Tagger,
+    text: &str,
+    words: &[Word],
+    taken: &[bool],
+    known: &[Option<Flags>],
+    out: &mut Vec<Span>,
+) {
     if words.is_empty() {
         return;
     }
-    let mut cx = Context::new(text, words);
+    let mut cx = Context::new(text, words, known);
     let labels = tagger.tag(&mut cx);
     let mut i = 0;
     while i < words.len() {
@@ -420,7 +452,7 @@ pub fn train(texts: &[LabelledText], epochs: usize) -> Tagger {
         }
         for &d in &order {
             let (text, words, gold) = &docs[d];
-            let mut cx = Context::new(text, words);
+            let mut cx = Context::new(text, words, &[]);
             let mut fixed = [0usize; STATIC_FEATURES];
             let (mut prev, mut prev2) = (Label::Other, Label::Other);
             let mut updates: Vec<([usize; FEATURES], Label, Label)> = Vec::new();
@@ -495,7 +527,7 @@ mod tests {
     fn found(tagger: &Tagger, text: &str) -> Vec<String> {
         let w = words(text);
         let mut out = Vec::new();
-        scan_with(tagger, text, &w, &vec![false; w.len()], &mut out);
+        scan_with(tagger, text, &w, &vec![false; w.len()], &[], &mut out);
         out.iter().map(|s| format!("{}:{}", s.phi_type.as_str(), &text[s.start..s.end])).collect()
     }
 
