@@ -1,11 +1,11 @@
 //! Replacing identifiers: in a text (for the API's try-it endpoint) and in every free-text
 //! field of a trace (at ingest), with the originals sealed for the vault.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 
-use super::pseudonym::Pseudonymizer;
+use super::pseudonym::{normalize, NamePart, Pseudonymizer};
 use super::vault::OrgKeys;
 use super::{to_entities, Detector, PhiPolicy, PhiType, Scanner, Span};
 use crate::model::TraceInput;
@@ -48,6 +48,53 @@ struct Rewritten {
     ranges: Vec<(usize, usize)>,
 }
 
+/// Within one trace, which full name a lone first name or surname stands for: "Ms. Miller" and
+/// "Maria" after "Maria Miller" are replaced as parts of that name, so that a reader of the
+/// de-identified text sees one person, not three. A word two full names share links to neither.
+#[derive(Default)]
+struct NameLinks {
+    /// Normalized word -> the full name (as first written) and which part of it the word is;
+    /// `None` where two different full names share the word.
+    words: HashMap<String, Option<(String, NamePart)>>,
+}
+
+impl NameLinks {
+    fn new<'a>(texts: impl IntoIterator<Item = (&'a str, &'a [Span])>) -> NameLinks {
+        let mut links = NameLinks::default();
+        for (text, spans) in texts {
+            for s in spans.iter().filter(|s| s.phi_type == PhiType::Name) {
+                let full = &text[s.start..s.end];
+                let norm = normalize(PhiType::Name, full);
+                let words: Vec<&str> = norm.split_whitespace().collect();
+                let (Some(first), Some(last)) = (words.first(), words.last()) else { continue };
+                if words.len() < 2 {
+                    continue;
+                }
+                for (word, part) in [(*first, NamePart::First), (*last, NamePart::Last)] {
+                    // Initials ("J. Smith") stand for too many names to link.
+                    if word.chars().count() < 2 {
+                        continue;
+                    }
+                    let entry = links.words.entry(word.to_string()).or_insert_with(|| Some((full.to_string(), part)));
+                    if entry.as_ref().is_some_and(|(known, _)| normalize(PhiType::Name, known) != norm) {
+                        *entry = None;
+                    }
+                }
+            }
+        }
+        links
+    }
+
+    /// The full name `lone` is part of, if it is one word that one full name holds.
+    fn full_name(&self, lone: &str) -> Option<(&str, NamePart)> {
+        let norm = normalize(PhiType::Name, lone);
+        if norm.contains(' ') {
+            return None;
+        }
+        self.words.get(&norm)?.as_ref().map(|(full, part)| (full.as_str(), *part))
+    }
+}
+
 /// Metadata keys whose values are routing, not free text.
 pub(super) const STRUCTURAL_METADATA: &[&str] = &["domain"];
 
@@ -65,9 +112,10 @@ impl OrgPhi {
     pub fn deidentify_text(&self, text: &str) -> (String, Vec<Replaced>) {
         let spans = self.scanner.scan_spans(text);
         let offset = self.date_offset(&[(text, &spans)]);
+        let links = NameLinks::new([(text, &spans[..])]);
         let mut vault = Vec::new();
         let mut seen = HashSet::new();
-        let rewritten = self.rewrite(text, &spans, offset, &mut vault, &mut seen);
+        let rewritten = self.rewrite(text, &spans, offset, &links, &mut vault, &mut seen);
         let entities = to_entities(text, &spans);
         let replaced = entities
             .into_iter()
@@ -105,18 +153,20 @@ impl OrgPhi {
         let spans: Vec<Vec<Span>> = fields.iter().map(|f| self.scanner.scan_spans(f)).collect();
         let scanned: Vec<(&str, &Vec<Span>)> = fields.iter().map(|f| f.as_str()).zip(&spans).collect();
         let offset = self.date_offset(&scanned);
+        let links = NameLinks::new(scanned.iter().map(|(text, spans)| (*text, &spans[..])));
 
         let mut out = Deidentified::default();
         let mut seen = HashSet::new();
         for (field, spans) in fields.into_iter().zip(&spans) {
-            let first = (!spans.is_empty()).then(|| self.rewrite(field, spans, offset, &mut out.vault, &mut seen));
+            let first =
+                (!spans.is_empty()).then(|| self.rewrite(field, spans, offset, &links, &mut out.vault, &mut seen));
             let (text, ranges) = first.as_ref().map_or((field.as_str(), &[][..]), |r| (r.text.as_str(), &r.ranges[..]));
             let missed = self.scanner.second_pass(text, ranges);
             if !missed.is_empty() {
                 for s in &missed {
                     *out.second_pass.entry(s.phi_type).or_default() += 1;
                 }
-                let again = self.rewrite(text, &missed, offset, &mut out.vault, &mut seen);
+                let again = self.rewrite(text, &missed, offset, &links, &mut out.vault, &mut seen);
                 *field = again.text;
             } else if let Some(first) = first {
                 *field = first.text;
@@ -146,7 +196,7 @@ impl OrgPhi {
         vault: &mut Vec<VaultEntry>,
         seen: &mut HashSet<String>,
     ) -> String {
-        self.rewrite(text, spans, None, vault, seen).text
+        self.rewrite(text, spans, None, &NameLinks::default(), vault, seen).text
     }
 
     fn rewrite(
@@ -154,6 +204,7 @@ impl OrgPhi {
         text: &str,
         spans: &[Span],
         offset: Option<i64>,
+        links: &NameLinks,
         vault: &mut Vec<VaultEntry>,
         seen: &mut HashSet<String>,
     ) -> Rewritten {
@@ -162,8 +213,17 @@ impl OrgPhi {
         let mut ranges = Vec::with_capacity(spans.len());
         let mut at = 0;
         for s in spans {
-            let original = &text[s.start..s.end];
-            let replacement = self.pseudonymizer.replacement(s.phi_type, original, offset);
+            let written = &text[s.start..s.end];
+            let linked = if s.phi_type == PhiType::Name { links.full_name(written) } else { None };
+            // A linked mention takes its part of the full name's replacement; a token is the
+            // full name's own, and opens to the full name.
+            let (replacement, original) = match linked {
+                Some((full, part)) => {
+                    let (replacement, whole) = self.pseudonymizer.name_part(full, part);
+                    (replacement, if whole { full } else { written })
+                }
+                None => (self.pseudonymizer.replacement(s.phi_type, written, offset), written),
+            };
             if seen.insert(replacement.clone()) {
                 vault.push(VaultEntry {
                     sealed: self.keys.seal(&replacement, original),
@@ -249,6 +309,51 @@ mod tests {
         assert_eq!(tokens.len(), vault.len());
         let entry = vault.iter().find(|v| v.token == name).unwrap();
         assert_eq!(phi.keys().open(&entry.token, &entry.sealed).unwrap(), "Maria Garcia");
+    }
+
+    fn trace(input: &str, output: &str) -> TraceInput {
+        serde_json::from_value(serde_json::json!({
+            "application_id": "a",
+            "ai_processing": {"model": "m", "input": input, "output": output}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_person_named_in_full_then_in_part_stays_one_person() {
+        let input = "Priya Okafor, 67, asks about warfarin. Ms. Okafor also takes aspirin daily.";
+        let output = "Priya should stop the aspirin; Okafor can call the clinic tomorrow.";
+        let tokens = org_phi(PhiPolicy::default());
+        let mut t = trace(input, output);
+        let done = tokens.deidentify_trace(&mut t);
+        let full = tokens.pseudonymizer.token(PhiType::Name, "Priya Okafor");
+        assert_eq!(t.ai_processing.input.matches(&full).count(), 2, "{}", t.ai_processing.input);
+        assert_eq!(t.ai_processing.output.matches(&full).count(), 2, "{}", t.ai_processing.output);
+        let entry = done.vault.iter().find(|v| v.token == full).unwrap();
+        assert_eq!(tokens.keys().open(&entry.token, &entry.sealed).unwrap(), "Priya Okafor");
+
+        let stand_ins = org_phi(PhiPolicy { surrogates: true, ..PhiPolicy::default() });
+        let mut t = trace(input, output);
+        let done = stand_ins.deidentify_trace(&mut t);
+        let whole = stand_ins.pseudonymizer.replacement(PhiType::Name, "Priya Okafor", None);
+        let (first, last) = whole.split_once(' ').unwrap();
+        assert!(t.ai_processing.input.starts_with(&format!("{whole}, 67")), "{}", t.ai_processing.input);
+        assert!(t.ai_processing.input.contains(&format!("Ms. {last} also")), "{}", t.ai_processing.input);
+        assert!(t.ai_processing.output.starts_with(&format!("{first} should")), "{}", t.ai_processing.output);
+        assert!(t.ai_processing.output.contains(&format!("; {last} can")), "{}", t.ai_processing.output);
+        let entry = done.vault.iter().find(|v| v.token == last).unwrap();
+        assert_eq!(stand_ins.keys().open(&entry.token, &entry.sealed).unwrap(), "Okafor");
+    }
+
+    #[test]
+    fn a_surname_two_people_share_links_to_neither() {
+        let phi = org_phi(PhiPolicy::default());
+        let mut t = trace("Priya Okafor and Dev Okafor came in together.", "Okafor asked about the dose.");
+        phi.deidentify_trace(&mut t);
+        let p = &phi.pseudonymizer;
+        assert!(t.ai_processing.input.contains(&p.token(PhiType::Name, "Priya Okafor")));
+        assert!(t.ai_processing.input.contains(&p.token(PhiType::Name, "Dev Okafor")));
+        assert!(t.ai_processing.output.starts_with(&p.token(PhiType::Name, "Okafor")), "{}", t.ai_processing.output);
     }
 
     #[test]

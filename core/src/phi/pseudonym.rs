@@ -43,6 +43,13 @@ const SURROGATE_STREETS: &[&str] = &["Alder", "Beacon", "Crescent", "Dover", "Fe
 const SURROGATE_CITIES: &[&str] =
     &["Riverton", "Fairview", "Greenfield", "Oakdale", "Milford", "Ashland", "Clinton", "Salem"];
 
+/// Which part of a full name a lone mention is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NamePart {
+    First,
+    Last,
+}
+
 /// Makes pseudonyms for one organization.
 #[derive(Clone)]
 pub struct Pseudonymizer {
@@ -96,6 +103,22 @@ impl Pseudonymizer {
             }
         }
         self.token(t, value)
+    }
+
+    /// What replaces a lone mention of `part` of the full name `full`: with surrogates, that part
+    /// of the full name's stand-in ("Ellery" for "Ms. Miller" when "Maria Miller" became "Avery
+    /// Ellery"); otherwise the full name's own token. The flag says the replacement stands for
+    /// the whole name.
+    pub fn name_part(&self, full: &str, part: NamePart) -> (String, bool) {
+        let Some(stand_in) = self.surrogates.then(|| self.surrogate(PhiType::Name, full)).flatten() else {
+            return (self.token(PhiType::Name, full), true);
+        };
+        // "Ellery, Avery" or "Avery Ellery".
+        let (first, last) = match stand_in.split_once(", ") {
+            Some((last, first)) => (first, last),
+            None => stand_in.split_once(' ').unwrap_or((&stand_in, &stand_in)),
+        };
+        (if part == NamePart::First { first } else { last }.to_string(), false)
     }
 
     fn surrogate(&self, t: PhiType, value: &str) -> Option<String> {
