@@ -245,6 +245,10 @@ enum PhiCommand {
         /// Why the originals are needed; kept in the audit log.
         #[arg(long)]
         reason: String,
+        /// The trace the values were put into: needed to open stand-ins and shifted dates.
+        #[arg(long)]
+        trace: Option<uuid::Uuid>,
+        /// Tokens, or with --trace anything de-identification put into that trace.
         #[arg(required = true)]
         tokens: Vec<String>,
     },
@@ -444,12 +448,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Phi { command: PhiCommand::Reidentify { org, reason, tokens } } => {
+        Command::Phi { command: PhiCommand::Reidentify { org, reason, trace, tokens } } => {
             if reason.trim().chars().count() < 5 {
                 bail!("--reason must say why the originals are needed (at least 5 characters)");
             }
             let engine = Engine::open(config).await.context("cannot open the database")?;
-            let values = engine.phi.reidentify(&org, &tokens, &cli_actor(), reason.trim()).await?;
+            let values = engine.phi.reidentify(&org, &tokens, trace, &cli_actor(), reason.trim()).await?;
             println!("{}", serde_json::to_string_pretty(&values)?);
             engine.shutdown().await;
             Ok(())

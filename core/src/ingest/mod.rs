@@ -109,7 +109,7 @@ fn prepare(org: &OrgId, phi: &OrgPhi, mut input: TraceInput, received_at: DateTi
         timestamp: timestamp.unwrap_or(received_at),
         received_at,
         content_hash,
-        phi_replaced: crate::store::replaced_json(&deidentified.vault),
+        phi_replaced: crate::store::put_in_json(&deidentified.put_in),
         vault: deidentified.vault,
         second_pass: deidentified.second_pass,
     })

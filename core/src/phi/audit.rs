@@ -3,19 +3,20 @@
 //! where and what kind, never the text) and, when asked, replaced in place with its original
 //! sealed in the vault, as if the door had caught it.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::deidentify::{strings_in, OrgPhi, STRUCTURAL_METADATA};
+use super::deidentify::{strings_in, OrgPhi, Sealing, STRUCTURAL_METADATA};
 use super::{on_word_boundaries, Detector, PhiType};
-use crate::store::{StoredText, VaultEntry};
+use crate::store::{parse_put_in, PutIn, StoredText, VaultEntry};
 use crate::{Error, Result};
 
-/// Where the replacements already made stand in a stored text: the vault's tokens and stand-ins,
-/// which a re-scan must not take for new finds ("[NAME_3f9a…]", "Avery Ashford").
+/// Where the replacements already made stand in a stored text: the vault's tokens, and the
+/// stand-ins a trace's record names, which a re-scan must not take for new finds
+/// ("[NAME_3f9a…]", "Avery Ashford").
 pub struct Known(Option<AhoCorasick>);
 
 impl Known {
@@ -56,6 +57,8 @@ pub struct TraceAudit {
     pub repaired: StoredText,
     /// The originals of the new replacements, sealed.
     pub vault: Vec<VaultEntry>,
+    /// What the repair put in, with the tokens behind it.
+    pub put_in: Vec<PutIn>,
 }
 
 /// Keys of an evaluation's issues and details whose values are prose that may quote a trace; the
@@ -66,7 +69,12 @@ impl OrgPhi {
     /// Scans every free-text field of a stored trace (and its evaluation's prose) again, both
     /// passes, outside the replacements already made. `None` when nothing is left in clear.
     pub fn audit_stored(&self, known: &Known, stored: &StoredText) -> Result<Option<TraceAudit>> {
-        let mut audit = Rewrite { phi: self, known, findings: Vec::new(), vault: Vec::new(), seen: HashSet::new() };
+        // Stand-ins are not vault keys: this trace's record says which texts were put in.
+        let stand_ins: Vec<String> =
+            parse_put_in(&stored.replaced)?.into_iter().filter(|p| p.text != p.token).map(|p| p.text).collect();
+        let put_in = Known::new(&stand_ins)?;
+        let mut audit =
+            Rewrite { phi: self, known: [known, &put_in], findings: Vec::new(), sealing: Sealing::default() };
         let mut repaired = stored.clone();
         if let Some(text) = audit.text("input", &stored.input) {
             repaired.input = text;
@@ -94,27 +102,28 @@ impl OrgPhi {
         if audit.findings.is_empty() {
             return Ok(None);
         }
-        Ok(Some(TraceAudit { findings: audit.findings, repaired, vault: audit.vault }))
+        let Sealing { vault, put_in, .. } = audit.sealing;
+        Ok(Some(TraceAudit { findings: audit.findings, repaired, vault, put_in: put_in.into_iter().collect() }))
     }
 }
 
 struct Rewrite<'a> {
     phi: &'a OrgPhi,
-    known: &'a Known,
+    known: [&'a Known; 2],
     findings: Vec<Finding>,
-    vault: Vec<VaultEntry>,
-    seen: HashSet<String>,
+    sealing: Sealing,
 }
 
 impl Rewrite<'_> {
     /// The text with what is still in clear replaced, or `None` if nothing is.
     fn text(&mut self, field: &'static str, text: &str) -> Option<String> {
-        let spans = self.phi.scanner.scan_both_passes(text, &self.known.ranges(text));
+        let known: Vec<(usize, usize)> = self.known.iter().flat_map(|k| k.ranges(text)).collect();
+        let spans = self.phi.scanner.scan_both_passes(text, &known);
         if spans.is_empty() {
             return None;
         }
         self.findings.extend(spans.iter().map(|s| Finding { field, phi_type: s.phi_type, detector: s.detector }));
-        Some(self.phi.replace(text, &spans, &mut self.vault, &mut self.seen))
+        Some(self.phi.replace(text, &spans, &mut self.sealing))
     }
 
     /// A JSON field with the strings under the keys `scan` accepts (at any depth; array items
@@ -195,6 +204,11 @@ mod tests {
     use crate::phi::vault::VaultKey;
     use crate::phi::PhiPolicy;
 
+    /// Tokens rather than the default stand-ins: what these tests read back.
+    fn tokens_policy() -> PhiPolicy {
+        PhiPolicy { surrogates: false, ..PhiPolicy::default() }
+    }
+
     fn org_phi(policy: PhiPolicy) -> OrgPhi {
         OrgPhi::new(policy, VaultKey::from_bytes([7; 32]).org(&OrgId(uuid::Uuid::nil()))).unwrap()
     }
@@ -215,7 +229,7 @@ mod tests {
 
     #[test]
     fn what_an_older_door_let_through_is_found_and_replaced() {
-        let phi = org_phi(PhiPolicy::default());
+        let phi = org_phi(tokens_policy());
         let token = phi.pseudonymizer.token(PhiType::Name, "Maria Garcia");
         let known = Known::new(std::slice::from_ref(&token)).unwrap();
         let before = stored(&format!("{token} was seen by Dr. Quillfeather on 03/14/2026."));
@@ -242,11 +256,23 @@ mod tests {
     }
 
     #[test]
-    fn stand_ins_are_known_replacements_not_names() {
-        let phi = org_phi(PhiPolicy { surrogates: true, ..PhiPolicy::default() });
+    fn stand_ins_the_record_names_are_known_replacements_not_names() {
+        let phi = org_phi(PhiPolicy::default());
         let (text, replaced) = phi.deidentify_text("Maria Garcia called from 617-555-0142.");
-        let tokens: Vec<String> = replaced.into_iter().map(|r| r.replacement).collect();
-        let clean = StoredText { steps: "[]".into(), issues: None, details: None, ..stored(&text) };
-        assert!(phi.audit_stored(&Known::new(&tokens).unwrap(), &clean).unwrap().is_none(), "{text}");
+        let originals = [(PhiType::Name, "Maria Garcia"), (PhiType::Phone, "617-555-0142")];
+        let put_in: Vec<PutIn> = replaced
+            .iter()
+            .zip(originals)
+            .map(|(r, (t, original))| PutIn {
+                text: r.replacement.clone(),
+                token: phi.pseudonymizer.token(t, original),
+            })
+            .collect();
+        let no_tokens = Known::new(&[]).unwrap();
+        let unrecorded = StoredText { steps: "[]".into(), issues: None, details: None, ..stored(&text) };
+        let found = phi.audit_stored(&no_tokens, &unrecorded).unwrap().expect("a stand-in looks like a name");
+        assert!(found.findings.iter().any(|f| f.phi_type == PhiType::Name), "{text}");
+        let recorded = StoredText { replaced: crate::store::put_in_json(&put_in), ..unrecorded };
+        assert!(phi.audit_stored(&no_tokens, &recorded).unwrap().is_none(), "{text}");
     }
 }

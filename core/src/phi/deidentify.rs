@@ -1,7 +1,7 @@
 //! Replacing identifiers: in a text (for the API's try-it endpoint) and in every free-text
 //! field of a trace (at ingest), with the originals sealed for the vault.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -9,7 +9,7 @@ use super::pseudonym::{normalize, NamePart, Pseudonymizer};
 use super::vault::OrgKeys;
 use super::{to_entities, Detector, PhiPolicy, PhiType, Scanner, Span};
 use crate::model::TraceInput;
-use crate::store::VaultEntry;
+use crate::store::{PutIn, VaultEntry};
 use crate::FieldError;
 
 /// An organization's de-identification, compiled: its scanner, its pseudonyms, its keys.
@@ -34,10 +34,21 @@ pub struct Replaced {
 /// What de-identifying a trace produced.
 #[derive(Debug, Default)]
 pub struct Deidentified {
-    /// The originals of every replaced identifier, sealed.
+    /// The originals of every replaced identifier, sealed, each under its token.
     pub vault: Vec<VaultEntry>,
+    /// What was put into the trace, with the token behind each.
+    pub put_in: BTreeSet<PutIn>,
     /// Identifiers the recognizers missed and the second pass replaced, by type.
     pub second_pass: BTreeMap<PhiType, u32>,
+}
+
+/// What replacing identifiers sealed and put in, gathered across the fields of one trace.
+#[derive(Debug, Default)]
+pub(super) struct Sealing {
+    pub vault: Vec<VaultEntry>,
+    pub put_in: BTreeSet<PutIn>,
+    /// Tokens already sealed.
+    seen: HashSet<String>,
 }
 
 /// A text with identifiers replaced.
@@ -113,9 +124,7 @@ impl OrgPhi {
         let spans = self.scanner.scan_spans(text);
         let offset = self.date_offset(&[(text, &spans)]);
         let links = NameLinks::new([(text, &spans[..])]);
-        let mut vault = Vec::new();
-        let mut seen = HashSet::new();
-        let rewritten = self.rewrite(text, &spans, offset, &links, &mut vault, &mut seen);
+        let rewritten = self.rewrite(text, &spans, offset, &links, &mut Sealing::default());
         let entities = to_entities(text, &spans);
         let replaced = entities
             .into_iter()
@@ -156,22 +165,23 @@ impl OrgPhi {
         let links = NameLinks::new(scanned.iter().map(|(text, spans)| (*text, &spans[..])));
 
         let mut out = Deidentified::default();
-        let mut seen = HashSet::new();
+        let mut sealing = Sealing::default();
         for (field, spans) in fields.into_iter().zip(&spans) {
-            let first =
-                (!spans.is_empty()).then(|| self.rewrite(field, spans, offset, &links, &mut out.vault, &mut seen));
+            let first = (!spans.is_empty()).then(|| self.rewrite(field, spans, offset, &links, &mut sealing));
             let (text, ranges) = first.as_ref().map_or((field.as_str(), &[][..]), |r| (r.text.as_str(), &r.ranges[..]));
             let missed = self.scanner.second_pass(text, ranges);
             if !missed.is_empty() {
                 for s in &missed {
                     *out.second_pass.entry(s.phi_type).or_default() += 1;
                 }
-                let again = self.rewrite(text, &missed, offset, &links, &mut out.vault, &mut seen);
+                let again = self.rewrite(text, &missed, offset, &links, &mut sealing);
                 *field = again.text;
             } else if let Some(first) = first {
                 *field = first.text;
             }
         }
+        out.vault = sealing.vault;
+        out.put_in = sealing.put_in;
         out
     }
 
@@ -189,14 +199,8 @@ impl OrgPhi {
 
     /// `text` with `spans` replaced (dates tokenized, not shifted: there is no patient to key a
     /// shift on here), their originals sealed into `vault`.
-    pub(super) fn replace(
-        &self,
-        text: &str,
-        spans: &[Span],
-        vault: &mut Vec<VaultEntry>,
-        seen: &mut HashSet<String>,
-    ) -> String {
-        self.rewrite(text, spans, None, &NameLinks::default(), vault, seen).text
+    pub(super) fn replace(&self, text: &str, spans: &[Span], sealing: &mut Sealing) -> String {
+        self.rewrite(text, spans, None, &NameLinks::default(), sealing).text
     }
 
     fn rewrite(
@@ -205,8 +209,7 @@ impl OrgPhi {
         spans: &[Span],
         offset: Option<i64>,
         links: &NameLinks,
-        vault: &mut Vec<VaultEntry>,
-        seen: &mut HashSet<String>,
+        sealing: &mut Sealing,
     ) -> Rewritten {
         let mut out = String::with_capacity(text.len());
         let mut replacements = Vec::with_capacity(spans.len());
@@ -215,22 +218,27 @@ impl OrgPhi {
         for s in spans {
             let written = &text[s.start..s.end];
             let linked = if s.phi_type == PhiType::Name { links.full_name(written) } else { None };
-            // A linked mention takes its part of the full name's replacement; a token is the
-            // full name's own, and opens to the full name.
-            let (replacement, original) = match linked {
+            // A linked mention takes its part of the full name's replacement, and opens to the
+            // full name.
+            let (replacement, token, original) = match linked {
                 Some((full, part)) => {
-                    let (replacement, whole) = self.pseudonymizer.name_part(full, part);
-                    (replacement, if whole { full } else { written })
+                    (self.pseudonymizer.name_part(full, part), self.pseudonymizer.token(PhiType::Name, full), full)
                 }
-                None => (self.pseudonymizer.replacement(s.phi_type, written, offset), written),
+                None => (
+                    self.pseudonymizer.replacement(s.phi_type, written, offset),
+                    self.pseudonymizer.token(s.phi_type, written),
+                    written,
+                ),
             };
-            if seen.insert(replacement.clone()) {
-                vault.push(VaultEntry {
-                    sealed: self.keys.seal(&replacement, original),
-                    token: replacement.clone(),
-                    phi_type: s.phi_type,
+            // Keyed by token, never by stand-in: two people can share a stand-in, not a token.
+            if sealing.seen.insert(token.clone()) {
+                sealing.vault.push(VaultEntry {
+                    sealed: self.keys.seal(&token, original),
+                    token: token.clone(),
+                    phi_type: if linked.is_some() { PhiType::Name } else { s.phi_type },
                 });
             }
+            sealing.put_in.insert(PutIn { text: replacement.clone(), token });
             out.push_str(&text[at..s.start]);
             let start = out.len();
             out.push_str(&replacement);
@@ -259,6 +267,11 @@ mod tests {
     use crate::model::{AiProcessing, OrgId, Step};
     use crate::phi::vault::VaultKey;
 
+    /// Tokens rather than the default stand-ins: what these tests read back.
+    fn tokens_policy() -> PhiPolicy {
+        PhiPolicy { surrogates: false, ..PhiPolicy::default() }
+    }
+
     fn org_phi(policy: PhiPolicy) -> OrgPhi {
         let keys = VaultKey::from_bytes([5; 32]).org(&OrgId(uuid::Uuid::nil()));
         OrgPhi::new(policy, keys).unwrap()
@@ -266,7 +279,7 @@ mod tests {
 
     #[test]
     fn every_free_text_field_is_scrubbed_and_sealed() {
-        let phi = org_phi(PhiPolicy::default());
+        let phi = org_phi(tokens_policy());
         let mut trace = TraceInput {
             trace_id: None,
             application_id: "triage".into(),
@@ -323,7 +336,7 @@ mod tests {
     fn a_person_named_in_full_then_in_part_stays_one_person() {
         let input = "Priya Okafor, 67, asks about warfarin. Ms. Okafor also takes aspirin daily.";
         let output = "Priya should stop the aspirin; Okafor can call the clinic tomorrow.";
-        let tokens = org_phi(PhiPolicy::default());
+        let tokens = org_phi(tokens_policy());
         let mut t = trace(input, output);
         let done = tokens.deidentify_trace(&mut t);
         let full = tokens.pseudonymizer.token(PhiType::Name, "Priya Okafor");
@@ -332,7 +345,7 @@ mod tests {
         let entry = done.vault.iter().find(|v| v.token == full).unwrap();
         assert_eq!(tokens.keys().open(&entry.token, &entry.sealed).unwrap(), "Priya Okafor");
 
-        let stand_ins = org_phi(PhiPolicy { surrogates: true, ..PhiPolicy::default() });
+        let stand_ins = org_phi(PhiPolicy::default());
         let mut t = trace(input, output);
         let done = stand_ins.deidentify_trace(&mut t);
         let whole = stand_ins.pseudonymizer.replacement(PhiType::Name, "Priya Okafor", None);
@@ -341,13 +354,18 @@ mod tests {
         assert!(t.ai_processing.input.contains(&format!("Ms. {last} also")), "{}", t.ai_processing.input);
         assert!(t.ai_processing.output.starts_with(&format!("{first} should")), "{}", t.ai_processing.output);
         assert!(t.ai_processing.output.contains(&format!("; {last} can")), "{}", t.ai_processing.output);
-        let entry = done.vault.iter().find(|v| v.token == last).unwrap();
-        assert_eq!(stand_ins.keys().open(&entry.token, &entry.sealed).unwrap(), "Okafor");
+        // Each stand-in opens, through the trace's record, to the whole name.
+        let token = stand_ins.pseudonymizer.token(PhiType::Name, "Priya Okafor");
+        for text in [whole.as_str(), first, last] {
+            assert!(done.put_in.contains(&PutIn { text: text.to_string(), token: token.clone() }), "{text}");
+        }
+        let entry = done.vault.iter().find(|v| v.token == token).unwrap();
+        assert_eq!(stand_ins.keys().open(&entry.token, &entry.sealed).unwrap(), "Priya Okafor");
     }
 
     #[test]
     fn a_surname_two_people_share_links_to_neither() {
-        let phi = org_phi(PhiPolicy::default());
+        let phi = org_phi(tokens_policy());
         let mut t = trace("Priya Okafor and Dev Okafor came in together.", "Okafor asked about the dose.");
         phi.deidentify_trace(&mut t);
         let p = &phi.pseudonymizer;
@@ -358,7 +376,7 @@ mod tests {
 
     #[test]
     fn the_try_it_text_reports_its_replacements() {
-        let phi = org_phi(PhiPolicy { surrogates: true, ..PhiPolicy::default() });
+        let phi = org_phi(PhiPolicy::default());
         let (text, replaced) = phi.deidentify_text("Call Zoë Ñúñez at 617-555-0142.");
         assert!(!text.contains("Ñúñez") && !text.contains("617-555-0142"), "{text}");
         assert_eq!(replaced.len(), 2);
@@ -369,7 +387,7 @@ mod tests {
 
     #[test]
     fn the_second_pass_replaces_what_the_first_missed_and_counts_it() {
-        let phi = org_phi(PhiPolicy::default());
+        let phi = org_phi(tokens_policy());
         let mut trace: TraceInput = serde_json::from_value(serde_json::json!({
             "application_id": "a",
             "ai_processing": {"model": "m", "input": "Leave a message on my registered (0191) 496 0197.", "output": "ok"}

@@ -68,12 +68,16 @@ const NEVER_NAMES: &str = "american english french spanish german italian chines
     honda toyota hyundai subaru nissan kia tesla mazda volkswagen chevrolet chevy lexus acura porsche jeep \
     walgreens walmart costco medtronic aetna cigna humana kaiser anthem pfizer moderna";
 
+/// Census first names and surnames, commonest first, one a line, lower case.
+pub const FIRST_NAMES: &str = include_str!("../../data/phi/first_names.txt");
+pub const LAST_NAMES: &str = include_str!("../../data/phi/last_names.txt");
+
 pub fn lexicon() -> &'static Lexicon {
     static LEXICON: OnceLock<Lexicon> = OnceLock::new();
     LEXICON.get_or_init(|| {
         let lists: [(&'static str, Flags); 9] = [
-            (include_str!("../../data/phi/first_names.txt"), Flags::FIRST_NAME),
-            (include_str!("../../data/phi/last_names.txt"), Flags::LAST_NAME),
+            (FIRST_NAMES, Flags::FIRST_NAME),
+            (LAST_NAMES, Flags::LAST_NAME),
             (include_str!("../../data/phi/cities.txt"), Flags::CITY),
             (include_str!("../../data/phi/drug_names.txt"), Flags::DRUG),
             (include_str!("../../data/phi/eponyms.txt"), Flags::EPONYM),

@@ -23,7 +23,9 @@ pub struct PhiPolicy {
     pub allow: Vec<String>,
     /// Terms always scrubbed, wherever they appear (type `ID`).
     pub deny: Vec<String>,
-    /// Replace identifiers with realistic stand-ins (names, phone numbers) instead of tokens.
+    /// Replace identifiers with realistic stand-ins (names, phone numbers) instead of tokens, so
+    /// that one that slips through hides among fakes. The default; organizations created before
+    /// it was were pinned to tokens (migration 0015).
     pub surrogates: bool,
     /// Shift each patient's dates by a per-patient offset that keeps intervals, instead of
     /// tokenizing them. Not Safe Harbor: for expert-determination set-ups only.
@@ -51,7 +53,7 @@ impl Default for PhiPolicy {
             custom: Vec::new(),
             allow: Vec::new(),
             deny: Vec::new(),
-            surrogates: false,
+            surrogates: true,
             date_shift: false,
         }
     }

@@ -6,39 +6,51 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use std::sync::OnceLock;
+
 use super::dates;
+use super::lexicon::{lexicon, Flags, FIRST_NAMES, LAST_NAMES};
 use super::types::PhiType;
 
 /// Hex digits of the HMAC in a token: 48 bits, so that an organization with a million
 /// distinct names still almost surely has no two sharing a token.
 const TOKEN_HEX: usize = 12;
 
-const SURROGATE_FIRST: &[&str] = &[
-    "Avery", "Jordan", "Riley", "Casey", "Morgan", "Quinn", "Rowan", "Emerson", "Harper", "Reese", "Sawyer", "Dakota",
-    "Finley", "Hayden", "Jessie", "Kendall", "Logan", "Parker", "Peyton", "Skyler",
-];
-const SURROGATE_LAST: &[&str] = &[
-    "Ashford",
-    "Bellamy",
-    "Carrow",
-    "Dunmore",
-    "Ellery",
-    "Fairlie",
-    "Garland",
-    "Hollis",
-    "Ivers",
-    "Jessop",
-    "Kerrigan",
-    "Lowell",
-    "Marlow",
-    "Northam",
-    "Oakes",
-    "Pemberton",
-    "Quarles",
-    "Redfern",
-    "Stroud",
-    "Thorne",
-];
+/// Stand-in names: the commonest census first names and surnames that are not also everyday
+/// words, drugs, clinical terms or places, so that a stand-in reads as a name ("hiding in plain
+/// sight") and two people rarely share one: 1,000 × 5,000 full names, 5,000 lone surnames.
+struct StandInNames {
+    first: Vec<String>,
+    last: Vec<String>,
+}
+
+const STAND_IN_FIRST: usize = 1_000;
+const STAND_IN_LAST: usize = 5_000;
+
+fn stand_in_names() -> &'static StandInNames {
+    static NAMES: OnceLock<StandInNames> = OnceLock::new();
+    NAMES.get_or_init(|| {
+        let lex = lexicon();
+        let plain = Flags::ENGLISH
+            | Flags::AMBIGUOUS
+            | Flags::DRUG
+            | Flags::CLINICAL
+            | Flags::SAFE
+            | Flags::NEVER_NAME
+            | Flags::CITY
+            | Flags::EPONYM;
+        let pick = |list: &str, n: usize| -> Vec<String> {
+            list.lines()
+                .map(str::trim)
+                .filter(|w| w.len() >= 3 && w.bytes().all(|b| b.is_ascii_lowercase()) && !lex.flags(w).has(plain))
+                .take(n)
+                .map(|w| w[..1].to_ascii_uppercase() + &w[1..])
+                .collect()
+        };
+        StandInNames { first: pick(FIRST_NAMES, STAND_IN_FIRST), last: pick(LAST_NAMES, STAND_IN_LAST) }
+    })
+}
+
 const SURROGATE_STREETS: &[&str] = &["Alder", "Beacon", "Crescent", "Dover", "Fenwick", "Glenwood", "Harrow", "Linden"];
 const SURROGATE_CITIES: &[&str] =
     &["Riverton", "Fairview", "Greenfield", "Oakdale", "Milford", "Ashland", "Clinton", "Salem"];
@@ -107,41 +119,42 @@ impl Pseudonymizer {
 
     /// What replaces a lone mention of `part` of the full name `full`: with surrogates, that part
     /// of the full name's stand-in ("Ellery" for "Ms. Miller" when "Maria Miller" became "Avery
-    /// Ellery"); otherwise the full name's own token. The flag says the replacement stands for
-    /// the whole name.
-    pub fn name_part(&self, full: &str, part: NamePart) -> (String, bool) {
+    /// Ellery"); otherwise the full name's own token.
+    pub fn name_part(&self, full: &str, part: NamePart) -> String {
         let Some(stand_in) = self.surrogates.then(|| self.surrogate(PhiType::Name, full)).flatten() else {
-            return (self.token(PhiType::Name, full), true);
+            return self.token(PhiType::Name, full);
         };
         // "Ellery, Avery" or "Avery Ellery".
         let (first, last) = match stand_in.split_once(", ") {
             Some((last, first)) => (first, last),
             None => stand_in.split_once(' ').unwrap_or((&stand_in, &stand_in)),
         };
-        (if part == NamePart::First { first } else { last }.to_string(), false)
+        if part == NamePart::First { first } else { last }.to_string()
     }
 
     fn surrogate(&self, t: PhiType, value: &str) -> Option<String> {
         let d = self.mac(&["surrogate", t.as_str(), &normalize(t, value)]);
         let pick = |list: &[&'static str], i: usize| list[d[i] as usize % list.len()];
+        let names = stand_in_names();
+        let index = |k: usize, n: usize| u32::from_le_bytes([d[k], d[k + 1], d[k + 2], d[k + 3]]) as usize % n.max(1);
+        let first = || names.first.get(index(9, names.first.len())).map_or("Avery", String::as_str);
+        let last = || names.last.get(index(13, names.last.len())).map_or("Ashford", String::as_str);
         Some(match t {
             PhiType::Name => {
                 let words = value.split_whitespace().count();
                 if value.contains(',') {
-                    format!("{}, {}", pick(SURROGATE_LAST, 0), pick(SURROGATE_FIRST, 1))
+                    format!("{}, {}", last(), first())
                 } else if words == 1 {
-                    pick(SURROGATE_LAST, 0).to_string()
+                    last().to_string()
                 } else {
-                    format!("{} {}", pick(SURROGATE_FIRST, 1), pick(SURROGATE_LAST, 0))
+                    format!("{} {}", first(), last())
                 }
             }
             // 555-0100 to 555-0199 are reserved for fiction in the North American plan.
             PhiType::Phone | PhiType::Fax => {
                 format!("({}) 555-01{:02}", 200 + u16::from_le_bytes([d[2], d[3]]) % 800, d[4] % 100)
             }
-            PhiType::Email => {
-                format!("{}.{}@example.org", pick(SURROGATE_FIRST, 1), pick(SURROGATE_LAST, 0)).to_lowercase()
-            }
+            PhiType::Email => format!("{}.{}@example.org", first(), last()).to_lowercase(),
             // Area numbers 900-999 are never issued.
             PhiType::Ssn => {
                 format!("9{:02}-{:02}-{:04}", d[5] % 100, 1 + d[6] % 99, 1 + u16::from_le_bytes([d[7], d[8]]) % 9999)

@@ -67,25 +67,43 @@ impl PhiService {
         Ok(())
     }
 
-    /// The originals behind `tokens` (`None` for a token the vault does not hold). Every call
-    /// is written to the audit log, with who asked and why, before anything is revealed.
+    /// The originals behind `values` (`None` for one the vault does not hold). A value is a
+    /// token, or, with `trace`, anything de-identification put into that trace (a stand-in, a
+    /// shifted date), opened through the trace's record. Every call is written to the audit log,
+    /// with who asked and why, before anything is revealed.
     pub async fn reidentify(
         &self,
         org: &OrgId,
-        tokens: &[String],
+        values: &[String],
+        trace: Option<uuid::Uuid>,
         actor: &str,
         reason: &str,
     ) -> Result<BTreeMap<String, Option<String>>> {
-        let detail = serde_json::json!({ "tokens": tokens, "reason": reason });
+        let detail = serde_json::json!({ "tokens": values, "trace_id": trace, "reason": reason });
         self.store.audit(org, actor, "phi.reidentify", detail).await?;
+        let put_in = match trace {
+            Some(id) => self.store.trace_put_in(org, id).await?.ok_or(Error::NotFound("trace"))?,
+            None => Vec::new(),
+        };
+        // Stand-ins from before the vault was keyed by token are keys themselves: looked up too.
+        let token_of = |value: &String| put_in.iter().find(|p| &p.text == value).map(|p| p.token.clone());
+        let mut wanted: Vec<String> = values.iter().filter_map(token_of).collect();
+        wanted.extend(values.iter().cloned());
+        wanted.sort_unstable();
+        wanted.dedup();
         let keys = self.key.org(org);
-        let found = self.store.vault_entries(org, tokens).await?;
-        let mut out: BTreeMap<String, Option<String>> = tokens.iter().map(|t| (t.clone(), None)).collect();
-        for entry in found {
+        let mut opened: BTreeMap<String, String> = BTreeMap::new();
+        for entry in self.store.vault_entries(org, &wanted).await? {
             let original = keys.open(&entry.token, &entry.sealed)?;
-            out.insert(entry.token, Some(original));
+            opened.insert(entry.token, original);
         }
-        Ok(out)
+        Ok(values
+            .iter()
+            .map(|v| {
+                let original = token_of(v).and_then(|t| opened.get(&t)).or_else(|| opened.get(v)).cloned();
+                (v.clone(), original)
+            })
+            .collect())
     }
 
     /// Reads every stored trace of `org` again with the current recognizers (`aegis phi audit`).
@@ -111,7 +129,7 @@ impl PhiService {
                         *found.entry(f.phi_type.as_str()).or_default() += 1;
                     }
                     let detail = serde_json::json!({ "trace_id": stored.trace_id, "found": found });
-                    self.store.repair_trace(org, &audit.repaired, &audit.vault, actor, detail).await?;
+                    self.store.repair_trace(org, &audit.repaired, &audit.vault, &audit.put_in, actor, detail).await?;
                 }
             }
         }

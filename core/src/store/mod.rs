@@ -37,9 +37,9 @@ pub use evaluations::EvaluationLookup;
 pub use jobs::ClaimedJob;
 pub use orgs::{ApiKey, ApiKeyRole, NewApiKey, Organization, Principal};
 pub use outbox::{AttemptRecord, ClaimedMessage};
-pub use phi::{AuditEntry, StoredText, VaultEntry};
+pub use phi::{parse_put_in, put_in_json, AuditEntry, PutIn, StoredText, VaultEntry};
 pub use reviews::NewReview;
-pub use traces::{replaced_json, InsertOutcome, ListQuery, NewTrace};
+pub use traces::{InsertOutcome, ListQuery, NewTrace};
 pub use users::{SessionUser, User};
 pub use webhooks::{EndpointUpdate, ROTATION_OVERLAP};
 

@@ -17,6 +17,47 @@ pub struct VaultEntry {
     pub sealed: Sealed,
 }
 
+/// A text de-identification put into a trace and the vault token it stands for: the token
+/// itself under the token policy, a stand-in ("Avery Ellery") under the surrogates policy.
+/// Stand-ins can repeat across people; tokens cannot, so the vault is keyed by token and a
+/// stand-in is opened through the trace that holds it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PutIn {
+    pub text: String,
+    pub token: String,
+}
+
+/// One element of a trace's `phi_replaced` record: a bare text where it is its own token
+/// (tokens, and every record written before stand-ins were keyed by token), else both.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Recorded {
+    Text(String),
+    PutIn(PutIn),
+}
+
+/// Reads a trace's `phi_replaced` record.
+pub fn parse_put_in(json: &str) -> Result<Vec<PutIn>> {
+    let recorded: Vec<Recorded> = serde_json::from_str(json)?;
+    Ok(recorded
+        .into_iter()
+        .map(|r| match r {
+            Recorded::Text(text) => PutIn { token: text.clone(), text },
+            Recorded::PutIn(p) => p,
+        })
+        .collect())
+}
+
+/// Writes a trace's `phi_replaced` record: sorted, each pair once.
+pub fn put_in_json<'a>(put_in: impl IntoIterator<Item = &'a PutIn>) -> String {
+    let unique: std::collections::BTreeSet<&PutIn> = put_in.into_iter().collect();
+    let items: Vec<serde_json::Value> = unique
+        .into_iter()
+        .map(|p| if p.text == p.token { serde_json::json!(p.text) } else { serde_json::json!(p) })
+        .collect();
+    serde_json::Value::Array(items).to_string()
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub id: i64,
@@ -44,7 +85,7 @@ pub struct StoredText {
     pub details: Option<String>,
     /// Whether the trace is in the search index (it is once evaluated).
     pub indexed: bool,
-    /// The texts de-identification put in (`phi_replaced`, a JSON array).
+    /// What de-identification put in (`phi_replaced`: see [`parse_put_in`]).
     pub replaced: String,
 }
 
@@ -155,6 +196,7 @@ impl Store {
         org: &OrgId,
         fixed: &StoredText,
         vault: &[VaultEntry],
+        put_in: &[PutIn],
         actor: &str,
         detail: serde_json::Value,
     ) -> Result<()> {
@@ -170,9 +212,9 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        // What the trace view marks: what was put in before, and now.
-        let mut replaced: std::collections::BTreeSet<String> = serde_json::from_str(&fixed.replaced)?;
-        replaced.extend(vault.iter().map(|v| v.token.clone()));
+        // What the trace view marks and re-identification opens: what was put in before, and now.
+        let before = parse_put_in(&fixed.replaced)?;
+        let replaced = put_in_json(before.iter().chain(put_in));
         sqlx::query(
             "UPDATE traces SET input = $3, output = $4, steps = $5, metadata = $6, phi_replaced = $7 \
              WHERE org_id = $1 AND id = $2",
@@ -183,7 +225,7 @@ impl Store {
         .bind(&fixed.output)
         .bind(&fixed.steps)
         .bind(&fixed.metadata)
-        .bind(serde_json::to_string(&replaced)?)
+        .bind(replaced)
         .execute(&mut *tx)
         .await?;
         if fixed.indexed {

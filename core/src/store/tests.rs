@@ -281,14 +281,14 @@ async fn vault_policies_and_audit(backend: Backend) {
 
     let name = org_phi.pseudonymizer.token(PhiType::Name, "Maria Garcia");
     let found = phi
-        .reidentify(&a, &[name.clone(), "[NAME_000000000000]".into()], "key:test", "care coordination")
+        .reidentify(&a, &[name.clone(), "[NAME_000000000000]".into()], None, "key:test", "care coordination")
         .await
         .unwrap();
     assert_eq!(found[&name].as_deref(), Some("Maria Garcia"));
     assert_eq!(found["[NAME_000000000000]"], None);
     // Another organization cannot open this one's tokens.
     let b = org(&db.store, "B").await;
-    assert_eq!(phi.reidentify(&b, std::slice::from_ref(&name), "key:b", "curious").await.unwrap()[&name], None);
+    assert_eq!(phi.reidentify(&b, std::slice::from_ref(&name), None, "key:b", "curious").await.unwrap()[&name], None);
 
     let log = db.store.audit_log(&a, 10).await.unwrap();
     assert_eq!(log.len(), 1);

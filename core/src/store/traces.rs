@@ -35,7 +35,7 @@ pub struct NewTrace {
     pub vault: Vec<super::VaultEntry>,
     /// Identifiers only the second pass caught, by type: written to the audit log with the trace.
     pub second_pass: std::collections::BTreeMap<crate::phi::PhiType, u32>,
-    /// The distinct texts that replaced identifiers, as a JSON array ([`replaced_json`]), for the
+    /// What replaced identifiers, with the tokens behind stand-ins ([`super::put_in_json`]), for the
     /// trace view. Built in the caller's task: the writer's time is the ingest bottleneck.
     pub phi_replaced: String,
 }
@@ -182,15 +182,18 @@ impl Store {
     /// The distinct texts de-identification put into a trace (tokens or stand-ins), for the
     /// trace view to mark.
     pub async fn trace_replacements(&self, org: &OrgId, trace_id: Uuid) -> Result<Vec<String>> {
+        Ok(self.trace_put_in(org, trace_id).await?.unwrap_or_default().into_iter().map(|p| p.text).collect())
+    }
+
+    /// What de-identification put into a trace, with the tokens behind it; `None` when `org`
+    /// has no such trace.
+    pub async fn trace_put_in(&self, org: &OrgId, trace_id: Uuid) -> Result<Option<Vec<super::PutIn>>> {
         let row: Option<(String,)> = sqlx::query_as("SELECT phi_replaced FROM traces WHERE org_id = $1 AND id = $2")
             .bind(org.to_string())
             .bind(trace_id.to_string())
             .fetch_optional(&self.pool)
             .await?;
-        Ok(match row {
-            Some((json,)) => serde_json::from_str(&json)?,
-            None => Vec::new(),
-        })
+        row.map(|(json,)| super::phi::parse_put_in(&json)).transpose()
     }
 
     pub async fn get_trace(&self, org: &OrgId, trace_id: Uuid) -> Result<Option<Trace>> {
@@ -408,12 +411,6 @@ impl Store {
             }
         }
     }
-}
-
-/// The replacement texts of a trace's vault entries, as stored in `phi_replaced`.
-pub fn replaced_json(vault: &[super::VaultEntry]) -> String {
-    let texts: std::collections::BTreeSet<&str> = vault.iter().map(|v| v.token.as_str()).collect();
-    serde_json::to_string(&texts).unwrap_or_else(|_| "[]".into())
 }
 
 /// How the filters of a trace are indexed for search on SQLite: the status, severity, domain

@@ -65,25 +65,30 @@ pub async fn put_policy(
 struct ReidentifyBody {
     tokens: Vec<String>,
     reason: String,
+    /// Opens stand-ins (and shifted dates) through this trace's record of what it put in.
+    #[serde(default)]
+    trace_id: Option<uuid::Uuid>,
 }
 
 const MAX_TOKENS: usize = 1_000;
 
-/// `POST /phi/reidentify {"tokens", "reason"}` → `{"values": {token: original | null}}`.
-/// Admin keys only; the request, with its reason, is in the audit log before anything is read.
+/// `POST /phi/reidentify {"tokens", "reason", "trace_id"?}` → `{"values": {token: original |
+/// null}}`. `tokens` are tokens, or with `trace_id` anything de-identification put into that
+/// trace (stand-ins included). Admin keys only; the request, with its reason, is in the audit
+/// log before anything is read.
 pub async fn reidentify(
     State(state): State<AppState>,
     Admin(caller): Admin,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let ReidentifyBody { tokens, reason } = parse_json(&body, "")?;
+    let ReidentifyBody { tokens, reason, trace_id } = parse_json(&body, "")?;
     if tokens.is_empty() || tokens.len() > MAX_TOKENS {
         return Err(FieldError::new("tokens", format!("must hold 1 to {MAX_TOKENS} tokens")).into());
     }
     if reason.trim().chars().count() < 5 {
         return Err(FieldError::new("reason", "say why the originals are needed (at least 5 characters)").into());
     }
-    let values = state.phi.reidentify(&caller.0.org_id, &tokens, &caller.actor(), reason.trim()).await?;
+    let values = state.phi.reidentify(&caller.0.org_id, &tokens, trace_id, &caller.actor(), reason.trim()).await?;
     Ok(Json(json!({ "values": values })).into_response())
 }
 

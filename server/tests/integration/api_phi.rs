@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 on_both_backends!(
     ingest_stores_pseudonyms_and_reidentification_is_audited,
+    stand_ins_are_the_default_and_open_through_their_trace,
     try_it_endpoints_and_policy,
     awkward_input_is_refused_or_handled,
     the_second_pass_catches_a_miss_before_it_is_stored,
@@ -18,6 +19,8 @@ const NOTE: &str = "Patient Maria Garcia (DOB 03/14/1962, MRN: 00482913) called 
 
 async fn ingest_stores_pseudonyms_and_reidentification_is_audited(backend: aegis_core::store::Backend) {
     let app = TestApp::new(backend).await;
+    let tokens = app.send_json("PUT", "/api/v1/phi/policy", r#"{"surrogates": false}"#).await;
+    assert_eq!(tokens.status, StatusCode::OK, "{}", tokens.text);
     let trace = json!({
         "application_id": "triage-bot",
         "ai_processing": {"model": "gpt-4o", "input": NOTE, "output": "Ms. Garcia should avoid ibuprofen."},
@@ -68,6 +71,61 @@ async fn ingest_stores_pseudonyms_and_reidentification_is_audited(backend: aegis
     assert_eq!(app.get_as(&ingest, "/api/v1/audit").await.status, StatusCode::FORBIDDEN);
 }
 
+/// A new organization gets realistic stand-ins. Stand-ins repeat across people (there are only
+/// so many names); tokens do not, so each opens to its own person through the trace it is in.
+async fn stand_ins_are_the_default_and_open_through_their_trace(backend: aegis_core::store::Backend) {
+    let app = TestApp::new(backend).await;
+    let phi = app.state.phi.for_org(&app.org).await.unwrap();
+    // Two surnames this organization's key gives the same stand-in.
+    let (heads, middles, tails) = (
+        [
+            "Bal", "Cor", "Dun", "Fel", "Gar", "Hol", "Kel", "Lom", "Mar", "Nor", "Pel", "Ros", "Sar", "Tam", "Vel",
+            "Wen",
+        ],
+        ["ad", "em", "ib", "og", "ul", "ar", "en", "is", "on", "ur"],
+        [
+            "bury", "cott", "dale", "field", "ford", "ham", "ley", "mont", "ridge", "stone", "ton", "well", "worth",
+            "wick",
+        ],
+    );
+    let mut seen = std::collections::HashMap::new();
+    let mut pair = None;
+    'search: for h in heads {
+        for m in middles {
+            for t in tails {
+                let name = format!("{h}{m}{t}");
+                let stand_in = phi.pseudonymizer.replacement(aegis_core::phi::PhiType::Name, &name, None);
+                if let Some(other) = seen.insert(stand_in.clone(), name.clone()) {
+                    pair = Some((other, name, stand_in));
+                    break 'search;
+                }
+            }
+        }
+    }
+    let (a, b, stand_in) = pair.expect("2,240 surnames over 5,000 stand-ins collide");
+    let send = |name: &str| {
+        json!({"application_id": "a", "ai_processing": {"model": "m", "input": format!("Ms. {name} asked about warfarin."), "output": "ok"}}).to_string()
+    };
+    let first = app.post("/api/v1/traces", &send(&a)).await.body["trace_id"].as_str().unwrap().to_string();
+    let second = app.post("/api/v1/traces", &send(&b)).await.body["trace_id"].as_str().unwrap().to_string();
+    for id in [&first, &second] {
+        let stored = app.get(&format!("/api/v1/traces/{id}")).await.body["ai_processing"]["input"].clone();
+        assert_eq!(stored, json!(format!("Ms. {stand_in} asked about warfarin.")), "stand-ins by default");
+    }
+    let app = &app;
+    let open = |trace: Option<&str>| {
+        let body = json!({ "tokens": [stand_in], "trace_id": trace, "reason": "who was it, exactly" }).to_string();
+        async move { app.post("/api/v1/phi/reidentify", &body).await }
+    };
+    assert_eq!(open(Some(&first)).await.body["values"][&stand_in], json!(a));
+    assert_eq!(open(Some(&second)).await.body["values"][&stand_in], json!(b));
+    assert_eq!(open(None).await.body["values"][&stand_in], Value::Null, "a stand-in alone names no one");
+    let missing = open(Some("0190a6f0-0000-7000-8000-000000000000")).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.text);
+    let audit = app.get("/api/v1/audit").await;
+    assert_eq!(audit.body["items"][0]["detail"]["trace_id"], json!("0190a6f0-0000-7000-8000-000000000000"));
+}
+
 async fn try_it_endpoints_and_policy(backend: aegis_core::store::Backend) {
     let app = TestApp::new(backend).await;
     let text = "Zoë Ñúñez, MRN: 00482913, RCH-884211";
@@ -102,7 +160,8 @@ async fn try_it_endpoints_and_policy(backend: aegis_core::store::Backend) {
     assert!(before > 0, "ingest writes the vault");
     let deid = app.post("/api/v1/phi/deidentify", &json!({ "text": text }).to_string()).await;
     assert!(!deid.body["text"].as_str().unwrap().contains("Ñúñez"));
-    assert!(deid.body["entities"][0]["replacement"].as_str().unwrap().starts_with("[NAME_"));
+    let stand_in = deid.body["entities"][0]["replacement"].as_str().unwrap();
+    assert!(!stand_in.is_empty() && !stand_in.starts_with("[NAME_"), "stand-ins by default: {stand_in}");
     assert_eq!(vault_rows().await, before, "trying writes nothing");
 
     let policy = app.get("/api/v1/phi/policy").await;
@@ -197,8 +256,11 @@ async fn the_second_pass_catches_a_miss_before_it_is_stored(backend: aegis_core:
     assert_eq!(app.post("/api/v1/phi/scan", &json!({ "text": text }).to_string()).await.body["entities"], json!([]));
     let trace = json!({"application_id": "a", "ai_processing": {"model": "m", "input": text, "output": "ok"}});
     let id = app.post("/api/v1/traces", &trace.to_string()).await.body["trace_id"].as_str().unwrap().to_string();
-    let stored = app.get(&format!("/api/v1/traces/{id}")).await.body.to_string();
-    assert!(!stored.contains("496 0197") && stored.contains("[ID_"), "{stored}");
+    let stored = app.get(&format!("/api/v1/traces/{id}")).await.body;
+    let input = stored["ai_processing"]["input"].as_str().unwrap();
+    // A same-shape stand-in (the default policy) in its place.
+    let number = input.strip_prefix("Leave a message on my registered (0191) ").and_then(|r| r.strip_suffix('.'));
+    assert!(number.is_some_and(|n| n != "496 0197" && n.len() == 8 && n.as_bytes()[3] == b' '), "{input}");
 
     let audit = app.get("/api/v1/audit").await;
     let entry = &audit.body["items"][0];

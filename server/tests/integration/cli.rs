@@ -196,6 +196,23 @@ fn keys_and_reidentification_from_the_command_line() {
     let unknown = cli.run(&["phi", "reidentify", "--org", id, "--reason", "audit check", "[NAME_000000000000]"]);
     assert!(unknown.status.success(), "{}", stderr(&unknown));
     assert!(stdout(&unknown).contains("\"[NAME_000000000000]\": null"));
+    let no_trace = cli.run(&[
+        "phi",
+        "reidentify",
+        "--org",
+        id,
+        "--trace",
+        "0190a6f0-0000-7000-8000-000000000000",
+        "--reason",
+        "audit check",
+        "Avery Ellery",
+    ]);
+    assert!(!no_trace.status.success());
+    assert!(stderr(&no_trace).contains("trace not found"), "{}", stderr(&no_trace));
+    let bad_trace =
+        cli.run(&["phi", "reidentify", "--org", id, "--trace", "yesterday", "--reason", "audit check", "x"]);
+    assert!(!bad_trace.status.success());
+    assert!(stderr(&bad_trace).contains("--trace"), "{}", stderr(&bad_trace));
 }
 
 #[test]

@@ -93,15 +93,20 @@ async fn an_older_doors_leaks_are_found_then_repaired(backend: Backend) {
     assert_eq!(found(&app, LEAKED).await, 0, "the search index forgot the old words");
     assert_eq!(found(&app, "acetaminophen").await, 1, "and learned the new text");
 
-    // The originals are in the vault, behind the new tokens.
+    // The originals are in the vault, behind the new tokens; the stand-ins the repair put in
+    // (stand-ins are the default) open through the trace's record.
     let stored: Value = app.get(&format!("/api/v1/traces/{leaked_id}")).await.body;
     let input = stored["ai_processing"]["input"].as_str().unwrap();
-    let token = &input[input.find("[NAME_").unwrap()..][..19];
-    let body = json!({ "tokens": [token], "reason": "checking the audit repair" }).to_string();
-    let revealed = app.post("/api/v1/phi/reidentify", &body).await;
-    assert_eq!(revealed.body["values"][token], LEAKED, "{}", revealed.text);
+    let put_in = app.store.trace_put_in(&app.org, leaked_id).await.unwrap().unwrap();
+    let name = put_in.iter().find(|p| p.token.starts_with("[NAME_") && input.contains(&p.text)).expect("a name put in");
+    assert_ne!(name.text, name.token, "a stand-in, not a token: {input}");
+    let body = json!({ "tokens": [name.text], "trace_id": leaked_id, "reason": "checking the audit repair" });
+    let revealed = app.post("/api/v1/phi/reidentify", &body.to_string()).await;
+    assert_eq!(revealed.body["values"][&name.text], LEAKED, "{}", revealed.text);
+    let by_token = json!({ "tokens": [name.token], "reason": "checking the audit repair" }).to_string();
+    assert_eq!(app.post("/api/v1/phi/reidentify", &by_token).await.body["values"][&name.token], LEAKED);
     let replaced = app.store.trace_replacements(&app.org, leaked_id).await.unwrap();
-    assert!(replaced.iter().any(|r| r == token), "the trace view will mark it: {replaced:?}");
+    assert!(replaced.contains(&name.text), "the trace view will mark it: {replaced:?}");
 
     let audit = app.get("/api/v1/audit?limit=10").await.body;
     let actions: Vec<&str> = audit["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();

@@ -182,6 +182,11 @@ impl Door {
         let (judge_url, judged) = capturing_judge(quoting_judge).await;
         let domains = judge_everything_pack(dir.path());
         let org = db.store.create_organization("Canary Clinic").await.unwrap().id;
+        // Tokens, not the default stand-ins: stand-ins are real census names, and one that
+        // happened to equal a corpus name could not be told from a leak. The recognizers and
+        // every path out of the door are the same under both policies.
+        let tokens = aegis_core::phi::PhiPolicy { surrogates: false, ..Default::default() };
+        db.store.put_phi_policy(&org, &tokens).await.unwrap();
         let key = db.store.create_api_key(&org, "k", ApiKeyRole::Admin).await.unwrap().plaintext;
         db.store.create_user(&org, "nurse@canary.test", "a long password").await.unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
