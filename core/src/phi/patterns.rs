@@ -546,14 +546,14 @@ fn rules() -> Vec<Rule> {
         Rule {
             phi_type: Location,
             score: 0.8,
-            pattern: r"(?-u:\b)(?:[A-Z0-9][A-Za-z0-9'&.-]*\s+){1,5}(?:Inc|Corp|Corporation|Incorporated|LLC|L\.L\.C|Ltd|Limited|PLC|plc|LLP|GmbH|AG|SA|S\.A|SE|NV|N\.V|BV|B\.V|SpA|S\.p\.A|SARL|Co|Company|Holdings|Group|Partners)\.?(?-u:\b)".into(),
+            pattern: r"(?-u:\b)(?:[A-Z0-9][A-Za-z0-9'&.-]*\s+){1,5}(?:Inc|Corp|Corporation|Incorporated|LLC|L\.L\.C|Ltd|Limited|PLC|plc|LLP|GmbH|AG|SA|S\.A|SE|NV|N\.V|BV|B\.V|SpA|S\.p\.A|SARL|Co|Company|Holdings|Group|Partners|Co\.\s?Ltd|INC|CORP|CORPORATION|CO\.,?\s?LTD|GMBH)\.?(?-u:\b)".into(),
             check: organization,
         },
         // Apartment, suite and unit lines on their own.
         Rule {
             phi_type: Location,
             score: 0.8,
-            pattern: r"(?-u:\b)(?P<v>(?:Apt|Apartment|Suite|Ste|Flat)\.?\s*#?\s*\d{1,5}[A-Za-z]?)(?:[,\s]+(?P<town>[A-Z][a-z]+(?: [A-Z][a-z]+)?))?(?-u:\b)".into(),
+            pattern: r"(?-u:\b)(?P<v>(?:Apt|Apartment|Suite|Ste|Flat|Piso|Interior|Edif|Depto|Dpto|Puerta)\.?\s*#?\s*\d{1,5}[A-Za-z]?)(?:[,\s]+(?P<town>[A-Z][a-z]+(?: [A-Z][a-z]+)?))?(?-u:\b)".into(),
             check: any,
         },
         // US military addresses: "PSC 6804, Box 0227", "Unit 7566 Box 8992", then "APO AE 51245".
@@ -944,7 +944,24 @@ fn town_after(text: &str, (s, e): (usize, usize)) -> bool {
     let (number, unit) = (before.next().unwrap_or_default(), before.next().unwrap_or_default());
     let unit = unit.trim_end_matches('.').trim_start_matches('#');
     let after_unit = number.bytes().any(|b| b.is_ascii_digit())
-        && ["Apt", "Apartment", "Suite", "Ste", "Unit", "Room", "Rm", "Flat", ""].contains(&unit)
+        && [
+            "Apt",
+            "Apartment",
+            "Suite",
+            "Ste",
+            "Unit",
+            "Room",
+            "Rm",
+            "Flat",
+            "Piso",
+            "Interior",
+            "Edif",
+            "Depto",
+            "Dpto",
+            "Puerta",
+            "",
+        ]
+        .contains(&unit)
         && (!unit.is_empty() || number.starts_with('#'));
     if !after_unit {
         return false;
@@ -1327,6 +1344,10 @@ mod tests {
         assert_eq!(found("en Calle de Alcalá 125"), vec![(PhiType::Location, "Calle de Alcalá 125")]);
         assert_eq!(found("postcode SW1A 2AA and K1A 0B1"), vec![(PhiType::Zip, "SW1A 2AA"), (PhiType::Zip, "K1A 0B1")]);
         assert_eq!(found("Suite 410"), vec![(PhiType::Location, "Suite 410")]);
+        // Spanish and Mexican unit lines: floor, interior, building, flat, door.
+        for unit in ["Edif. 465", "Piso 6", "Interior 893", "Depto. 12B"] {
+            assert_eq!(found(unit), vec![(PhiType::Location, unit)]);
+        }
         assert_eq!(found("Suite 410 Please call"), vec![(PhiType::Location, "Suite 410")]);
         assert_eq!(
             found("at 2751 Tolland Drive Suite 831 Wexcombe, KS"),
@@ -1347,6 +1368,11 @@ mod tests {
         assert_eq!(found("admitted to St. Luke's Hospital"), vec![(PhiType::Location, "St. Luke's Hospital")]);
         assert!(found("Follow up in Cardiology Clinic").is_empty());
         assert_eq!(found("worked at Kavango Resources PLC"), vec![(PhiType::Location, "Kavango Resources PLC")]);
+        // In capitals too; not "LTD" or "LIMITED" alone, which notes use for long-term
+        // disability and a limited range.
+        assert_eq!(found("I work for SANKYO FRONTIER CO.LTD."), vec![(PhiType::Location, "SANKYO FRONTIER CO.LTD")]);
+        assert_eq!(found("at HAGIHARA INDUSTRIES INC. since"), vec![(PhiType::Location, "HAGIHARA INDUSTRIES INC")]);
+        assert!(found("OFF WORK ON LTD. RANGE OF MOTION LIMITED.").is_empty());
     }
 
     #[test]

@@ -100,6 +100,12 @@ pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>)
             i += 1;
             continue;
         }
+        if linked_town(&text[words[i].start..words[i].end]) {
+            out.push(Span::new(words[i].start, words[i].end, PhiType::Location, 0.8, Detector::Place));
+            taken[i] = true;
+            i += 1;
+            continue;
+        }
         // The longest run of capitalised, untaken, adjacent words that could be a city.
         let mut run = 1;
         while run < lex.max_city_words && i + run < words.len() {
@@ -150,6 +156,17 @@ pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>)
     }
 }
 
+/// French, Belgian and Swiss town names joined by a particle, whatever the town: "Boulogne-sur-Mer",
+/// "Chauveau-la-Forêt", "Villeneuve-lès-Avignon". No list holds them all; the shape says place.
+fn linked_town(word: &str) -> bool {
+    const PARTICLES: &[&str] = &["sur", "sous", "la", "le", "les", "lès", "en", "aux", "de", "du", "des", "devant"];
+    let parts: Vec<&str> = word.split('-').collect();
+    parts.len() >= 3
+        && parts.first().is_some_and(|p| p.chars().count() >= 3 && p.starts_with(char::is_uppercase))
+        && parts.last().is_some_and(|p| p.starts_with(char::is_uppercase))
+        && parts[1..parts.len() - 1].iter().any(|p| PARTICLES.contains(p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,5 +182,8 @@ mod tests {
         assert_eq!(cities("Transferred from Worcester, MA yesterday."), vec!["Worcester"]);
         assert_eq!(cities("Moved to Mobile last year."), vec!["Mobile"]);
         assert!(cities("Mobile phone on file. Normal exam.").is_empty());
+        assert_eq!(cities("Envoyez-le au 9, boulevard Brunel 59801 Grondin-sur-Mer."), vec!["Grondin-sur-Mer"]);
+        assert_eq!(cities("I'm in Texier-la-Forêt, at the conference"), vec!["Texier-la-Forêt"]);
+        assert!(cities("Guillain-Barre syndrome; a Jack-in-the-box; Status-post CABG.").is_empty());
     }
 }
