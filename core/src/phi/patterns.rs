@@ -497,6 +497,15 @@ fn rules() -> Vec<Rule> {
             check: any,
         },
         Rule { phi_type: Zip, score: 0.85, pattern: r"(?-u:\b)\d{5}-\d{4}(?-u:\b)".into(), check: any },
+        // Dutch postcodes, four digits and two letters: "2805MY", "Pippapad 3 2178 LK Nieuwkoop".
+        // Before the street lines, which would otherwise claim the house number in front.
+        Rule {
+            phi_type: Zip,
+            score: 0.8,
+            // Capitals only: "1000 mg" on every lab line would each cost a rejected match.
+            pattern: r"(?-u:\b)[1-9][0-9]{3} ?[A-Z]{2}(?-u:\b)".into(),
+            check: dutch_postcode,
+        },
         Rule {
             phi_type: Location,
             score: 0.9,
@@ -800,6 +809,36 @@ fn trim_trailing_punctuation(text: &str, (start, mut end): (usize, usize)) -> (u
 
 fn digits(s: &str) -> impl Iterator<Item = u32> + '_ {
     s.bytes().filter(u8::is_ascii_digit).map(|b| u32::from(b - b'0'))
+}
+
+/// A Dutch postcode, not a dose or a year ("1000 MG", "5000IU", "2000 AD"): glued it is
+/// distinctive; with a space, it needs a house number before it, a town after it, or
+/// "postcode"/"zip code" before it.
+fn dutch_postcode(text: &str, (s, e): (usize, usize)) -> bool {
+    const NOT_POSTCODES: &[&str] = &[
+        "mg", "ml", "iu", "kg", "cm", "mm", "km", "hr", "am", "pm", "lb", "oz", "dl", "gm", "ms", "mu", "ng", "ug",
+        "cc", "in", "ft", "yd", "mi", "hz", "kb", "mb", "gb", "tb", "bp", "rr", "st", "nd", "rd", "th", "ad", "bc",
+        "ce", "us", "to", "of", "at", "on", "or", "is", "be", "by", "no", "so", "as", "an", "it", "we", "he", "me",
+        "my", "up", "do", "go", "ok", "sa", "sd", "ss", "mo", "yo", "wk", "yr", "pt", "dr", "er", "ed", "iv", "im",
+        "sc", "po",
+    ];
+    let value = &text[s..e];
+    let letters = value[value.len() - 2..].to_ascii_lowercase();
+    if NOT_POSTCODES.contains(&letters.as_str()) {
+        return false;
+    }
+    if !value.contains(' ') {
+        return true;
+    }
+    let before = text[..s].trim_end_matches(' ');
+    let house_number = before.len() < s
+        && before.rsplit(' ').next().is_some_and(|w| {
+            let digits = w.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+            !digits.is_empty() && digits.len() <= 5 && digits.bytes().all(|b| b.is_ascii_digit())
+        });
+    let town_after = text[e..].strip_prefix(' ').is_some_and(|r| r.starts_with(|c: char| c.is_uppercase()));
+    let cue = before.to_ascii_lowercase().ends_with("code is") || before.to_ascii_lowercase().ends_with("postcode");
+    house_number || town_after || cue
 }
 
 fn any(_: &str, _: (usize, usize)) -> bool {
@@ -1345,6 +1384,12 @@ mod tests {
         assert_eq!(found("postcode SW1A 2AA and K1A 0B1"), vec![(PhiType::Zip, "SW1A 2AA"), (PhiType::Zip, "K1A 0B1")]);
         assert_eq!(found("Suite 410"), vec![(PhiType::Location, "Suite 410")]);
         // Spanish and Mexican unit lines: floor, interior, building, flat, door.
+        assert_eq!(found("Pippapad 3 2178 LK Nieuwkoop"), vec![(PhiType::Zip, "2178 LK")]);
+        assert!(found("Victoriasingel 84 9869NH Achlum").contains(&(PhiType::Zip, "9869NH")));
+        assert_eq!(found("My zip code is 1285 PL"), vec![(PhiType::Zip, "1285 PL")]);
+        for dose in ["Give 1000 MG Tylenol", "vitamin D 5000IU daily", "take 2 1000 mg tablets", "in 2000 AD Rome"] {
+            assert!(found(dose).iter().all(|(t, _)| *t != PhiType::Zip), "{dose}: {:?}", found(dose));
+        }
         for unit in ["Edif. 465", "Piso 6", "Interior 893", "Depto. 12B"] {
             assert_eq!(found(unit), vec![(PhiType::Location, unit)]);
         }
