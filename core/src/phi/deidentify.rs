@@ -64,9 +64,9 @@ struct Rewritten {
 /// de-identified text sees one person, not three. A word two full names share links to neither.
 #[derive(Default)]
 struct NameLinks {
-    /// Normalized word -> the full name (as first written) and which part of it the word is;
-    /// `None` where two different full names share the word.
-    words: HashMap<String, Option<(String, NamePart)>>,
+    /// Normalized word -> the full name (as first written, and normalized) and which part of it
+    /// the word is; `None` where two different full names share the word.
+    words: HashMap<String, Option<(String, String, NamePart)>>,
 }
 
 impl NameLinks {
@@ -86,8 +86,11 @@ impl NameLinks {
                     if word.chars().count() < 2 {
                         continue;
                     }
-                    let entry = links.words.entry(word.to_string()).or_insert_with(|| Some((full.to_string(), part)));
-                    if entry.as_ref().is_some_and(|(known, _)| normalize(PhiType::Name, known) != norm) {
+                    let entry = links
+                        .words
+                        .entry(word.to_string())
+                        .or_insert_with(|| Some((full.to_string(), norm.clone(), part)));
+                    if entry.as_ref().is_some_and(|(_, known, _)| *known != norm) {
                         *entry = None;
                     }
                 }
@@ -102,7 +105,7 @@ impl NameLinks {
         if norm.contains(' ') {
             return None;
         }
-        self.words.get(&norm)?.as_ref().map(|(full, part)| (full.as_str(), *part))
+        self.words.get(&norm)?.as_ref().map(|(full, _, part)| (full.as_str(), *part))
     }
 }
 
@@ -220,15 +223,9 @@ impl OrgPhi {
             let linked = if s.phi_type == PhiType::Name { links.full_name(written) } else { None };
             // A linked mention takes its part of the full name's replacement, and opens to the
             // full name.
-            let (replacement, token, original) = match linked {
-                Some((full, part)) => {
-                    (self.pseudonymizer.name_part(full, part), self.pseudonymizer.token(PhiType::Name, full), full)
-                }
-                None => (
-                    self.pseudonymizer.replacement(s.phi_type, written, offset),
-                    self.pseudonymizer.token(s.phi_type, written),
-                    written,
-                ),
+            let ((replacement, token), original) = match linked {
+                Some((full, part)) => (self.pseudonymizer.name_part(full, part), full),
+                None => (self.pseudonymizer.replacement_and_token(s.phi_type, written, offset), written),
             };
             // Keyed by token, never by stand-in: two people can share a stand-in, not a token.
             if sealing.seen.insert(token.clone()) {

@@ -5,7 +5,7 @@
 
 use super::lexicon::{lexicon, Flags, Lexicon};
 use super::places::{multiword_city_at, state_follows};
-use super::tokens::{is_title, one_of, Word};
+use super::tokens::{is_title, lower_core, one_of, without_possessive, Word};
 use super::types::{Detector, PhiType, Span};
 
 /// What a word can be, as far as names go.
@@ -242,20 +242,10 @@ pub const PLACE_CUES: &[&str] = &[
 
 /// Lower-cased word without a possessive `'s` or apostrophes, and the byte end of its core.
 fn core(text: &str, w: &Word) -> (String, usize) {
-    let s = &text[w.start..w.end];
-    let trimmed = s.strip_suffix("'s").or_else(|| s.strip_suffix("’s")).or_else(|| s.strip_suffix("'S")).unwrap_or(s);
-    let mut lower = String::with_capacity(trimmed.len());
-    for c in trimmed.chars() {
-        if c == '\'' || c == '’' {
-            continue;
-        }
-        if c.is_ascii() {
-            lower.push(c.to_ascii_lowercase());
-        } else {
-            lower.extend(c.to_lowercase());
-        }
-    }
-    (lower, w.start + trimmed.len())
+    let written = &text[w.start..w.end];
+    let mut lower = String::with_capacity(written.len());
+    lower_core(written, &mut lower);
+    (lower, w.start + without_possessive(written).len())
 }
 
 /// Drugs, clinical vocabulary, titles, and eponyms in use ("Parkinson's disease"): never a

@@ -823,8 +823,7 @@ fn dutch_postcode(text: &str, (s, e): (usize, usize)) -> bool {
         "sc", "po",
     ];
     let value = &text[s..e];
-    let letters = value[value.len() - 2..].to_ascii_lowercase();
-    if NOT_POSTCODES.contains(&letters.as_str()) {
+    if super::tokens::one_of(&value[value.len() - 2..], NOT_POSTCODES) {
         return false;
     }
     if !value.contains(' ') {
@@ -837,8 +836,13 @@ fn dutch_postcode(text: &str, (s, e): (usize, usize)) -> bool {
             !digits.is_empty() && digits.len() <= 5 && digits.bytes().all(|b| b.is_ascii_digit())
         });
     let town_after = text[e..].strip_prefix(' ').is_some_and(|r| r.starts_with(|c: char| c.is_uppercase()));
-    let cue = before.to_ascii_lowercase().ends_with("code is") || before.to_ascii_lowercase().ends_with("postcode");
-    house_number || town_after || cue
+    // Only the end of the text before is compared: lower-casing all of it cost a copy per match.
+    let ends_with = |cue: &str| {
+        before.len() >= cue.len()
+            && before.is_char_boundary(before.len() - cue.len())
+            && before[before.len() - cue.len()..].eq_ignore_ascii_case(cue)
+    };
+    house_number || town_after || ends_with("code is") || ends_with("postcode")
 }
 
 fn any(_: &str, _: (usize, usize)) -> bool {

@@ -104,32 +104,40 @@ impl Pseudonymizer {
 
     /// What replaces `value`: a shifted date, a surrogate, or a token.
     pub fn replacement(&self, t: PhiType, value: &str, date_offset: Option<i64>) -> String {
-        if t == PhiType::Date && self.date_shift {
-            if let Some(shifted) = date_offset.and_then(|days| dates::parse(value)?.shifted(days)) {
-                return shifted;
-            }
-        }
-        if self.surrogates {
-            if let Some(s) = self.surrogate(t, value) {
-                return s;
-            }
-        }
-        self.token(t, value)
+        self.replacement_or(t, value, date_offset).unwrap_or_else(|| self.token(t, value))
     }
 
-    /// What replaces a lone mention of `part` of the full name `full`: with surrogates, that part
-    /// of the full name's stand-in ("Ellery" for "Ms. Miller" when "Maria Miller" became "Avery
-    /// Ellery"); otherwise the full name's own token.
-    pub fn name_part(&self, full: &str, part: NamePart) -> String {
+    /// What replaces `value` and its token, the HMAC computed once: the two are the same
+    /// string unless a date is shifted or a stand-in is used.
+    pub fn replacement_and_token(&self, t: PhiType, value: &str, date_offset: Option<i64>) -> (String, String) {
+        let token = self.token(t, value);
+        (self.replacement_or(t, value, date_offset).unwrap_or_else(|| token.clone()), token)
+    }
+
+    /// A shifted date or a stand-in, where the policy asks for one.
+    fn replacement_or(&self, t: PhiType, value: &str, date_offset: Option<i64>) -> Option<String> {
+        if t == PhiType::Date && self.date_shift {
+            if let Some(shifted) = date_offset.and_then(|days| dates::parse(value)?.shifted(days)) {
+                return Some(shifted);
+            }
+        }
+        self.surrogates.then(|| self.surrogate(t, value)).flatten()
+    }
+
+    /// What replaces a lone mention of `part` of the full name `full`, and the full name's token:
+    /// with surrogates, that part of the full name's stand-in ("Ellery" for "Ms. Miller" when
+    /// "Maria Miller" became "Avery Ellery"); otherwise the token itself.
+    pub fn name_part(&self, full: &str, part: NamePart) -> (String, String) {
+        let token = self.token(PhiType::Name, full);
         let Some(stand_in) = self.surrogates.then(|| self.surrogate(PhiType::Name, full)).flatten() else {
-            return self.token(PhiType::Name, full);
+            return (token.clone(), token);
         };
         // "Ellery, Avery" or "Avery Ellery".
         let (first, last) = match stand_in.split_once(", ") {
             Some((last, first)) => (first, last),
             None => stand_in.split_once(' ').unwrap_or((&stand_in, &stand_in)),
         };
-        if part == NamePart::First { first } else { last }.to_string()
+        (if part == NamePart::First { first } else { last }.to_string(), token)
     }
 
     fn surrogate(&self, t: PhiType, value: &str) -> Option<String> {

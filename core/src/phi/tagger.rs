@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use super::eval::LabelledText;
 use super::lexicon::{lexicon, Flags, Lexicon};
-use super::tokens::{is_title, words, Word};
+use super::tokens::{is_title, lower_core, without_possessive, words, Word};
 use super::{names, Detector, PhiType, Span};
 use crate::FieldError;
 
@@ -100,23 +100,10 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// Word `i` in lower case, without a possessive "'s" or apostrophes, as the lexicon holds it.
+    /// Word `i` as the lexicon holds it (see [`lower_core`]).
     fn lower(&mut self, i: usize) -> &str {
         let w = self.words[i];
-        let written = &self.text[w.start..w.end];
-        let core = written
-            .strip_suffix("'s")
-            .or_else(|| written.strip_suffix("’s"))
-            .or_else(|| written.strip_suffix("'S"))
-            .unwrap_or(written);
-        self.lower.clear();
-        if core.is_ascii() {
-            self.lower.extend(core.bytes().filter(|&b| b != b'\'').map(|b| b.to_ascii_lowercase() as char));
-        } else {
-            for c in core.chars().filter(|&c| c != '\'' && c != '’') {
-                self.lower.extend(c.to_lowercase());
-            }
-        }
+        lower_core(&self.text[w.start..w.end], &mut self.lower);
         &self.lower
     }
 
@@ -416,12 +403,8 @@ fn scan_with(
             last += 1;
         }
         let phi_type = if labels[i] == Label::Name { PhiType::Name } else { PhiType::Location };
-        let written = &text[words[last].start..words[last].end];
         // "Oluwaseun's": the name without the possessive.
-        let end = written
-            .strip_suffix("'s")
-            .or_else(|| written.strip_suffix("’s"))
-            .map_or(words[last].end, |core| words[last].start + core.len());
+        let end = words[last].start + without_possessive(&text[words[last].start..words[last].end]).len();
         out.push(Span::new(words[i].start, end, phi_type, 0.5, Detector::Tagger));
         i = last + 1;
     }

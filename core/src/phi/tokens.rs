@@ -121,6 +121,31 @@ pub fn one_of(word: &str, list: &[&str]) -> bool {
     list.iter().any(|w| w.len() == word.len() && w.eq_ignore_ascii_case(word))
 }
 
+/// `written` without a possessive "'s" ("O'Brien's" → "O'Brien").
+pub fn without_possessive(written: &str) -> &str {
+    written
+        .strip_suffix("'s")
+        .or_else(|| written.strip_suffix("’s"))
+        .or_else(|| written.strip_suffix("'S"))
+        .unwrap_or(written)
+}
+
+/// `written` as the lexicon holds it: without a possessive, lower case, no apostrophes. Into
+/// `out`, which is cleared first, so that a caller can reuse one buffer.
+pub fn lower_core(written: &str, out: &mut String) {
+    out.clear();
+    for c in without_possessive(written).chars() {
+        if c == '\'' || c == '’' {
+            continue;
+        }
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+}
+
 /// What a word-level recognizer (`names::scan`, `places::scan`) finds in `text`, as text: for
 /// their tests.
 #[cfg(test)]
