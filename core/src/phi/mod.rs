@@ -123,6 +123,7 @@ impl Scanner {
             taken[i] = k < spans.len() && spans[k].start < w.end;
         }
         let before = spans.len();
+        places::organizations(text, &words, &mut taken, &mut spans);
         let flags = names::scan_words(text, &words, &mut taken, &mut spans);
         places::scan(text, &words, &mut taken, &mut spans);
         tagger::scan(text, &words, &taken, &flags, &mut spans);

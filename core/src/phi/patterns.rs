@@ -544,6 +544,13 @@ fn rules() -> Vec<Rule> {
             pattern: r"(?-u:\b)(?:(?:St|Mt)\.?\s+)?(?:[A-Z][A-Za-z'’&.-]*\s+){1,4}(?:(?i-u:hospital|medical center|medical centre|med\.? ctr|med\.? center|health center|health centre|health system|clinic|infirmary|hospice|nursing home|rehabilitation center|rehab center|care center|surgical center|surgery center|medical group|physicians group|family practice|urgent care)|General|Health|Med)(?-u:\b)".into(),
             check: facility,
         },
+        // The same in capitals, as note headers write them: "SILVER RIDGE EMERGENCY DEPT".
+        Rule {
+            phi_type: Location,
+            score: 0.8,
+            pattern: r"(?-u:\b)(?:[A-Z][A-Z'&.-]+ +){1,4}(?:HOSPITAL|MEDICAL CENTER|MEDICAL CENTRE|MED CTR|HEALTH CENTER|CLINIC|INFIRMARY|EMERGENCY DEPT|EMERGENCY DEPARTMENT|EMERGENCY ROOM)(?-u:\b)".into(),
+            check: facility_in_capitals,
+        },
         // An institution known by its initials: "seen at UCSF", "admitted to UPMC".
         Rule {
             phi_type: Location,
@@ -558,11 +565,18 @@ fn rules() -> Vec<Rule> {
             pattern: r"(?-u:\b)(?:[A-Z0-9][A-Za-z0-9'&.-]*\s+){1,5}(?:Inc|Corp|Corporation|Incorporated|LLC|L\.L\.C|Ltd|Limited|PLC|plc|LLP|GmbH|AG|SA|S\.A|SE|NV|N\.V|BV|B\.V|SpA|S\.p\.A|SARL|Co|Company|Holdings|Group|Partners|Co\.\s?Ltd|INC|CORP|CORPORATION|CO\.,?\s?LTD|GMBH)\.?(?-u:\b)".into(),
             check: organization,
         },
+        // A legal form glued to the name: "CROOZInc.", "AnGesInc.".
+        Rule {
+            phi_type: Location,
+            score: 0.7,
+            pattern: r"(?-u:\b)[A-Z][A-Za-z]*[a-zA-Z]Inc\.?(?-u:\b)".into(),
+            check: any,
+        },
         // Apartment, suite and unit lines on their own.
         Rule {
             phi_type: Location,
             score: 0.8,
-            pattern: r"(?-u:\b)(?P<v>(?:Apt|Apartment|Suite|Ste|Flat|Piso|Interior|Edif|Depto|Dpto|Puerta)\.?\s*#?\s*\d{1,5}[A-Za-z]?)(?:[,\s]+(?P<town>[A-Z][a-z]+(?: [A-Z][a-z]+)?))?(?-u:\b)".into(),
+            pattern: r"(?-u:\b)(?P<v>(?:Apt|Apartment|Suite|Ste|Flat|Piso|Piano|Interior|Edif|Depto|Dpto|Puerta|apt|suite|piso)\.?\s*#?\s*\d{1,5}[A-Za-z]?)(?:[,\s]+(?P<town>[A-Z][a-z]+(?: [A-Z][a-z]+)?))?(?-u:\b)".into(),
             check: any,
         },
         // US military addresses: "PSC 6804, Box 0227", "Unit 7566 Box 8992", then "APO AE 51245".
@@ -603,6 +617,9 @@ fn rules() -> Vec<Rule> {
         // Recall first: any other run of five or more digits (spaces, dashes, dots or slashes
         // between them) that is not a measured quantity is some identifier, typed by its context
         // (see `number_type`). It must stay last: every more specific rule goes before it.
+        // The dictating clinician's code after the signature: "FILBERT BRIGHT, M.D.    FB59". Last
+        // but one, so that any other rule matching there wins.
+        Rule { phi_type: Id, score: 0.8, pattern: r"(?-u:\b)[A-Z]{2,4}\d{1,4}(?-u:\b)".into(), check: after_credential },
         Rule { phi_type: Id, score: NUMBER_SCORE, pattern: r"(?-u:\b)\+?\d(?:[ ./-]?\d){4,}(?:\s?(?i-u:x|ext\.?)\s?\d{1,5})?(?-u:\b)".into(), check: identifying_number },
     ]
     .into_iter()
@@ -997,6 +1014,7 @@ fn town_after(text: &str, (s, e): (usize, usize)) -> bool {
             "Rm",
             "Flat",
             "Piso",
+            "Piano",
             "Interior",
             "Edif",
             "Depto",
@@ -1137,6 +1155,8 @@ fn facility(text: &str, (s, e): (usize, usize)) -> bool {
         "Neurology",
         "Pediatric",
         "Pediatrics",
+        "Emergency",
+        "Adult",
         "Dermatology",
         "Orthopedic",
         "Orthopedics",
@@ -1179,6 +1199,25 @@ fn facility(text: &str, (s, e): (usize, usize)) -> bool {
         .iter()
         .any(|w| !generic.contains(w) && !departments.contains(&w.trim_end_matches(['.', ','])));
     named
+}
+
+/// Right after a credential ("M.D.", "MD") on the same line.
+fn after_credential(text: &str, (s, _): (usize, usize)) -> bool {
+    let before = text[..s].trim_end_matches([' ', '\t']);
+    before.len() < s && (before.ends_with("M.D.") || before.ends_with(" MD") || before.ends_with(",MD"))
+}
+
+/// A facility in capitals, judged as [`facility`] judges it in title case.
+fn facility_in_capitals(text: &str, (s, e): (usize, usize)) -> bool {
+    let titled: String = text[s..e]
+        .split(' ')
+        .map(|w| {
+            let mut chars = w.chars();
+            chars.next().map(|c| c.to_string() + &chars.as_str().to_lowercase()).unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    facility(&titled, (0, titled.len()))
 }
 
 /// A legal form after capitalised words: "Kavango Resources PLC", not "the Inc." alone.
@@ -1394,7 +1433,7 @@ mod tests {
         for dose in ["Give 1000 MG Tylenol", "vitamin D 5000IU daily", "take 2 1000 mg tablets", "in 2000 AD Rome"] {
             assert!(found(dose).iter().all(|(t, _)| *t != PhiType::Zip), "{dose}: {:?}", found(dose));
         }
-        for unit in ["Edif. 465", "Piso 6", "Interior 893", "Depto. 12B"] {
+        for unit in ["Edif. 465", "Piso 6", "Interior 893", "Depto. 12B", "Piano 8", "apt. 153", "suite 046"] {
             assert_eq!(found(unit), vec![(PhiType::Location, unit)]);
         }
         assert_eq!(found("Suite 410 Please call"), vec![(PhiType::Location, "Suite 410")]);
@@ -1420,6 +1459,17 @@ mod tests {
         // In capitals too; not "LTD" or "LIMITED" alone, which notes use for long-term
         // disability and a limited range.
         assert_eq!(found("I work for SANKYO FRONTIER CO.LTD."), vec![(PhiType::Location, "SANKYO FRONTIER CO.LTD")]);
+        assert_eq!(found("The CROOZInc. office"), vec![(PhiType::Location, "CROOZInc")]);
+        assert!(found("Zinc 220 mg daily; zinc oxide").is_empty());
+        assert_eq!(
+            found("SILVER RIDGE EMERGENCY DEPT VISIT"),
+            vec![(PhiType::Location, "SILVER RIDGE EMERGENCY DEPT")]
+        );
+        assert!(found("ADULT EMERGENCY DEPT VISIT").is_empty());
+        assert_eq!(
+            found("FILBERT BRIGHT, M.D.    FB59 "),
+            vec![(PhiType::Name, "FILBERT BRIGHT"), (PhiType::Id, "FB59")]
+        );
         assert_eq!(found("at HAGIHARA INDUSTRIES INC. since"), vec![(PhiType::Location, "HAGIHARA INDUSTRIES INC")]);
         assert!(found("OFF WORK ON LTD. RANGE OF MOTION LIMITED.").is_empty());
     }

@@ -156,6 +156,56 @@ pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>)
     }
 }
 
+/// Legal forms that end an organization's name in any case ("flying garden co.ltd.", "cpl
+/// resources plc"); the capitalised ones the patterns already find. "Limited" and "company" are
+/// everyday words in lower case, so they are left out.
+const LEGAL_FORMS: &[&str] = &["inc", "corp", "corporation", "incorporated", "llc", "ltd", "plc", "llp", "gmbh"];
+
+/// Words that end an organization's name on the left: "works for", "ceo of", "and".
+const BEFORE_ORGANIZATION: &[&str] = &[
+    "a", "an", "and", "as", "at", "by", "for", "from", "her", "his", "in", "is", "my", "of", "on", "or", "our", "the",
+    "their", "to", "was", "with", "your",
+];
+
+/// Organizations written without capitals, found by their legal form: up to four words before
+/// "inc.", "plc" or "co.ltd." back to a preposition, a conjunction or punctuation.
+pub fn organizations(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>) {
+    for i in 1..words.len() {
+        let w = words[i];
+        let form = &text[w.start..w.end];
+        if taken[i] || !form.bytes().next().is_some_and(|b| b.is_ascii_lowercase()) || !one_of(form, LEGAL_FORMS) {
+            continue;
+        }
+        // "co.ltd.", "co. ltd": the "co" belongs to the form.
+        let mut first = i;
+        if &text[words[i - 1].start..words[i - 1].end] == "co"
+            && matches!(&text[words[i - 1].end..w.start], "." | ". " | ", " | "., ")
+        {
+            first = i - 1;
+        }
+        let mut start = first;
+        while start > 0 && first - start < 4 {
+            let prev = words[start - 1];
+            let gap = &text[prev.end..words[start].start];
+            if taken[start - 1]
+                || !(gap == " " || gap == " & ")
+                || one_of(&text[prev.start..prev.end], BEFORE_ORGANIZATION)
+            {
+                break;
+            }
+            start -= 1;
+        }
+        if start == first {
+            continue;
+        }
+        let end = if text[w.end..].starts_with('.') { w.end + 1 } else { w.end };
+        out.push(Span::new(words[start].start, end, PhiType::Location, 0.8, Detector::Place));
+        for t in &mut taken[start..=i] {
+            *t = true;
+        }
+    }
+}
+
 /// French, Belgian and Swiss town names joined by a particle, whatever the town: "Boulogne-sur-Mer",
 /// "Chauveau-la-Forêt", "Villeneuve-lès-Avignon". No list holds them all; the shape says place.
 fn linked_town(word: &str) -> bool {
@@ -185,5 +235,16 @@ mod tests {
         assert_eq!(cities("Envoyez-le au 9, boulevard Brunel 59801 Grondin-sur-Mer."), vec!["Grondin-sur-Mer"]);
         assert_eq!(cities("I'm in Texier-la-Forêt, at the conference"), vec!["Texier-la-Forêt"]);
         assert!(cities("Guillain-Barre syndrome; a Jack-in-the-box; Status-post CABG.").is_empty());
+    }
+
+    #[test]
+    fn finds_organizations_written_in_lower_case() {
+        let orgs = |text| recognized(text, organizations);
+        assert_eq!(orgs("amanda is from flying garden co.ltd. and says hi"), vec!["flying garden co.ltd."]);
+        assert_eq!(
+            orgs("at apex technology acquisition corporation, and cpl resources plc."),
+            vec!["apex technology acquisition corporation", "cpl resources plc."]
+        );
+        assert!(orgs("the corporation said; of inc. and the ltd").is_empty());
     }
 }

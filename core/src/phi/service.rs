@@ -27,6 +27,11 @@ pub struct PhiService {
 }
 
 impl PhiService {
+    /// The organization's keys, for other secrets sealed like the vault's (TOTP secrets).
+    pub fn org_keys(&self, org: &OrgId) -> super::vault::OrgKeys {
+        self.key.org(org)
+    }
+
     /// Checks that `key` is the key this database's vault uses, then serves with it.
     pub async fn new(store: Store, key: VaultKey) -> Result<PhiService> {
         store.check_vault_key(&key.fingerprint()).await?;

@@ -140,8 +140,9 @@ impl<'a> Context<'a> {
 
     /// Words the tagger judges: capitalised words that are not acronyms, titles, everyday,
     /// clinical or other safe words, or eponyms in use ("Gleason score"), unless a name or place
-    /// list also holds them ("Grace", "Will"); in a sentence written without capitals, words the
-    /// name and place lists hold. The rest are `Other`, most without a look-up.
+    /// list also holds them ("Grace", "Will"); in a sentence written without capitals, the same
+    /// words in lower case, where no capital can point at a name ("risma flew to lith"). The
+    /// rest are `Other`, most without a look-up.
     fn candidate(&mut self, i: usize) -> Option<Info> {
         let w = self.words[i];
         if !(w.capitalized || self.lower_sentence[i]) || w.all_caps || w.end - w.start < 2 {
@@ -156,7 +157,6 @@ impl<'a> Context<'a> {
             None if written.bytes().all(|b| b.is_ascii_lowercase()) => lex.flags(written),
             None => lex.flags(self.lower(i)),
         };
-        let listed = f.has(Flags::FIRST_NAME | Flags::LAST_NAME | Flags::CITY);
         // Everyday words ("Stage", "Black") are the rules' to judge, with their cues, and so are
         // Philter's safe words, even those also census surnames ("Sternal"); first names that are
         // also words ("Grace", "Hazel", "Derrick") are judged by their context inside a sentence.
@@ -164,7 +164,7 @@ impl<'a> Context<'a> {
         let everyday = f.has(Flags::ENGLISH)
             || (f.has(Flags::AMBIGUOUS) && !first_name)
             || (f.has(Flags::SAFE) && !f.has(Flags::FIRST_NAME));
-        if everyday || (!w.capitalized && !listed) {
+        if everyday {
             return None;
         }
         // "Well-appearing", "Status-post": a double-barrelled name capitalises both parts.

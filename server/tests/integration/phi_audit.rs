@@ -86,13 +86,14 @@ async fn an_older_doors_leaks_are_found_then_repaired(backend: Backend) {
 
     let trace = app.get(&format!("/api/v1/traces/{leaked_id}")).await.body.to_string();
     let evaluation = app.get(&format!("/api/v1/evaluations/{leaked_id}")).await.body.to_string();
-    for raw in [LEAKED, "03/14/2026", "555-0142"] {
+    for raw in [LEAKED, "03/14/2026", "617-555-0142"] {
         assert!(!trace.contains(raw) && !evaluation.contains(raw), "{raw} is still stored: {trace} {evaluation}");
     }
     assert!(evaluation.contains("medication_overdose"), "the verdict stays: {evaluation}");
     assert_eq!(found(&app, LEAKED).await, 0, "the search index forgot the old words");
     assert_eq!(found(&app, "acetaminophen").await, 1, "and learned the new text");
 
+    // (Stand-in phones are fictional 555-01xx numbers, so only the whole original is looked for.)
     // The originals are in the vault, behind the new tokens; the stand-ins the repair put in
     // (stand-ins are the default) open through the trace's record.
     let stored: Value = app.get(&format!("/api/v1/traces/{leaked_id}")).await.body;
