@@ -59,6 +59,7 @@ export class Aegis {
     const server = spawn(BIN, ['serve', '--addr', `127.0.0.1:${port}`], { env, cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
     const aegis = new Aegis(url, org.api_key, email, password, server, dataDir);
     aegis.run = run;
+    aegis.orgId = org.organization_id;
     await aegis.waitHealthy();
     return aegis;
   }
@@ -83,11 +84,19 @@ export class Aegis {
     return JSON.parse(this.run(['org', 'create', name, '--json']));
   }
 
-  /** Signs `page` in as the organization's user; resolves on the hydrated Overview. */
-  async signIn(page) {
+  /** Adds a dashboard user with `role` to the organization; resolves to their email. */
+  addUser(name, role) {
+    const email = `${name}@riverside.test`;
+    this.run(['user', 'create', '--org', this.orgId, '--email', email, '--role', role, '--password-stdin'], this.password);
+    return email;
+  }
+
+  /** Signs `page` in as the organization's user (its owner unless `email` says otherwise);
+   *  resolves on the hydrated Overview. */
+  async signIn(page, email = this.email) {
     await page.goto(`${this.url}/login`);
     await page.waitForSelector('body[data-hydrated="true"]');
-    await page.fill('#email', this.email);
+    await page.fill('#email', email);
     await page.fill('#password', this.password);
     await page.click('button[type=submit]');
     await page.waitForSelector('[data-testid=overview-stats]');

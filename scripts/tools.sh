@@ -69,10 +69,10 @@ ensure_end2end_packages() {
 # Python packages the tests use as independent counterparts: aiosmtpd, a real SMTP server for
 # the alert-email tests, and standardwebhooks, the spec's reference verifier for signatures.
 ensure_python_test_packages() {
-  python3 -c 'import aiosmtpd, standardwebhooks' 2>/dev/null && return
-  say "installing aiosmtpd and standardwebhooks (test counterparts, from PyPI)"
+  python3 -c 'import aiosmtpd, standardwebhooks, pyotp' 2>/dev/null && return
+  say "installing aiosmtpd, standardwebhooks and pyotp (test counterparts, from PyPI)"
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
-    'aiosmtpd==1.4.6' 'standardwebhooks==1.1.0'
+    'aiosmtpd==1.4.6' 'standardwebhooks==1.1.0' 'pyotp==2.9.0'
 }
 
 ensure_postgres() {
@@ -81,6 +81,18 @@ ensure_postgres() {
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start
   for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && return; sleep 1; done
   echo "PostgreSQL did not start" >&2
+  return 1
+}
+
+# Two tests share state between nodes through Redis; start it as the machine's setup does.
+ensure_redis() {
+  redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && return
+  say "starting Redis"
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && return; sleep 1; done
+  echo "Redis did not start" >&2
   return 1
 }
 

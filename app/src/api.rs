@@ -14,6 +14,15 @@ use serde::{Deserialize, Serialize};
 pub struct SignedInUser {
     pub email: String,
     pub organization: String,
+    /// `owner`, `admin`, `reviewer` or `viewer`: pages offer only what the role may do.
+    pub role: aegis_core::access::Role,
+}
+
+impl SignedInUser {
+    /// Whether this user's role has `capability` (the server checks again; this hides controls).
+    pub fn may(&self, capability: aegis_core::access::Capability) -> bool {
+        aegis_core::access::allows(aegis_core::access::Grantee::User(self.role), capability)
+    }
 }
 
 /// A trace with its evaluation, when there is one yet.
@@ -33,13 +42,18 @@ pub const PAGE_SIZE: u32 = 50;
 
 #[server]
 pub async fn current_user() -> Result<Option<SignedInUser>, ServerFnError> {
-    Ok(crate::session::user().await?.map(|u| SignedInUser { email: u.email, organization: u.org_name }))
+    Ok(crate::session::user().await?.map(|u| SignedInUser { email: u.email, organization: u.org_name, role: u.role }))
 }
 
-/// `POST /api/login` (form: `email`, `password`): a stable address, for scripts too.
+/// How the sign-in page knows to show the code field: the refusals start with these.
+pub const ASK_FOR_CODE: &str = "Two-factor sign-in is on for this account.";
+pub const WRONG_CODE: &str = "That code is not right.";
+
+/// `POST /api/login` (form: `email`, `password`, and `code` when two-factor sign-in is on): a
+/// stable address, for scripts too.
 #[server(endpoint = "login")]
-pub async fn login(email: String, password: String) -> Result<(), ServerFnError> {
-    crate::session::login(&email, &password).await?;
+pub async fn login(email: String, password: String, code: Option<String>) -> Result<(), ServerFnError> {
+    crate::session::login(&email, &password, code.as_deref()).await?;
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -72,42 +86,27 @@ pub struct TraceFilters {
 /// carry a nested struct.
 #[server(input = leptos::server_fn::codec::Json)]
 pub async fn list_traces(filters: TraceFilters) -> Result<Page<TraceSummary>, ServerFnError> {
-    use aegis_core::model::{Severity, TraceStatus};
-    use aegis_core::store::ListQuery;
-
     let (user, store) = crate::session::require_user().await?;
     let TraceFilters { q, status, domain, severity, application, from, to, sort, cursor } = filters;
-    let nonempty = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
-    let status = match nonempty(status) {
-        Some(s) => Some(TraceStatus::parse(&s).ok_or_else(|| ServerFnError::new(format!("unknown status {s:?}")))?),
-        None => None,
-    };
-    let severity = match nonempty(severity) {
-        Some(s) => Some(Severity::parse(&s).ok_or_else(|| ServerFnError::new(format!("unknown severity {s:?}")))?),
-        None => None,
-    };
-    // Dates from the page's date pickers: a day, UTC; `to` includes its whole day.
-    let day = |v: Option<String>, field: &str| -> Result<Option<chrono::DateTime<chrono::Utc>>, ServerFnError> {
-        match nonempty(v) {
-            Some(d) => chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
-                .map(|d| Some(d.and_time(chrono::NaiveTime::MIN).and_utc()))
-                .map_err(|_| ServerFnError::new(format!("{field} must be a date such as 2026-11-26"))),
-            None => Ok(None),
-        }
-    };
-    let query = ListQuery {
-        limit: PAGE_SIZE,
-        cursor: nonempty(cursor),
-        domain: nonempty(domain),
-        status,
-        severity,
-        application: nonempty(application),
-        q: nonempty(q).map(|q| q.chars().take(500).collect()),
-        from: day(from, "from")?,
-        to: day(to, "to")?.map(|t| t + chrono::Duration::days(1)),
-        oldest_first: sort.as_deref() == Some("oldest"),
-    };
-    store.list_trace_summaries(&user.org_id, &query).await.map_err(crate::session::internal)
+    let pairs = [
+        ("q", q),
+        ("status", status),
+        ("domain", domain),
+        ("severity", severity),
+        ("application", application),
+        ("from", from),
+        ("to", to),
+        ("sort", sort),
+        ("cursor", cursor),
+    ];
+    let mut query = aegis_core::service::traces::list_query(
+        pairs.iter().filter_map(|(name, value)| Some((*name, value.as_deref()?))),
+    )
+    .map_err(crate::session::invalid)?;
+    query.limit = PAGE_SIZE;
+    aegis_core::service::traces::list_summaries(&store, &crate::session::actor(&user), &query)
+        .await
+        .map_err(crate::session::user_error)
 }
 
 /// One trace in full, with its evaluation.
@@ -115,13 +114,11 @@ pub async fn list_traces(filters: TraceFilters) -> Result<Page<TraceSummary>, Se
 pub async fn trace_detail(trace_id: uuid::Uuid) -> Result<TraceWithEvaluation, ServerFnError> {
     use aegis_core::store::EvaluationLookup;
 
+    use aegis_core::service::traces;
     let (user, store) = crate::session::require_user().await?;
-    let trace = store
-        .get_trace(&user.org_id, trace_id)
-        .await
-        .map_err(crate::session::internal)?
-        .ok_or_else(|| ServerFnError::new("This trace does not exist in your organization."))?;
-    let evaluation = match store.get_evaluation(&user.org_id, trace_id).await.map_err(crate::session::internal)? {
+    let actor = crate::session::actor(&user);
+    let trace = traces::get(&store, &actor, trace_id).await.map_err(crate::session::user_error)?;
+    let evaluation = match traces::evaluation(&store, &actor, trace_id).await.map_err(crate::session::user_error)? {
         EvaluationLookup::Done(e) => Some(*e),
         EvaluationLookup::Pending | EvaluationLookup::NotFound => None,
     };
@@ -179,15 +176,26 @@ impl TimeRange {
         };
         (now - span, now, bucket)
     }
+
+    /// The analytics query for this range ending now, with its bucket.
+    #[cfg(feature = "ssr")]
+    pub fn query(
+        self,
+        domain: Option<String>,
+        metric: aegis_core::model::Metric,
+    ) -> Result<aegis_core::service::analytics::AnalyticsQuery, aegis_core::FieldError> {
+        let (from, to, bucket) = self.bounds(chrono::Utc::now());
+        aegis_core::service::analytics::AnalyticsQuery::new(from, to, domain, bucket, metric)
+    }
 }
 
 /// What the Overview page shows for a range and an optional domain.
 #[server]
 pub async fn overview(range: TimeRange, domain: Option<String>) -> Result<aegis_core::model::Overview, ServerFnError> {
+    use aegis_core::service::analytics;
     let (user, store) = crate::session::require_user().await?;
-    let (from, to, _) = range.bounds(chrono::Utc::now());
-    let domain = domain.filter(|d| !d.is_empty());
-    store.overview(&user.org_id, from, to, domain.as_deref()).await.map_err(crate::session::internal)
+    let q = range.query(domain, aegis_core::model::Metric::Volume).map_err(crate::session::invalid)?;
+    analytics::overview(&store, &crate::session::actor(&user), &q).await.map_err(crate::session::user_error)
 }
 
 /// One chart of the Analytics page, as SVG drawn on the server with plotters.
@@ -197,13 +205,12 @@ pub async fn chart(
     range: TimeRange,
     domain: Option<String>,
 ) -> Result<String, ServerFnError> {
-    use aegis_core::model::Trend;
+    use aegis_core::service::analytics;
     let (user, store) = crate::session::require_user().await?;
-    let (from, to, bucket) = range.bounds(chrono::Utc::now());
-    let domain = domain.filter(|d| !d.is_empty());
-    let points =
-        store.trend(&user.org_id, from, to, domain.as_deref(), bucket).await.map_err(crate::session::internal)?;
-    crate::charts::render(&Trend::of(metric, bucket, from, to, &points)).map_err(|e| {
+    let q = range.query(domain, metric).map_err(crate::session::invalid)?;
+    let trend =
+        analytics::trend(&store, &crate::session::actor(&user), &q).await.map_err(crate::session::user_error)?;
+    crate::charts::render(&trend).map_err(|e| {
         tracing::error!(error = %e, "chart failed");
         ServerFnError::new("This chart could not be drawn.")
     })
@@ -244,15 +251,22 @@ pub async fn create_api_key(name: String, role: String) -> Result<String, Server
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ServerFnError::new("Give the key a name of 1 to 100 characters."));
     }
-    let role = ApiKeyRole::parse(&role).ok_or_else(|| ServerFnError::new("Choose ingest or admin."))?;
-    let key = store.create_api_key(&user.org_id, name, role).await.map_err(crate::session::internal)?;
+    let role = ApiKeyRole::parse(&role).ok_or_else(|| ServerFnError::new("Choose ingest, read or admin."))?;
+    let key = store
+        .create_api_key(&user.org_id, name, role, &crate::session::actor(&user).audit_name())
+        .await
+        .map_err(crate::session::internal)?;
     Ok(key.plaintext)
 }
 
 #[server]
 pub async fn revoke_api_key(id: uuid::Uuid) -> Result<(), ServerFnError> {
     let (user, store) = crate::session::require_user().await?;
-    if !store.revoke_api_key(&user.org_id, id).await.map_err(crate::session::internal)? {
+    if !store
+        .revoke_api_key(&user.org_id, id, &crate::session::actor(&user).audit_name())
+        .await
+        .map_err(crate::session::internal)?
+    {
         return Err(ServerFnError::new("This key does not exist or was already revoked."));
     }
     Ok(())
@@ -299,15 +313,14 @@ pub struct RuleView {
 #[server]
 pub async fn domain_packs() -> Result<Vec<DomainView>, ServerFnError> {
     let (user, store) = crate::session::require_user().await?;
-    let domains = crate::session::domains()?;
-    let set = domains.current();
-    let org = user.org_id;
-    let disabled = store.disabled_modules_of(&org).await.map_err(crate::session::internal)?;
-    let on = |domain: &str, module: &str| !disabled.contains(&format!("{domain}/{module}"));
-    Ok(set
-        .domains()
-        .iter()
-        .map(|d| {
+    let set = crate::session::domains()?.current();
+    let packs = aegis_core::service::domains::packs(&store, &set, &crate::session::actor(&user))
+        .await
+        .map_err(crate::session::user_error)?;
+    Ok(packs
+        .into_iter()
+        .map(|view| {
+            let d = &view.pack;
             let spec = &d.spec;
             DomainView {
                 name: spec.name.clone(),
@@ -325,7 +338,7 @@ pub async fn domain_packs() -> Result<Vec<DomainView>, ServerFnError> {
                         description: v.description.clone(),
                         severity: v.severity,
                         in_pack: v.enabled,
-                        enabled: v.enabled && on(&spec.name, &v.id),
+                        enabled: v.enabled && view.is_on(&v.id),
                     })
                     .collect(),
                 classifier: spec.tier2.as_ref().map(|t| {
@@ -337,8 +350,8 @@ pub async fn domain_packs() -> Result<Vec<DomainView>, ServerFnError> {
                 stop_at: spec.escalation.stop_at,
                 escalate_at: spec.escalation.escalate_at,
                 review_when_judge_unavailable: spec.escalation.review_when_judge_unavailable,
-                classifier_on: on(&spec.name, "classifier"),
-                judge_on: on(&spec.name, "llm_judge"),
+                classifier_on: view.is_on("classifier"),
+                judge_on: view.is_on("llm_judge"),
             }
         })
         .collect())
@@ -349,15 +362,17 @@ pub async fn domain_packs() -> Result<Vec<DomainView>, ServerFnError> {
 pub async fn switch_module(domain: String, module: String, enabled: bool) -> Result<(), ServerFnError> {
     let (user, store) = crate::session::require_user().await?;
     let domains = crate::session::domains()?;
-    let set = domains.current();
-    let pack = set.route(&domain).ok_or_else(|| ServerFnError::new(format!("There is no domain pack {domain:?}.")))?;
-    if !pack.module_names().contains(&module) {
-        return Err(ServerFnError::new(format!("The {} pack has no module {module:?}.", pack.name())));
-    }
-    store
-        .set_module_enabled(&user.org_id, pack.name(), &module, enabled, &format!("user:{}", user.email))
-        .await
-        .map_err(crate::session::internal)
+    aegis_core::service::domains::switch_module(
+        &store,
+        &domains,
+        &crate::session::actor(&user),
+        &domain,
+        &module,
+        enabled,
+    )
+    .await
+    .map(drop)
+    .map_err(crate::session::user_error)
 }
 
 /// The organization's de-identification policy, as the Settings page edits it. Custom
@@ -380,7 +395,9 @@ pub struct PhiSettings {
 pub async fn load_phi_settings() -> Result<PhiSettings, ServerFnError> {
     use aegis_core::phi::PhiType;
     let (user, _) = crate::session::require_user().await?;
-    let policy = crate::session::phi()?.policy(&user.org_id).await.map_err(crate::session::internal)?;
+    let actor = crate::session::actor(&user);
+    let policy =
+        aegis_core::service::phi::policy(&crate::session::phi()?, &actor).await.map_err(crate::session::user_error)?;
     Ok(PhiSettings {
         available: PhiType::ALL.iter().map(|t| t.as_str().to_string()).collect(),
         types: policy.types.iter().map(|t| t.as_str().to_string()).collect(),
@@ -396,9 +413,10 @@ pub async fn load_phi_settings() -> Result<PhiSettings, ServerFnError> {
 #[server(input = leptos::server_fn::codec::Json)]
 pub async fn save_phi_settings(settings: PhiSettings) -> Result<(), ServerFnError> {
     use aegis_core::phi::PhiType;
+    use aegis_core::service::phi as rules;
     let (user, _) = crate::session::require_user().await?;
-    let phi = crate::session::phi()?;
-    let mut policy = phi.policy(&user.org_id).await.map_err(crate::session::internal)?;
+    let (phi, actor) = (crate::session::phi()?, crate::session::actor(&user));
+    let mut policy = rules::policy(&phi, &actor).await.map_err(crate::session::user_error)?;
     policy.types = settings
         .types
         .iter()
@@ -410,11 +428,7 @@ pub async fn save_phi_settings(settings: PhiSettings) -> Result<(), ServerFnErro
     policy.date_shift = settings.date_shift;
     policy.allow = clean(settings.allow);
     policy.deny = clean(settings.deny);
-    match phi.set_policy(&user.org_id, policy, &format!("user:{}", user.email)).await {
-        Ok(()) => Ok(()),
-        Err(aegis_core::Error::Invalid(e)) => Err(ServerFnError::new(format!("{}: {}", e.field, e.message))),
-        Err(e) => Err(crate::session::internal(e)),
-    }
+    rules::set_policy(&phi, &actor, policy).await.map_err(crate::session::user_error)
 }
 
 /// A domain's dashboard for a range.
@@ -423,21 +437,29 @@ pub async fn domain_dashboard(
     domain: String,
     range: TimeRange,
 ) -> Result<aegis_core::model::DomainDashboard, ServerFnError> {
+    use aegis_core::service::analytics;
     let (user, store) = crate::session::require_user().await?;
     let domains = crate::session::domains()?;
-    let set = domains.current();
-    let pack = set.route(&domain).ok_or_else(|| ServerFnError::new(format!("There is no domain pack {domain:?}.")))?;
-    let (from, to, _) = range.bounds(chrono::Utc::now());
-    aegis_core::domains::dashboard::dashboard(&store, &user.org_id, pack, from, to)
+    let q = range.query(None, aegis_core::model::Metric::Volume).map_err(crate::session::invalid)?;
+    analytics::domain_dashboard(&store, &domains, &crate::session::actor(&user), &domain, &q)
         .await
-        .map_err(crate::session::internal)
+        .map_err(crate::session::user_error)
+}
+
+/// Whom an invitation or reset link is for, as its page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkDetails {
+    pub email: String,
+    pub organization: String,
+    pub role: aegis_core::access::Role,
 }
 
 /// A dashboard user, as the Settings page lists them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserListing {
+    pub id: uuid::Uuid,
     pub email: String,
-    pub role: String,
+    pub role: aegis_core::access::Role,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -445,16 +467,220 @@ pub struct UserListing {
 pub async fn list_users() -> Result<Vec<UserListing>, ServerFnError> {
     let (user, store) = crate::session::require_user().await?;
     let users = store.list_users(&user.org_id).await.map_err(crate::session::internal)?;
-    Ok(users.into_iter().map(|u| UserListing { email: u.email, role: u.role, created_at: u.created_at }).collect())
+    Ok(users
+        .into_iter()
+        .map(|u| UserListing { id: u.id, email: u.email, role: u.role, created_at: u.created_at })
+        .collect())
 }
 
-/// Adds a user to the organization, with a password they sign in with (and should change).
+/// Invites a colleague by email, with a one-time link to choose their password.
 #[server]
-pub async fn add_user(email: String, password: String) -> Result<(), ServerFnError> {
+pub async fn invite_user(email: String, role: String) -> Result<String, ServerFnError> {
     let (user, store) = crate::session::require_user().await?;
-    match store.create_user(&user.org_id, &email, &password).await {
+    let role = grantable_role(&user, &role)?;
+    let config = crate::session::config()?;
+    let actor = crate::session::actor(&user);
+    match aegis_core::service::users::invite(&store, &config, &actor, &email, role).await {
+        Ok(sent) => Ok(format!(
+            "Invitation sent to {} as {}; the link works until {} UTC.",
+            sent.email,
+            sent.role.as_str(),
+            sent.expires_at.format("%Y-%m-%d %H:%M")
+        )),
+        Err(e) => Err(crate::session::user_error(e)),
+    }
+}
+
+/// What an invitation or reset link is for, for its page; an error when it is spent or expired.
+#[server]
+pub async fn pending_link(kind: aegis_core::model::LinkKind, token: String) -> Result<LinkDetails, ServerFnError> {
+    let store = crate::session::store()?;
+    match store.pending_link(kind, &token).await.map_err(crate::session::internal)? {
+        Some(link) => Ok(LinkDetails { email: link.email, organization: link.org_name, role: link.role }),
+        None => Err(ServerFnError::new("This link has been used or has expired. Ask for a new one.")),
+    }
+}
+
+/// Joins the organization through an invitation, and signs in.
+#[server]
+pub async fn accept_invite(token: String, password: String) -> Result<(), ServerFnError> {
+    let store = crate::session::store()?;
+    let user = match store.accept_invite(&token, &password).await {
+        Ok(user) => user,
+        Err(aegis_core::Error::NotFound(_)) => {
+            return Err(ServerFnError::new("This invitation has been used or has expired. Ask for a new one."))
+        }
+        Err(e) => return Err(crate::session::user_error(e)),
+    };
+    crate::session::start_session(&store, user.id).await?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// Emails a reset link if the address has an account; answers the same either way.
+#[server]
+pub async fn request_password_reset(email: String) -> Result<(), ServerFnError> {
+    let store = crate::session::store()?;
+    let config = crate::session::config()?;
+    aegis_core::service::users::request_password_reset(&store, &config, &email)
+        .await
+        .map_err(crate::session::user_error)
+}
+
+/// Sets a new password through a reset link; every session of the account ends, and this
+/// browser is signed in.
+#[server]
+pub async fn reset_password(token: String, password: String) -> Result<(), ServerFnError> {
+    let store = crate::session::store()?;
+    let user = match store.reset_password(&token, &password).await {
+        Ok(user) => user,
+        Err(aegis_core::Error::NotFound(_)) => {
+            return Err(ServerFnError::new("This reset link has been used or has expired. Ask for a new one."))
+        }
+        Err(e) => return Err(crate::session::user_error(e)),
+    };
+    crate::session::start_session(&store, user.id).await?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// Whether the signed-in user has two-factor sign-in on.
+#[server]
+pub async fn totp_status() -> Result<bool, ServerFnError> {
+    let (user, store) = crate::session::require_user().await?;
+    let user = crate::session::account(&store, &user).await?;
+    aegis_core::service::users::has_totp(&store, &user).await.map_err(crate::session::internal)
+}
+
+/// Starts turning two-factor sign-in on: the secret and its `otpauth://` URI.
+#[server]
+pub async fn start_totp() -> Result<(String, String), ServerFnError> {
+    let (user, store) = crate::session::require_user().await?;
+    let user = crate::session::account(&store, &user).await?;
+    let phi = crate::session::phi()?;
+    let enrolment =
+        aegis_core::service::users::start_totp(&store, &phi, &user).await.map_err(crate::session::internal)?;
+    Ok((enrolment.secret, enrolment.uri))
+}
+
+/// Turns two-factor sign-in on with the first code from the app.
+#[server]
+pub async fn confirm_totp(code: String) -> Result<(), ServerFnError> {
+    let (user, store) = crate::session::require_user().await?;
+    let user = crate::session::account(&store, &user).await?;
+    let phi = crate::session::phi()?;
+    let now = chrono::Utc::now().timestamp();
+    aegis_core::service::users::confirm_totp(&store, &phi, &user, &code, now).await.map_err(crate::session::user_error)
+}
+
+/// Turns two-factor sign-in off, with a current code.
+#[server]
+pub async fn disable_totp(code: String) -> Result<(), ServerFnError> {
+    let (user, store) = crate::session::require_user().await?;
+    let user = crate::session::account(&store, &user).await?;
+    let phi = crate::session::phi()?;
+    let now = chrono::Utc::now().timestamp();
+    aegis_core::service::users::disable_totp(&store, &phi, &user, &code, now).await.map_err(crate::session::user_error)
+}
+
+/// The signed-in user's own sessions, newest first.
+#[server]
+pub async fn my_sessions() -> Result<Vec<aegis_core::model::SessionInfo>, ServerFnError> {
+    let (user, store) = crate::session::require_user().await?;
+    let current = crate::session::current_token().await;
+    store.list_sessions(user.user_id, current.as_deref()).await.map_err(crate::session::internal)
+}
+
+/// Ends one of the signed-in user's sessions (a lost laptop, a shared computer).
+#[server]
+pub async fn revoke_session(id: String) -> Result<(), ServerFnError> {
+    let (user, store) = crate::session::require_user().await?;
+    match store.revoke_session(user.user_id, &id).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(ServerFnError::new("This session has already ended.")),
+        Err(aegis_core::Error::Invalid(e)) => Err(crate::session::invalid(e)),
+        Err(e) => Err(crate::session::internal(e)),
+    }
+}
+
+/// Ends every session of the signed-in user but this one.
+#[server]
+pub async fn sign_out_elsewhere() -> Result<u64, ServerFnError> {
+    let (user, store) = crate::session::require_user().await?;
+    let token = crate::session::current_token().await.ok_or_else(|| ServerFnError::new("No session."))?;
+    store.revoke_other_sessions(user.user_id, &token).await.map_err(crate::session::internal)
+}
+
+/// A role from a form; making an owner needs the `manage_owners` permission.
+#[cfg(feature = "ssr")]
+fn grantable_role(
+    user: &aegis_core::store::SessionUser,
+    role: &str,
+) -> Result<aegis_core::access::Role, ServerFnError> {
+    use aegis_core::access::Role;
+    let role = Role::parse(role).ok_or_else(|| ServerFnError::new("role: must be owner, admin, reviewer or viewer"))?;
+    if role == Role::Owner {
+        crate::session::actor(user)
+            .require(aegis_core::access::Capability::ManageOwners)
+            .map_err(crate::session::refused)?;
+    }
+    Ok(role)
+}
+
+/// Adds a user to the organization with a role, and a password they sign in with (and should
+/// change).
+#[server]
+pub async fn add_user(email: String, password: String, role: String) -> Result<(), ServerFnError> {
+    let (user, store) = crate::session::require_user().await?;
+    let role = grantable_role(&user, &role)?;
+    match store.create_user(&user.org_id, &email, &password, role, &crate::session::actor(&user).audit_name()).await {
         Ok(_) => Ok(()),
         Err(aegis_core::Error::Invalid(e)) => Err(crate::session::invalid(e)),
+        Err(aegis_core::Error::Conflict(m)) => Err(ServerFnError::new(m)),
+        Err(e) => Err(crate::session::internal(e)),
+    }
+}
+
+/// The owner's and admins' say over an existing user: changing an owner, or making one, is for
+/// owners; the organization keeps at least one owner.
+#[cfg(feature = "ssr")]
+async fn target_user(
+    user: &aegis_core::store::SessionUser,
+    store: &aegis_core::store::Store,
+    id: uuid::Uuid,
+) -> Result<aegis_core::store::User, ServerFnError> {
+    let target = store
+        .get_user(&user.org_id, id)
+        .await
+        .map_err(crate::session::internal)?
+        .ok_or_else(|| ServerFnError::new("This user is not in your organization."))?;
+    if target.role == aegis_core::access::Role::Owner {
+        crate::session::actor(user)
+            .require(aegis_core::access::Capability::ManageOwners)
+            .map_err(crate::session::refused)?;
+    }
+    Ok(target)
+}
+
+#[server]
+pub async fn change_user_role(id: uuid::Uuid, role: String) -> Result<(), ServerFnError> {
+    let (user, store) = crate::session::require_user().await?;
+    target_user(&user, &store, id).await?;
+    let role = grantable_role(&user, &role)?;
+    match store.set_user_role(&user.org_id, id, role, &crate::session::actor(&user).audit_name()).await {
+        Ok(_) => Ok(()),
+        Err(aegis_core::Error::Conflict(m)) => Err(ServerFnError::new(m)),
+        Err(e) => Err(crate::session::internal(e)),
+    }
+}
+
+/// Removes a user from the organization and ends their sessions.
+#[server]
+pub async fn remove_user(id: uuid::Uuid) -> Result<(), ServerFnError> {
+    let (user, store) = crate::session::require_user().await?;
+    target_user(&user, &store, id).await?;
+    match store.remove_user(&user.org_id, id, &crate::session::actor(&user).audit_name()).await {
+        Ok(_) => Ok(()),
         Err(aegis_core::Error::Conflict(m)) => Err(ServerFnError::new(m)),
         Err(e) => Err(crate::session::internal(e)),
     }
@@ -463,29 +689,22 @@ pub async fn add_user(email: String, password: String) -> Result<(), ServerFnErr
 /// Generates a pack from a spec (YAML) and starts using it; returns what was generated.
 #[server(input = leptos::server_fn::codec::Json)]
 pub async fn upload_pack(spec: String) -> Result<String, ServerFnError> {
-    crate::session::require_user().await?;
-    let config = crate::session::config()?;
-    if !config.allow_pack_uploads {
-        return Err(ServerFnError::new("This installation does not accept new packs."));
-    }
-    let domains = crate::session::domains()?;
-    let outcome = tokio::task::spawn_blocking(move || aegis_core::domains::generate::add_pack(&domains, &spec))
-        .await
-        .map_err(|_| ServerFnError::new("Generating the pack failed."))?;
-    match outcome {
-        Ok((name, generated)) => Ok(format!("The {name} pack is running.\n{}", generated.report())),
-        Err(e @ (aegis_core::Error::Pack { .. } | aegis_core::Error::Invalid(_) | aegis_core::Error::Conflict(_))) => {
-            Err(ServerFnError::new(e.to_string()))
-        }
-        Err(e) => Err(crate::session::internal(e)),
-    }
+    let (user, _) = crate::session::require_user().await?;
+    let (config, domains) = (crate::session::config()?, crate::session::domains()?);
+    let (pack, generated) =
+        aegis_core::service::domains::add_pack(&config, &domains, &crate::session::actor(&user), spec)
+            .await
+            .map_err(crate::session::user_error)?;
+    Ok(format!("The {} pack is running.\n{}", pack.name(), generated.report()))
 }
 
 /// The Overview's cost section: spend in the range by domain and tier, in micro-dollars.
 #[server]
 pub async fn cost_report(range: TimeRange) -> Result<aegis_core::model::CostReport, ServerFnError> {
     use aegis_core::model::CostKey;
+    use aegis_core::service::costs::{self, CostQuery};
     let (user, store) = crate::session::require_user().await?;
     let (from, to, _) = range.bounds(chrono::Utc::now());
-    store.costs(&user.org_id, from, to, &[CostKey::Domain, CostKey::Tier]).await.map_err(crate::session::internal)
+    let q = CostQuery::new(from, to, vec![CostKey::Domain, CostKey::Tier]).map_err(crate::session::invalid)?;
+    costs::report(&store, &crate::session::actor(&user), &q).await.map_err(crate::session::user_error)
 }

@@ -1,4 +1,11 @@
-//! Numbers for people: money, shares and durations as the pages print them.
+//! Numbers and messages for people: money, shares, durations and server errors as the pages
+//! print them.
+
+/// A server function's error as a person reads it, without the framework's prefix.
+pub fn error(e: &leptos::prelude::ServerFnError) -> String {
+    let text = e.to_string();
+    text.strip_prefix("error running server function: ").unwrap_or(&text).to_string()
+}
 
 /// Micro-dollars as dollars: cents when there are any, else the fraction of a cent exactly.
 pub fn usd(micro: i64) -> String {

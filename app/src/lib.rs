@@ -5,6 +5,7 @@
 // The views' types nest deeply; the WASM build's layout computation needs the room.
 #![recursion_limit = "256"]
 
+pub mod access;
 pub mod api;
 #[cfg(feature = "ssr")]
 mod charts;
@@ -22,8 +23,8 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use pages::{
-    AnalyticsPage, DomainDashboardPage, DomainsPage, LoginPage, ModelsPage, NotFound, OverviewPage, ReviewPage,
-    SettingsPage, TracePage, TracesPage,
+    AnalyticsPage, DomainDashboardPage, DomainsPage, InvitePage, LoginPage, ModelsPage, NotFound, OverviewPage,
+    ResetPage, ResetRequestPage, ReviewPage, SettingsPage, TracePage, TracesPage,
 };
 
 /// The HTML document around the app, rendered on the server.
@@ -56,6 +57,9 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFound>
                 <Route path=path!("/login") view=LoginPage/>
+                <Route path=path!("/invite/:token") view=InvitePage/>
+                <Route path=path!("/reset") view=ResetRequestPage/>
+                <Route path=path!("/reset/:token") view=ResetPage/>
                 <Route path=path!("/") view=OverviewPage/>
                 <Route path=path!("/traces") view=TracesPage/>
                 <Route path=path!("/traces/:id") view=TracePage/>

@@ -54,13 +54,22 @@ pub fn token_from_cookie_header(header: &str) -> Option<&str> {
         .filter(|value| !value.is_empty())
 }
 
-async fn request_token() -> Option<String> {
-    let parts = use_context::<http::request::Parts>()?;
-    let header = parts.headers.get(COOKIE)?.to_str().ok()?;
-    token_from_cookie_header(header).map(str::to_string)
+/// The session token in a request's `Cookie` header, if any.
+pub fn token_from_headers(headers: &http::HeaderMap) -> Option<&str> {
+    headers.get(COOKIE)?.to_str().ok().and_then(token_from_cookie_header)
 }
 
+async fn request_token() -> Option<String> {
+    let parts = use_context::<http::request::Parts>()?;
+    token_from_headers(&parts.headers).map(str::to_string)
+}
+
+/// The signed-in user: the one the server's guard already looked up for this request, else
+/// from the session cookie.
 pub async fn user() -> Result<Option<SessionUser>, ServerFnError> {
+    if let Some(user) = use_context::<http::request::Parts>().and_then(|p| p.extensions.get::<SessionUser>().cloned()) {
+        return Ok(Some(user));
+    }
     let Some(token) = request_token().await else { return Ok(None) };
     store()?.session_user(&token).await.map_err(internal)
 }
@@ -71,16 +80,116 @@ pub async fn require_user() -> Result<(SessionUser, Store), ServerFnError> {
     Ok((user, store()?))
 }
 
-pub async fn login(email: &str, password: &str) -> Result<(), ServerFnError> {
-    let store = store()?;
-    let user = store
-        .authenticate_user(email, password)
+/// A server function's error response body, for answers given before the function runs.
+pub fn error_body(message: &str) -> Vec<u8> {
+    use leptos::server_fn::error::FromServerFnError as _;
+    ServerFnError::new(message).ser().to_vec()
+}
+
+/// The signed-in user's account record.
+pub async fn account(store: &Store, user: &SessionUser) -> Result<aegis_core::store::User, ServerFnError> {
+    store
+        .get_user(&user.org_id, user.user_id)
         .await
         .map_err(internal)?
-        .ok_or_else(|| ServerFnError::new("Wrong email or password."))?;
-    let token = store.create_session(user.id, SESSION_TTL).await.map_err(internal)?;
+        .ok_or_else(|| ServerFnError::new("Your session has ended. Please sign in again."))
+}
+
+/// The signed-in user as the permission table sees them.
+pub fn actor(user: &SessionUser) -> aegis_core::access::Actor {
+    use aegis_core::access::{Actor, ActorId, Grantee};
+    Actor { org_id: user.org_id.clone(), id: ActorId::User(user.user_id), grantee: Grantee::User(user.role) }
+}
+
+/// A refusal by the permission table, as the page shows it.
+pub fn refused(e: aegis_core::access::Forbidden) -> ServerFnError {
+    ServerFnError::new(format!("{e}. Ask an owner or admin of your organization."))
+}
+
+pub async fn login(email: &str, password: &str, code: Option<&str>) -> Result<(), ServerFnError> {
+    use aegis_core::store::SignIn;
+    let store = store()?;
+    let client = client_address(config()?.client_address_header.as_deref());
+    let user = match store.sign_in(email, password, &client).await.map_err(internal)? {
+        SignIn::Signed(user) => user,
+        SignIn::Refused => return Err(ServerFnError::new("Wrong email or password.")),
+        SignIn::Throttled { retry_after } => {
+            if let Some(response) = use_context::<ResponseOptions>() {
+                response.set_status(http::StatusCode::TOO_MANY_REQUESTS);
+                if let Ok(value) = HeaderValue::from_str(&retry_after.as_secs().to_string()) {
+                    response.insert_header(http::header::RETRY_AFTER, value);
+                }
+            }
+            let minutes = retry_after.as_secs().div_ceil(60);
+            return Err(ServerFnError::new(format!(
+                "Too many failed sign-ins for this email. Try again in {minutes} minute{}.",
+                if minutes == 1 { "" } else { "s" }
+            )));
+        }
+    };
+    let now = chrono::Utc::now().timestamp();
+    let phi = phi()?;
+    if !aegis_core::service::users::second_factor(&store, &phi, &user, code, now).await.map_err(internal)? {
+        if code.is_some_and(|c| !c.trim().is_empty()) {
+            store.record_sign_in_failure(&user, &client).await.map_err(internal)?;
+            return Err(ServerFnError::new(format!(
+                "{} Check the code in your authenticator app.",
+                crate::api::WRONG_CODE
+            )));
+        }
+        return Err(ServerFnError::new(format!(
+            "{} Enter the 6-digit code from your authenticator app.",
+            crate::api::ASK_FOR_CODE
+        )));
+    }
+    start_session(&store, user.id).await
+}
+
+/// The address this request came from: the last address of `header` when behind a proxy
+/// that sets it, else the connection's peer.
+fn client_address(header: Option<&str>) -> String {
+    let Some(parts) = use_context::<http::request::Parts>() else { return "unknown".into() };
+    let forwarded = header
+        .and_then(|name| parts.headers.get(name))
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .map(|a| a.trim().to_string())
+        .filter(|a| !a.is_empty());
+    forwarded
+        .or_else(|| {
+            parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Starts a session for `user` in this browser: the cookie, and the browser remembered.
+pub async fn start_session(store: &Store, user: uuid::Uuid) -> Result<(), ServerFnError> {
+    let user_agent = use_context::<http::request::Parts>()
+        .and_then(|p| p.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string))
+        .unwrap_or_default();
+    let token = store.create_session_from(user, SESSION_TTL, &user_agent).await.map_err(internal)?;
     set_cookie(&format!("{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}", SESSION_TTL.as_secs()));
     Ok(())
+}
+
+/// An error the user can act on shown as it is; anything else logged and shown as ours.
+pub fn user_error(e: aegis_core::Error) -> ServerFnError {
+    use aegis_core::Error;
+    match e {
+        Error::Invalid(e) => invalid(e),
+        Error::Forbidden(refused) => self::refused(refused),
+        Error::Conflict(message)
+        | Error::Unavailable(message)
+        | Error::NotFound(message)
+        | Error::TurnedOff(message) => ServerFnError::new(message),
+        e @ Error::Pack { .. } => ServerFnError::new(e.to_string()),
+        e => internal(e),
+    }
+}
+
+/// The session token of this request, for telling the current session apart.
+pub async fn current_token() -> Option<String> {
+    request_token().await
 }
 
 pub async fn logout() -> Result<(), ServerFnError> {

@@ -59,6 +59,21 @@ pub fn hash_password(password: &str) -> Result<String> {
         .map_err(|e| Error::Internal(format!("password hashing failed: {e}")))
 }
 
+/// [`hash_password`] on a blocking thread: argon2 takes tens of milliseconds of CPU by design,
+/// which must not hold up a thread of the async runtime.
+pub async fn hash_password_off_runtime(password: &str) -> Result<String> {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| crate::Error::Internal(format!("password hashing panicked: {e}")))?
+}
+
+/// [`verify_password`] on a blocking thread (see [`hash_password_off_runtime`]).
+pub async fn verify_password_off_runtime(password: &str, stored: &str) -> bool {
+    let (password, stored) = (password.to_string(), stored.to_string());
+    tokio::task::spawn_blocking(move || verify_password(&password, &stored)).await.unwrap_or(false)
+}
+
 pub fn verify_password(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored)
         .map(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())

@@ -25,6 +25,15 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Connections in the database pool.
     pub db_max_connections: u32,
+    /// Requests one node serves at once; more are answered 503 with `Retry-After` at once
+    /// rather than queued without end.
+    pub max_concurrent_requests: usize,
+    /// Longest a request may take before it is answered 503 with `Retry-After`, in milliseconds.
+    pub request_timeout_ms: u64,
+    /// Behind a load balancer, the header it puts the client's address in (`x-forwarded-for`):
+    /// its last address is the client's. Unset: the connection's peer address. Sign-in
+    /// throttling counts per client address, so behind a proxy this must be set.
+    pub client_address_header: Option<String>,
     /// The PHI vault's master key, 32 bytes in base64 or hex (`AEGIS_VAULT_KEY`). Every node of
     /// one installation needs the same. Unset: a key file, generated on first start.
     pub vault_key: Option<Secret>,
@@ -216,10 +225,17 @@ impl Default for JudgeConfig {
     }
 }
 
-/// A configuration value that must never be printed.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
+/// A configuration value that must never be printed: its `Debug` and its serialized form are
+/// `<redacted>`, so that no log line, error, dump or health answer can carry it.
+#[derive(Clone, PartialEq, Deserialize)]
 #[serde(transparent)]
 pub struct Secret(pub String);
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str("<redacted>")
+    }
+}
 
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -236,6 +252,9 @@ pub struct IngestConfig {
     pub writers: usize,
     /// Submissions waiting for a writer before callers are made to wait (backpressure).
     pub queue_capacity: usize,
+    /// Bytes of traces waiting to be committed, at most; a submission that would pass it is
+    /// answered 503 with `Retry-After` at once. Bounds memory however large each trace is.
+    pub queue_bytes: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -274,6 +293,9 @@ impl Default for Config {
             worker: WorkerConfig::default(),
             judge: JudgeConfig::default(),
             limits: crate::limits::LimitsConfig::default(),
+            max_concurrent_requests: 4_096,
+            request_timeout_ms: 120_000,
+            client_address_header: None,
             public_url: "http://127.0.0.1:3000".into(),
             sinks: SinksConfig::default(),
             retrain_after_reviews: 500,
@@ -283,7 +305,7 @@ impl Default for Config {
 
 impl Default for IngestConfig {
     fn default() -> Self {
-        IngestConfig { max_group_commit: 2_000, writers: 4, queue_capacity: 10_000 }
+        IngestConfig { max_group_commit: 2_000, writers: 4, queue_capacity: 10_000, queue_bytes: 256 << 20 }
     }
 }
 
@@ -344,6 +366,9 @@ impl Config {
         if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
             return Err(Error::Config(format!("public_url must be an http(s) address, got {:?}", self.public_url)));
         }
+        if self.max_concurrent_requests == 0 || self.request_timeout_ms == 0 {
+            return Err(Error::Config("max_concurrent_requests and request_timeout_ms must be at least 1".into()));
+        }
         if self.worker.claim_batch == 0 || self.ingest.max_group_commit == 0 {
             return Err(Error::Config("batch sizes must be at least 1".into()));
         }
@@ -371,6 +396,15 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_neither_print_nor_serialize() {
+        let secret = Secret("sk-live-123".into());
+        assert_eq!(format!("{secret:?}"), "<redacted>");
+        assert_eq!(serde_json::to_string(&secret).unwrap(), "\"<redacted>\"");
+        let read: Secret = serde_json::from_str("\"sk-live-123\"").unwrap();
+        assert!(read == secret, "it is still read");
+    }
 
     #[test]
     fn default_database_is_the_embedded_file() {

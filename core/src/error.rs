@@ -43,15 +43,25 @@ pub enum Error {
     /// The input parsed but a field is missing or wrong.
     #[error("invalid field {0}")]
     Invalid(FieldError),
-    #[error("{0} not found")]
-    NotFound(&'static str),
+    /// What the request names does not exist; the message says what, in full.
+    #[error("{0}")]
+    NotFound(String),
+    /// The permission table does not allow it.
+    #[error("{0}")]
+    Forbidden(crate::access::Forbidden),
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The installation's configuration turns this off for everyone, whatever their role.
+    #[error("{0}")]
+    TurnedOff(String),
     #[error("invalid configuration: {0}")]
     Config(String),
     /// A domain pack (spec or data file) is wrong; `line` is 1-based.
     #[error("{path}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
     Pack { path: String, line: Option<usize>, message: String },
+    /// The database at `url` (its password redacted) could not be opened.
+    #[error("{url}: {message}")]
+    Connect { url: String, message: String },
     /// The store is shutting down or its writer is gone: retry later.
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -67,6 +77,12 @@ pub enum Error {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Internal(String),
+}
+
+impl From<crate::access::Forbidden> for Error {
+    fn from(e: crate::access::Forbidden) -> Self {
+        Error::Forbidden(e)
+    }
 }
 
 impl From<FieldError> for Error {

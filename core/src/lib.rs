@@ -10,6 +10,7 @@
 pub mod error;
 pub mod model;
 
+pub mod access;
 #[cfg(feature = "engine")]
 pub mod auth;
 #[cfg(feature = "engine")]
@@ -31,6 +32,8 @@ pub mod review;
 #[cfg(feature = "engine")]
 pub mod seed;
 #[cfg(feature = "engine")]
+pub mod service;
+#[cfg(feature = "engine")]
 pub mod sinks;
 #[cfg(feature = "engine")]
 pub mod store;
@@ -38,6 +41,8 @@ pub mod store;
 pub mod telemetry;
 #[cfg(feature = "engine")]
 pub mod tiers;
+#[cfg(feature = "engine")]
+pub mod totp;
 #[cfg(feature = "engine")]
 pub mod transfer;
 

@@ -42,7 +42,7 @@ pub struct TestDb {
 
 enum Cleanup {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, schema: String },
+    Postgres { admin_url: String, database: String },
 }
 
 impl TestDb {
@@ -61,38 +61,99 @@ impl TestDb {
         TestDb { store, url, cleanup: Cleanup::Sqlite(dir) }
     }
 
+    /// A database of its own, cloned from a migrated template: `CREATE DATABASE ... TEMPLATE`
+    /// copies files instead of running every migration again for every test.
     pub async fn postgres() -> TestDb {
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         let admin_url = postgres_url();
-        let schema = format!(
+        let template = migrated_template(&admin_url).await;
+        let name = format!(
             "aegis_test_{}_{}_{}",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed),
             rand::random::<u32>()
         );
-        sqlx::any::install_default_drivers();
-        let mut admin = sqlx::AnyConnection::connect(&admin_url)
+        let mut admin = admin_connection(&admin_url).await;
+        admin
+            .execute(format!("CREATE DATABASE {name} TEMPLATE {template}").as_str())
             .await
-            .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is required for the tests: {e}"));
-        admin.execute(format!("CREATE SCHEMA {schema}").as_str()).await.expect("create schema");
-        let sep = if admin_url.contains('?') { '&' } else { '?' };
-        let url = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
+            .expect("clone the template");
+        let url = with_database(&admin_url, &name);
         let store = Store::connect(&url, 8).await.expect("open postgres");
-        store.migrate().await.expect("migrate postgres");
-        TestDb { store, url, cleanup: Cleanup::Postgres { admin_url, schema } }
+        TestDb { store, url, cleanup: Cleanup::Postgres { admin_url, database: name } }
     }
+}
+
+async fn admin_connection(admin_url: &str) -> sqlx::AnyConnection {
+    sqlx::any::install_default_drivers();
+    sqlx::AnyConnection::connect(admin_url)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at {admin_url} is required for the tests: {e}"))
+}
+
+/// `url` with its database replaced by `database`.
+fn with_database(url: &str, database: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+    let (authority, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    let query = tail.split_once('?').map(|(_, q)| format!("?{q}")).unwrap_or_default();
+    format!("{scheme}://{authority}/{database}{query}")
+}
+
+/// The name of a database migrated to this build's schema, made once per schema by whichever
+/// test process gets there first (an advisory lock keeps the others waiting), and renamed into
+/// place only when complete, so that a crash mid-way leaves nothing half-migrated to clone.
+async fn migrated_template(admin_url: &str) -> String {
+    static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            let name = format!("aegis_template_{}", Store::postgres_schema_digest());
+            let mut admin = admin_connection(admin_url).await;
+            admin.execute("SELECT pg_advisory_lock(72657301)").await.expect("lock");
+            let exists = sqlx::query("SELECT 1 FROM pg_database WHERE datname = $1")
+                .bind(&name)
+                .fetch_optional(&mut admin)
+                .await
+                .expect("look up the template")
+                .is_some();
+            if !exists {
+                let building = format!("{name}_building");
+                admin.execute(format!("DROP DATABASE IF EXISTS {building}").as_str()).await.expect("drop");
+                admin.execute(format!("CREATE DATABASE {building}").as_str()).await.expect("create the template");
+                let store = Store::connect(&with_database(admin_url, &building), 2).await.expect("open the template");
+                store.migrate().await.expect("migrate the template");
+                store.close().await;
+                // The closed pool's server processes may linger a moment, and a database in use
+                // cannot be renamed.
+                let rename = format!("ALTER DATABASE {building} RENAME TO {name}");
+                for attempt in 0.. {
+                    match admin.execute(rename.as_str()).await {
+                        Ok(_) => break,
+                        Err(e) if attempt < 100 => {
+                            tracing::debug!(error = %e, "template still in use");
+                            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                        }
+                        Err(e) => panic!("rename the template: {e}"),
+                    }
+                }
+            }
+            admin.execute("SELECT pg_advisory_unlock(72657301)").await.expect("unlock");
+            name
+        })
+        .await
+        .clone()
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Cleanup::Postgres { admin_url, schema } = &self.cleanup {
-            let (admin_url, schema) = (admin_url.clone(), schema.clone());
+        if let Cleanup::Postgres { admin_url, database } = &self.cleanup {
+            let (admin_url, database) = (admin_url.clone(), database.clone());
             // Drop runs inside the test's runtime, which cannot be blocked on: use a thread.
             let _ = std::thread::spawn(move || {
                 let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
                 rt.block_on(async {
                     let mut admin = sqlx::AnyConnection::connect(&admin_url).await.ok()?;
-                    admin.execute(format!("DROP SCHEMA IF EXISTS {schema} CASCADE").as_str()).await.ok()
+                    // The test's own pool may still hold connections: FORCE ends them.
+                    admin.execute(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)").as_str()).await.ok()
                 })
             })
             .join();

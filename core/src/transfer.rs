@@ -48,6 +48,32 @@ pub struct TransferModel {
 /// Fewest pairs to learn from: a fit and a calibration set both worth the name.
 pub const MIN_PAIRS: usize = 20;
 
+/// Most named features one pair may carry, and a model may learn from: each is a column of
+/// the regression, so an unbounded number would let one request size the server's memory.
+pub const MAX_FEATURES: usize = 32;
+/// Longest feature name.
+pub const MAX_FEATURE_NAME_CHARS: usize = 64;
+
+/// Checks a pair's or a prediction's features: at most [`MAX_FEATURES`], named by 1 to
+/// [`MAX_FEATURE_NAME_CHARS`] characters, each a finite number.
+pub fn check_features(features: &BTreeMap<String, f64>) -> std::result::Result<(), FieldError> {
+    if features.len() > MAX_FEATURES {
+        return Err(FieldError::new(
+            "features",
+            format!("has {} entries; at most {MAX_FEATURES} are allowed", features.len()),
+        ));
+    }
+    for (name, value) in features {
+        if name.is_empty() || name.chars().count() > MAX_FEATURE_NAME_CHARS {
+            return Err(FieldError::new("features", format!("names must be 1 to {MAX_FEATURE_NAME_CHARS} characters")));
+        }
+        if !value.is_finite() {
+            return Err(FieldError::new(format!("features.{name}"), "must be a finite number"));
+        }
+    }
+    Ok(())
+}
+
 impl TransferModel {
     /// Fits on three quarters of `pairs` and calibrates the interval on the rest.
     pub fn fit(pairs: &[TransferPair], coverage: f64, seed: u64) -> Result<TransferModel> {
@@ -57,12 +83,18 @@ impl TransferModel {
                 format!("{} pairs recorded; predictions need at least {MIN_PAIRS}", pairs.len()),
             )));
         }
-        let features: Vec<String> = pairs
-            .iter()
-            .flat_map(|p| p.features.keys().cloned())
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        // The features most pairs carry, at most MAX_FEATURES of them, however many names the
+        // stored pairs hold between them.
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for name in pairs.iter().flat_map(|p| p.features.keys()) {
+            *counts.entry(name).or_default() += 1;
+        }
+        // A feature few pairs carry is a column of zeros with a blip: nothing to learn from, and
+        // a singular matrix when there are several.
+        let mut ranked: Vec<(&str, usize)> = counts.into_iter().filter(|(_, n)| *n >= MIN_PAIRS / 2).collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let mut features: Vec<String> = ranked.into_iter().take(MAX_FEATURES).map(|(n, _)| n.to_string()).collect();
+        features.sort();
         let mut order: Vec<usize> = (0..pairs.len()).collect();
         order.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
         let cut = pairs.len() * 3 / 4;
@@ -80,9 +112,12 @@ impl TransferModel {
             }
         }
         let y: Array1<f64> = fit_on.iter().map(|&i| pairs[i].real_score).collect();
-        let fitted = LinearRegression::new()
-            .fit(&Dataset::new(x, y))
-            .map_err(|e| Error::Internal(format!("the transfer regression did not fit: {e}")))?;
+        let fitted = LinearRegression::new().fit(&Dataset::new(x, y)).map_err(|e| {
+            Error::Invalid(FieldError::new(
+                "features",
+                format!("the recorded pairs' features cannot be fitted ({e}); two features may always move together"),
+            ))
+        })?;
         let mut model = TransferModel {
             features: features.clone(),
             intercept: fitted.intercept(),
@@ -163,6 +198,28 @@ mod tests {
         );
         assert!(mae < 0.05, "MAE {mae}");
         assert!((0.88..=0.92).contains(&coverage), "coverage {coverage}");
+    }
+
+    #[test]
+    fn a_model_learns_from_at_most_max_features_columns() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        // 40 features every pair carries, and 20 of each pair's own, as a careless client would send.
+        let pairs: Vec<TransferPair> = (0..200)
+            .map(|i| {
+                let mut p = world(&mut rng);
+                p.features.extend((0..40).map(|k| (format!("shared{k:02}"), normal(&mut rng))));
+                p.features.extend((0..20).map(|k| (format!("noise{i}_{k}"), 1.0)));
+                p
+            })
+            .collect();
+        let model = TransferModel::fit(&pairs, 0.9, 1).unwrap();
+        assert_eq!(model.features.len(), MAX_FEATURES);
+        assert!(model.features.iter().all(|f| !f.starts_with("noise")), "features of one pair are not learned");
+        let mut too_many: BTreeMap<String, f64> = (0..=MAX_FEATURES).map(|i| (format!("f{i}"), 0.0)).collect();
+        assert_eq!(check_features(&too_many).unwrap_err().field, "features");
+        too_many.clear();
+        too_many.insert("v".into(), f64::NAN);
+        assert_eq!(check_features(&too_many).unwrap_err().field, "features.v");
     }
 
     #[test]

@@ -135,18 +135,24 @@ impl Engine {
         let domains = self.domains.clone();
         let shutdown = self.shutdown.clone();
         self.workers.spawn(async move {
-            let mut seen = newest_change(domains.root());
+            // Walking the folder and reloading are file and CPU work: off the async runtime.
+            let root = domains.root().to_path_buf();
+            let walk = move || {
+                let root = root.clone();
+                async move { tokio::task::spawn_blocking(move || newest_change(&root)).await.ok() }
+            };
+            let mut seen = walk().await;
             loop {
                 tokio::select! {
                     _ = tokio::time::sleep(every) => {}
                     _ = shutdown.cancelled() => break,
                 }
-                let now = newest_change(domains.root());
+                let now = walk().await;
                 if now == seen {
                     continue;
                 }
                 seen = now;
-                match domains.reload() {
+                match domains.reload_off_runtime().await {
                     Ok(set) => tracing::info!(packs = set.domains().len(), "domain packs reloaded"),
                     Err(e) => tracing::error!(error = %e, "domain packs not reloaded; the previous ones stay in use"),
                 }

@@ -9,12 +9,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use aegis_core::access::{Actor, Capability};
 use aegis_core::live::OrgEvent;
 use aegis_core::model::{LiveEvent, OrgId, Severity};
 use aegis_core::FieldError;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
-use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::header::AUTHORIZATION;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use tokio::sync::broadcast::error::RecvError;
@@ -72,7 +73,9 @@ pub async fn traces(
     query: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
-    let org = subscriber(&state, &headers).await?;
+    let actor = subscriber(&state, &headers).await?;
+    actor.require(Capability::ReadTraces)?;
+    let org = actor.org_id;
     let Query(pairs) =
         query.map_err(|e| ApiError::new(axum::http::StatusCode::BAD_REQUEST, "malformed_query", e.body_text()))?;
     let subscription = Subscription::parse(&pairs)?;
@@ -84,18 +87,18 @@ pub async fn traces(
     Ok(upgrade.on_upgrade(move |socket| forward(socket, events, org, subscription)))
 }
 
-/// The organization of the API key or the dashboard session.
-async fn subscriber(state: &AppState, headers: &HeaderMap) -> Result<OrgId, ApiError> {
+/// Who subscribes: the API key or the dashboard session.
+async fn subscriber(state: &AppState, headers: &HeaderMap) -> Result<Actor, ApiError> {
     if let Some(value) = headers.get(AUTHORIZATION) {
         return match state.api_keys.authenticate(&state.store, bearer(value)?).await? {
-            Some(principal) => Ok(principal.org_id),
+            Some(principal) => Ok(crate::api::auth::Caller(principal).as_actor()),
             None => Err(ApiError::unauthorized("invalid or revoked API key")),
         };
     }
-    let token = headers.get(COOKIE).and_then(|v| v.to_str().ok()).and_then(app::session::token_from_cookie_header);
+    let token = app::session::token_from_headers(headers);
     match token {
         Some(token) => match state.store.session_user(token).await? {
-            Some(user) => Ok(user.org_id),
+            Some(user) => Ok(app::session::actor(&user)),
             None => Err(ApiError::unauthorized("the session has ended; sign in again")),
         },
         None => {

@@ -4,6 +4,7 @@ use std::io::Read as _;
 
 use std::time::Duration;
 
+use aegis_core::access::Role;
 use aegis_core::config::Config;
 use aegis_core::domains::{Domain, Domains};
 use aegis_core::model::OrgId;
@@ -164,13 +165,14 @@ enum OrgCommand {
 
 #[derive(Subcommand)]
 enum KeyCommand {
-    /// Create an API key (shown once). Ingest keys send traces and read results; admin keys
-    /// may also change the PHI policy and re-identify.
+    /// Create an API key (shown once). Ingest keys send traces and read their results; read
+    /// keys read; admin keys also change the organization's setup (packs, PHI policy,
+    /// integrations, models) and re-identify. `docs/ARCHITECTURE.md` has the whole table.
     Create {
         #[arg(long)]
         org: OrgId,
-        #[arg(long, value_parser = ["ingest", "admin"], default_value = "ingest")]
-        role: String,
+        #[arg(long, value_parser = parse_key_role, default_value = "ingest")]
+        role: ApiKeyRole,
         #[arg(long, default_value = "cli")]
         name: String,
         /// Print {"key_id", "api_key", "role"} as JSON.
@@ -191,7 +193,19 @@ enum UserCommand {
         /// Read the password from standard input.
         #[arg(long)]
         password_stdin: bool,
+        /// owner, admin, reviewer or viewer; the organization's first user is its owner, later
+        /// ones are admins unless this says otherwise.
+        #[arg(long, value_parser = parse_role)]
+        role: Option<Role>,
     },
+}
+
+fn parse_key_role(s: &str) -> Result<ApiKeyRole, String> {
+    ApiKeyRole::parse(s).ok_or_else(|| format!("`{s}` is not a key scope; use ingest, read or admin"))
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| format!("`{s}` is not a role; use owner, admin, reviewer or viewer"))
 }
 
 #[derive(Subcommand)]
@@ -387,7 +401,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if plan.is_some() {
                 store.set_plan(&org.id, plan.as_deref()).await?;
             }
-            let key = store.create_api_key(&org.id, "default", ApiKeyRole::Admin).await?;
+            let key = store.create_api_key(&org.id, "default", ApiKeyRole::Admin, &cli_actor()).await?;
             if json {
                 println!("{}", json!({ "organization_id": org.id, "name": org.name, "api_key": key.plaintext }));
             } else {
@@ -410,8 +424,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Key { command: KeyCommand::Create { org, role, name, json } } => {
             let store = open_store(&config).await?;
-            let role = ApiKeyRole::parse(&role).unwrap_or(ApiKeyRole::Ingest);
-            let key = store.create_api_key(&org, &name, role).await?;
+            let key = store.create_api_key(&org, &name, role, &cli_actor()).await?;
             if json {
                 println!("{}", json!({ "key_id": key.key.id, "api_key": key.plaintext, "role": role.as_str() }));
             } else {
@@ -458,7 +471,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             engine.shutdown().await;
             Ok(())
         }
-        Command::User { command: UserCommand::Create { org, email, password_stdin } } => {
+        Command::User { command: UserCommand::Create { org, email, password_stdin, role } } => {
             let store = open_store(&config).await?;
             let (password, generated) = if password_stdin {
                 let mut s = String::new();
@@ -469,8 +482,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 (aegis_core::auth::generate_password(), true)
             };
-            let user = store.create_user(&org, &email, &password).await?;
-            println!("user {} created in organization {}", user.email, user.org_id);
+            let first = store.list_users(&org).await?.is_empty();
+            let role = role.unwrap_or(if first { Role::Owner } else { Role::Admin });
+            let user = store.create_user(&org, &email, &password, role, &cli_actor()).await?;
+            println!("user {} created in organization {} as {}", user.email, user.org_id, role.as_str());
             if generated {
                 println!("password {password}");
             }
@@ -790,7 +805,9 @@ async fn serve(config: Config, addr: Option<String>, workers: Option<usize>) -> 
         "Aegis is listening on http://{addr} ({} database, {workers} workers)",
         engine.store.backend().name()
     );
-    axum::serve(listener, web::app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    // The peer's address rides along for sign-in throttling (`client_address_header` behind a proxy).
+    let app = web::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     engine.shutdown().await;
     Ok(())
 }
@@ -903,12 +920,12 @@ async fn demo_organization(store: &Store) -> anyhow::Result<aegis_core::store::O
         Some(org) => org,
         None => {
             let org = store.create_organization("Demo").await?;
-            let key = store.create_api_key(&org.id, "demo", ApiKeyRole::Admin).await?;
+            let key = store.create_api_key(&org.id, "demo", ApiKeyRole::Admin, &cli_actor()).await?;
             println!("demo organization {} created; its API key (shown once): {}", org.id, key.plaintext);
             org
         }
     };
-    match store.create_user(&org.id, DEMO_EMAIL, DEMO_PASSWORD).await {
+    match store.create_user(&org.id, DEMO_EMAIL, DEMO_PASSWORD, Role::Owner, &cli_actor()).await {
         Ok(_) => println!("demo login: {DEMO_EMAIL} / {DEMO_PASSWORD}"),
         Err(aegis_core::Error::Conflict(_)) => {}
         Err(e) => return Err(e.into()),

@@ -39,10 +39,10 @@ pub async fn review_cards(domain: Option<String>) -> Result<Vec<ReviewCard>, Ser
     use aegis_core::store::EvaluationLookup;
     let (user, store) = crate::session::require_user().await?;
     let reviewer = format!("user:{}", user.email);
-    let items = store
-        .review_items(&user.org_id, domain.as_deref().filter(|d| !d.is_empty()), &reviewer, 50)
-        .await
-        .map_err(crate::session::internal)?;
+    let items =
+        aegis_core::service::reviews::queue(&store, &crate::session::actor(&user), &reviewer, domain.as_deref(), 50)
+            .await
+            .map_err(crate::session::user_error)?;
     let mut cards = Vec::with_capacity(items.len());
     for item in items {
         let Some(trace) = store.get_trace(&user.org_id, item.trace_id).await.map_err(crate::session::internal)? else {
@@ -76,42 +76,24 @@ pub async fn submit_reviews(
     notes: String,
 ) -> Result<usize, ServerFnError> {
     use aegis_core::review::ReviewInput;
+    use aegis_core::service::reviews::{self, Verdict};
     let (user, store) = crate::session::require_user().await?;
-    if trace_ids.is_empty() {
-        return Err(ServerFnError::new("Choose at least one trace."));
-    }
-    let phi = crate::session::phi()?.for_org(&user.org_id).await.map_err(crate::session::internal)?;
+    let (phi, domains, config) = (crate::session::phi()?, crate::session::domains()?, crate::session::config()?);
     let input =
         ReviewInput { label: Some(label), severity, issues: Some(issues), notes: Some(notes), corrected_output: None };
-    let review = input.check(&phi).map_err(crate::session::invalid)?;
     let reviewer = format!("user:{}", user.email);
-    let mut done = 0;
-    let mut domains = std::collections::BTreeSet::new();
-    for id in trace_ids {
-        if let Some(r) =
-            store.record_review(&user.org_id, id, &reviewer, &review).await.map_err(crate::session::internal)?
-        {
-            done += 1;
-            domains.extend(r.domain);
-        }
-    }
-    let after = crate::session::config()?.retrain_after_reviews;
-    let packs = crate::session::domains()?.current();
-    for pack in domains.iter().filter_map(|d| packs.route(d).cloned()) {
-        if let Err(e) = aegis_core::review::retrain::retrain_if_due(&store, pack, &user.org_id, after).await {
-            tracing::warn!(error = %e, "could not check whether retraining is due");
-        }
-    }
-    Ok(done)
+    let verdict = Verdict { reviewer: &reviewer, trace_ids: &trace_ids, input };
+    let recorded = reviews::submit(&store, &phi, &domains, &config, &crate::session::actor(&user), verdict)
+        .await
+        .map_err(crate::session::user_error)?;
+    Ok(recorded.len())
 }
 
 #[server]
 pub async fn review_stats() -> Result<ReviewFigures, ServerFnError> {
     let (user, store) = crate::session::require_user().await?;
-    let (reviewers, agreement) = tokio::try_join!(
-        store.reviewer_progress(&user.org_id, chrono::Utc::now()),
-        store.review_agreement(&user.org_id, None)
-    )
-    .map_err(crate::session::internal)?;
+    let (agreement, reviewers) = aegis_core::service::reviews::agreement(&store, &crate::session::actor(&user), None)
+        .await
+        .map_err(crate::session::user_error)?;
     Ok(ReviewFigures { me: format!("user:{}", user.email), reviewers, agreement })
 }

@@ -1,9 +1,15 @@
-//! Server functions of the Settings page's webhooks and alerts sections. They check input
-//! exactly as the API does (`aegis_core::sinks::settings`).
+//! Server functions of the Settings page's webhooks and alerts sections: thin adapters over
+//! `aegis_core::service::{webhooks, alerts}`, which the API uses too.
 
 use aegis_core::model::{Alert, AlertChannel, AlertRule, Delivery, EventType, WebhookEndpoint};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "ssr")]
+use {
+    crate::session::{actor, config, require_user, user_error},
+    aegis_core::service::{alerts, webhooks},
+};
 
 /// Everything the alerts section shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -19,100 +25,74 @@ pub struct AlertSettings {
 
 #[server]
 pub async fn list_webhooks() -> Result<Vec<WebhookEndpoint>, ServerFnError> {
-    let (user, store) = crate::session::require_user().await?;
-    store.webhooks(&user.org_id).await.map_err(crate::session::internal)
+    let (user, store) = require_user().await?;
+    webhooks::list(&store, &actor(&user)).await.map_err(user_error)
 }
 
 /// Creates an endpoint; returns its signing secret, shown once.
 #[server(input = leptos::server_fn::codec::Json)]
 pub async fn create_webhook(url: String, events: Vec<EventType>, description: String) -> Result<String, ServerFnError> {
     use aegis_core::sinks::settings::WebhookInput;
-    let (user, store) = crate::session::require_user().await?;
-    let config = crate::session::config()?;
+    let (user, store) = require_user().await?;
     let input = WebhookInput { url: Some(url), description: Some(description), events: Some(events), enabled: None };
-    let checked = input.check(true, config.sinks.allow_private).await.map_err(crate::session::invalid)?;
-    let (endpoint_url, events) = (checked.url.unwrap_or_default(), checked.events.unwrap_or_default());
-    let actor = format!("user:{}", user.email);
-    let description = checked.description.unwrap_or_default();
-    let (_, secret) = store
-        .create_webhook(&user.org_id, &actor, &endpoint_url, &description, &events)
-        .await
-        .map_err(crate::session::internal)?;
+    let (_, secret) = webhooks::create(&store, &*config()?, &actor(&user), input).await.map_err(user_error)?;
     Ok(secret)
 }
 
 /// Switches an endpoint on or off.
 #[server]
 pub async fn switch_webhook(id: String, enabled: bool) -> Result<(), ServerFnError> {
-    let (user, store) = crate::session::require_user().await?;
-    let update = aegis_core::store::EndpointUpdate { enabled: Some(enabled), ..Default::default() };
-    match store.update_webhook(&user.org_id, &format!("user:{}", user.email), &id, &update).await {
-        Ok(Some(_)) => Ok(()),
-        Ok(None) => Err(ServerFnError::new("This endpoint no longer exists.")),
-        Err(e) => Err(crate::session::internal(e)),
-    }
+    use aegis_core::sinks::settings::WebhookInput;
+    let (user, store) = require_user().await?;
+    let input = WebhookInput { enabled: Some(enabled), ..Default::default() };
+    webhooks::update(&store, &*config()?, &actor(&user), &id, input).await.map(drop).map_err(user_error)
 }
 
 /// A new secret; the old one keeps signing for a day.
 #[server]
 pub async fn rotate_webhook(id: String) -> Result<String, ServerFnError> {
-    let (user, store) = crate::session::require_user().await?;
-    store
-        .rotate_webhook_secret(&user.org_id, &format!("user:{}", user.email), &id)
-        .await
-        .map_err(crate::session::internal)?
-        .ok_or_else(|| ServerFnError::new("This endpoint no longer exists."))
+    let (user, store) = require_user().await?;
+    webhooks::rotate(&store, &actor(&user), &id).await.map_err(user_error)
 }
 
 #[server]
 pub async fn delete_webhook(id: String) -> Result<(), ServerFnError> {
-    let (user, store) = crate::session::require_user().await?;
-    store.delete_webhook(&user.org_id, &format!("user:{}", user.email), &id).await.map_err(crate::session::internal)?;
-    Ok(())
+    let (user, store) = require_user().await?;
+    webhooks::delete(&store, &actor(&user), &id).await.map_err(user_error)
 }
 
 /// Sends a `webhook.test` event.
 #[server]
 pub async fn test_webhook(id: String) -> Result<(), ServerFnError> {
-    let (user, store) = crate::session::require_user().await?;
-    if store.webhook(&user.org_id, &id).await.map_err(crate::session::internal)?.is_none() {
-        return Err(ServerFnError::new("This endpoint no longer exists."));
-    }
-    store.send_test_webhook(&user.org_id, &id).await.map_err(crate::session::internal)
+    let (user, store) = require_user().await?;
+    webhooks::test(&store, &actor(&user), &id).await.map_err(user_error)
 }
 
 /// The endpoint's latest deliveries, newest first.
 #[server]
 pub async fn webhook_deliveries(id: String) -> Result<Vec<Delivery>, ServerFnError> {
-    let (user, store) = crate::session::require_user().await?;
-    store.deliveries(&user.org_id, &id, None, None, 25).await.map_err(crate::session::internal)
+    let (user, store) = require_user().await?;
+    webhooks::deliveries(&store, &actor(&user), &id, None, None, 25).await.map_err(user_error)
 }
 
 /// Sends a delivery again, with the same message id.
 #[server]
 pub async fn replay_delivery(endpoint: String, id: String) -> Result<(), ServerFnError> {
-    let (user, store) = crate::session::require_user().await?;
-    match store.replay_delivery(&user.org_id, &endpoint, &id, &format!("user:{}", user.email)).await {
-        Ok(Some(_)) => Ok(()),
-        Ok(None) => Err(ServerFnError::new("This delivery no longer exists.")),
-        Err(e) => Err(crate::session::internal(e)),
-    }
+    let (user, store) = require_user().await?;
+    webhooks::replay(&store, &actor(&user), &endpoint, &id).await.map(drop).map_err(user_error)
 }
 
 #[server]
 pub async fn alert_setup() -> Result<AlertSettings, ServerFnError> {
-    let (user, store) = crate::session::require_user().await?;
-    let config = crate::session::config()?;
-    let org = &user.org_id;
-    let (channels, rules, alerts) =
-        tokio::try_join!(store.alert_channels(org), store.alert_rules(org), store.alerts(org, 20))
-            .map_err(crate::session::internal)?;
-    Ok(AlertSettings {
-        channels: channels.into_iter().map(|c| AlertChannel { target: c.target.masked(), ..c }).collect(),
-        rules,
-        alerts,
-        email_available: config.sinks.smtp.host.as_deref().is_some_and(|h| !h.is_empty()),
-    })
+    let (user, store) = require_user().await?;
+    let (config, actor) = (config()?, actor(&user));
+    let (channels, rules, alerts) = tokio::try_join!(
+        alerts::channels(&store, &actor),
+        alerts::rules(&store, &actor),
+        alerts::alerts(&store, &actor, 20)
+    )
+    .map_err(user_error)?;
+    Ok(AlertSettings { channels, rules, alerts, email_available: alerts::email_available(&config) })
 }
 
 /// `address` is the Slack webhook URL, the email addresses (comma-separated) or the PagerDuty
@@ -120,8 +100,7 @@ pub async fn alert_setup() -> Result<AlertSettings, ServerFnError> {
 #[server]
 pub async fn create_alert_channel(name: String, kind: String, address: String) -> Result<(), ServerFnError> {
     use aegis_core::sinks::settings::ChannelInput;
-    let (user, store) = crate::session::require_user().await?;
-    let config = crate::session::config()?;
+    let (user, store) = require_user().await?;
     let address = address.trim().to_string();
     let mut input = ChannelInput { name: Some(name), kind: Some(kind.clone()), ..Default::default() };
     match kind.as_str() {
@@ -131,23 +110,13 @@ pub async fn create_alert_channel(name: String, kind: String, address: String) -
         }
         _ => input.routing_key = Some(address),
     }
-    let email = config.sinks.smtp.host.as_deref().is_some_and(|h| !h.is_empty());
-    let (name, target) = input.check(config.sinks.allow_private, email).await.map_err(crate::session::invalid)?;
-    store
-        .create_alert_channel(&user.org_id, &format!("user:{}", user.email), &name, &target)
-        .await
-        .map_err(crate::session::internal)?;
-    Ok(())
+    alerts::create_channel(&store, &*config()?, &actor(&user), input).await.map(drop).map_err(user_error)
 }
 
 #[server]
 pub async fn delete_alert_channel(id: String) -> Result<(), ServerFnError> {
-    let (user, store) = crate::session::require_user().await?;
-    store
-        .delete_alert_channel(&user.org_id, &format!("user:{}", user.email), &id)
-        .await
-        .map_err(crate::session::internal)?;
-    Ok(())
+    let (user, store) = require_user().await?;
+    alerts::delete_channel(&store, &actor(&user), &id).await.map_err(user_error)
 }
 
 /// A rule from the form: domains and issue types comma-separated (empty: any).
@@ -161,7 +130,7 @@ pub async fn create_alert_rule(
     cooldown_secs: u64,
 ) -> Result<(), ServerFnError> {
     use aegis_core::sinks::settings::RuleInput;
-    let (user, store) = crate::session::require_user().await?;
+    let (user, store) = require_user().await?;
     let list = |s: &str| s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect::<Vec<_>>();
     let input = RuleInput {
         name: Some(name),
@@ -172,32 +141,17 @@ pub async fn create_alert_rule(
         cooldown_secs: Some(cooldown_secs),
         enabled: Some(true),
     };
-    let known: Vec<String> =
-        store.alert_channels(&user.org_id).await.map_err(crate::session::internal)?.into_iter().map(|c| c.id).collect();
-    let rule = input.check(&known).map_err(crate::session::invalid)?;
-    store
-        .create_alert_rule(&user.org_id, &format!("user:{}", user.email), &rule)
-        .await
-        .map_err(crate::session::internal)?;
-    Ok(())
+    alerts::create_rule(&store, &actor(&user), input).await.map(drop).map_err(user_error)
 }
 
 #[server]
 pub async fn delete_alert_rule(id: String) -> Result<(), ServerFnError> {
-    let (user, store) = crate::session::require_user().await?;
-    store
-        .delete_alert_rule(&user.org_id, &format!("user:{}", user.email), &id)
-        .await
-        .map_err(crate::session::internal)?;
-    Ok(())
+    let (user, store) = require_user().await?;
+    alerts::delete_rule(&store, &actor(&user), &id).await.map_err(user_error)
 }
 
 #[server]
 pub async fn resolve_alert(id: String) -> Result<(), ServerFnError> {
-    let (user, store) = crate::session::require_user().await?;
-    match store.resolve_alert(&user.org_id, &format!("user:{}", user.email), &id).await {
-        Ok(Some(_)) => Ok(()),
-        Ok(None) => Err(ServerFnError::new("This alert no longer exists.")),
-        Err(e) => Err(crate::session::internal(e)),
-    }
+    let (user, store) = require_user().await?;
+    alerts::resolve(&store, &actor(&user), &id).await.map(drop).map_err(user_error)
 }

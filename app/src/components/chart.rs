@@ -8,7 +8,7 @@ pub fn ChartFigure(svg: Resource<Result<String, ServerFnError>>, label: &'static
             {move || Suspend::new(async move {
                 match svg.await {
                     Ok(svg) => view! { <figure class="chart" aria-label=label data-testid="chart" inner_html=svg></figure> }.into_any(),
-                    Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <p class="error">{crate::format::error(&e)}</p> }.into_any(),
                 }
             })}
         </Transition>

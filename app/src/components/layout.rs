@@ -38,13 +38,14 @@ pub fn AppFrame(children: ChildrenFn) -> impl IntoView {
                                     <div class="who">
                                         <span class="org" data-testid="org-name">{u.organization}</span>
                                         <span class="email">{u.email}</span>
+                                        <span class="role muted small" data-testid="role">{u.role.as_str()}</span>
                                     </div>
                                     <ActionForm action=logout>
                                         <button type="submit" class="button ghost small">"Sign out"</button>
                                     </ActionForm>
                                 }.into_any(),
                                 Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
-                                Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                                Err(e) => view! { <p class="error">{crate::format::error(&e)}</p> }.into_any(),
                             }
                         })}
                     </Suspense>

@@ -26,7 +26,7 @@ pub fn DomainDashboardPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match board.await {
                         Ok(b) => view! { <Dashboard b range/> }.into_any(),
-                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <p class="error">{crate::format::error(&e)}</p> }.into_any(),
                     }
                 })}
             </Transition>

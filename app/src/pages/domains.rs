@@ -30,7 +30,7 @@ pub fn DomainsPage() -> impl IntoView {
                                 {packs.into_iter().map(|d| view! { <DomainCard d/> }).collect_view()}
                             </div>
                         }.into_any(),
-                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <p class="error">{crate::format::error(&e)}</p> }.into_any(),
                     }
                 })}
             </Transition>
@@ -127,7 +127,7 @@ fn ModuleToggle(domain: String, module: String, enabled: bool) -> impl IntoView 
             <input type="checkbox" aria-label=label data-module=testid prop:checked=move || on.get() on:change=flip/>
             <span class="switch-track"></span>
         </label>
-        {move || switch.value().get().and_then(Result::err).map(|e| view! { <span class="error small">{e.to_string()}</span> })}
+        {move || switch.value().get().and_then(Result::err).map(|e| view! { <span class="error small">{crate::format::error(&e)}</span> })}
     }
 }
 
@@ -157,7 +157,7 @@ fn NewPack(packs: Resource<Result<Vec<DomainView>, ServerFnError>>) -> impl Into
             </div>
             {move || upload.value().get().map(|r| match r {
                 Ok(report) => view! { <pre class="text-block small" data-testid="pack-report">{report}</pre> }.into_any(),
-                Err(e) => view! { <p class="error" data-testid="pack-error">{e.to_string()}</p> }.into_any(),
+                Err(e) => view! { <p class="error" data-testid="pack-error">{crate::format::error(&e)}</p> }.into_any(),
             })}
         </details>
     }

@@ -3,6 +3,7 @@
 mod analytics;
 mod dashboard;
 mod domains;
+mod links;
 mod login;
 mod models;
 mod not_found;
@@ -14,6 +15,7 @@ mod traces;
 pub use analytics::AnalyticsPage;
 pub use dashboard::DomainDashboardPage;
 pub use domains::DomainsPage;
+pub use links::{InvitePage, ResetPage, ResetRequestPage};
 pub use login::LoginPage;
 pub use models::ModelsPage;
 pub use not_found::NotFound;

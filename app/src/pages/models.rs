@@ -37,7 +37,7 @@ pub fn ModelsPage() -> impl IntoView {
             {move || retrain.pending().get().then(|| view! { <p class="muted">"Training…"</p> })}
             {move || retrain.value().get().map(|r| match r {
                 Ok(text) => view! { <p class="notice small" data-testid="retrained">{text}</p> }.into_any(),
-                Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                Err(e) => view! { <p class="error">{crate::format::error(&e)}</p> }.into_any(),
             })}
             <section class="card">
                 <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -52,7 +52,7 @@ pub fn ModelsPage() -> impl IntoView {
                                     <tbody>{list.into_iter().map(|m| view! { <ModelRow m promote/> }).collect_view()}</tbody>
                                 </table>
                             }.into_any(),
-                            Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                            Err(e) => view! { <p class="error">{crate::format::error(&e)}</p> }.into_any(),
                         }
                     })}
                 </Transition>

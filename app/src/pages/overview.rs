@@ -42,7 +42,7 @@ pub fn OverviewPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match stats.await {
                         Ok(o) => view! { <Figures o/> }.into_any(),
-                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <p class="error">{crate::format::error(&e)}</p> }.into_any(),
                     }
                 })}
             </Transition>
@@ -82,7 +82,7 @@ pub fn OverviewPage() -> impl IntoView {
                                     </table>
                                     <p class="muted small">"To the micro-dollar; " <code>"GET /api/v1/costs"</code> " gives the same by day or hour."</p>
                                 }.into_any(),
-                                Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                                Err(e) => view! { <p class="error">{crate::format::error(&e)}</p> }.into_any(),
                             }
                         })}
                     </Transition>

@@ -98,7 +98,7 @@ pub fn ReviewPage() -> impl IntoView {
                             <section class="card" data-testid="review-empty"><p>"The queue is empty. Nothing waits for you."</p></section>
                         }.into_any(),
                         Ok(list) => view! { <Workspace list form submit send/> }.into_any(),
-                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <p class="error">{crate::format::error(&e)}</p> }.into_any(),
                     }
                 })}
             </Transition>
@@ -273,7 +273,7 @@ fn Workspace(
                     </button>
                     {move || submit.value().get().map(|r| match r {
                         Ok(n) => view! { <span class="saved small" data-testid="review-saved">{format!(" Recorded {n}.")}</span> }.into_any(),
-                        Err(e) => view! { <span class="error small">{e.to_string()}</span> }.into_any(),
+                        Err(e) => view! { <span class="error small">{crate::format::error(&e)}</span> }.into_any(),
                     })}
                 </section>
             </div>

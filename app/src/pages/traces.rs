@@ -79,7 +79,7 @@ pub fn TracesPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match traces.await {
                         Ok(page) => view! { <TraceTable page selected filters=filters()/> }.into_any(),
-                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <p class="error">{crate::format::error(&e)}</p> }.into_any(),
                     }
                 })}
             </Transition>
@@ -235,7 +235,7 @@ fn TracePanel(id: Uuid) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match detail.await {
                         Ok(d) => view! { <TraceDetailView detail=d/> }.into_any(),
-                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
+                        Err(e) => view! { <p class="error">{crate::format::error(&e)}</p> }.into_any(),
                     }
                 })}
             </Suspense>

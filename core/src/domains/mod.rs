@@ -432,6 +432,15 @@ impl Domains {
         Ok(set)
     }
 
+    /// [`Domains::reload`] on a blocking thread: reading, parsing and compiling every pack is
+    /// file and CPU work that would otherwise hold up a thread of the async runtime.
+    pub async fn reload_off_runtime(&self) -> Result<Arc<DomainSet>> {
+        let domains = self.clone();
+        tokio::task::spawn_blocking(move || domains.reload())
+            .await
+            .map_err(|e| Error::Internal(format!("reloading the domain packs panicked: {e}")))?
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
-use tokio::sync::{mpsc, oneshot, Mutex, Notify};
+use tokio::sync::{mpsc, oneshot, Mutex, Notify, Semaphore};
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
@@ -40,6 +40,9 @@ struct Submission {
 pub struct Ingestor {
     submissions: mpsc::Sender<Submission>,
     phi: PhiService,
+    /// KiB of traces submitted and not yet committed: the queue's bound by size.
+    queued_kib: Arc<Semaphore>,
+    queue_kib: u32,
 }
 
 impl Ingestor {
@@ -70,7 +73,9 @@ impl Ingestor {
             };
             tasks.spawn(writer.run());
         }
-        (Ingestor { submissions: tx, phi }, tasks)
+        let queue_kib = u32::try_from(config.queue_bytes.div_ceil(1024)).unwrap_or(u32::MAX).max(1);
+        let queued_kib = Arc::new(Semaphore::new(queue_kib as usize));
+        (Ingestor { submissions: tx, phi, queued_kib, queue_kib }, tasks)
     }
 
     /// De-identifies and stores traces; resolves once they are committed. Every trace must
@@ -79,7 +84,31 @@ impl Ingestor {
     pub async fn submit(&self, org: &OrgId, traces: Vec<TraceInput>) -> Result<Vec<Accepted>> {
         let received_at = Utc::now();
         let phi = self.phi.for_org(org).await?;
-        let prepared = traces.into_iter().map(|t| prepare(org, &phi, t, received_at)).collect::<Result<Vec<_>>>()?;
+        // Held from before de-identification until the commit: a submission larger than the
+        // whole queue still goes, alone.
+        let bytes: usize = traces.iter().map(TraceInput::approximate_bytes).sum();
+        let kib = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX).clamp(1, self.queue_kib);
+        let _queued = self.queued_kib.clone().try_acquire_many_owned(kib).map_err(|_| {
+            Error::Unavailable(format!(
+                "the ingest queue holds its {} MiB of traces waiting to be stored; retry shortly",
+                self.queue_kib / 1024
+            ))
+        })?;
+        let large = traces.len() > 1 || bytes > LARGE_TRACE_BYTES;
+        let prepare_all = {
+            let org = org.clone();
+            move || traces.into_iter().map(|t| prepare(&org, &phi, t, received_at)).collect::<Result<Vec<_>>>()
+        };
+        // De-identifying is CPU work: a batch or a trace of over 64 KiB goes to a blocking thread
+        // so it cannot hold up the runtime (health checks, other requests); a small trace, the
+        // common case, is not worth the hand-off.
+        let prepared = if large {
+            tokio::task::spawn_blocking(prepare_all)
+                .await
+                .map_err(|e| Error::Internal(format!("de-identification panicked: {e}")))??
+        } else {
+            prepare_all()?
+        };
         let ids: Vec<Uuid> = prepared.iter().map(|t| t.trace_id).collect();
         let (reply, outcome) = oneshot::channel();
         self.submissions
@@ -91,6 +120,9 @@ impl Ingestor {
         Ok(ids.into_iter().zip(outcomes).map(|(trace_id, outcome)| Accepted { trace_id, outcome }).collect())
     }
 }
+
+/// Size above which one trace is de-identified off the async runtime.
+const LARGE_TRACE_BYTES: usize = 64 * 1024;
 
 /// Turns a validated submission into the row to store: de-identified, its originals sealed.
 fn prepare(org: &OrgId, phi: &OrgPhi, mut input: TraceInput, received_at: DateTime<Utc>) -> Result<NewTrace> {

@@ -5,6 +5,7 @@ mod evaluation;
 mod review;
 mod sinks;
 mod trace;
+mod users;
 
 pub use analytics::{
     Bucket, CostGroup, CostKey, CostReport, DomainDashboard, FacetCount, IssueCount, LiveEvent, Metric, Overview,
@@ -23,6 +24,7 @@ pub use sinks::{
     EvaluationEvent, EventType, SinkKind, WebhookEndpoint,
 };
 pub use trace::{AiProcessing, Step, Trace, TraceInput, TraceStatus, TraceSummary};
+pub use users::{LinkKind, SessionInfo};
 
 /// One page of a keyset-paginated list; pass `next_cursor` back to get the next page.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -77,6 +77,29 @@ where
 }
 
 impl TraceInput {
+    /// Bytes of free text de-identification reads, roughly: the input, the output and the
+    /// strings inside the steps.
+    fn text_bytes(&self) -> usize {
+        fn strings(v: &serde_json::Value) -> usize {
+            match v {
+                serde_json::Value::String(s) => s.len(),
+                serde_json::Value::Array(items) => items.iter().map(strings).sum(),
+                serde_json::Value::Object(map) => map.iter().map(|(k, v)| k.len() + strings(v)).sum(),
+                _ => 8,
+            }
+        }
+        let steps: usize =
+            self.steps.iter().map(|s| s.input.as_ref().map_or(0, strings) + s.output.as_ref().map_or(0, strings)).sum();
+        self.ai_processing.input.len() + self.ai_processing.output.len() + steps
+    }
+
+    /// About what this trace takes in memory until it is stored: its texts (which the
+    /// de-identified copy replaces) and the rest.
+    pub fn approximate_bytes(&self) -> usize {
+        let metadata: usize = self.metadata.iter().map(|(k, v)| k.len() + v.len()).sum();
+        self.text_bytes() + self.application_id.len() + self.ai_processing.model.len() + metadata + 256
+    }
+
     /// The checks a type cannot express. The first problem found is returned, naming its field.
     pub fn validate(&self) -> Result<(), FieldError> {
         non_blank("application_id", &self.application_id)?;

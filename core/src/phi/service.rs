@@ -87,7 +87,9 @@ impl PhiService {
         let detail = serde_json::json!({ "tokens": values, "trace_id": trace, "reason": reason });
         self.store.audit(org, actor, "phi.reidentify", detail).await?;
         let put_in = match trace {
-            Some(id) => self.store.trace_put_in(org, id).await?.ok_or(Error::NotFound("trace"))?,
+            Some(id) => {
+                self.store.trace_put_in(org, id).await?.ok_or_else(|| Error::NotFound("trace not found".into()))?
+            }
             None => Vec::new(),
         };
         // Stand-ins from before the vault was keyed by token are keys themselves: looked up too.

@@ -52,9 +52,48 @@ pub struct Worker {
 }
 
 /// The registry's models this worker has loaded. Promoting another model changes which id is in
-/// production, so the next batch loads it: no restart needed.
+/// production, so the next batch loads it: no restart needed. It holds at most
+/// [`MODEL_CACHE_CAPACITY`] models and forgets the least recently used first, so that models
+/// promoted away from, and organizations long gone, do not stay in memory.
 #[derive(Clone, Default)]
-pub struct ModelCache(Arc<std::sync::Mutex<HashMap<String, Arc<ClassifierModel>>>>);
+pub struct ModelCache(Arc<std::sync::Mutex<LeastRecentlyUsed<Arc<ClassifierModel>>>>);
+
+/// Models kept per process: far more than the production models of the organizations one worker
+/// serves at a time, few enough that their weights stay small beside the process.
+pub const MODEL_CACHE_CAPACITY: usize = 256;
+
+/// Values by id, at most [`MODEL_CACHE_CAPACITY`], the least recently used forgotten first.
+pub struct LeastRecentlyUsed<V> {
+    models: HashMap<String, (V, u64)>,
+    clock: u64,
+}
+
+impl<V> Default for LeastRecentlyUsed<V> {
+    fn default() -> Self {
+        LeastRecentlyUsed { models: HashMap::new(), clock: 0 }
+    }
+}
+
+impl<V: Clone> LeastRecentlyUsed<V> {
+    fn get(&mut self, id: &str) -> Option<V> {
+        self.clock += 1;
+        let clock = self.clock;
+        self.models.get_mut(id).map(|(model, used)| {
+            *used = clock;
+            model.clone()
+        })
+    }
+
+    fn insert(&mut self, id: String, model: V) {
+        self.clock += 1;
+        if self.models.len() >= MODEL_CACHE_CAPACITY && !self.models.contains_key(&id) {
+            if let Some(oldest) = self.models.iter().min_by_key(|(_, (_, used))| *used).map(|(id, _)| id.clone()) {
+                self.models.remove(&oldest);
+            }
+        }
+        self.models.insert(id, (model, self.clock));
+    }
+}
 
 /// An organization's production models, by domain.
 type OrgModels = Arc<HashMap<String, Arc<ClassifierModel>>>;
@@ -71,7 +110,7 @@ impl ModelCache {
         let mut by_org: HashMap<OrgId, HashMap<String, Arc<ClassifierModel>>> = HashMap::new();
         let mut unreadable = HashMap::new();
         for (org, domain, id) in store.production_model_ids(orgs).await? {
-            let cached = self.0.lock().ok().and_then(|c| c.get(&id).cloned());
+            let cached = self.0.lock().ok().and_then(|mut c| c.get(&id));
             let model = match cached {
                 Some(model) => model,
                 None => match store.model_body(&id).await {
@@ -291,6 +330,19 @@ pub fn retry_delay(attempts: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_model_cache_forgets_the_least_recently_used() {
+        let mut cache = LeastRecentlyUsed::<usize>::default();
+        for i in 0..MODEL_CACHE_CAPACITY {
+            cache.insert(format!("m{i}"), i);
+        }
+        assert_eq!(cache.get("m0"), Some(0), "m0 is now the most recently used");
+        cache.insert("new".into(), 999);
+        assert_eq!(cache.models.len(), MODEL_CACHE_CAPACITY);
+        assert_eq!(cache.get("m1"), None, "m1 was the least recently used");
+        assert_eq!((cache.get("m0"), cache.get("new")), (Some(0), Some(999)));
+    }
 
     #[test]
     fn retry_delays_grow_and_are_capped() {

@@ -86,6 +86,27 @@ async fn current_production(store: &Store, org: &OrgId, pack: &Domain) -> Result
 /// Retraining jobs running in this process, by organization and domain.
 static RUNNING: std::sync::Mutex<Vec<(OrgId, String)>> = std::sync::Mutex::new(Vec::new());
 
+/// One organization's and domain's place in [`RUNNING`], given back when dropped: after the
+/// job ends, fails or panics alike, so that a crash never blocks that domain's retraining.
+struct RunningSlot((OrgId, String));
+
+impl RunningSlot {
+    fn take(key: (OrgId, String)) -> Option<RunningSlot> {
+        let mut running = RUNNING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if running.contains(&key) {
+            return None;
+        }
+        running.push(key.clone());
+        Some(RunningSlot(key))
+    }
+}
+
+impl Drop for RunningSlot {
+    fn drop(&mut self) {
+        RUNNING.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).retain(|k| *k != self.0);
+    }
+}
+
 /// After a review: retrains the domain's model in the background once `after` new reviews have
 /// come in since the last model (none running already for it here).
 pub async fn retrain_if_due(store: &Store, pack: Arc<Domain>, org: &OrgId, after: u64) -> Result<bool> {
@@ -96,20 +117,32 @@ pub async fn retrain_if_due(store: &Store, pack: Arc<Domain>, org: &OrgId, after
     if (store.reviews_since_last_model(org, &domain).await?.max(0) as u64) < after {
         return Ok(false);
     }
-    let key = (org.clone(), domain.clone());
-    match RUNNING.lock() {
-        Ok(mut running) if !running.contains(&key) => running.push(key.clone()),
-        _ => return Ok(false),
-    }
+    let Some(slot) = RunningSlot::take((org.clone(), domain.clone())) else { return Ok(false) };
     let (store, org) = (store.clone(), org.clone());
     tokio::spawn(async move {
+        let _slot = slot;
         match retrain(&store, pack, &org, |_| {}).await {
             Ok(r) => tracing::info!(%org, domain, version = r.model.version, promoted = r.promoted, "retrained Tier 2"),
             Err(e) => tracing::warn!(%org, domain, error = %e, "retraining failed"),
         }
-        if let Ok(mut running) = RUNNING.lock() {
-            running.retain(|k| *k != key);
-        }
     });
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panicking_job_gives_its_slot_back() {
+        let key = (OrgId(uuid::Uuid::now_v7()), "slot-test".to_string());
+        let slot = RunningSlot::take(key.clone()).expect("free");
+        assert!(RunningSlot::take(key.clone()).is_none(), "one job per organization and domain");
+        let crashed = std::panic::catch_unwind(move || {
+            let _slot = slot;
+            panic!("training blew up");
+        });
+        assert!(crashed.is_err());
+        assert!(RunningSlot::take(key).is_some(), "the panic gave the slot back");
+    }
 }

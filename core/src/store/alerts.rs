@@ -128,7 +128,7 @@ impl Store {
         .await?;
         self.audit_in(&mut tx, org, actor, "alert_rule.created", json!({ "id": id, "name": rule.name })).await?;
         tx.commit().await?;
-        self.alert_rule(org, &id).await?.ok_or(crate::Error::NotFound("alert rule"))
+        self.alert_rule(org, &id).await?.ok_or_else(|| crate::Error::NotFound("alert rule not found".into()))
     }
 
     pub async fn alert_rules(&self, org: &OrgId) -> Result<Vec<AlertRule>> {

@@ -19,6 +19,7 @@ mod reviews;
 mod rollups;
 mod traces;
 mod transfer;
+mod user_links;
 mod users;
 mod webhooks;
 mod write_turn;
@@ -27,6 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
+use sha2::{Digest as _, Sha256};
 use sqlx::any::{AnyArguments, AnyPoolOptions};
 use sqlx::migrate::Migrator;
 use sqlx::query::Query;
@@ -40,7 +42,8 @@ pub use outbox::{AttemptRecord, ClaimedMessage};
 pub use phi::{parse_put_in, put_in_json, AuditEntry, PutIn, StoredText, VaultEntry};
 pub use reviews::NewReview;
 pub use traces::{InsertOutcome, ListQuery, NewTrace};
-pub use users::{SessionUser, User};
+pub use user_links::{NewLink, PendingLink, INVITE_TTL, RESET_TTL};
+pub use users::{SessionUser, SignIn, User, SIGN_IN_FAILURES, SIGN_IN_FAILURES_PER_CLIENT, SIGN_IN_WINDOW};
 pub use webhooks::{EndpointUpdate, ROTATION_OVERLAP};
 
 use crate::config::Config;
@@ -158,7 +161,14 @@ impl Store {
             }),
             Backend::Postgres => options,
         };
-        let pool = options.connect(url).await?;
+        let url = match backend {
+            Backend::Sqlite => sqlite_url_creating_folder(url)?,
+            Backend::Postgres => url.to_string(),
+        };
+        let pool = options
+            .connect(&url)
+            .await
+            .map_err(|e| Error::Connect { url: redacted_url(&url), message: one_line(&e) })?;
         Ok(Store { pool, backend, write_turn: Arc::default(), public_url: Arc::from(DEFAULT_PUBLIC_URL) })
     }
 
@@ -169,6 +179,17 @@ impl Store {
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
         }
         self.backfill_rollups().await
+    }
+
+    /// A digest of the Postgres migrations: equal for two builds with the same schema. Tests
+    /// name their migrated template database by it.
+    pub fn postgres_schema_digest() -> String {
+        let mut digest = Sha256::new();
+        for m in POSTGRES_MIGRATIONS.iter() {
+            digest.update(m.version.to_le_bytes());
+            digest.update(&m.checksum);
+        }
+        hex::encode(digest.finalize())[..16].to_string()
     }
 
     pub fn backend(&self) -> Backend {
@@ -205,6 +226,69 @@ impl Store {
     pub(crate) async fn begin_write(&self) -> Result<WriteTx> {
         self.begin_write_as(Priority::Background).await
     }
+}
+
+/// A SQLite URL that creates its file, as the embedded default does: `sqlite://data/aegis.db`
+/// must work on a fresh machine, where neither the file nor its folder exists yet.
+fn sqlite_url_creating_folder(url: &str) -> Result<String> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let in_memory = path.is_empty() || path == ":memory:" || query.contains("mode=memory");
+    if !in_memory {
+        if let Some(folder) = std::path::Path::new(path).parent().filter(|f| !f.as_os_str().is_empty()) {
+            std::fs::create_dir_all(folder).map_err(|e| {
+                Error::Config(format!("cannot create the folder {} for the SQLite database: {e}", folder.display()))
+            })?;
+        }
+    }
+    Ok(if query.contains("mode=") || in_memory {
+        url.to_string()
+    } else if query.is_empty() {
+        format!("{url}?mode=rwc")
+    } else {
+        format!("{url}&mode=rwc")
+    })
+}
+
+/// `postgres://aegis:s3cret@db/aegis` as `postgres://aegis:***@db/aegis`: for errors and logs.
+pub fn redacted_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let (authority, tail) = rest.split_once('/').map_or((rest, None), |(a, t)| (a, Some(t)));
+    let authority = match authority.rsplit_once('@') {
+        Some((user_info, host)) => match user_info.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@{host}"),
+            None => format!("{user_info}@{host}"),
+        },
+        None => authority.to_string(),
+    };
+    let query = tail.map(|t| format!("/{}", redact_query_password(t))).unwrap_or_default();
+    format!("{scheme}://{authority}{query}")
+}
+
+/// `db?password=x&sslmode=require` → `db?password=***&sslmode=require`.
+fn redact_query_password(tail: &str) -> String {
+    let Some((path, query)) = tail.split_once('?') else { return tail.to_string() };
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+            _ => pair.to_string(),
+        })
+        .collect();
+    format!("{path}?{}", pairs.join("&"))
+}
+
+/// A driver error without the repeats some of its layers add ("error returned from database:
+/// error returned from database: ...").
+fn one_line(e: &sqlx::Error) -> String {
+    let text = e.to_string().replace('\n', " ");
+    let mut parts: Vec<&str> = Vec::new();
+    for part in text.split(": ") {
+        if parts.last() != Some(&part) {
+            parts.push(part);
+        }
+    }
+    parts.join(": ")
 }
 
 /// A value to bind to a dynamically built query.
@@ -323,3 +407,29 @@ mod helper_tests {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod url_tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_a_message() {
+        assert_eq!(redacted_url("postgres://aegis:s3cret@db:5432/aegis"), "postgres://aegis:***@db:5432/aegis");
+        assert_eq!(
+            redacted_url("postgres://db/aegis?sslmode=require&password=s3cret"),
+            "postgres://db/aegis?sslmode=require&password=***"
+        );
+        assert_eq!(redacted_url("postgres://aegis@db/aegis"), "postgres://aegis@db/aegis");
+        assert_eq!(redacted_url("sqlite://data/aegis.db"), "sqlite://data/aegis.db");
+    }
+
+    #[test]
+    fn sqlite_files_are_created_with_their_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/a/b/aegis.db", dir.path().display());
+        assert_eq!(sqlite_url_creating_folder(&url).unwrap(), format!("{url}?mode=rwc"));
+        assert!(dir.path().join("a/b").is_dir());
+        assert_eq!(sqlite_url_creating_folder(&format!("{url}?mode=ro")).unwrap(), format!("{url}?mode=ro"));
+        assert_eq!(sqlite_url_creating_folder("sqlite::memory:").unwrap(), "sqlite::memory:");
+    }
+}

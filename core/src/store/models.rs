@@ -46,7 +46,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        self.registered_model(org, &id).await?.ok_or(crate::Error::NotFound("model"))
+        self.registered_model(org, &id).await?.ok_or_else(|| crate::Error::NotFound("model not found".into()))
     }
 
     async fn archive_production(&self, tx: &mut super::WriteTx, org: &OrgId, domain: &str) -> Result<()> {

@@ -20,31 +20,7 @@ pub struct Organization {
     pub plan: Option<String>,
 }
 
-/// What a key may do. Ingest keys send traces and read results; admin keys may also change
-/// policies and re-identify.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ApiKeyRole {
-    Admin,
-    Ingest,
-}
-
-impl ApiKeyRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ApiKeyRole::Admin => "admin",
-            ApiKeyRole::Ingest => "ingest",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<ApiKeyRole> {
-        match s {
-            "admin" => Some(ApiKeyRole::Admin),
-            "ingest" => Some(ApiKeyRole::Ingest),
-            _ => None,
-        }
-    }
-}
+pub use crate::access::ApiKeyRole;
 
 /// Who is calling: the organization, the key, and what the key may do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,9 +87,10 @@ impl Store {
         row.map(|r| org_from_row(&r)).transpose()
     }
 
-    pub async fn create_api_key(&self, org: &OrgId, name: &str, role: ApiKeyRole) -> Result<NewApiKey> {
+    /// A new key for `org`, made by `by` (how the audit log names them).
+    pub async fn create_api_key(&self, org: &OrgId, name: &str, role: ApiKeyRole, by: &str) -> Result<NewApiKey> {
         if self.get_organization(org).await?.is_none() {
-            return Err(Error::NotFound("organization"));
+            return Err(Error::NotFound("organization not found".into()));
         }
         let secret = auth::generate_api_key();
         let key = ApiKey {
@@ -138,6 +115,9 @@ impl Store {
         .bind(role.as_str())
         .execute(&mut *tx)
         .await?;
+        let detail =
+            serde_json::json!({ "key_id": key.id, "name": key.name, "prefix": key.prefix, "role": role.as_str() });
+        self.audit_in(&mut tx, org, by, "api_key.create", detail).await?;
         tx.commit().await?;
         Ok(NewApiKey { key, plaintext: secret.plaintext })
     }
@@ -174,7 +154,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
-            return Err(Error::NotFound("organization"));
+            return Err(Error::NotFound("organization not found".into()));
         }
         tx.commit().await?;
         Ok(())
@@ -226,7 +206,7 @@ impl Store {
             .collect()
     }
 
-    pub async fn revoke_api_key(&self, org: &OrgId, key_id: Uuid) -> Result<bool> {
+    pub async fn revoke_api_key(&self, org: &OrgId, key_id: Uuid, by: &str) -> Result<bool> {
         let mut tx = self.begin_write().await?;
         let done =
             sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE org_id = $2 AND id = $3 AND revoked_at IS NULL")
@@ -235,6 +215,9 @@ impl Store {
                 .bind(key_id.to_string())
                 .execute(&mut *tx)
                 .await?;
+        if done.rows_affected() == 1 {
+            self.audit_in(&mut tx, org, by, "api_key.revoke", serde_json::json!({ "key_id": key_id })).await?;
+        }
         tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }

@@ -6,6 +6,7 @@ use chrono::{TimeZone, Utc};
 use uuid::Uuid;
 
 use super::*;
+use crate::access::Role;
 use crate::model::{OrgId, TraceInput, TraceStatus};
 use crate::seed::Generator;
 use crate::store::ApiKeyRole;
@@ -13,6 +14,8 @@ use crate::testing::{on_both_backends, TestDb};
 use crate::tiers::Cascade;
 
 on_both_backends!(
+    sign_ins_are_throttled_and_sessions_listed_and_ended,
+    an_organization_keeps_an_owner,
     insert_is_idempotent_per_org,
     same_id_in_one_batch_is_a_duplicate,
     list_is_keyset_paginated_and_filtered,
@@ -224,7 +227,7 @@ async fn retries_are_rescheduled(backend: Backend) {
 async fn api_keys_and_sessions(backend: Backend) {
     let db = TestDb::new(backend).await;
     let a = org(&db.store, "Acme Health").await;
-    let key = db.store.create_api_key(&a, "ci", ApiKeyRole::Ingest).await.unwrap();
+    let key = db.store.create_api_key(&a, "ci", ApiKeyRole::Ingest, "tests").await.unwrap();
     let principal = db.store.authenticate_api_key(&key.plaintext).await.unwrap().unwrap();
     assert_eq!((principal.org_id, principal.key_id, principal.role), (a.clone(), key.key.id, ApiKeyRole::Ingest));
     assert_eq!(db.store.authenticate_api_key("aegis_sk_nope").await.unwrap(), None);
@@ -234,19 +237,22 @@ async fn api_keys_and_sessions(backend: Backend) {
         [(key.key.id, key.key.prefix.as_str())]
     );
     let other = org(&db.store, "Other").await;
-    assert!(!db.store.revoke_api_key(&other, key.key.id).await.unwrap(), "only the key's own organization");
-    assert!(db.store.revoke_api_key(&a, key.key.id).await.unwrap());
+    assert!(!db.store.revoke_api_key(&other, key.key.id, "tests").await.unwrap(), "only the key's own organization");
+    assert!(db.store.revoke_api_key(&a, key.key.id, "tests").await.unwrap());
     assert_eq!(db.store.authenticate_api_key(&key.plaintext).await.unwrap(), None);
     assert!(db.store.list_api_keys(&a).await.unwrap().is_empty(), "revoked keys are not listed");
 
-    let user = db.store.create_user(&a, "Ana@Example.com", "long enough").await.unwrap();
+    let user = db.store.create_user(&a, "Ana@Example.com", "long enough", Role::Owner, "tests").await.unwrap();
     assert_eq!(user.email, "ana@example.com");
     let users = db.store.list_users(&a).await.unwrap();
     assert_eq!(users.iter().map(|u| u.email.as_str()).collect::<Vec<_>>(), ["ana@example.com"]);
     assert!(db.store.list_users(&other).await.unwrap().is_empty());
-    assert!(matches!(db.store.create_user(&a, "ana@example.com", "long enough").await, Err(crate::Error::Conflict(_))));
+    assert!(matches!(
+        db.store.create_user(&a, "ana@example.com", "long enough", Role::Admin, "tests").await,
+        Err(crate::Error::Conflict(_))
+    ));
     assert!(
-        matches!(db.store.create_user(&a, "bob@example.com", "short").await, Err(crate::Error::Invalid(f)) if f.field == "password")
+        matches!(db.store.create_user(&a, "bob@example.com", "short", Role::Viewer, "tests").await, Err(crate::Error::Invalid(f)) if f.field == "password")
     );
     assert!(db.store.authenticate_user("ana@example.com", "wrong password").await.unwrap().is_none());
     assert!(db.store.authenticate_user("nobody@example.com", "long enough").await.unwrap().is_none());
@@ -255,8 +261,89 @@ async fn api_keys_and_sessions(backend: Backend) {
     let session = db.store.session_user(&token).await.unwrap().unwrap();
     assert_eq!(session.org_id, a);
     assert_eq!(session.org_name, "Acme Health");
+    assert_eq!(session.role, Role::Owner);
     db.store.delete_session(&token).await.unwrap();
     assert!(db.store.session_user(&token).await.unwrap().is_none());
+}
+
+async fn sign_ins_are_throttled_and_sessions_listed_and_ended(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let a = org(&db.store, "A").await;
+    let ana = db.store.create_user(&a, "ana@a.test", "long enough", Role::Owner, "tests").await.unwrap();
+    for _ in 0..SIGN_IN_FAILURES {
+        assert_eq!(db.store.sign_in("Ana@a.test", "guess", "10.0.0.1").await.unwrap(), SignIn::Refused);
+        assert_eq!(db.store.sign_in("nobody@a.test", "guess", "10.0.0.2").await.unwrap(), SignIn::Refused);
+    }
+    // Locked: even the right password is not tried, and an unknown email answers the same.
+    for email in ["ana@a.test", "nobody@a.test"] {
+        match db.store.sign_in(email, "long enough", "10.0.0.3").await.unwrap() {
+            SignIn::Throttled { retry_after } => assert!(retry_after <= SIGN_IN_WINDOW && retry_after.as_secs() > 60),
+            other => panic!("{email}: {other:?}"),
+        }
+    }
+    let other = db.store.create_user(&a, "bo@a.test", "long enough", Role::Viewer, "tests").await.unwrap();
+    assert!(
+        matches!(db.store.sign_in("bo@a.test", "long enough", "10.0.0.1").await.unwrap(), SignIn::Signed(u) if u.id == other.id)
+    );
+    let audited: Vec<String> = db.store.audit_log(&a, 50).await.unwrap().into_iter().map(|e| e.action).collect();
+    for action in ["user.create", "user.sign_in", "user.sign_in_failed", "user.sign_in_throttled"] {
+        assert!(audited.iter().any(|a| a == action), "{action} in {audited:?}");
+    }
+
+    // One address guessing across many emails is stopped too; other addresses are not.
+    for n in 0..SIGN_IN_FAILURES_PER_CLIENT {
+        let refused = db.store.sign_in(&format!("guess{n}@a.test"), "guess", "10.0.0.9").await.unwrap();
+        assert_eq!(refused, SignIn::Refused);
+    }
+    let from_there = db.store.sign_in("bo@a.test", "long enough", "10.0.0.9").await.unwrap();
+    assert!(matches!(from_there, SignIn::Throttled { .. }), "{from_there:?}");
+    assert!(matches!(db.store.sign_in("bo@a.test", "long enough", "10.0.0.10").await.unwrap(), SignIn::Signed(_)));
+
+    // Sessions: listed newest first with the browser, the current one marked, others ended.
+    let laptop = db.store.create_session_from(ana.id, Duration::from_secs(3600), "Firefox on Linux").await.unwrap();
+    let phone = db.store.create_session_from(ana.id, Duration::from_secs(3600), "Safari on iOS").await.unwrap();
+    let tablet = db.store.create_session(ana.id, Duration::from_secs(3600)).await.unwrap();
+    let listed = db.store.list_sessions(ana.id, Some(&laptop)).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|s| s.user_agent.as_str()).collect::<Vec<_>>(),
+        ["", "Safari on iOS", "Firefox on Linux"]
+    );
+    assert_eq!(listed.iter().map(|s| s.current).collect::<Vec<_>>(), [false, false, true]);
+    assert!(db.store.revoke_session(ana.id, &listed[1].id).await.unwrap());
+    assert!(db.store.session_user(&phone).await.unwrap().is_none());
+    assert!(!db.store.revoke_session(other.id, &listed[0].id).await.unwrap(), "only one's own sessions");
+    assert!(matches!(db.store.revoke_session(ana.id, "%").await, Err(crate::Error::Invalid(_))));
+    assert_eq!(db.store.revoke_other_sessions(ana.id, &laptop).await.unwrap(), 1);
+    assert!(db.store.session_user(&tablet).await.unwrap().is_none());
+    assert!(db.store.session_user(&laptop).await.unwrap().is_some());
+}
+
+async fn an_organization_keeps_an_owner(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let a = org(&db.store, "A").await;
+    let owner = db.store.create_user(&a, "owner@a.test", "long enough", Role::Owner, "tests").await.unwrap();
+    let viewer = db.store.create_user(&a, "viewer@a.test", "long enough", Role::Viewer, "tests").await.unwrap();
+    let last = |r: crate::Result<User>| matches!(r, Err(crate::Error::Conflict(m)) if m.contains("at least one owner"));
+    assert!(last(db.store.set_user_role(&a, owner.id, Role::Admin, "tests").await), "the last owner stays an owner");
+    assert!(last(db.store.remove_user(&a, owner.id, "tests").await), "and stays");
+    assert_eq!(db.store.get_user(&a, owner.id).await.unwrap().unwrap().role, Role::Owner, "nothing half-changed");
+
+    // Once there is a second owner, the first may step down or leave; their sessions end.
+    let token = db.store.create_session(owner.id, Duration::from_secs(3600)).await.unwrap();
+    assert_eq!(db.store.set_user_role(&a, viewer.id, Role::Owner, "tests").await.unwrap().role, Role::Owner);
+    assert_eq!(db.store.set_user_role(&a, owner.id, Role::Reviewer, "tests").await.unwrap().role, Role::Reviewer);
+    assert_eq!(db.store.session_user(&token).await.unwrap().unwrap().role, Role::Reviewer, "at once");
+    db.store.remove_user(&a, owner.id, "tests").await.unwrap();
+    assert!(db.store.session_user(&token).await.unwrap().is_none());
+    let other = org(&db.store, "Other").await;
+    assert!(matches!(
+        db.store.set_user_role(&other, viewer.id, Role::Viewer, "tests").await,
+        Err(crate::Error::NotFound(_))
+    ));
+    assert!(matches!(db.store.remove_user(&a, Uuid::now_v7(), "tests").await, Err(crate::Error::NotFound(_))));
+    let audited: Vec<String> = db.store.audit_log(&a, 50).await.unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(audited.iter().filter(|a| *a == "user.role_change").count(), 2, "refused changes leave no entry");
+    assert_eq!(audited.iter().filter(|a| *a == "user.remove").count(), 1, "{audited:?}");
 }
 
 async fn vault_policies_and_audit(backend: Backend) {
@@ -613,4 +700,111 @@ async fn traces_with_and_without_latency_share_one_statement(backend: Backend) {
         let stored = db.store.get_trace(&a, id).await.unwrap().unwrap();
         assert_eq!(stored.ai_processing.latency_ms, latency);
     }
+}
+
+/// The two backends' migrations are written twice; this keeps them one schema. Full-text search
+/// is the one known difference: an FTS5 table on SQLite, a `tsvector` column and its index on
+/// PostgreSQL.
+#[tokio::test]
+async fn both_backends_have_one_schema() {
+    use sqlx::Row as _;
+    use std::collections::BTreeSet;
+
+    let (sqlite, postgres) = (TestDb::sqlite().await, TestDb::postgres().await);
+    let class = |t: &str| {
+        match t.to_lowercase().as_str() {
+            "text" | "character varying" => "text",
+            "integer" | "bigint" | "smallint" | "boolean" => "integer",
+            "real" | "double precision" => "real",
+            "blob" | "bytea" => "blob",
+            other => panic!("a column type with no counterpart on the other backend: {other}"),
+        }
+        .to_string()
+    };
+    let search = |name: &str| name.starts_with("trace_search") || name == "traces.search" || name == "traces_search";
+
+    let rows = sqlx::query(
+        "SELECT m.name AS t, p.name AS c, p.type AS ty, p.\"notnull\" AS nn, p.pk AS pk FROM sqlite_master m \
+         JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+         AND m.name <> '_sqlx_migrations'",
+    )
+    .fetch_all(sqlite.store.pool())
+    .await
+    .unwrap();
+    let mut lite_columns = BTreeSet::new();
+    let mut lite_keys = BTreeSet::new();
+    for r in &rows {
+        let (t, c): (String, String) = (r.try_get("t").unwrap(), r.try_get("c").unwrap());
+        if search(&t) {
+            continue;
+        }
+        // A primary key is not null on PostgreSQL whatever SQLite's table_info says.
+        let pk = r.try_get::<i64, _>("pk").unwrap() > 0;
+        let not_null = r.try_get::<i64, _>("nn").unwrap() == 1 || pk;
+        lite_columns.insert(format!("{t}.{c} {} {}", class(&r.try_get::<String, _>("ty").unwrap()), not_null));
+        if pk {
+            lite_keys.insert(format!("{t}.{c}"));
+        }
+    }
+    let rows = sqlx::query(
+        "SELECT table_name::text AS t, column_name::text AS c, data_type::text AS ty, is_nullable::text AS nullable \
+         FROM information_schema.columns WHERE table_schema = 'public' AND table_name <> '_sqlx_migrations'",
+    )
+    .fetch_all(postgres.store.pool())
+    .await
+    .unwrap();
+    let mut pg_columns = BTreeSet::new();
+    for r in &rows {
+        let (t, c): (String, String) = (r.try_get("t").unwrap(), r.try_get("c").unwrap());
+        let ty: String = r.try_get("ty").unwrap();
+        if search(&format!("{t}.{c}")) {
+            continue;
+        }
+        let not_null = r.try_get::<String, _>("nullable").unwrap() == "NO";
+        pg_columns.insert(format!("{t}.{c} {} {}", class(&ty), not_null));
+    }
+    assert!(pg_columns.len() > 150, "the introspection reads the schema: {} columns", pg_columns.len());
+    assert_eq!(
+        lite_columns.symmetric_difference(&pg_columns).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "tables, columns, types or nullability differ between migrations/sqlite and migrations/postgres"
+    );
+
+    let rows = sqlx::query(
+        "SELECT k.table_name::text AS t, k.column_name::text AS c FROM information_schema.table_constraints tc \
+         JOIN information_schema.key_column_usage k ON k.constraint_name = tc.constraint_name \
+         AND k.table_schema = tc.table_schema WHERE tc.constraint_type = 'PRIMARY KEY' \
+         AND tc.table_schema = 'public' AND k.table_name <> '_sqlx_migrations'",
+    )
+    .fetch_all(postgres.store.pool())
+    .await
+    .unwrap();
+    let pg_keys: BTreeSet<String> = rows
+        .iter()
+        .map(|r| format!("{}.{}", r.try_get::<String, _>("t").unwrap(), r.try_get::<String, _>("c").unwrap()))
+        .collect();
+    assert_eq!(lite_keys, pg_keys, "primary keys differ");
+
+    // The `name` column of `sql`'s rows, search indexes aside.
+    let index_names = |store: &Store, sql: &'static str| {
+        let pool = store.pool().clone();
+        async move {
+            let rows = sqlx::query(sql).fetch_all(&pool).await.unwrap();
+            rows.iter()
+                .map(|r| r.try_get::<String, _>("name").unwrap())
+                .filter(|n| !search(n))
+                .collect::<BTreeSet<String>>()
+        }
+    };
+    let lite_indexes =
+        index_names(&sqlite.store, "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").await;
+    // PostgreSQL names the indexes behind primary keys and UNIQUE columns itself.
+    let pg_indexes = index_names(
+        &postgres.store,
+        "SELECT i.indexname::text AS name FROM pg_indexes i WHERE i.schemaname = 'public' AND NOT EXISTS \
+         (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+    )
+    .await;
+    assert!(pg_indexes.len() > 15, "{pg_indexes:?}");
+    assert_eq!(lite_indexes, pg_indexes, "indexes differ");
 }

@@ -59,7 +59,8 @@ impl Store {
         self.audit_in(&mut tx, org, actor, "webhook.created", json!({ "id": id, "url": url, "events": events }))
             .await?;
         tx.commit().await?;
-        let endpoint = self.webhook(org, &id).await?.ok_or(crate::Error::NotFound("webhook"))?;
+        let endpoint =
+            self.webhook(org, &id).await?.ok_or_else(|| crate::Error::NotFound("webhook not found".into()))?;
         Ok((endpoint, secret))
     }
 

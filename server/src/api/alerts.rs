@@ -1,8 +1,8 @@
 //! `/alert-channels`, `/alert-rules` and `/alerts`: where an organization's alerts go, when
-//! they are raised, and the alerts themselves. Changes need an admin key.
+//! they are raised, and the alerts themselves. The rules are `service::alerts`'.
 
 use aegis_core::ingest::parse::parse_json;
-use aegis_core::model::AlertChannel;
+use aegis_core::service::alerts;
 use aegis_core::sinks::settings::{ChannelInput, RuleInput};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -11,98 +11,70 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::auth::{Admin, Org};
+use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::JsonBody;
 use crate::state::AppState;
 
-/// A channel as listed: its secret parts masked.
-fn shown(channel: AlertChannel) -> AlertChannel {
-    AlertChannel { target: channel.target.masked(), ..channel }
-}
-
 /// `POST /alert-channels` → `201` with the channel (its secret masked).
 pub async fn create_channel(
     State(state): State<AppState>,
-    Admin(caller): Admin,
+    caller: Caller,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let input: ChannelInput = parse_json(&body, "")?;
-    let email = state.config.sinks.smtp.host.as_deref().is_some_and(|h| !h.is_empty());
-    let (name, target) = input.check(state.config.sinks.allow_private, email).await?;
-    let channel = state.store.create_alert_channel(&caller.0.org_id, &caller.actor(), &name, &target).await?;
-    Ok((StatusCode::CREATED, Json(shown(channel))).into_response())
+    let channel = alerts::create_channel(&state.store, &state.config, &caller.as_actor(), input).await?;
+    Ok((StatusCode::CREATED, Json(channel)).into_response())
 }
 
-pub async fn list_channels(State(state): State<AppState>, Org(org): Org) -> Result<Response, ApiError> {
-    let items: Vec<AlertChannel> = state.store.alert_channels(&org).await?.into_iter().map(shown).collect();
-    Ok(Json(json!({ "items": items })).into_response())
+/// `GET /alert-channels` → `{"items": [...]}`, secrets masked.
+pub async fn list_channels(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    Ok(Json(json!({ "items": alerts::channels(&state.store, &caller.as_actor()).await? })).into_response())
 }
 
 pub async fn delete_channel(
     State(state): State<AppState>,
-    Admin(caller): Admin,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    if state.store.delete_alert_channel(&caller.0.org_id, &caller.actor(), &id).await? {
-        Ok(StatusCode::NO_CONTENT.into_response())
-    } else {
-        Err(ApiError::not_found(format!("no alert channel {id:?} in this organization")))
-    }
-}
-
-async fn checked_rule(
-    state: &AppState,
-    org: &aegis_core::model::OrgId,
-    body: &[u8],
-) -> Result<aegis_core::store::NewAlertRule, ApiError> {
-    let input: RuleInput = parse_json(body, "")?;
-    let known: Vec<String> = state.store.alert_channels(org).await?.into_iter().map(|c| c.id).collect();
-    Ok(input.check(&known)?)
+    alerts::delete_channel(&state.store, &caller.as_actor(), &id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// `POST /alert-rules {"name", "min_severity", "domains"?, "issue_types"?, "channels",
 /// "cooldown_secs"?, "enabled"?}` → `201`.
 pub async fn create_rule(
     State(state): State<AppState>,
-    Admin(caller): Admin,
+    caller: Caller,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let rule = checked_rule(&state, &caller.0.org_id, &body).await?;
-    let rule = state.store.create_alert_rule(&caller.0.org_id, &caller.actor(), &rule).await?;
+    let input: RuleInput = parse_json(&body, "")?;
+    let rule = alerts::create_rule(&state.store, &caller.as_actor(), input).await?;
     Ok((StatusCode::CREATED, Json(rule)).into_response())
 }
 
-pub async fn list_rules(State(state): State<AppState>, Org(org): Org) -> Result<Response, ApiError> {
-    Ok(Json(json!({ "items": state.store.alert_rules(&org).await? })).into_response())
+pub async fn list_rules(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    Ok(Json(json!({ "items": alerts::rules(&state.store, &caller.as_actor()).await? })).into_response())
 }
 
 /// `PUT /alert-rules/{id}`: replaces the rule's settings.
 pub async fn update_rule(
     State(state): State<AppState>,
-    Admin(caller): Admin,
+    caller: Caller,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let rule = checked_rule(&state, &caller.0.org_id, &body).await?;
-    let rule = state
-        .store
-        .update_alert_rule(&caller.0.org_id, &caller.actor(), &id, &rule)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no alert rule {id:?} in this organization")))?;
-    Ok(Json(rule).into_response())
+    let input: RuleInput = parse_json(&body, "")?;
+    Ok(Json(alerts::update_rule(&state.store, &caller.as_actor(), &id, input).await?).into_response())
 }
 
 pub async fn delete_rule(
     State(state): State<AppState>,
-    Admin(caller): Admin,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    if state.store.delete_alert_rule(&caller.0.org_id, &caller.actor(), &id).await? {
-        Ok(StatusCode::NO_CONTENT.into_response())
-    } else {
-        Err(ApiError::not_found(format!("no alert rule {id:?} in this organization")))
-    }
+    alerts::delete_rule(&state.store, &caller.as_actor(), &id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 #[derive(Deserialize)]
@@ -113,23 +85,18 @@ pub struct AlertsQuery {
 /// `GET /alerts?limit=` → `{"items": [...]}`, newest first.
 pub async fn list_alerts(
     State(state): State<AppState>,
-    Org(org): Org,
+    caller: Caller,
     Query(q): Query<AlertsQuery>,
 ) -> Result<Response, ApiError> {
     let limit = super::extract::limit(q.limit.as_deref(), 50, 500)?;
-    Ok(Json(json!({ "items": state.store.alerts(&org, limit).await? })).into_response())
+    Ok(Json(json!({ "items": alerts::alerts(&state.store, &caller.as_actor(), limit).await? })).into_response())
 }
 
 /// `POST /alerts/{id}/resolve`: resolves the alert, and its PagerDuty incident.
 pub async fn resolve(
     State(state): State<AppState>,
-    Admin(caller): Admin,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let alert = state
-        .store
-        .resolve_alert(&caller.0.org_id, &caller.actor(), &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no alert {id:?} in this organization")))?;
-    Ok(Json(alert).into_response())
+    Ok(Json(alerts::resolve(&state.store, &caller.as_actor(), &id).await?).into_response())
 }

@@ -4,13 +4,16 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
+use aegis_core::access::{Actor, ActorId, Capability, Grantee};
 use aegis_core::auth::digest;
 use aegis_core::model::OrgId;
-use aegis_core::store::{ApiKeyRole, Principal, Store};
-use axum::extract::FromRequestParts;
+use aegis_core::store::{Principal, Store};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use axum::http::HeaderValue;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
 use crate::state::AppState;
@@ -66,12 +69,28 @@ pub fn bearer(header: &HeaderValue) -> Result<&str, ApiError> {
 }
 
 /// Who called, from the request's API key. Rejects with 401.
+#[derive(Debug, Clone)]
 pub struct Caller(pub Principal);
 
 impl Caller {
     /// How the caller appears in the audit log.
     pub fn actor(&self) -> String {
-        format!("api_key:{}", self.0.key_id)
+        self.as_actor().audit_name()
+    }
+
+    /// The caller as the permission table sees it.
+    pub fn as_actor(&self) -> Actor {
+        Actor { org_id: self.0.org_id.clone(), id: ActorId::Key(self.0.key_id), grantee: Grantee::Key(self.0.role) }
+    }
+
+    async fn authenticate(headers: &HeaderMap, state: &AppState) -> Result<Caller, ApiError> {
+        let header = headers.get(AUTHORIZATION).ok_or_else(|| {
+            ApiError::unauthorized("missing Authorization header; send `Authorization: Bearer <api key>`")
+        })?;
+        match state.api_keys.authenticate(&state.store, bearer(header)?).await? {
+            Some(principal) => Ok(Caller(principal)),
+            None => Err(ApiError::unauthorized("invalid or revoked API key")),
+        }
     }
 }
 
@@ -79,12 +98,10 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
-            ApiError::unauthorized("missing Authorization header; send `Authorization: Bearer <api key>`")
-        })?;
-        match state.api_keys.authenticate(&state.store, bearer(header)?).await? {
-            Some(principal) => Ok(Caller(principal)),
-            None => Err(ApiError::unauthorized("invalid or revoked API key")),
+        // Endpoints in the table were authenticated and authorized by `authorize`.
+        match parts.extensions.get::<Caller>() {
+            Some(caller) => Ok(caller.clone()),
+            None => Caller::authenticate(&parts.headers, state).await,
         }
     }
 }
@@ -100,22 +117,30 @@ impl FromRequestParts<AppState> for Org {
     }
 }
 
-/// A caller with an admin key. Rejects other keys with 403.
-pub struct Admin(pub Caller);
+/// What one endpoint's `authorize` layer needs: the app (to look keys up) and the capability
+/// the endpoint's row in `ENDPOINTS` names.
+#[derive(Clone)]
+pub struct Guard {
+    state: AppState,
+    capability: Capability,
+}
 
-impl FromRequestParts<AppState> for Admin {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let caller = Caller::from_request_parts(parts, state).await?;
-        if caller.0.role == ApiKeyRole::Admin {
-            Ok(Admin(caller))
-        } else {
-            Err(ApiError::new(
-                axum::http::StatusCode::FORBIDDEN,
-                "forbidden",
-                "this needs an admin API key; ingest keys can send traces and read results only",
-            ))
-        }
+impl Guard {
+    pub fn new(state: &AppState, capability: Capability) -> Guard {
+        Guard { state: state.clone(), capability }
     }
+}
+
+/// The door of every REST endpoint: 401 without a valid key, 403 when the key's scope lacks
+/// the endpoint's capability; otherwise the caller rides along in the request's extensions.
+pub async fn authorize(State(guard): State<Guard>, mut request: Request, next: Next) -> Response {
+    let caller = match Caller::authenticate(request.headers(), &guard.state).await {
+        Ok(caller) => caller,
+        Err(e) => return e.into_response(),
+    };
+    if let Err(refused) = caller.as_actor().require(guard.capability) {
+        return ApiError::from(refused).into_response();
+    }
+    request.extensions_mut().insert(caller);
+    next.run(request).await
 }

@@ -1,8 +1,7 @@
-//! `/domains`: the loaded domain packs, reloading them after an edit, and each organization's
-//! switches for their modules (admin keys for changes).
+//! `/domains`: the loaded domain packs, reloading them after an edit, new packs from a spec, and
+//! each organization's switches for their modules. The rules are `service::domains`'.
 
-use aegis_core::domains::DomainSet;
-use aegis_core::model::OrgId;
+use aegis_core::service::domains::{self, PackView};
 use aegis_core::{Error, FieldError};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -11,44 +10,37 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::auth::{Admin, Org};
+use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::JsonBody;
 use crate::state::AppState;
 
-/// Each pack's summary, with the modules `org` switched off.
-async fn listing(state: &AppState, org: &OrgId, set: &DomainSet) -> Result<Response, ApiError> {
-    let disabled = state.store.disabled_modules_of(org).await?;
-    let items: Vec<_> = set
-        .domains()
-        .iter()
-        .map(|d| {
-            let off: Vec<String> =
-                d.module_names().into_iter().filter(|m| disabled.contains(&format!("{}/{m}", d.name()))).collect();
-            let mut item = serde_json::to_value(d.summary()).unwrap_or_default();
-            item["disabled_modules"] = json!(off);
+/// `{"items": [...]}`: each pack's summary with the modules switched off.
+fn listing(packs: Vec<PackView>) -> Response {
+    let items: Vec<_> = packs
+        .into_iter()
+        .map(|view| {
+            let mut item = serde_json::to_value(view.pack.summary()).unwrap_or_default();
+            item["disabled_modules"] = json!(view.disabled);
             item
         })
         .collect();
-    Ok(Json(json!({ "items": items })).into_response())
+    Json(json!({ "items": items })).into_response()
 }
 
 /// `GET /domains` → `{"items": [{"name", "title", "version", "aliases", "drugs", "rules",
 /// "classifier", "judge", "disabled_modules"}]}`.
-pub async fn list(State(state): State<AppState>, Org(org): Org) -> Result<Response, ApiError> {
-    listing(&state, &org, &state.domains.current()).await
+pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    let packs = domains::packs(&state.store, &state.domains.current(), &caller.as_actor()).await?;
+    Ok(listing(packs))
 }
 
 /// `POST /domains/reload`: reads the packs again. A broken pack is a 422 naming its file and
 /// line, and the packs in use stay as they were.
-pub async fn reload(State(state): State<AppState>, Admin(caller): Admin) -> Result<Response, ApiError> {
-    match state.domains.reload() {
-        Ok(set) => listing(&state, &caller.0.org_id, &set).await,
-        Err(e @ Error::Pack { .. }) => {
-            Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_domain_pack", e.to_string()))
-        }
-        Err(e) => Err(e.into()),
-    }
+pub async fn reload(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    let actor = caller.as_actor();
+    let set = domains::reload(&state.domains, &actor).await?;
+    Ok(listing(domains::packs(&state.store, &set, &actor).await?))
 }
 
 /// A one-field body: bad JSON is 400; JSON of the wrong shape is 422 naming `field`.
@@ -72,29 +64,13 @@ struct Upload {
 /// was generated; a bad spec is `422` naming its line, an existing name `409`.
 pub async fn create(
     State(state): State<AppState>,
-    Admin(_): Admin,
+    caller: Caller,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    if !state.config.allow_pack_uploads {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "this installation does not accept new packs"));
-    }
     let upload: Upload = parse(&body, "spec", "send {\"spec\": \"<the generator spec, as YAML>\"}")?;
-    let domains = state.domains.clone();
-    let outcome = tokio::task::spawn_blocking(move || aegis_core::domains::generate::add_pack(&domains, &upload.spec))
-        .await
-        .map_err(|e| Error::Internal(format!("pack generation panicked: {e}")))?;
-    match outcome {
-        Ok((name, generated)) => {
-            let set = state.domains.current();
-            let summary = set.route(&name).map(|d| d.summary());
-            let body = json!({ "domain": summary, "generated": generated.report() });
-            Ok((StatusCode::CREATED, Json(body)).into_response())
-        }
-        Err(e @ Error::Pack { .. }) => {
-            Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_domain_pack", e.to_string()))
-        }
-        Err(e) => Err(e.into()),
-    }
+    let (pack, generated) = domains::add_pack(&state.config, &state.domains, &caller.as_actor(), upload.spec).await?;
+    let body = json!({ "domain": pack.summary(), "generated": generated.report() });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -108,20 +84,13 @@ struct ModuleSwitch {
 /// evaluation on. Audited.
 pub async fn set_module(
     State(state): State<AppState>,
-    Admin(caller): Admin,
+    caller: Caller,
     Path((domain, module)): Path<(String, String)>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let set = state.domains.current();
-    let pack = set.route(&domain).ok_or_else(|| ApiError::not_found(format!("no domain pack {domain:?}")))?;
-    if !pack.module_names().contains(&module) {
-        return Err(ApiError::not_found(format!(
-            "the {} pack has no module {module:?}; its modules are {}",
-            pack.name(),
-            pack.module_names().join(", ")
-        )));
-    }
     let switch: ModuleSwitch = parse(&body, "enabled", "send {\"enabled\": true} or {\"enabled\": false}")?;
-    state.store.set_module_enabled(&caller.0.org_id, pack.name(), &module, switch.enabled, &caller.actor()).await?;
-    Ok(Json(json!({ "domain": pack.name(), "module": module, "enabled": switch.enabled })).into_response())
+    let name =
+        domains::switch_module(&state.store, &state.domains, &caller.as_actor(), &domain, &module, switch.enabled)
+            .await?;
+    Ok(Json(json!({ "domain": name, "module": module, "enabled": switch.enabled })).into_response())
 }

@@ -57,6 +57,12 @@ impl ApiError {
     }
 }
 
+impl From<aegis_core::access::Forbidden> for ApiError {
+    fn from(refused: aegis_core::access::Forbidden) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", refused.to_string())
+    }
+}
+
 impl From<Error> for ApiError {
     fn from(e: Error) -> ApiError {
         match e {
@@ -66,8 +72,13 @@ impl From<Error> for ApiError {
                 format!("the body is not valid JSON: {message}"),
             ),
             Error::Invalid(field) => ApiError::invalid(field),
-            Error::NotFound(what) => ApiError::not_found(format!("{what} not found")),
+            Error::NotFound(message) => ApiError::not_found(message),
+            Error::Forbidden(refused) => refused.into(),
             Error::Conflict(message) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
+            Error::TurnedOff(message) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
+            e @ Error::Pack { .. } => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_domain_pack", e.to_string())
+            }
             Error::Unavailable(message) => ApiError::unavailable(message),
             Error::Database(sqlx::Error::PoolTimedOut) => ApiError::unavailable("the database is busy; retry shortly"),
             other => {

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use super::auth::Org;
+use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::{not_found, TraceIdPath};
 use crate::state::AppState;
@@ -15,10 +15,10 @@ use crate::state::AppState;
 /// `200` with the evaluation once it exists, `202 {"status": "pending"}` while it is queued.
 pub async fn get(
     State(state): State<AppState>,
-    Org(org): Org,
+    caller: Caller,
     TraceIdPath(id): TraceIdPath,
 ) -> Result<Response, ApiError> {
-    match state.store.get_evaluation(&org, id).await? {
+    match aegis_core::service::traces::evaluation(&state.store, &caller.as_actor(), id).await? {
         EvaluationLookup::Done(evaluation) => Ok(Json(evaluation).into_response()),
         EvaluationLookup::Pending => {
             Ok((StatusCode::ACCEPTED, Json(json!({ "trace_id": id, "status": "pending" }))).into_response())

@@ -7,7 +7,6 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use uuid::Uuid;
 
 use super::error::ApiError;
@@ -83,17 +82,4 @@ pub fn limit(raw: Option<&str>, default: i64, max: i64) -> Result<i64, FieldErro
             .filter(|l| (1..=max).contains(l))
             .ok_or_else(|| FieldError::new("limit", format!("must be a whole number from 1 to {max}"))),
     }
-}
-
-/// A time in a query: an RFC 3339 timestamp, or a date (`2026-11-26`, its midnight UTC).
-pub fn timestamp(field: &str, value: &str) -> Result<DateTime<Utc>, FieldError> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    NaiveDate::parse_from_str(value, "%Y-%m-%d").map(|d| d.and_time(NaiveTime::MIN).and_utc()).map_err(|_| {
-        FieldError::new(
-            field,
-            "must be an RFC 3339 timestamp such as 2026-11-26T09:30:00Z, or a date such as 2026-11-26",
-        )
-    })
 }

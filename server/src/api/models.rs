@@ -1,7 +1,9 @@
 //! `/models`: the organization's Tier 2 model registry: versions per domain with their metrics
-//! and stage, retraining on the experts' reviews, and promotion (or rollback).
+//! and stage, retraining on the experts' reviews, and promotion (or rollback). The rules are
+//! `service::models`'.
 
 use aegis_core::ingest::parse::parse_json;
+use aegis_core::service::models;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -9,7 +11,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::auth::{Admin, Org};
+use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::JsonBody;
 use crate::state::AppState;
@@ -23,11 +25,11 @@ pub struct ListQuery {
 /// "reviews_used", "note", "created_at", "promoted_at"}]}`, newest first.
 pub async fn list(
     State(state): State<AppState>,
-    Org(org): Org,
+    caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, ApiError> {
-    let domain = q.domain.as_deref().filter(|d| !d.is_empty());
-    Ok(Json(json!({ "items": state.store.registered_models(&org, domain).await? })).into_response())
+    let items = models::list(&state.store, &caller.as_actor(), q.domain.as_deref()).await?;
+    Ok(Json(json!({ "items": items })).into_response())
 }
 
 #[derive(Deserialize)]
@@ -41,16 +43,11 @@ struct RetrainBody {
 /// promotes the result only if it beats production on the same held-out labels.
 pub async fn retrain(
     State(state): State<AppState>,
-    Admin(caller): Admin,
+    caller: Caller,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let input: RetrainBody = parse_json(&body, "")?;
-    let set = state.domains.current();
-    let pack =
-        set.route(&input.domain).filter(|p| p.spec.tier2.is_some() && p.classifier.is_some()).cloned().ok_or_else(
-            || ApiError::invalid(aegis_core::FieldError::new("domain", "names no loaded pack with a Tier 2 model")),
-        )?;
-    let retrained = aegis_core::review::retrain::retrain(&state.store, pack, &caller.0.org_id, |_| {}).await?;
+    let retrained = models::retrain(&state.store, &state.domains, &caller.as_actor(), &input.domain).await?;
     Ok((StatusCode::CREATED, Json(retrained)).into_response())
 }
 
@@ -58,13 +55,8 @@ pub async fn retrain(
 /// promoting an archived model rolls back to it. Workers use it from their next batch.
 pub async fn promote(
     State(state): State<AppState>,
-    Admin(caller): Admin,
+    caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let model = state
-        .store
-        .promote_model(&caller.0.org_id, &id, &caller.actor())
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no model {id:?} in this organization")))?;
-    Ok(Json(model).into_response())
+    Ok(Json(models::promote(&state.store, &caller.as_actor(), &id).await?).into_response())
 }

@@ -1,7 +1,9 @@
-//! `/phi/*`: try the recognizers, manage the policy, re-identify (admin keys only, audited).
+//! `/phi/*`: try the recognizers, manage the policy, re-identify (audited), and `/audit`. The
+//! rules are `service::phi`'.
 
 use aegis_core::ingest::parse::parse_json;
 use aegis_core::phi::PhiPolicy;
+use aegis_core::service::phi;
 use aegis_core::FieldError;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
@@ -9,7 +11,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::auth::{Admin, Org};
+use super::auth::Caller;
 use super::error::ApiError;
 use super::extract::JsonBody;
 use crate::state::AppState;
@@ -24,39 +26,38 @@ struct TextBody {
 /// code points, under the organization's policy.
 pub async fn scan(
     State(state): State<AppState>,
-    Org(org): Org,
+    caller: Caller,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let TextBody { text } = parse_json(&body, "")?;
-    let phi = state.phi.for_org(&org).await?;
-    Ok(Json(json!({ "entities": phi.scanner.scan(&text) })).into_response())
+    let entities = phi::scan(&state.phi, &caller.as_actor(), &text).await?;
+    Ok(Json(json!({ "entities": entities })).into_response())
 }
 
 /// `POST /phi/deidentify {"text"}` → `{"text", "entities"}`: what ingest would store. Nothing
 /// is written, not even to the vault.
 pub async fn deidentify(
     State(state): State<AppState>,
-    Org(org): Org,
+    caller: Caller,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let TextBody { text } = parse_json(&body, "")?;
-    let phi = state.phi.for_org(&org).await?;
-    let (text, entities) = phi.deidentify_text(&text);
+    let (text, entities) = phi::deidentify(&state.phi, &caller.as_actor(), &text).await?;
     Ok(Json(json!({ "text": text, "entities": entities })).into_response())
 }
 
-pub async fn get_policy(State(state): State<AppState>, Org(org): Org) -> Result<Response, ApiError> {
-    Ok(Json(state.phi.policy(&org).await?).into_response())
+pub async fn get_policy(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+    Ok(Json(phi::policy(&state.phi, &caller.as_actor()).await?).into_response())
 }
 
 /// `PUT /phi/policy`: replaces the policy, after checking every custom pattern compiles.
 pub async fn put_policy(
     State(state): State<AppState>,
-    Admin(caller): Admin,
+    caller: Caller,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let policy: PhiPolicy = parse_json(&body, "")?;
-    state.phi.set_policy(&caller.0.org_id, policy.clone(), &caller.actor()).await?;
+    phi::set_policy(&state.phi, &caller.as_actor(), policy.clone()).await?;
     Ok(Json(policy).into_response())
 }
 
@@ -70,25 +71,17 @@ struct ReidentifyBody {
     trace_id: Option<uuid::Uuid>,
 }
 
-const MAX_TOKENS: usize = 1_000;
-
 /// `POST /phi/reidentify {"tokens", "reason", "trace_id"?}` → `{"values": {token: original |
 /// null}}`. `tokens` are tokens, or with `trace_id` anything de-identification put into that
-/// trace (stand-ins included). Admin keys only; the request, with its reason, is in the audit
+/// trace (stand-ins included). Owners and admins only; the request, with its reason, is in the audit
 /// log before anything is read.
 pub async fn reidentify(
     State(state): State<AppState>,
-    Admin(caller): Admin,
+    caller: Caller,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let ReidentifyBody { tokens, reason, trace_id } = parse_json(&body, "")?;
-    if tokens.is_empty() || tokens.len() > MAX_TOKENS {
-        return Err(FieldError::new("tokens", format!("must hold 1 to {MAX_TOKENS} tokens")).into());
-    }
-    if reason.trim().chars().count() < 5 {
-        return Err(FieldError::new("reason", "say why the originals are needed (at least 5 characters)").into());
-    }
-    let values = state.phi.reidentify(&caller.0.org_id, &tokens, trace_id, &caller.actor(), reason.trim()).await?;
+    let values = phi::reidentify(&state.phi, &caller.as_actor(), &tokens, &reason, trace_id).await?;
     Ok(Json(json!({ "values": values })).into_response())
 }
 
@@ -97,13 +90,12 @@ pub struct AuditQuery {
     limit: Option<u32>,
 }
 
-/// `GET /audit?limit=`: the organization's audit log, newest first. Admin keys only.
+/// `GET /audit?limit=`: the organization's audit log, newest first. Owners and admins only.
 pub async fn audit(
     State(state): State<AppState>,
-    Admin(caller): Admin,
+    caller: Caller,
     query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(query) = query.map_err(|_| ApiError::invalid(FieldError::new("limit", "must be a whole number")))?;
-    let limit = query.limit.unwrap_or(100).clamp(1, 1_000);
-    Ok(Json(json!({ "items": state.store.audit_log(&caller.0.org_id, limit).await? })).into_response())
+    Ok(Json(json!({ "items": phi::audit(&state.store, &caller.as_actor(), query.limit).await? })).into_response())
 }

@@ -1,8 +1,9 @@
 //! `/expert-review`: the review queue, experts' verdicts, each trace's review history, and
-//! how often experts agree.
+//! how often experts agree. The rules are `service::reviews`'.
 
 use aegis_core::ingest::parse::parse_json;
 use aegis_core::review::ReviewInput;
+use aegis_core::service::reviews::{self, Enqueue, Verdict};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -30,14 +31,13 @@ pub async fn queue(
     Query(q): Query<QueueQuery>,
 ) -> Result<Response, ApiError> {
     let limit = super::extract::limit(q.limit.as_deref(), 50, 500)?;
-    let domain = q.domain.as_deref().filter(|d| !d.is_empty());
-    let items = state.store.review_items(&caller.0.org_id, domain, &caller.actor(), limit).await?;
+    let items = reviews::queue(&state.store, &caller.as_actor(), &caller.actor(), q.domain.as_deref(), limit).await?;
     Ok(Json(json!({ "items": items })).into_response())
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Enqueue {
+struct EnqueueBody {
     trace_id: uuid::Uuid,
     reason: Option<String>,
     priority: Option<f64>,
@@ -51,26 +51,13 @@ pub async fn enqueue(
     caller: Caller,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let input: Enqueue = parse_json(&body, "")?;
-    let reason = input.reason.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
-    let reason = reason.unwrap_or_else(|| format!("sent by {}", caller.actor()));
-    if reason.chars().count() > 500 {
-        return Err(ApiError::invalid(aegis_core::FieldError::new("reason", "is longer than 500 characters")));
-    }
-    let priority = input.priority.unwrap_or(1.0);
-    if !priority.is_finite() {
-        return Err(ApiError::invalid(aegis_core::FieldError::new("priority", "must be a number")));
-    }
-    let needed = input.reviews_needed.unwrap_or(1);
-    if !(1..=5).contains(&needed) {
-        return Err(ApiError::invalid(aegis_core::FieldError::new("reviews_needed", "must be 1 to 5")));
-    }
-    let org = &caller.0.org_id;
-    let trace =
-        state.store.get_trace(org, input.trace_id).await?.ok_or_else(|| not_found(&input.trace_id.to_string()))?;
-    let domain = trace.metadata.get("domain").cloned().unwrap_or_default();
-    state.store.queue_for_review(org, input.trace_id, &domain, &reason, priority, needed).await?;
-    let body = json!({ "trace_id": input.trace_id, "reason": reason, "priority": priority, "reviews_needed": needed });
+    let EnqueueBody { trace_id, reason, priority, reviews_needed } = parse_json(&body, "")?;
+    let input = Enqueue { trace_id, reason, priority, reviews_needed };
+    let queued = reviews::enqueue(&state.store, &caller.as_actor(), input).await?;
+    let body = json!({
+        "trace_id": trace_id, "reason": queued.reason, "priority": queued.priority,
+        "reviews_needed": queued.reviews_needed,
+    });
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
@@ -82,22 +69,12 @@ pub async fn submit(
     TraceIdPath(trace_id): TraceIdPath,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let org = &caller.0.org_id;
     let input: ReviewInput = parse_json(&body, "")?;
-    let phi = state.phi.for_org(org).await?;
-    let review = input.check(&phi)?;
-    let created = state
-        .store
-        .record_review(org, trace_id, &caller.actor(), &review)
-        .await?
-        .ok_or_else(|| not_found(&trace_id.to_string()))?;
-    if let Some(pack) = created.domain.as_deref().and_then(|d| state.domains.current().route(d).cloned()) {
-        let after = state.config.retrain_after_reviews;
-        // The review is recorded either way; a failed check is logged, not the caller's problem.
-        if let Err(e) = aegis_core::review::retrain::retrain_if_due(&state.store, pack, org, after).await {
-            tracing::warn!(error = %e, "could not check whether retraining is due");
-        }
-    }
+    let reviewer = caller.actor();
+    let verdict = Verdict { reviewer: &reviewer, trace_ids: &[trace_id], input };
+    let mut created =
+        reviews::submit(&state.store, &state.phi, &state.domains, &state.config, &caller.as_actor(), verdict).await?;
+    let created = created.pop().ok_or_else(|| not_found(&trace_id.to_string()))?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
@@ -107,11 +84,7 @@ pub async fn history(
     caller: Caller,
     TraceIdPath(trace_id): TraceIdPath,
 ) -> Result<Response, ApiError> {
-    let org = &caller.0.org_id;
-    if state.store.get_trace(org, trace_id).await?.is_none() {
-        return Err(not_found(&trace_id.to_string()));
-    }
-    Ok(Json(json!({ "items": state.store.reviews_of(org, trace_id).await? })).into_response())
+    Ok(Json(json!({ "items": reviews::history(&state.store, &caller.as_actor(), trace_id).await? })).into_response())
 }
 
 #[derive(Deserialize)]
@@ -126,9 +99,6 @@ pub async fn agreement(
     caller: Caller,
     Query(q): Query<AgreementQuery>,
 ) -> Result<Response, ApiError> {
-    let org = &caller.0.org_id;
-    let domain = q.domain.as_deref().filter(|d| !d.is_empty());
-    let items = state.store.review_agreement(org, domain).await?;
-    let reviewers = state.store.reviewer_progress(org, chrono::Utc::now()).await?;
+    let (items, reviewers) = reviews::agreement(&state.store, &caller.as_actor(), q.domain.as_deref()).await?;
     Ok(Json(json!({ "items": items, "reviewers": reviewers })).into_response())
 }

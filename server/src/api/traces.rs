@@ -2,9 +2,10 @@
 
 use aegis_core::ingest::parse::{parse_batch, parse_trace};
 use aegis_core::ingest::Accepted;
-use aegis_core::model::{Severity, TraceInput, TraceStatus};
-use aegis_core::store::{InsertOutcome, ListQuery};
-use aegis_core::{Error, FieldError};
+use aegis_core::model::TraceInput;
+use aegis_core::service::traces::{self, list_query};
+use aegis_core::store::InsertOutcome;
+use aegis_core::Error;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -12,14 +13,11 @@ use axum::Json;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::auth::{Caller, Org};
+use super::auth::Caller;
 use super::error::ApiError;
-use super::extract::{not_found, timestamp, JsonBody, TraceIdPath};
+use super::extract::{JsonBody, TraceIdPath};
 use super::limits::admit;
 use crate::state::AppState;
-
-const DEFAULT_LIMIT: u32 = 50;
-const MAX_LIMIT: u32 = 1_000;
 
 /// `201 {"trace_id", "status": "queued"}` once the trace is durably stored.
 /// A retry of the same trace answers `200` with its current status; a different trace under
@@ -59,13 +57,17 @@ fn conflict(trace_id: Uuid) -> ApiError {
 }
 
 /// `207` with one result per item, in order: one bad item does not sink the rest.
-pub async fn create_batch(
-    State(state): State<AppState>,
-    Caller(caller): Caller,
-    JsonBody(body): JsonBody,
-) -> Result<Response, ApiError> {
-    let org = caller.org_id.clone();
-    let items = parse_batch(&body)?;
+/// Each item of a batch body parsed.
+struct ParsedBatch {
+    /// A result slot per item, filled for the invalid ones.
+    results: Vec<Value>,
+    valid: Vec<TraceInput>,
+    /// Where each valid trace sits in the batch.
+    valid_at: Vec<usize>,
+}
+
+fn parse_items(body: &[u8]) -> Result<ParsedBatch, ApiError> {
+    let items = parse_batch(body)?;
     let mut results: Vec<Value> = Vec::with_capacity(items.len());
     let mut valid: Vec<TraceInput> = Vec::with_capacity(items.len());
     let mut valid_at: Vec<usize> = Vec::with_capacity(items.len());
@@ -79,6 +81,20 @@ pub async fn create_batch(
             Err(e) => results.push(json!({ "index": index, "result": "invalid", "error": ApiError::from(e).body })),
         }
     }
+    Ok(ParsedBatch { results, valid, valid_at })
+}
+
+pub async fn create_batch(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let org = caller.org_id.clone();
+    // Parsing up to the body limit of JSON is CPU work: off the async runtime.
+    let ParsedBatch { mut results, valid, valid_at } =
+        tokio::task::spawn_blocking(move || parse_items(&body))
+            .await
+            .map_err(|e| aegis_core::Error::Internal(format!("parsing a batch panicked: {e}")))??;
     // The valid items are admitted together or not at all: no batch is half accepted.
     let limit = match admit(&state, &caller, valid.len() as u64).await {
         Ok(headers) => headers,
@@ -112,90 +128,19 @@ pub async fn create_batch(
 
 pub async fn get(
     State(state): State<AppState>,
-    Org(org): Org,
+    caller: Caller,
     TraceIdPath(id): TraceIdPath,
 ) -> Result<Response, ApiError> {
-    match state.store.get_trace(&org, id).await? {
-        Some(trace) => Ok(Json(trace).into_response()),
-        None => Err(not_found(&id.to_string())),
-    }
+    Ok(Json(traces::get(&state.store, &caller.as_actor(), id).await?).into_response())
 }
 
 /// `GET /traces?limit=&cursor=&domain=&status=&from=&to=` → `{"items", "next_cursor"}`.
 pub async fn list(
     State(state): State<AppState>,
-    Org(org): Org,
+    caller: Caller,
     query: Result<Query<Vec<(String, String)>>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(pairs) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "malformed_query", e.body_text()))?;
-    let query = list_query(&pairs)?;
-    Ok(Json(state.store.list_traces(&org, &query).await?).into_response())
-}
-
-fn list_query(pairs: &[(String, String)]) -> Result<ListQuery, FieldError> {
-    let mut q = ListQuery { limit: DEFAULT_LIMIT, ..ListQuery::default() };
-    for (key, value) in pairs {
-        match key.as_str() {
-            "limit" => {
-                q.limit =
-                    value.parse().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
-                        FieldError::new("limit", format!("must be a whole number from 1 to {MAX_LIMIT}"))
-                    })?;
-            }
-            "cursor" if !value.is_empty() => q.cursor = Some(value.clone()),
-            "domain" if !value.is_empty() => q.domain = Some(value.clone()),
-            "status" if !value.is_empty() => {
-                q.status = Some(TraceStatus::parse(value).ok_or_else(|| {
-                    FieldError::new("status", "must be one of queued, pass, fail, needs_review, error")
-                })?);
-            }
-            "application" if !value.is_empty() => q.application = Some(value.clone()),
-            "severity" if !value.is_empty() => {
-                q.severity =
-                    Some(Severity::parse(value).ok_or_else(|| {
-                        FieldError::new("severity", "must be one of none, low, medium, high, critical")
-                    })?);
-            }
-            "q" if !value.trim().is_empty() => {
-                if value.chars().count() > 500 {
-                    return Err(FieldError::new("q", "must be at most 500 characters"));
-                }
-                q.q = Some(value.clone());
-            }
-            "sort" if !value.is_empty() => {
-                q.oldest_first = match value.as_str() {
-                    "newest" => false,
-                    "oldest" => true,
-                    _ => return Err(FieldError::new("sort", "must be newest or oldest")),
-                };
-            }
-            "from" if !value.is_empty() => q.from = Some(timestamp("from", value)?),
-            "to" if !value.is_empty() => q.to = Some(timestamp("to", value)?),
-            _ => {}
-        }
-    }
-    Ok(q)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
-        items.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-    }
-
-    #[test]
-    fn list_parameters_are_checked_and_named() {
-        let q = list_query(&pairs(&[("limit", "10"), ("status", "fail"), ("domain", "trading")])).unwrap();
-        assert_eq!((q.limit, q.status, q.domain.as_deref()), (10, Some(TraceStatus::Fail), Some("trading")));
-        assert_eq!(list_query(&pairs(&[("limit", "0")])).unwrap_err().field, "limit");
-        assert_eq!(list_query(&pairs(&[("limit", "ten")])).unwrap_err().field, "limit");
-        assert_eq!(list_query(&pairs(&[("status", "great")])).unwrap_err().field, "status");
-        assert_eq!(list_query(&pairs(&[("from", "yesterday")])).unwrap_err().field, "from");
-        assert_eq!(list_query(&pairs(&[])).unwrap().limit, DEFAULT_LIMIT);
-        assert!(list_query(&pairs(&[("sort", "oldest")])).unwrap().oldest_first);
-        assert!(!list_query(&pairs(&[("sort", "newest")])).unwrap().oldest_first);
-        assert_eq!(list_query(&pairs(&[("sort", "random")])).unwrap_err().field, "sort");
-    }
+    let query = list_query(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    Ok(Json(traces::list(&state.store, &caller.as_actor(), &query).await?).into_response())
 }

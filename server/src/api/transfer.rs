@@ -4,8 +4,7 @@
 use std::collections::BTreeMap;
 
 use aegis_core::ingest::parse::parse_json;
-use aegis_core::transfer::{TransferModel, TransferPair};
-use aegis_core::FieldError;
+use aegis_core::service::transfer::{self, COVERAGE};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -13,13 +12,10 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::auth::Org;
+use super::auth::Caller;
 use super::error::ApiError;
-use super::extract::{not_found, JsonBody};
+use super::extract::JsonBody;
 use crate::state::AppState;
-
-/// The coverage of the intervals `predict` returns.
-const COVERAGE: f64 = 0.9;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,34 +27,17 @@ struct PairBody {
     features: BTreeMap<String, f64>,
 }
 
-fn finite(field: &str, value: f64) -> Result<f64, ApiError> {
-    if value.is_finite() {
-        Ok(value)
-    } else {
-        Err(ApiError::invalid(FieldError::new(field, "must be a finite number")))
-    }
-}
-
 /// `POST /transfer/pairs {"trace_id", "sim_score", "real_score", "features"?}` → `201
 /// {"trace_id", "domain", "pairs"}`: the pair counts for the trace's domain.
 pub async fn record(
     State(state): State<AppState>,
-    Org(org): Org,
+    caller: Caller,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let input: PairBody = parse_json(&body, "")?;
-    let pair = TransferPair {
-        sim_score: finite("sim_score", input.sim_score)?,
-        real_score: finite("real_score", input.real_score)?,
-        features: input.features,
-    };
-    let (domain, pairs) = state
-        .store
-        .record_transfer_pair(&org, input.trace_id, &pair)
-        .await?
-        .ok_or_else(|| not_found(&input.trace_id.to_string()))?;
-    Ok((StatusCode::CREATED, Json(json!({ "trace_id": input.trace_id, "domain": domain, "pairs": pairs })))
-        .into_response())
+    let PairBody { trace_id, sim_score, real_score, features } = parse_json(&body, "")?;
+    let (domain, pairs) =
+        transfer::record(&state.store, &caller.as_actor(), trace_id, sim_score, real_score, features).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "trace_id": trace_id, "domain": domain, "pairs": pairs }))).into_response())
 }
 
 #[derive(Deserialize)]
@@ -72,45 +51,30 @@ struct PredictBody {
 }
 
 /// `POST /transfer/predict {"sim_score", "features", "domain"?}` → `{"predicted_real_score",
-/// "confidence_lower", "confidence_upper", "coverage", "pairs", "domain"}`.
+/// "confidence_lower", "confidence_upper", "coverage", "pairs", "domain"}`; too few pairs is
+/// `409 not_enough_pairs`.
 pub async fn predict(
     State(state): State<AppState>,
-    Org(org): Org,
+    caller: Caller,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
-    let input: PredictBody = parse_json(&body, "")?;
-    let sim = finite("sim_score", input.sim_score)?;
-    let domains = state.store.transfer_domains(&org).await?;
-    let domain = match (input.domain, domains.as_slice()) {
-        (Some(d), _) => d,
-        (None, [(only, _)]) => only.clone(),
-        (None, []) => {
-            return Err(ApiError::invalid(FieldError::new(
-                "sim_score",
-                "no pairs recorded yet: POST /api/v1/transfer/pairs first",
-            )))
-        }
-        (None, many) => {
-            let names: Vec<&str> = many.iter().map(|(d, _)| d.as_str()).collect();
-            return Err(ApiError::invalid(FieldError::new(
-                "domain",
-                format!("name one: there are pairs for {}", names.join(", ")),
-            )));
-        }
-    };
-    let pairs = state.store.transfer_pairs(&org, &domain).await?;
-    let model = TransferModel::fit(&pairs, COVERAGE, 0).map_err(|e| match e {
-        aegis_core::Error::Invalid(f) => ApiError::new(StatusCode::CONFLICT, "not_enough_pairs", f.message),
-        other => other.into(),
-    })?;
-    let p = model.predict(sim, &input.features);
+    let PredictBody { sim_score, features, domain } = parse_json(&body, "")?;
+    let predicted = transfer::predict(&state.store, &caller.as_actor(), sim_score, features, domain).await.map_err(
+        |e| match e {
+            aegis_core::Error::Invalid(f) if f.field == "pairs" => {
+                ApiError::new(StatusCode::CONFLICT, "not_enough_pairs", f.message)
+            }
+            other => other.into(),
+        },
+    )?;
+    let p = predicted.prediction;
     Ok(Json(json!({
         "predicted_real_score": p.predicted_real_score,
         "confidence_lower": p.confidence_lower,
         "confidence_upper": p.confidence_upper,
         "coverage": COVERAGE,
-        "pairs": model.pairs,
-        "domain": domain,
+        "pairs": predicted.pairs,
+        "domain": predicted.domain,
     }))
     .into_response())
 }

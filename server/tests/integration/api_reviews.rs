@@ -61,7 +61,7 @@ async fn experts_review_the_queue_and_agree(backend: Backend) {
 
     // The reviewer no longer sees it; a colleague does, until they review it too.
     assert_eq!(app.get("/api/v1/expert-review/queue").await.body["items"], json!([]));
-    let colleague = app.key(ApiKeyRole::Ingest).await;
+    let colleague = app.key(ApiKeyRole::Admin).await;
     let theirs = app.get_as(&colleague, "/api/v1/expert-review/queue").await;
     assert_eq!(theirs.body["items"][0]["reviews"], 1);
     let second = app.post_as(&colleague, &path, r#"{"label": "safe"}"#).await;

@@ -14,6 +14,7 @@ on_both_backends!(
     batches_report_each_item,
     lists_are_paginated_and_filtered,
     lists_are_searched,
+    unknown_query_parameters_are_named_not_ignored,
     health_and_metrics,
 );
 
@@ -237,11 +238,45 @@ async fn lists_are_paginated_and_filtered(backend: aegis_core::store::Backend) {
         ("status=ok", "status"),
         ("to=tomorrow", "to"),
         ("cursor=garbage", "cursor"),
+        ("offset=10", "offset"),
+        ("start_date=2026-01-01", "start_date"),
+        ("start%5Fdate=2026-01-01", "start_date"),
+        ("to=%2B262143-12-31", "to"),
+        ("from=2026-11-27&to=2026-11-26", "from"),
     ] {
         let reply = app.get(&format!("/api/v1/traces?{query}")).await;
         assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
         assert_eq!(reply.body["error"]["field"], field, "{query}");
     }
+}
+
+async fn unknown_query_parameters_are_named_not_ignored(backend: aegis_core::store::Backend) {
+    let app = TestApp::new(backend).await;
+    let created = app.post("/api/v1/traces", &trace_json(None, SAFE_ANSWER)).await;
+    let id = created.body["trace_id"].as_str().unwrap().to_string();
+
+    let reply = app.get("/api/v1/analytics/overview?start_date=2026-01-01").await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    insta::assert_json_snapshot!("unknown_parameter", reply.body);
+
+    for (method, path, field) in [
+        ("GET", format!("/api/v1/traces/{id}?verbose=1"), "verbose"),
+        ("GET", "/api/v1/costs?offset=30".to_string(), "offset"),
+        ("GET", "/api/v1/alerts?cursor=abc".to_string(), "cursor"),
+        ("GET", "/api/v1/expert-review/queue?domain=healthcare&page=2".to_string(), "page"),
+        ("POST", "/api/v1/traces?async=false".to_string(), "async"),
+    ] {
+        let reply = app.send_json(method, &path, &trace_json(None, SAFE_ANSWER)).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{method} {path}: {}", reply.text);
+        assert_eq!(reply.body["error"]["field"], field, "{method} {path}");
+    }
+    // Nothing was written by the refused POST.
+    let list = app.get("/api/v1/traces?limit=100").await;
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
+    // The parameters an endpoint takes still work, and a far-off date is a 422, not a panic.
+    assert_eq!(app.get("/api/v1/costs?from=2026-01-01&to=2026-01-31&group_by=day").await.status, StatusCode::OK);
+    let far = app.get("/api/v1/analytics/overview?to=-262144-01-01").await;
+    assert_eq!((far.status, far.body["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("to")));
 }
 
 async fn health_and_metrics(backend: aegis_core::store::Backend) {

@@ -44,10 +44,21 @@ async fn pairs_teach_the_transfer_and_predictions_carry_intervals(backend: Backe
     assert_eq!(p.body["coverage"], 0.9);
     assert_eq!(p.body["domain"], "healthcare");
 
+    // One column per feature name: thousands of names would size the server's memory.
+    let many_features: serde_json::Map<String, serde_json::Value> =
+        (0..10_000).map(|i| (format!("f{i}"), json!(0.5))).collect();
+    let wide =
+        app.post("/api/v1/transfer/predict", &json!({"sim_score": 0.5, "features": many_features}).to_string()).await;
+    assert_eq!(
+        (wide.status, wide.body["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("features"))
+    );
+
     for (body, field) in [
         (json!({"trace_id": ids[0], "sim_score": "high", "real_score": 0.1}), "sim_score"),
         (json!({"trace_id": ids[0], "sim_score": 0.1}), "real_score"),
         (json!({"trace_id": ids[0], "sim_score": 0.1, "real_score": 0.2, "features": {"v": "x"}}), "features.v"),
+        (json!({"trace_id": ids[0], "sim_score": 0.1, "real_score": 0.2, "features": many_features}), "features"),
     ] {
         let r = app.post("/api/v1/transfer/pairs", &body.to_string()).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", r.text);

@@ -160,6 +160,24 @@ fn bad_configuration_is_reported() {
     let ok = cli.run(&["migrate"]);
     assert!(ok.status.success());
     assert!(stdout(&ok).contains("migrations applied (sqlite)"));
+
+    // The README's default, spelled out, on a machine where neither the file nor its folder exists.
+    let url = format!("sqlite://{}/fresh/aegis.db", cli.dir.path().display());
+    let fresh = cli.command(&["migrate"]).env("DATABASE_URL", &url).output().unwrap();
+    assert!(fresh.status.success(), "{}", stderr(&fresh));
+    assert!(cli.dir.path().join("fresh/aegis.db").exists());
+    // A database that cannot be reached is one line, without the password.
+    let out = cli
+        .command(&["migrate"])
+        .env("DATABASE_URL", "postgres://aegis:s3cret-pw@127.0.0.1:1/aegis")
+        .env("AEGIS_LOG", "off")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let message = stderr(&out);
+    assert!(message.contains("cannot open the database: postgres://aegis:***@127.0.0.1:1/aegis"), "{message}");
+    assert!(!message.contains("s3cret-pw"), "{message}");
+    assert_eq!(message.trim().lines().count(), 1, "{message}");
 }
 
 #[test]

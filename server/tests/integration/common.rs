@@ -78,6 +78,18 @@ pub struct Reply {
     pub text: String,
 }
 
+impl Reply {
+    /// The session a sign-in started, as a `Cookie` header value.
+    pub fn session_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(axum::http::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("aegis_session=") && !v.starts_with("aegis_session=;"))
+            .map(|v| v.split(';').next().unwrap_or_default().to_string())
+    }
+}
+
 impl TestApp {
     pub async fn new(backend: Backend) -> TestApp {
         TestApp::new_with(backend, |_| {}).await
@@ -88,8 +100,14 @@ impl TestApp {
         let db = TestDb::new(backend).await;
         let store = db.store.clone();
         let domains_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../domains");
-        let mut config =
-            Config { max_body_bytes: TEST_BODY_LIMIT, domains_dir: Some(domains_dir), ..Config::default() };
+        // Unoptimized builds on a busy two-core machine take minutes to train a model inside one
+        // request; the production timeout is tested on its own (`rate_limits`).
+        let mut config = Config {
+            max_body_bytes: TEST_BODY_LIMIT,
+            domains_dir: Some(domains_dir),
+            request_timeout_ms: 15 * 60 * 1000,
+            ..Config::default()
+        };
         tweak(&mut config);
         let config = Arc::new(config);
         let domains = Domains::open(&config.packs_folder(), CustomValidators::default()).unwrap();
@@ -103,7 +121,7 @@ impl TestApp {
             Arc::new(Notify::new()),
         );
         let org = store.create_organization("Acme Health").await.unwrap().id;
-        let key = store.create_api_key(&org, "tests", ApiKeyRole::Admin).await.unwrap().plaintext;
+        let key = store.create_api_key(&org, "tests", ApiKeyRole::Admin, "tests").await.unwrap().plaintext;
         let limits = Limits::new(config.limits.clone(), RateLimiter::default());
         let live = LiveFeed::new(backend);
         if backend == Backend::Postgres {
@@ -149,13 +167,33 @@ impl TestApp {
 
     /// A key of `role` for this app's organization.
     pub async fn key(&self, role: ApiKeyRole) -> String {
-        self.store.create_api_key(&self.org, "tests", role).await.unwrap().plaintext
+        self.store.create_api_key(&self.org, "tests", role, "tests").await.unwrap().plaintext
+    }
+
+    /// A dashboard user of this app's organization, signed in: the user and their session, as a
+    /// `Cookie` header value.
+    pub async fn signed_in(&self, email: &str, role: aegis_core::access::Role) -> (aegis_core::store::User, String) {
+        let user = self.store.create_user(&self.org, email, "a long password", role, "tests").await.unwrap();
+        let token = self.store.create_session(user.id, std::time::Duration::from_secs(3600)).await.unwrap();
+        (user, format!("aegis_session={token}"))
+    }
+
+    /// Calls a dashboard server function as a browser form does, with a session if given.
+    pub async fn server_fn(&self, path: &str, cookie: Option<&str>, form: &str) -> Reply {
+        use axum::http::header;
+        let mut request = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json");
+        if let Some(cookie) = cookie {
+            request = request.header(header::COOKIE, cookie);
+        }
+        self.send(request.body(Body::from(form.to_string())).unwrap()).await
     }
 
     /// A second organization with its own key.
     pub async fn other_org(&self) -> (OrgId, String) {
         let org = self.store.create_organization("Other Bank").await.unwrap().id;
-        let key = self.store.create_api_key(&org, "tests", ApiKeyRole::Admin).await.unwrap().plaintext;
+        let key = self.store.create_api_key(&org, "tests", ApiKeyRole::Admin, "tests").await.unwrap().plaintext;
         (org, key)
     }
 

@@ -7,29 +7,32 @@ use axum::http::{header, Request, StatusCode};
 use leptos::server_fn::ServerFn;
 
 on_both_backends!(
+    repeated_wrong_passwords_lock_the_email_for_a_while,
     pages_need_a_session_and_show_only_the_organizations_traces,
     the_trace_view_marks_realistic_stand_ins
 );
 
 async fn sign_in(app: &TestApp, email: &str, password: &str) -> (StatusCode, Option<String>) {
     let form = format!("email={}&password={}", email.replace('@', "%40"), password);
-    let reply = app
-        .send(
-            Request::post(app::api::Login::PATH)
-                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::ACCEPT, "application/json")
-                .body(Body::from(form))
-                .unwrap(),
-        )
-        .await;
-    let cookie = reply
-        .headers
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("aegis_session=") && !v.starts_with("aegis_session=;"))
-        .map(|v| v.split(';').next().unwrap_or_default().to_string());
-    (reply.status, cookie)
+    let reply = app.server_fn(app::api::Login::PATH, None, &form).await;
+    (reply.status, reply.session_cookie())
+}
+
+async fn repeated_wrong_passwords_lock_the_email_for_a_while(backend: aegis_core::store::Backend) {
+    let app = TestApp::new(backend).await;
+    app.store
+        .create_user(&app.org, "ana@acme.test", "a long password", aegis_core::access::Role::Owner, "tests")
+        .await
+        .unwrap();
+    for _ in 0..aegis_core::store::SIGN_IN_FAILURES {
+        assert!(sign_in(&app, "ana@acme.test", "guess").await.1.is_none());
+    }
+    let reply = app.server_fn(app::api::Login::PATH, None, "email=ana%40acme.test&password=a long password").await;
+    assert!(reply.text.contains("Too many failed sign-ins"), "{} {}", reply.status, reply.text);
+    assert_eq!(reply.status, StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = reply.headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    assert!((60..=15 * 60).contains(&retry), "{retry}");
+    assert!(reply.headers.get(header::SET_COOKIE).is_none(), "no session");
 }
 
 async fn page(app: &TestApp, path: &str, cookie: Option<&str>) -> crate::common::Reply {
@@ -42,7 +45,10 @@ async fn page(app: &TestApp, path: &str, cookie: Option<&str>) -> crate::common:
 
 async fn pages_need_a_session_and_show_only_the_organizations_traces(backend: aegis_core::store::Backend) {
     let app = TestApp::new(backend).await;
-    app.store.create_user(&app.org, "ana@acme.test", "a long password").await.unwrap();
+    app.store
+        .create_user(&app.org, "ana@acme.test", "a long password", aegis_core::access::Role::Owner, "tests")
+        .await
+        .unwrap();
     let (_, other_key) = app.other_org().await;
     app.post("/api/v1/traces", &trace_json(None, "ours")).await;
     let mut theirs = trace_json(None, "theirs");
@@ -76,7 +82,10 @@ async fn pages_need_a_session_and_show_only_the_organizations_traces(backend: ae
 /// what was put in, from what ingest recorded.
 async fn the_trace_view_marks_realistic_stand_ins(backend: aegis_core::store::Backend) {
     let app = TestApp::new(backend).await;
-    app.store.create_user(&app.org, "ana@acme.test", "a long password").await.unwrap();
+    app.store
+        .create_user(&app.org, "ana@acme.test", "a long password", aegis_core::access::Role::Owner, "tests")
+        .await
+        .unwrap();
     let policy = app.send_json("PUT", "/api/v1/phi/policy", r#"{"surrogates": true}"#).await;
     assert_eq!(policy.status, StatusCode::OK, "{}", policy.text);
     let trace = serde_json::json!({

@@ -86,7 +86,8 @@ async fn sigkill_under_load_loses_no_acknowledged_trace(backend: Backend) {
     let db = TestDb::new(backend).await;
     let org = db.store.create_organization("Durable").await.unwrap().id;
     db.store.set_plan(&org, Some("unlimited")).await.unwrap();
-    let key = db.store.create_api_key(&org, "load", aegis_core::store::ApiKeyRole::Ingest).await.unwrap().plaintext;
+    let key =
+        db.store.create_api_key(&org, "load", aegis_core::store::ApiKeyRole::Ingest, "tests").await.unwrap().plaintext;
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}");
     let client = crate::common::http_client();
@@ -156,7 +157,8 @@ async fn sigkill_loses_no_pending_webhook(backend: Backend) {
 
     let db = TestDb::new(backend).await;
     let org = db.store.create_organization("Durable").await.unwrap().id;
-    let key = db.store.create_api_key(&org, "load", aegis_core::store::ApiKeyRole::Ingest).await.unwrap().plaintext;
+    let key =
+        db.store.create_api_key(&org, "load", aegis_core::store::ApiKeyRole::Ingest, "tests").await.unwrap().plaintext;
     let receiver = Receiver::start(Mode::Status(503)).await;
     db.store
         .create_webhook(&org, "test", &receiver.url("/hooks"), "", &[EventType::EvaluationCompleted])

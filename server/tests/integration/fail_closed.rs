@@ -61,7 +61,7 @@ fn metric(metrics: &str, name: &str) -> f64 {
 async fn a_node_and_a_worker_started_from_an_empty_folder_fail_an_overdose(backend: Backend) {
     let db = TestDb::new(backend).await;
     let org = db.store.create_organization("Riverside").await.unwrap().id;
-    let key = db.store.create_api_key(&org, "k", ApiKeyRole::Ingest).await.unwrap().plaintext;
+    let key = db.store.create_api_key(&org, "k", ApiKeyRole::Ingest, "tests").await.unwrap().plaintext;
     let empty = tempfile::tempdir().unwrap();
     let client = crate::common::http_client();
     let (api, worker) = (free_port(), free_port());
@@ -174,7 +174,7 @@ fn start_up_refuses_a_pack_folder_or_a_part_of_a_pack_that_is_missing() {
 async fn a_pack_removed_while_running_leaves_its_traces_unevaluated_not_passed() {
     let db = TestDb::new(Backend::Sqlite).await;
     let org = db.store.create_organization("Desk").await.unwrap().id;
-    let key = db.store.create_api_key(&org, "k", ApiKeyRole::Ingest).await.unwrap().plaintext;
+    let key = db.store.create_api_key(&org, "k", ApiKeyRole::Ingest, "tests").await.unwrap().plaintext;
     let root = tempfile::tempdir().unwrap();
     desk_pack(root.path());
     let packs = root.path().display().to_string();

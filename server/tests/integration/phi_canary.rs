@@ -187,8 +187,11 @@ impl Door {
         // every path out of the door are the same under both policies.
         let tokens = aegis_core::phi::PhiPolicy { surrogates: false, ..Default::default() };
         db.store.put_phi_policy(&org, &tokens).await.unwrap();
-        let key = db.store.create_api_key(&org, "k", ApiKeyRole::Admin).await.unwrap().plaintext;
-        db.store.create_user(&org, "nurse@canary.test", "a long password").await.unwrap();
+        let key = db.store.create_api_key(&org, "k", ApiKeyRole::Admin, "tests").await.unwrap().plaintext;
+        db.store
+            .create_user(&org, "nurse@canary.test", "a long password", aegis_core::access::Role::Owner, "tests")
+            .await
+            .unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let base = format!("http://127.0.0.1:{port}");
         let log_path = dir.path().join("aegis.log");

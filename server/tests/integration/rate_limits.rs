@@ -88,3 +88,44 @@ async fn nodes_share_the_limit_through_redis() {
     assert_eq!(fits.status, StatusCode::CREATED);
     assert_eq!(stored(&app).await, 5);
 }
+
+/// Beyond `max_concurrent_requests` at once, or `request_timeout_ms`, a node answers 503 with
+/// `Retry-After` at once instead of queueing without end.
+#[tokio::test]
+async fn a_full_or_slow_node_answers_503_with_retry_after() {
+    let backend = aegis_core::store::Backend::Sqlite;
+    // A millisecond is less than any batch of 300 de-identified traces takes to commit.
+    let slow = TestApp::new_with(backend, |c| c.request_timeout_ms = 1).await;
+    let reply = slow.post("/api/v1/traces/batch", &batch(300)).await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{}", reply.text);
+    assert_eq!(reply.body["error"]["code"], "unavailable");
+    assert!(reply.headers.contains_key("retry-after"));
+
+    // One request at a time: of two batches sent together, one is turned away, and the
+    // other is served whole.
+    let single = TestApp::new_with(backend, |c| c.max_concurrent_requests = 1).await;
+    let (first, second) = (batch(300), batch(300));
+    let (a, b) =
+        tokio::join!(single.post("/api/v1/traces/batch", &first), single.post("/api/v1/traces/batch", &second));
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::MULTI_STATUS, StatusCode::SERVICE_UNAVAILABLE], "{} / {}", a.text, b.text);
+    let refused = if a.status == StatusCode::SERVICE_UNAVAILABLE { &a } else { &b };
+    assert!(refused.headers.contains_key("retry-after"));
+    let listed = single.get("/api/v1/traces?limit=1000").await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 300, "the refused batch wrote nothing");
+
+    // The ingest queue is bounded by size too: while one batch fills its 64 KiB, the next is
+    // turned away rather than held in memory.
+    let small = TestApp::new_with(backend, |c| c.ingest.queue_bytes = 64 * 1024).await;
+    let (a, b) = tokio::join!(small.post("/api/v1/traces/batch", &first), small.post("/api/v1/traces/batch", &second));
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::MULTI_STATUS, StatusCode::SERVICE_UNAVAILABLE], "{} / {}", a.text, b.text);
+    let refused = if a.status == StatusCode::SERVICE_UNAVAILABLE { &a } else { &b };
+    assert!(refused.body["error"]["message"].as_str().unwrap().contains("ingest queue"), "{}", refused.text);
+    let listed = small.get("/api/v1/traces?limit=1000").await;
+    assert_eq!(listed.body["items"].as_array().unwrap().len(), 300, "the refused batch wrote nothing");
+    // Once it is stored, there is room again.
+    assert_eq!(small.post("/api/v1/traces/batch", &first).await.status, StatusCode::MULTI_STATUS);
+}

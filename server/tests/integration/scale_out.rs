@@ -26,7 +26,8 @@ fn evaluated(metrics: &str) -> u64 {
 async fn two_worker_processes_share_the_queue(backend: Backend) {
     let db = TestDb::new(backend).await;
     let org = db.store.create_organization("Scale").await.unwrap().id;
-    let key = db.store.create_api_key(&org, "k", aegis_core::store::ApiKeyRole::Ingest).await.unwrap().plaintext;
+    let key =
+        db.store.create_api_key(&org, "k", aegis_core::store::ApiKeyRole::Ingest, "tests").await.unwrap().plaintext;
     let client = crate::common::http_client();
     let api = free_port();
     let (w1, w2) = (free_port(), free_port());
@@ -76,10 +77,11 @@ async fn two_worker_processes_share_the_queue(backend: Backend) {
 async fn the_live_feed_fans_out_across_processes() {
     let db = TestDb::new(Backend::Postgres).await;
     let org = db.store.create_organization("Fan-out").await.unwrap().id;
-    let key = db.store.create_api_key(&org, "k", aegis_core::store::ApiKeyRole::Ingest).await.unwrap().plaintext;
+    let key =
+        db.store.create_api_key(&org, "k", aegis_core::store::ApiKeyRole::Ingest, "tests").await.unwrap().plaintext;
     let other = db.store.create_organization("Elsewhere").await.unwrap().id;
     let other_key =
-        db.store.create_api_key(&other, "k", aegis_core::store::ApiKeyRole::Ingest).await.unwrap().plaintext;
+        db.store.create_api_key(&other, "k", aegis_core::store::ApiKeyRole::Ingest, "tests").await.unwrap().plaintext;
     let client = crate::common::http_client();
     let (api, worker) = (free_port(), free_port());
     let mut processes = [

@@ -4,7 +4,9 @@
 use aegis_core::model::{AlertStatus, ChannelTarget, Delivery, DeliveryStatus, EventType, Severity, WebhookEndpoint};
 use leptos::prelude::*;
 
-use super::SecretNotice;
+use aegis_core::access::Capability;
+
+use super::{if_allowed, loading, may, Me, SecretNotice};
 
 use crate::api::sinks::{
     alert_setup, list_webhooks, webhook_deliveries, CreateAlertChannel, CreateAlertRule, CreateWebhook,
@@ -16,13 +18,11 @@ use crate::api::sinks::{
 const DEFAULT_EVENTS: [EventType; 2] = [EventType::EvaluationFailed, EventType::AlertTriggered];
 
 fn error_view(e: ServerFnError) -> AnyView {
-    let text = e.to_string();
-    let text = text.strip_prefix("error running server function: ").unwrap_or(&text).to_string();
-    view! { <p class="error small">{text}</p> }.into_any()
+    view! { <p class="error small">{crate::format::error(&e)}</p> }.into_any()
 }
 
 #[component]
-pub fn WebhooksSection() -> impl IntoView {
+pub fn WebhooksSection(me: Me) -> impl IntoView {
     let create = ServerAction::<CreateWebhook>::new();
     let switch = ServerAction::<SwitchWebhook>::new();
     let rotate = ServerAction::<RotateWebhook>::new();
@@ -30,7 +30,7 @@ pub fn WebhooksSection() -> impl IntoView {
     let test = ServerAction::<TestWebhook>::new();
     let endpoints = Resource::new(
         move || (create.version().get(), switch.version().get(), delete.version().get()),
-        |_| list_webhooks(),
+        move |_| if_allowed(me, Capability::ReadIntegrations, list_webhooks()),
     );
     let url = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
@@ -51,6 +51,14 @@ pub fn WebhooksSection() -> impl IntoView {
         });
     };
     view! {
+        <Transition fallback=loading>
+            {move || Suspend::new(async move {
+                let endpoints = match endpoints.await {
+                    Ok(None) => return ().into_any(),
+                    Ok(Some(list)) => Ok(list),
+                    Err(e) => Err(e),
+                };
+                view! {
         <section class="card" data-testid="webhooks">
             <h2>"Webhooks"</h2>
             <p class="muted">
@@ -93,23 +101,22 @@ pub fn WebhooksSection() -> impl IntoView {
                 Ok(()) => view! { <p class="saved small">"A webhook.test event is on its way."</p> }.into_any(),
                 Err(e) => error_view(e),
             })}
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match endpoints.await {
-                        Ok(list) if list.is_empty() => view! { <p class="muted">"No endpoints yet."</p> }.into_any(),
-                        Ok(list) => view! {
-                            <table class="table" data-testid="webhook-list">
-                                <thead><tr><th>"Endpoint"</th><th>"Events"</th><th>"Status"</th><th></th></tr></thead>
-                                <tbody>
-                                    {list.into_iter().map(|e| view! { <EndpointRow endpoint=e switch rotate delete test/> }).collect_view()}
-                                </tbody>
-                            </table>
-                        }.into_any(),
-                        Err(e) => error_view(e),
-                    }
-                })}
-            </Transition>
+            {match endpoints {
+                Ok(list) if list.is_empty() => view! { <p class="muted">"No endpoints yet."</p> }.into_any(),
+                Ok(list) => view! {
+                    <table class="table" data-testid="webhook-list">
+                        <thead><tr><th>"Endpoint"</th><th>"Events"</th><th>"Status"</th><th></th></tr></thead>
+                        <tbody>
+                            {list.into_iter().map(|e| view! { <EndpointRow endpoint=e switch rotate delete test/> }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+                Err(e) => error_view(e),
+            }}
         </section>
+                }.into_any()
+            })}
+        </Transition>
     }
 }
 
@@ -218,7 +225,7 @@ fn DeliveryRow(delivery: Delivery, endpoint: String, replay: ServerAction<Replay
 }
 
 #[component]
-pub fn AlertsSection() -> impl IntoView {
+pub fn AlertsSection(me: Me) -> impl IntoView {
     let add_channel = ServerAction::<CreateAlertChannel>::new();
     let remove_channel = ServerAction::<DeleteAlertChannel>::new();
     let add_rule = ServerAction::<CreateAlertRule>::new();
@@ -234,33 +241,42 @@ pub fn AlertsSection() -> impl IntoView {
                 resolve.version().get(),
             )
         },
-        |_| alert_setup(),
+        move |_| if_allowed(me, Capability::ReadAlerts, alert_setup()),
     );
     view! {
-        <section class="card" data-testid="alerts">
-            <h2>"Alerts"</h2>
-            <p class="muted">
-                "A rule sends an alert to its channels when an evaluation finds an issue at or above its severity. "
-                "Identical alerts inside the cooldown are grouped into one, with the count."
-            </p>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match setup.await {
-                        Ok(s) => view! {
-                            <h3>"Channels"</h3>
-                            <ChannelList channels=s.channels.clone() remove=remove_channel/>
-                            <ChannelForm add=add_channel email_available=s.email_available/>
-                            <h3>"Rules"</h3>
-                            <RuleList rules=s.rules.clone() channels=s.channels.clone() remove=remove_rule/>
-                            <RuleForm add=add_rule channels=s.channels.clone()/>
-                            <h3>"Latest alerts"</h3>
-                            <AlertList alerts=s.alerts resolve/>
-                        }.into_any(),
-                        Err(e) => error_view(e),
-                    }
-                })}
-            </Transition>
-        </section>
+        <Transition fallback=loading>
+            {move || Suspend::new(async move {
+                let setup = match setup.await {
+                    Ok(None) => return ().into_any(),
+                    Ok(Some(s)) => Ok(s),
+                    Err(e) => Err(e),
+                };
+                let manage = may(me, Capability::ManageIntegrations).await;
+                let resolvable = may(me, Capability::ResolveAlerts).await;
+                view! {
+                    <section class="card" data-testid="alerts">
+                        <h2>"Alerts"</h2>
+                        <p class="muted">
+                            "A rule sends an alert to its channels when an evaluation finds an issue at or above its severity. "
+                            "Identical alerts inside the cooldown are grouped into one, with the count."
+                        </p>
+                        {match setup {
+                            Ok(s) => view! {
+                                <h3>"Channels"</h3>
+                                <ChannelList channels=s.channels.clone() remove=remove_channel manage/>
+                                {manage.then(|| view! { <ChannelForm add=add_channel email_available=s.email_available/> })}
+                                <h3>"Rules"</h3>
+                                <RuleList rules=s.rules.clone() channels=s.channels.clone() remove=remove_rule manage/>
+                                {manage.then(|| view! { <RuleForm add=add_rule channels=s.channels.clone()/> })}
+                                <h3>"Latest alerts"</h3>
+                                <AlertList alerts=s.alerts resolve resolvable/>
+                            }.into_any(),
+                            Err(e) => error_view(e),
+                        }}
+                    </section>
+                }.into_any()
+            })}
+        </Transition>
     }
 }
 
@@ -268,6 +284,7 @@ pub fn AlertsSection() -> impl IntoView {
 fn ChannelList(
     channels: Vec<aegis_core::model::AlertChannel>,
     remove: ServerAction<DeleteAlertChannel>,
+    manage: bool,
 ) -> impl IntoView {
     if channels.is_empty() {
         return view! { <p class="muted small">"No channels yet."</p> }.into_any();
@@ -289,7 +306,7 @@ fn ChannelList(
                             <td>{label}</td>
                             <td>{kind}</td>
                             <td class="mono small">{address}</td>
-                            <td><button class="button small danger" on:click=move |_| { remove.dispatch(DeleteAlertChannel { id: id.clone() }); }>"Delete"</button></td>
+                            <td>{manage.then(|| view! { <button class="button small danger" on:click=move |_| { remove.dispatch(DeleteAlertChannel { id: id.clone() }); }>"Delete"</button> })}</td>
                         </tr>
                     }
                 }).collect_view()}
@@ -331,6 +348,7 @@ fn RuleList(
     rules: Vec<aegis_core::model::AlertRule>,
     channels: Vec<aegis_core::model::AlertChannel>,
     remove: ServerAction<DeleteAlertRule>,
+    manage: bool,
 ) -> impl IntoView {
     if rules.is_empty() {
         return view! { <p class="muted small">"No rules yet."</p> }.into_any();
@@ -353,7 +371,7 @@ fn RuleList(
                             <td class="mono small">{any(&r.issue_types)}</td>
                             <td>{names.join(", ")}</td>
                             <td class="nowrap">{format!("{} min", r.cooldown_secs / 60)}</td>
-                            <td><button class="button small danger" on:click=move |_| { remove.dispatch(DeleteAlertRule { id: id.clone() }); }>"Delete"</button></td>
+                            <td>{manage.then(|| view! { <button class="button small danger" on:click=move |_| { remove.dispatch(DeleteAlertRule { id: id.clone() }); }>"Delete"</button> })}</td>
                         </tr>
                     }
                 }).collect_view()}
@@ -422,7 +440,11 @@ fn RuleForm(add: ServerAction<CreateAlertRule>, channels: Vec<aegis_core::model:
 }
 
 #[component]
-fn AlertList(alerts: Vec<aegis_core::model::Alert>, resolve: ServerAction<ResolveAlert>) -> impl IntoView {
+fn AlertList(
+    alerts: Vec<aegis_core::model::Alert>,
+    resolve: ServerAction<ResolveAlert>,
+    resolvable: bool,
+) -> impl IntoView {
     if alerts.is_empty() {
         return view! { <p class="muted small">"No alerts yet."</p> }.into_any();
     }
@@ -448,7 +470,7 @@ fn AlertList(alerts: Vec<aegis_core::model::Alert>, resolve: ServerAction<Resolv
                             } else {
                                 view! { <span class="badge status-pass">"Resolved"</span> }.into_any()
                             }}</td>
-                            <td>{triggered.then(|| view! {
+                            <td>{(triggered && resolvable).then(|| view! {
                                 <button class="button small" on:click=move |_| { resolve.dispatch(ResolveAlert { id: id.clone() }); }>"Resolve"</button>
                             })}</td>
                         </tr>

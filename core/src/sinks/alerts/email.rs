@@ -57,6 +57,27 @@ impl EmailSender {
         }
     }
 
+    /// Sends one message to one address now (invitations, password resets), HTML with a
+    /// plain-text alternative.
+    pub async fn send(&self, to: &str, subject: &str, text: String, html: String) -> Result<()> {
+        let to: Mailbox = to.parse().map_err(|e| FieldError::new("email", format!("is not an address: {e}")))?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(text))
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(html)),
+            )
+            .map_err(|e| Error::Internal(format!("building an email: {e}")))?;
+        self.transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| Error::Unavailable(format!("the email could not be sent: {}", crate::sinks::error_chain(&e))))
+    }
+
     fn message(&self, to: &[String], alert: &Alert, event: EventType) -> Result<Message, String> {
         let mut builder =
             Message::builder().from(self.from.clone()).subject(format!("[Aegis] {}", title(alert, event)));
