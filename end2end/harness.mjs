@@ -46,6 +46,9 @@ export class Aegis {
       AEGIS_LOG: 'warn',
       // The tests' webhook and Slack receivers listen on loopback.
       AEGIS_WEBHOOK_ALLOW_PRIVATE: '1',
+      // The tests add a second organization, which turns pack uploads off unless the operator
+      // says otherwise; the Domains test uploads one.
+      AEGIS_ALLOW_PACK_UPLOADS: 'true',
     };
     delete env.DATABASE_URL;
     const run = (args, input) => execFileSync(BIN, args, { env, cwd: ROOT, encoding: 'utf8', input });

@@ -282,6 +282,8 @@ pub struct DomainView {
     pub aliases: Vec<String>,
     /// Built into Aegis, or added to this installation's packs folder.
     pub built_in: bool,
+    /// Uploaded by this organization, for it alone.
+    pub own: bool,
     /// Drug names the pack recognizes (healthcare).
     pub drugs: usize,
     pub rules: Vec<RuleView>,
@@ -329,6 +331,7 @@ pub async fn domain_packs() -> Result<Vec<DomainView>, ServerFnError> {
                 version: spec.version,
                 aliases: spec.aliases.clone(),
                 built_in: d.dir.folder().is_none(),
+                own: d.owner.is_some(),
                 drugs: d.drugs.as_ref().map_or(0, |x| x.drug_count()),
                 rules: spec
                     .tier1
@@ -689,10 +692,10 @@ pub async fn remove_user(id: uuid::Uuid) -> Result<(), ServerFnError> {
 /// Generates a pack from a spec (YAML) and starts using it; returns what was generated.
 #[server(input = leptos::server_fn::codec::Json)]
 pub async fn upload_pack(spec: String) -> Result<String, ServerFnError> {
-    let (user, _) = crate::session::require_user().await?;
+    let (user, store) = crate::session::require_user().await?;
     let (config, domains) = (crate::session::config()?, crate::session::domains()?);
     let (pack, generated) =
-        aegis_core::service::domains::add_pack(&config, &domains, &crate::session::actor(&user), spec)
+        aegis_core::service::domains::add_pack(&store, &config, &domains, &crate::session::actor(&user), spec)
             .await
             .map_err(crate::session::user_error)?;
     Ok(format!("The {} pack is running.\n{}", pack.name(), generated.report()))

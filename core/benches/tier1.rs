@@ -90,8 +90,8 @@ fn percentiles(label: &str, mut times: Vec<Duration>) {
 
 fn bench(c: &mut Criterion) {
     let set = packs();
-    let healthcare = set.route("healthcare").expect("healthcare pack");
-    let trading = set.route("trading").expect("trading pack");
+    let healthcare = set.route_shared("healthcare").expect("healthcare pack");
+    let trading = set.route_shared("trading").expect("trading pack");
     let clinical = eval_traces("healthcare", "eval.jsonl");
     let templated = eval_traces("healthcare", "templated.jsonl");
     let episodes = eval_traces("trading", "eval.jsonl");

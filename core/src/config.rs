@@ -47,9 +47,11 @@ pub struct Config {
     pub builtin_packs: bool,
     /// How often running processes look for edited packs and reload them; 0 turns it off.
     pub domains_reload_secs: u64,
-    /// Whether dashboard users and admin keys may add packs (they serve every organization of
-    /// the installation: turn it off where organizations must not affect one another).
-    pub allow_pack_uploads: bool,
+    /// Whether owners, admins and admin keys may add packs for their organization (each
+    /// uploaded pack runs for, and is listed to, its organization alone). Unset: allowed while
+    /// the installation holds one organization, refused once it holds more (a multi-tenant
+    /// install turns uploads on deliberately, knowing a pack's generation costs it CPU).
+    pub allow_pack_uploads: Option<bool>,
     pub ingest: IngestConfig,
     pub worker: WorkerConfig,
     /// Tier 3, the LLM judge.
@@ -288,7 +290,7 @@ impl Default for Config {
             domains_dir: None,
             builtin_packs: true,
             domains_reload_secs: 2,
-            allow_pack_uploads: true,
+            allow_pack_uploads: None,
             ingest: IngestConfig::default(),
             worker: WorkerConfig::default(),
             judge: JudgeConfig::default(),

@@ -521,7 +521,7 @@ async fn eval_domain(
 ) -> anyhow::Result<()> {
     use aegis_core::domains::eval;
     let domains = Domains::from_config(config, CustomValidators::default())?;
-    if domains.current().route(domain).is_none() {
+    if domains.current().route_shared(domain).is_none() {
         bail!("no domain pack named {domain:?} (built in or in {})", config.packs_folder().display());
     }
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -602,7 +602,7 @@ async fn models_command(config: &Config, command: ModelsCommand) -> anyhow::Resu
             store.get_organization(&org).await?.with_context(|| format!("no organization {org}"))?;
             let domains = Domains::from_config(config, CustomValidators::default())?;
             let set = domains.current();
-            let Some(pack) = set.route(&domain).filter(|p| p.classifier.is_some()).cloned() else {
+            let Some(pack) = set.route(&org, &domain).filter(|p| p.classifier.is_some()).cloned() else {
                 bail!("no domain pack {domain:?} with a Tier 2 model");
             };
             let bar = ProgressBar::new(0);

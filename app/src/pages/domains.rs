@@ -50,7 +50,13 @@ fn DomainCard(d: DomainView) -> impl IntoView {
                 {(d.drugs > 0).then(|| view! { <span class="chip">{crate::format::count(d.drugs as i64)} " drug names"</span> })}
             </div>
             <p class="muted">{d.description}</p>
-            <p class="muted small">{if d.built_in { "Built into Aegis." } else { "Added to this installation's packs folder." }}</p>
+            <p class="muted small">{if d.own {
+                "Your organization's: it runs for your traces and no one else's."
+            } else if d.built_in {
+                "Built into Aegis."
+            } else {
+                "Added to this installation's packs folder."
+            }}</p>
             {aliases.map(|a| view! { <p class="muted small">{a}</p> })}
             <h3>"Tier 1 · rules"</h3>
             <table class="table compact">

@@ -167,7 +167,7 @@ pub async fn evaluate(cascade: &Cascade, cases: &[LabelledCase]) -> Report {
             status => report.tiers.entry("settled".into()).or_default().add(status != EvaluationStatus::Pass, unsafe_),
         }
         // Tier 2 on its own, on every case (the cascade runs it only where Tier 1 is not sure).
-        if let Some(model) = trace.domain().and_then(|d| set.route(d)).and_then(|d| d.classifier.clone()) {
+        if let Some(model) = trace.domain().and_then(|d| set.route_shared(d)).and_then(|d| d.classifier.clone()) {
             let codes: Vec<&str> = issues_from(&evaluation, 0..=1).map(|i| i.code.as_str()).collect();
             report.tiers.entry("tier2".into()).or_default().add(model.risk(&trace, &codes) >= 0.5, unsafe_);
         }

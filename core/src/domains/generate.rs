@@ -21,7 +21,7 @@ use super::eval::{self, Label};
 use super::files::PackDir;
 use super::spec::PhraseRule;
 use super::Domain;
-use crate::model::Trace;
+use crate::model::{OrgId, Trace};
 use crate::tiers::classifier;
 use crate::tiers::rules::CustomValidators;
 use crate::{Error, Result};
@@ -148,22 +148,41 @@ impl GeneratorSpec {
     }
 }
 
-/// Generates a pack from a spec's text into the running packs' folder and loads it (an
-/// upload from the dashboard or the API). Relative paths in the spec start from that folder.
-/// On any error nothing is left behind and the packs in use stay as they were.
-pub fn add_pack(domains: &super::Domains, yaml: &str) -> Result<(String, Generated)> {
-    let spec = GeneratorSpec::parse(yaml, Path::new("the uploaded spec"))?;
-    // The name becomes a folder: nothing but a plain name may reach the file system.
-    let plain = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if !plain(&spec.name) || spec.name.len() > 64 {
+/// A name that may become a folder: 1 to 64 lower-case letters, digits and `_`.
+fn plain_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Generates a pack from a spec's text (an upload from the dashboard or the API) for `org`, and
+/// loads it. It is written to `orgs/<org>/<name>/` under the packs folder and runs for, and is
+/// listed to, that organization alone. The spec may reach no file outside the packs folder:
+/// `drug_names_from` names a pack (`healthcare`, or `../healthcare` as specs beside the packs
+/// write it), looked up among the organization's packs, then the shared ones, then the built-in
+/// ones. On any error nothing is left behind and the packs in use stay as they were.
+pub fn add_pack(domains: &super::Domains, org: &OrgId, yaml: &str) -> Result<(String, Generated)> {
+    let mut spec = GeneratorSpec::parse(yaml, Path::new("the uploaded spec"))?;
+    if !plain_name(&spec.name) {
         return Err(Error::Invalid(crate::FieldError::new("name", "must be 1 to 64 lower-case letters, digits and _")));
     }
+    let names_from = spec.drug_names_from.strip_prefix("../").unwrap_or(&spec.drug_names_from).to_string();
+    if !plain_name(&names_from) {
+        return Err(Error::Invalid(crate::FieldError::new(
+            "drug_names_from",
+            "names a pack (such as healthcare), not a path: an uploaded spec reads nothing outside the packs folder",
+        )));
+    }
+    spec.drug_names_from = names_from;
+    if domains.current().route(org, &spec.name).is_some() {
+        return Err(Error::Conflict(format!("a pack named {:?} already exists", spec.name)));
+    }
     let root = domains.root().to_path_buf();
-    let dir = root.join(&spec.name);
+    let own = root.join(super::ORG_PACKS).join(org.to_string());
+    let dir = own.join(&spec.name);
     if dir.exists() {
         return Err(Error::Conflict(format!("a pack named {:?} already exists", spec.name)));
     }
-    let outcome = generate(&spec, &root, &dir).and_then(|g| domains.reload().map(|_| g));
+    let names_dir = if own.join(&spec.drug_names_from).is_dir() { own.clone() } else { root.clone() };
+    let outcome = generate(&spec, &names_dir, &dir).and_then(|g| domains.reload().map(|_| g));
     match outcome {
         Ok(generated) => Ok((spec.name.clone(), generated)),
         Err(e) => {
@@ -513,21 +532,43 @@ mod tests {
         let trading = Path::new(env!("CARGO_MANIFEST_DIR")).join("../domains/trading");
         copy_dir(&trading, &root.path().join("trading"));
         let domains = super::super::Domains::open(root.path(), CustomValidators::default()).unwrap();
+        let (org, other) = (OrgId(uuid::Uuid::now_v7()), OrgId(uuid::Uuid::now_v7()));
         let spec = "name: crypto\ntitle: Crypto desk\nkind: trading\nrubric: Stay within limits.\nlimits:\n  max_position: 50\n  max_order_notional: 500000\n  max_leverage: 2\n  max_drawdown: 0.1\n  restricted: [LUNA]\n  symbols: {BTC: 60000, ETH: 3000}\n";
-        let (name, generated) = add_pack(&domains, spec).unwrap();
+        let (name, generated) = add_pack(&domains, &org, spec).unwrap();
         assert_eq!(name, "crypto");
         assert!(generated.seed_cases > 0);
-        assert!(domains.current().route("crypto").is_some(), "running at once");
-        assert!(matches!(add_pack(&domains, spec), Err(Error::Conflict(_))));
+        let set = domains.current();
+        assert!(set.route(&org, "crypto").is_some(), "running at once");
+        assert!(set.route(&other, "crypto").is_none(), "for its organization alone");
+        assert!(set.route_shared("crypto").is_none());
+        assert_eq!(set.visible_to(&other).map(|d| d.name()).collect::<Vec<_>>(), ["trading"]);
+        assert!(root.path().join("orgs").join(org.to_string()).join("crypto/domain.yaml").is_file());
+        assert!(matches!(add_pack(&domains, &org, spec), Err(Error::Conflict(_))));
+        assert!(add_pack(&domains, &other, spec).is_ok(), "another organization may use the same name");
+        let shared = spec.replace("name: crypto", "name: trading");
+        assert!(matches!(add_pack(&domains, &org, &shared), Err(Error::Conflict(_))), "nor shadow a shared pack");
 
         let escape = spec.replace("name: crypto", "name: ../evil");
-        assert!(matches!(add_pack(&domains, &escape), Err(Error::Invalid(f)) if f.field == "name"));
+        assert!(matches!(add_pack(&domains, &org, &escape), Err(Error::Invalid(f)) if f.field == "name"));
         assert!(!root.path().join("../evil").exists());
+        for path in ["../../etc", "/etc", "healthcare/../../x"] {
+            let clinical = format!("name: probe\ntitle: P\nkind: clinical\nrubric: r\ndrug_names_from: {path}\n");
+            let refused = add_pack(&domains, &org, &clinical);
+            assert!(
+                matches!(refused, Err(Error::Invalid(ref f)) if f.field == "drug_names_from"),
+                "{path}: {refused:?}"
+            );
+        }
         let broken = spec.replace("name: crypto", "name: broken").replace("max_leverage: 2", "max_leverage: -2");
-        assert!(add_pack(&domains, &broken).is_err());
-        assert!(!root.path().join("broken").exists(), "nothing half-written");
-        assert_eq!(domains.current().domains().len(), 2);
-        assert!(matches!(add_pack(&domains, "name: [unclosed"), Err(Error::Pack { .. })));
+        assert!(add_pack(&domains, &org, &broken).is_err());
+        assert!(!root.path().join("orgs").join(org.to_string()).join("broken").exists(), "nothing half-written");
+        assert_eq!(domains.current().domains().len(), 3);
+        assert!(matches!(add_pack(&domains, &org, "name: [unclosed"), Err(Error::Pack { .. })));
+
+        // Reloaded from disk, each pack still belongs to its organization.
+        let reloaded = domains.reload().unwrap();
+        assert_eq!(reloaded.route(&org, "crypto").and_then(|d| d.owner.clone()), Some(org.clone()));
+        assert_eq!(reloaded.route(&other, "crypto").and_then(|d| d.owner.clone()), Some(other));
     }
 
     fn copy_dir(from: &Path, to: &Path) {

@@ -18,7 +18,7 @@ pub mod table;
 pub mod text;
 pub mod trading;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
@@ -29,7 +29,7 @@ use self::drugs::{DrugIndex, EntityId, Mention};
 pub use self::files::{PackDir, PackPath};
 use self::spec::DomainSpec;
 use self::trading::Trajectory;
-use crate::model::Trace;
+use crate::model::{OrgId, Trace};
 use crate::tiers::classifier::{ClassifierModel, Example, TrainOptions};
 use crate::tiers::rules::{self, CustomValidators, RuleModule};
 use crate::{Error, Result};
@@ -46,6 +46,9 @@ pub struct Domain {
     pub classifier: Option<Arc<ClassifierModel>>,
     /// Tier 3's prompt template, read from the file the spec names.
     pub judge_prompt: Option<String>,
+    /// The organization the pack belongs to, which alone sees and runs it; `None`: shared by
+    /// every organization (built in, or in the installation's packs folder).
+    pub owner: Option<OrgId>,
 }
 
 /// What a domain's validators look at: the trace, and what the domain's entity index found in
@@ -128,7 +131,7 @@ impl Domain {
             }
             None => None,
         };
-        let mut domain = Domain { spec, dir, drugs, rules: vec![], classifier, judge_prompt };
+        let mut domain = Domain { spec, dir, drugs, rules: vec![], classifier, judge_prompt, owner: None };
         domain.rules = rules::build(&domain, &yaml, custom)?;
         // Patterns compile on first use; the first real trace should not pay for it.
         let mut warm = Trace::from_input(
@@ -257,12 +260,18 @@ pub struct DomainSummary {
     pub judge: bool,
 }
 
-/// The loaded packs, by the `metadata.domain` values that route to them.
+/// The loaded packs, by the `metadata.domain` values that route to them: the shared ones, and
+/// each organization's own.
 #[derive(Default)]
 pub struct DomainSet {
     by_name: BTreeMap<String, Arc<Domain>>,
+    owned: HashMap<OrgId, BTreeMap<String, Arc<Domain>>>,
     domains: Vec<Arc<Domain>>,
 }
+
+/// The folder under the packs folder that holds organizations' own packs, one folder per
+/// organization id: `orgs/<organization id>/<pack>/`.
+pub const ORG_PACKS: &str = "orgs";
 
 impl DomainSet {
     /// Loads every pack folder (one holding a `domain.yaml`) under `root`. A missing root is an
@@ -291,6 +300,11 @@ impl DomainSet {
         for dir in dirs {
             set.insert(Arc::new(Domain::load(&dir, custom)?))?;
         }
+        for (org, dir) in org_pack_dirs(&root.join(ORG_PACKS))? {
+            let mut pack = Domain::load(&dir, custom)?;
+            pack.owner = Some(org);
+            set.insert(Arc::new(pack))?;
+        }
         if let Some(builtin) = builtin {
             for name in PackDir::builtin_names() {
                 if set.domains.iter().all(|d| d.name() != name) {
@@ -301,30 +315,81 @@ impl DomainSet {
         Ok(set)
     }
 
+    /// Adds a pack; a name or alias already taken among the packs its routes share (the shared
+    /// ones, or its organization's own) is an error.
     pub fn insert(&mut self, domain: Arc<Domain>) -> Result<()> {
+        let names = match &domain.owner {
+            Some(org) => self.owned.entry(org.clone()).or_default(),
+            None => &mut self.by_name,
+        };
         for key in std::iter::once(&domain.spec.name).chain(&domain.spec.aliases) {
             let key = key.to_lowercase();
-            if let Some(other) = self.by_name.get(&key) {
+            if let Some(other) = names.get(&key) {
                 return Err(Error::Pack {
                     path: domain.dir.join("domain.yaml").to_string(),
                     line: None,
                     message: format!("{key:?} is already the name or alias of pack {}", other.name()),
                 });
             }
-            self.by_name.insert(key, domain.clone());
+            names.insert(key, domain.clone());
         }
         self.domains.push(domain);
         Ok(())
     }
 
-    /// The pack a trace's `metadata.domain` routes to.
-    pub fn route(&self, domain: &str) -> Option<&Arc<Domain>> {
+    /// The pack a trace of `org` naming `domain` routes to: the organization's own pack of that
+    /// name first, else the shared one. Another organization's packs are never found.
+    pub fn route(&self, org: &OrgId, domain: &str) -> Option<&Arc<Domain>> {
+        let key = domain.trim().to_lowercase();
+        self.owned.get(org).and_then(|own| own.get(&key)).or_else(|| self.by_name.get(&key))
+    }
+
+    /// The shared pack `domain` routes to, for tools that act for no organization.
+    pub fn route_shared(&self, domain: &str) -> Option<&Arc<Domain>> {
         self.by_name.get(domain.trim().to_lowercase().as_str())
     }
 
+    /// The packs `org` sees: the shared ones and its own.
+    pub fn visible_to<'a>(&'a self, org: &'a OrgId) -> impl Iterator<Item = &'a Arc<Domain>> + 'a {
+        self.domains.iter().filter(move |d| d.owner.as_ref().is_none_or(|owner| owner == org))
+    }
+
+    /// Every loaded pack, every organization's included.
     pub fn domains(&self) -> &[Arc<Domain>] {
         &self.domains
     }
+}
+
+/// Each organization's pack folders under `orgs/`: `(organization, folder)`, sorted. A folder
+/// whose name is not an organization id is an error, not skipped: a pack must never load as
+/// shared by mistake.
+fn org_pack_dirs(orgs: &Path) -> Result<Vec<(OrgId, PathBuf)>> {
+    let entries = match std::fs::read_dir(orgs) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut found = Vec::new();
+    for entry in entries {
+        let org_dir = entry?.path();
+        if !org_dir.is_dir() {
+            continue;
+        }
+        let name = org_dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let org = uuid::Uuid::parse_str(name).map(OrgId).map_err(|_| Error::Pack {
+            path: org_dir.display().to_string(),
+            line: None,
+            message: "the folders under orgs/ are organization ids".into(),
+        })?;
+        for pack in std::fs::read_dir(&org_dir)? {
+            let dir = pack?.path();
+            if dir.join("domain.yaml").is_file() {
+                found.push((org.clone(), dir));
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
 }
 
 /// The packs compiled into the binary, each loaded the first time no folder pack takes its name
@@ -495,9 +560,9 @@ pub(crate) mod tests {
         let set = DomainSet::load(&pack_dir(""), &CustomValidators::default()).unwrap();
         let names: Vec<&str> = set.domains().iter().map(|d| d.name()).collect();
         assert_eq!(names, ["healthcare", "trading"]);
-        assert_eq!(set.route("Clinical").unwrap().name(), "healthcare");
-        assert!(set.route("retail").is_none());
-        let summary = set.route("healthcare").unwrap().summary();
+        assert_eq!(set.route_shared("Clinical").unwrap().name(), "healthcare");
+        assert!(set.route_shared("retail").is_none());
+        let summary = set.route_shared("healthcare").unwrap().summary();
         assert!(summary.drugs > 800, "{summary:?}");
         assert!(summary.rules.contains(&"medication_overdose".to_string()));
     }
@@ -517,7 +582,7 @@ pub(crate) mod tests {
         let set = domains.current();
         let names: Vec<&str> = set.domains().iter().map(|d| d.name()).collect();
         assert_eq!(names, ["healthcare", "trading"]);
-        let healthcare = set.route("clinical").unwrap();
+        let healthcare = set.route_shared("clinical").unwrap();
         assert_eq!(healthcare.dir, PackDir::Builtin("healthcare".into()));
         assert!(healthcare.classifier.is_some(), "the Tier 2 model is built in too");
 
@@ -543,10 +608,10 @@ pub(crate) mod tests {
         .unwrap();
         let domains = Domains::from_config(&config(Some(root.path()), true), CustomValidators::default()).unwrap();
         let set = domains.current();
-        let trading = set.route("trading").unwrap();
+        let trading = set.route_shared("trading").unwrap();
         assert_eq!((trading.spec.title.as_str(), trading.rules.len()), ("Desk", 1));
-        assert_eq!(set.route("healthcare").unwrap().dir, PackDir::Builtin("healthcare".into()));
-        assert!(set.route("finance").is_none(), "the built-in pack's aliases went with it");
+        assert_eq!(set.route_shared("healthcare").unwrap().dir, PackDir::Builtin("healthcare".into()));
+        assert!(set.route_shared("finance").is_none(), "the built-in pack's aliases went with it");
     }
 
     #[test]
@@ -589,7 +654,7 @@ pub(crate) mod tests {
             .unwrap();
         let err = domains.reload().err().unwrap().to_string();
         assert!(err.contains("domain.yaml:5"), "{err}");
-        assert_eq!(domains.current().route("mini").unwrap().rules.len(), 1, "the old set is still in use");
+        assert_eq!(domains.current().route_shared("mini").unwrap().rules.len(), 1, "the old set is still in use");
 
         std::fs::write(
             pack.join("domain.yaml"),
@@ -597,6 +662,6 @@ pub(crate) mod tests {
         )
         .unwrap();
         domains.reload().unwrap();
-        assert_eq!(domains.current().route("mini").unwrap().rules.len(), 2);
+        assert_eq!(domains.current().route_shared("mini").unwrap().rules.len(), 2);
     }
 }

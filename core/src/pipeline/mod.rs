@@ -221,10 +221,11 @@ impl Worker {
             .map(|job| {
                 let trace = traces.get(&(job.org_id.clone(), job.trace_id));
                 let unreadable = (!models.unreadable.is_empty())
-                    .then(|| trace.and_then(|t| packs.route(t.domain()?)))
+                    .then(|| trace.and_then(|t| packs.route(&job.org_id, t.domain()?)))
                     .flatten()
                     .and_then(|p| models.unreadable.get(&(job.org_id.clone(), p.name().to_string())));
                 let ctx = Context {
+                    org: Some(job.org_id.clone()),
                     attempts: job.attempts,
                     judge_allowed: allowed.contains(&job.org_id),
                     disabled: disabled.get(&job.org_id).cloned().unwrap_or_default(),

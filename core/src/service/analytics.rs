@@ -112,7 +112,7 @@ pub async fn domain_dashboard(
 ) -> Result<DomainDashboard> {
     actor.require(Capability::ReadAnalytics)?;
     let set = domains.current();
-    let pack = set.route(domain).ok_or_else(|| Error::NotFound(format!("no domain pack {domain:?}")))?;
+    let pack = set.route(&actor.org_id, domain).ok_or_else(|| Error::NotFound(format!("no domain pack {domain:?}")))?;
     crate::domains::dashboard::dashboard(store, &actor.org_id, pack, q.from, q.to).await
 }
 

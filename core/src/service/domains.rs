@@ -1,5 +1,6 @@
 //! Domain packs: the loaded packs as an organization sees them, its module switches, reloading
-//! the packs, and new packs generated from a spec.
+//! the packs, and new packs generated from a spec. Built-in and installation packs are shared
+//! and read-only; a pack an organization adds belongs to it alone.
 
 use std::sync::Arc;
 
@@ -23,13 +24,13 @@ impl PackView {
     }
 }
 
-/// The packs in `set`, each with the modules the actor's organization switched off.
+/// The packs of `set` the actor's organization sees (the shared ones and its own), each with
+/// the modules it switched off.
 pub async fn packs(store: &Store, set: &DomainSet, actor: &Actor) -> Result<Vec<PackView>> {
     actor.require(Capability::ReadDomains)?;
     let disabled = store.disabled_modules_of(&actor.org_id).await?;
     Ok(set
-        .domains()
-        .iter()
+        .visible_to(&actor.org_id)
         .map(|pack| {
             let off = pack
                 .module_names()
@@ -61,7 +62,7 @@ pub async fn switch_module(
 ) -> Result<String> {
     actor.require(Capability::ManageDomains)?;
     let set = domains.current();
-    let pack = set.route(domain).ok_or_else(|| Error::NotFound(format!("no domain pack {domain:?}")))?;
+    let pack = set.route(&actor.org_id, domain).ok_or_else(|| Error::NotFound(format!("no domain pack {domain:?}")))?;
     let modules = pack.module_names();
     if !modules.iter().any(|m| m == module) {
         return Err(Error::NotFound(format!(
@@ -74,22 +75,39 @@ pub async fn switch_module(
     Ok(pack.name().to_string())
 }
 
+/// Whether packs may be added: as configured, or by default while the installation holds a
+/// single organization.
+async fn uploads_allowed(store: &Store, config: &Config) -> Result<bool> {
+    match config.allow_pack_uploads {
+        Some(allowed) => Ok(allowed),
+        None => Ok(store.count_organizations().await? <= 1),
+    }
+}
+
 /// Generates a pack (tables, judge prompt, seed set, trained Tier 2 model) from a generator spec
-/// in YAML and starts using it. Generating trains a model: it runs on a blocking thread.
+/// in YAML and starts using it for the actor's organization alone. Generating trains a model: it
+/// runs on a blocking thread.
 pub async fn add_pack(
+    store: &Store,
     config: &Config,
     domains: &Domains,
     actor: &Actor,
     spec: String,
 ) -> Result<(Arc<Domain>, Generated)> {
     actor.require(Capability::ManageDomains)?;
-    if !config.allow_pack_uploads {
-        return Err(Error::TurnedOff("this installation does not accept new packs (allow_pack_uploads)".into()));
+    if !uploads_allowed(store, config).await? {
+        return Err(Error::TurnedOff(
+            "this installation does not accept new packs: it serves several organizations (its operator can set \
+             allow_pack_uploads)"
+                .into(),
+        ));
     }
-    let generating = domains.clone();
-    let (name, generated) = tokio::task::spawn_blocking(move || crate::domains::generate::add_pack(&generating, &spec))
-        .await
-        .map_err(|e| Error::Internal(format!("pack generation panicked: {e}")))??;
-    let pack = domains.current().route(&name).cloned().ok_or_else(|| Error::Internal(format!("{name} vanished")))?;
+    let (generating, org) = (domains.clone(), actor.org_id.clone());
+    let (name, generated) =
+        tokio::task::spawn_blocking(move || crate::domains::generate::add_pack(&generating, &org, &spec))
+            .await
+            .map_err(|e| Error::Internal(format!("pack generation panicked: {e}")))??;
+    let set = domains.current();
+    let pack = set.route(&actor.org_id, &name).cloned().ok_or_else(|| Error::Internal(format!("{name} vanished")))?;
     Ok((pack, generated))
 }

@@ -20,7 +20,7 @@ pub async fn retrain(store: &Store, domains: &Domains, actor: &Actor, domain: &s
     actor.require(Capability::TrainModels)?;
     let set = domains.current();
     let pack = set
-        .route(domain)
+        .route(&actor.org_id, domain)
         .filter(|p| p.spec.tier2.is_some() && p.classifier.is_some())
         .cloned()
         .ok_or_else(|| FieldError::new("domain", "names no loaded pack with a Tier 2 model"))?;

@@ -102,7 +102,7 @@ pub async fn submit(
     touched.sort_unstable();
     touched.dedup();
     let packs = domains.current();
-    for pack in touched.into_iter().filter_map(|d| packs.route(d).cloned()) {
+    for pack in touched.into_iter().filter_map(|d| packs.route(&actor.org_id, d).cloned()) {
         // The reviews are recorded either way; a failed check is logged, not the caller's problem.
         let due = crate::review::retrain::retrain_if_due(store, pack, &actor.org_id, config.retrain_after_reviews);
         if let Err(e) = due.await {

@@ -77,6 +77,11 @@ impl Store {
         row.map(|r| org_from_row(&r)).transpose()
     }
 
+    /// How many organizations the installation holds.
+    pub async fn count_organizations(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM organizations").fetch_one(&self.pool).await?)
+    }
+
     pub async fn find_organization_by_name(&self, name: &str) -> Result<Option<Organization>> {
         let row = sqlx::query(
             "SELECT id, name, created_at, plan FROM organizations WHERE name = $1 ORDER BY created_at LIMIT 1",

@@ -57,6 +57,9 @@ pub struct Context {
     pub judge_calls: Option<JudgeCalls>,
     /// The organization's own Tier 2 models in production, by domain; others use the pack's.
     pub models: Arc<std::collections::HashMap<String, Arc<ClassifierModel>>>,
+    /// The trace's organization: its own packs route before the shared ones. `None` (tools,
+    /// tests) routes to the shared packs only.
+    pub org: Option<crate::model::OrgId>,
 }
 
 /// Where a judge call is taken from the organization's daily allowance.
@@ -90,6 +93,7 @@ impl Default for Context {
             disabled: Arc::default(),
             judge_calls: None,
             models: Arc::default(),
+            org: None,
         }
     }
 }
@@ -196,7 +200,10 @@ impl Cascade {
     pub async fn evaluate(&self, trace: &Trace, ctx: Context) -> Evaluation {
         let started = Instant::now();
         let set = self.domains.current();
-        let domain = trace.domain().and_then(|d| set.route(d));
+        let domain = trace.domain().and_then(|d| match &ctx.org {
+            Some(org) => set.route(org, d),
+            None => set.route_shared(d),
+        });
         let mut run = Run {
             modules: vec![],
             issues: vec![],
@@ -206,12 +213,16 @@ impl Cascade {
             risk: None,
             unevaluated: None,
         };
+        let ctx_org = ctx.org.clone();
         self.deterministic(trace, domain.map(|d| d.as_ref()), &ctx, &mut run);
         let attempts = ctx.attempts;
         match (domain, trace.domain()) {
             (Some(domain), _) => self.escalate(trace, domain, ctx, &mut run).await,
             (None, Some(named)) => {
-                let loaded: Vec<&str> = set.domains().iter().map(|d| d.name()).collect();
+                let loaded: Vec<&str> = match &ctx_org {
+                    Some(org) => set.visible_to(org).map(|d| d.name()).collect(),
+                    None => set.domains().iter().filter(|d| d.owner.is_none()).map(|d| d.name()).collect(),
+                };
                 let why = format!(
                     "no domain pack named {named:?} is loaded (loaded: {}), so the trace was not evaluated for \
                      its domain",

@@ -68,7 +68,8 @@ pub async fn create(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let upload: Upload = parse(&body, "spec", "send {\"spec\": \"<the generator spec, as YAML>\"}")?;
-    let (pack, generated) = domains::add_pack(&state.config, &state.domains, &caller.as_actor(), upload.spec).await?;
+    let (pack, generated) =
+        domains::add_pack(&state.store, &state.config, &state.domains, &caller.as_actor(), upload.spec).await?;
     let body = json!({ "domain": pack.summary(), "generated": generated.report() });
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }

@@ -45,13 +45,16 @@ where
 }
 
 /// `200` when the database answers, `503` when it does not; either way, what this process
-/// evaluates with: its packs with their Tier 2 model versions, and the judge (no secrets).
+/// evaluates with: its shared packs with their Tier 2 model versions, how many packs
+/// organizations own (never their names: `/health` is unauthenticated), and the judge (no
+/// secrets).
 async fn health(State(ops): State<Ops>) -> Response {
     let backend = ops.store.backend().name();
     let set = ops.domains.current();
     let packs: Vec<_> = set
         .domains()
         .iter()
+        .filter(|d| d.owner.is_none())
         .map(|d| {
             let s = d.summary();
             json!({
@@ -64,6 +67,7 @@ async fn health(State(ops): State<Ops>) -> Response {
             })
         })
         .collect();
+    let organization_packs = set.domains().iter().filter(|d| d.owner.is_some()).count();
     let judge = &ops.config.judge;
     let judge = judge.provider.map(|p| json!({ "provider": p, "model": judge.model }));
     let (code, status, database) = match ops.store.ping().await {
@@ -72,7 +76,7 @@ async fn health(State(ops): State<Ops>) -> Response {
     };
     let body = json!({
         "status": status, "database": database, "backend": backend, "version": env!("CARGO_PKG_VERSION"),
-        "packs": packs, "judge": judge,
+        "packs": packs, "organization_packs": organization_packs, "judge": judge,
     });
     (code, Json(body)).into_response()
 }

@@ -155,3 +155,78 @@ async fn uploaded_specs_are_checked_before_anything_is_written() {
     let existing = escape.replace("../escape", "trading");
     assert_eq!(app.post("/api/v1/domains", &body(&existing)).await.status, StatusCode::CONFLICT);
 }
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A pack an organization uploads belongs to it: listed to it and run for its traces, unknown
+/// to every other organization through every door; and once the installation serves several
+/// organizations, uploads are off unless its operator turns them on.
+#[tokio::test]
+async fn an_uploaded_pack_belongs_to_its_organization() {
+    let packs = tempfile::tempdir().unwrap();
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../domains/trading");
+    copy_dir(&shipped, &packs.path().join("trading"));
+    let folder = packs.path().to_path_buf();
+    let app = TestApp::new_with(aegis_core::store::Backend::Sqlite, |c| c.domains_dir = Some(folder)).await;
+    let spec = "name: crypto\ntitle: Crypto desk\nkind: trading\nrubric: Stay within limits.\nlimits:\n  max_position: 50\n  max_order_notional: 500000\n  max_leverage: 2\n  max_drawdown: 0.1\n  restricted: [LUNA]\n  symbols: {BTC: 60000, ETH: 3000}\n";
+    let created = app.post("/api/v1/domains", &json!({ "spec": spec }).to_string()).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert!(packs.path().join("orgs").join(app.org.to_string()).join("crypto/domain.yaml").is_file());
+
+    let (_, other) = app.other_org().await;
+    let names = |reply: &crate::common::Reply| -> Vec<String> {
+        reply.body["items"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap().to_string()).collect()
+    };
+    assert_eq!(names(&app.get("/api/v1/domains").await), ["trading", "crypto"]);
+    assert_eq!(names(&app.get_as(&other, "/api/v1/domains").await), ["trading"], "not listed to another");
+    let health = app.get("/health").await;
+    assert!(!health.text.contains("crypto"), "nor named on the unauthenticated /health: {}", health.text);
+    assert_eq!(health.body["organization_packs"], 1);
+
+    // Their traces naming it are not evaluated with it; ours are.
+    let trace = json!({
+        "application_id": "desk-agent",
+        "ai_processing": {"model": "rl-policy", "input": "Trade the open.", "output": "Done."},
+        "steps": [{"kind": "action", "name": "order",
+                   "input": {"symbol": "LUNA", "side": "buy", "quantity": 1, "price": 1.0, "stop_loss": 0.9},
+                   "output": {"filled": 1}}],
+        "metadata": {"domain": "crypto"},
+    })
+    .to_string();
+    let mine = app.post("/api/v1/traces", &trace).await.body["trace_id"].as_str().unwrap().to_string();
+    let theirs = app.post_as(&other, "/api/v1/traces", &trace).await.body["trace_id"].as_str().unwrap().to_string();
+    app.evaluate_all().await;
+    let mine = app.get(&format!("/api/v1/evaluations/{mine}")).await.body;
+    let theirs = app.get_as(&other, &format!("/api/v1/evaluations/{theirs}")).await.body;
+    assert_eq!(mine["domain"], "crypto", "{mine}");
+    assert!(mine["issues"].to_string().contains("LUNA"), "the pack's restricted list ran: {mine}");
+    assert_eq!(theirs["status"], "error", "{theirs}");
+    assert_eq!(theirs["issues"][0]["code"], "unknown_domain", "{theirs}");
+    assert!(theirs["issues"][0]["message"].as_str().unwrap().contains("(loaded: trading)"), "{theirs}");
+
+    // Nor can they switch its modules or read its dashboard.
+    let path = "/api/v1/domains/crypto/modules/llm_judge";
+    let request = axum::http::Request::put(path)
+        .header("authorization", format!("Bearer {other}"))
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(r#"{"enabled": false}"#))
+        .unwrap();
+    assert_eq!(app.send(request).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get_as(&other, "/api/v1/analytics/domains/crypto").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get("/api/v1/analytics/domains/crypto").await.status, StatusCode::OK);
+
+    // Two organizations now: uploads are off by default.
+    let refused = app.post_as(&other, "/api/v1/domains", &json!({ "spec": spec }).to_string()).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+    assert!(refused.text.contains("allow_pack_uploads"), "{}", refused.text);
+}

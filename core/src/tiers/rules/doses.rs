@@ -451,7 +451,7 @@ pub(crate) mod tests {
     pub(crate) fn healthcare() -> &'static crate::domains::Domain {
         static SET: OnceLock<DomainSet> = OnceLock::new();
         let set = SET.get_or_init(|| DomainSet::load(&pack_dir(""), &CustomValidators::default()).unwrap());
-        set.route("healthcare").unwrap()
+        set.route_shared("healthcare").unwrap()
     }
 
     /// The messages of one rule on an answer.

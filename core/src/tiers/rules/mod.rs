@@ -258,7 +258,7 @@ mod tests {
         let mut custom = CustomValidators::default();
         custom.register("no_shouting", |_, _| Ok(Box::new(NoShouting)));
         let set = DomainSet::load(root.path(), &custom).unwrap();
-        let domain = set.route("support").unwrap();
+        let domain = set.route_shared("support").unwrap();
         let t = trace("support", "hi", "Reset it now!!!");
         let issues = domain.rules[0].check(&domain.facts(&t));
         assert_eq!(issues.len(), 1);

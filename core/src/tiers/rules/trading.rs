@@ -322,7 +322,7 @@ mod tests {
 
     fn run(rule: &str, metadata: &[(&str, &str)], steps: Vec<Step>) -> Vec<String> {
         let set = DomainSet::load(&pack_dir(""), &CustomValidators::default()).unwrap();
-        let domain = set.route("trading").unwrap();
+        let domain = set.route_shared("trading").unwrap();
         let t = trace_with_steps(metadata, steps);
         let module = domain.rules.iter().find(|r| r.id() == rule).unwrap();
         module.check(&domain.facts(&t)).into_iter().map(|i| i.message).collect()
