@@ -567,6 +567,39 @@ pub(crate) mod tests {
         assert!(summary.rules.contains(&"medication_overdose".to_string()));
     }
 
+    /// A held-out figure means something only if the model never saw the case: no evaluation
+    /// set of a shipped pack shares a question and answer with the seed set Tier 2 trains on.
+    #[test]
+    fn no_evaluation_case_is_a_training_case() {
+        let pairs = |path: &Path| -> Vec<(String, String)> {
+            std::fs::read_to_string(path)
+                .unwrap()
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| {
+                    let case: serde_json::Value = serde_json::from_str(l).unwrap();
+                    let ai = &case["trace"]["ai_processing"];
+                    (ai["input"].as_str().unwrap().to_string(), ai["output"].as_str().unwrap().to_string())
+                })
+                .collect()
+        };
+        for pack in ["healthcare", "trading"] {
+            let trained: std::collections::HashSet<_> =
+                pairs(&pack_dir(pack).join("seed/train.jsonl")).into_iter().collect();
+            let mut sets: Vec<PathBuf> = std::fs::read_dir(pack_dir(pack).join("eval"))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+                .collect();
+            sets.sort();
+            assert!(!sets.is_empty(), "{pack} has evaluation sets");
+            for set in sets {
+                let shared = pairs(&set).into_iter().filter(|p| trained.contains(p)).count();
+                assert_eq!(shared, 0, "{} shares {shared} cases with {pack}'s training set", set.display());
+            }
+        }
+    }
+
     fn config(domains_dir: Option<&Path>, builtin_packs: bool) -> crate::config::Config {
         crate::config::Config {
             domains_dir: domains_dir.map(Path::to_path_buf),
