@@ -4,6 +4,7 @@
 mod common;
 
 mod api_analytics;
+mod api_bodies;
 mod api_domains;
 mod api_models;
 mod api_phi;
