@@ -52,7 +52,7 @@ fn every_command_has_help() {
     let cli = Cli::new();
     let top = cli.run(&["--help"]);
     assert!(top.status.success());
-    for command in ["serve", "worker", "migrate", "org", "user", "seed", "bench"] {
+    for command in ["serve", "worker", "migrate", "org", "user", "seed"] {
         assert!(stdout(&top).contains(command), "{command} is listed");
     }
     for args in [
@@ -62,7 +62,6 @@ fn every_command_has_help() {
         vec!["org", "create", "--help"],
         vec!["user", "create", "--help"],
         vec!["seed", "--help"],
-        vec!["bench", "ingest", "--help"],
     ] {
         let out = cli.run(&args);
         assert!(out.status.success(), "{args:?}");
@@ -180,10 +179,18 @@ fn bad_configuration_is_reported() {
     assert_eq!(message.trim().lines().count(), 1, "{message}");
 }
 
+/// The load generators are a binary of their own, `aegis-bench`, not commands of `aegis`.
 #[test]
-fn bench_explains_an_unreachable_server() {
+fn the_benchmarks_are_a_tool_of_their_own() {
     let cli = Cli::new();
-    let out = cli.run(&["bench", "ingest", "--url", "http://127.0.0.1:9", "--api-key", "k", "--duration", "1"]);
+    assert!(!stdout(&cli.run(&["--help"])).contains("bench"), "not in the production binary");
+    let bench = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_aegis-bench")).args(args).output().unwrap();
+    for command in ["ingest", "read", "live", "alerts", "active-learning"] {
+        let out = bench(&[command, "--help"]);
+        assert!(out.status.success(), "{command}");
+        assert!(stdout(&out).contains("Usage: aegis-bench"), "{command}");
+    }
+    let out = bench(&["ingest", "--url", "http://127.0.0.1:9", "--api-key", "k", "--duration", "1"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("does not answer"), "{}", stderr(&out));
 }

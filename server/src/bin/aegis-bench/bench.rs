@@ -1,4 +1,4 @@
-//! `aegis bench ingest`: a load generator for a running server.
+//! `aegis-bench ingest`: a load generator for a running server.
 //!
 //! Closed loop by default (each client sends its next request when the previous one is
 //! answered, over a kept-alive connection), or open loop at a fixed `--rate` to measure
@@ -277,7 +277,7 @@ const SEARCH_WORDS: &[&str] = &[
     "nitroglycerin",
 ];
 
-/// `aegis bench read`: the latency of what the dashboard asks most (search, the Overview's
+/// `aegis-bench read`: the latency of what the dashboard asks most (search, the Overview's
 /// figures, a trend, the Overview page), one request at a time.
 pub async fn read(args: ReadArgs) -> Result<(), String> {
     let base = args.url.trim_end_matches('/').to_string();
@@ -400,7 +400,7 @@ pub struct LiveArgs {
     pub duration: u64,
 }
 
-/// `aegis bench live`: sends traces at `--rate` and times each one's arrival on `/ws/traces`,
+/// `aegis-bench live`: sends traces at `--rate` and times each one's arrival on `/ws/traces`,
 /// from its evaluation finishing (the server's `evaluated_at`) and from the request sent.
 pub async fn live(args: LiveArgs) -> Result<(), String> {
     use futures::StreamExt as _;
@@ -511,7 +511,7 @@ pub struct AlertsArgs {
     pub duration: u64,
 }
 
-/// `aegis bench alerts`: sends overdose traces at `--rate` with an alert rule of no cooldown,
+/// `aegis-bench alerts`: sends overdose traces at `--rate` with an alert rule of no cooldown,
 /// and times each alert from its evaluation being recorded (the alert's `created_at`, written
 /// in the same transaction) to its arrival at a local Slack-format receiver and a webhook
 /// receiver. The server must allow loopback targets (`AEGIS_WEBHOOK_ALLOW_PRIVATE=1`).
@@ -694,7 +694,7 @@ pub struct ActiveLearningArgs {
     pub strategies: Vec<String>,
 }
 
-/// `aegis bench active-learning`: how many expert labels Tier 2 needs to reach `--target`
+/// `aegis-bench active-learning`: how many expert labels Tier 2 needs to reach `--target`
 /// accuracy when experts label what each strategy picks, against labels picked at random.
 pub fn active_learning(args: ActiveLearningArgs) -> Result<(), String> {
     use aegis_core::domains::{eval, Domain};
