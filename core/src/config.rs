@@ -10,6 +10,8 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+pub use crate::secret::Secret;
+pub use crate::tiers::judge::config::{JudgeConfig, Provider};
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -148,100 +150,6 @@ impl Default for SmtpConfig {
             from: "Aegis <alerts@localhost>".into(),
             tls: SmtpTls::Starttls,
         }
-    }
-}
-
-/// The LLM judge (Tier 3). With no `provider`, Tier 3 is off and traces that need it go to
-/// human review.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct JudgeConfig {
-    pub provider: Option<Provider>,
-    /// [default: the provider's public API]; set it for a local or proxied server.
-    pub base_url: Option<String>,
-    /// `AEGIS_JUDGE__API_KEY`; local servers need none.
-    pub api_key: Option<Secret>,
-    pub model: String,
-    pub timeout_secs: u64,
-    /// Retries after a 429, a 5xx or a timeout, with exponential backoff.
-    pub max_retries: u32,
-    pub max_tokens: u32,
-    /// Ask OpenAI-style servers for a JSON-schema response format; turn off for servers that
-    /// do not support it (the prompt still asks for JSON).
-    pub json_schema: bool,
-    /// Most one organization spends on the judge per UTC day, in micro-dollars. Past it,
-    /// traces that would go to the judge go to human review.
-    pub daily_budget_micro_usd: i64,
-    /// Judge calls in flight per worker.
-    pub concurrency: usize,
-    /// Prices per model, in micro-dollars per million tokens; they add to and override the
-    /// built-in list prices.
-    pub prices: std::collections::BTreeMap<String, crate::tiers::judge::prices::ModelPrice>,
-}
-
-/// Who serves the judge model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Provider {
-    #[serde(rename = "openai")]
-    OpenAi,
-    Anthropic,
-    /// Any server with OpenAI's chat completions API: Ollama, vLLM, llama.cpp.
-    #[serde(rename = "openai_compatible")]
-    OpenAiCompatible,
-}
-
-impl Provider {
-    pub fn name(self) -> &'static str {
-        match self {
-            Provider::OpenAi => "openai",
-            Provider::Anthropic => "anthropic",
-            Provider::OpenAiCompatible => "openai_compatible",
-        }
-    }
-
-    pub fn default_base_url(self) -> &'static str {
-        match self {
-            Provider::OpenAi => "https://api.openai.com/v1",
-            Provider::Anthropic => "https://api.anthropic.com",
-            Provider::OpenAiCompatible => "http://127.0.0.1:11434/v1",
-        }
-    }
-}
-
-impl Default for JudgeConfig {
-    fn default() -> Self {
-        JudgeConfig {
-            provider: None,
-            base_url: None,
-            api_key: None,
-            model: "gpt-4o-mini".into(),
-            timeout_secs: 30,
-            max_retries: 3,
-            max_tokens: 800,
-            json_schema: true,
-            daily_budget_micro_usd: 10_000_000,
-            concurrency: 8,
-            prices: Default::default(),
-        }
-    }
-}
-
-/// A configuration value that must never be printed: its `Debug` and its serialized form are
-/// `<redacted>`, so that no log line, error, dump or health answer can carry it.
-#[derive(Clone, PartialEq, Deserialize)]
-#[serde(transparent)]
-pub struct Secret(pub String);
-
-impl Serialize for Secret {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str("<redacted>")
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("<redacted>")
     }
 }
 
@@ -398,15 +306,6 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn secrets_neither_print_nor_serialize() {
-        let secret = Secret("sk-live-123".into());
-        assert_eq!(format!("{secret:?}"), "<redacted>");
-        assert_eq!(serde_json::to_string(&secret).unwrap(), "\"<redacted>\"");
-        let read: Secret = serde_json::from_str("\"sk-live-123\"").unwrap();
-        assert!(read == secret, "it is still read");
-    }
 
     #[test]
     fn default_database_is_the_embedded_file() {

@@ -30,6 +30,8 @@ pub mod pipeline;
 #[cfg(feature = "engine")]
 pub mod review;
 #[cfg(feature = "engine")]
+pub mod secret;
+#[cfg(feature = "engine")]
 pub mod seed;
 #[cfg(feature = "engine")]
 pub mod service;

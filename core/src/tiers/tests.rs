@@ -4,10 +4,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::*;
-use crate::config::Provider;
 use crate::domains::{DomainSet, Domains};
 use crate::model::EvaluationStatus;
 use crate::testing::trace;
+use crate::tiers::judge::config::Provider;
 use crate::tiers::judge::tests::{config, openai_ok, serve, VERDICT};
 use crate::tiers::rules::CustomValidators;
 

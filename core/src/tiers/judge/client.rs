@@ -6,8 +6,8 @@ use std::time::Duration;
 use rand::Rng as _;
 use serde::{Deserialize, Serialize};
 
+use super::config::{JudgeConfig, Provider};
 use super::{anthropic, openai};
-use crate::config::{JudgeConfig, Provider};
 
 /// What a model is asked: one system prompt, one user message, and the JSON schema its answer
 /// must follow.

@@ -6,6 +6,7 @@
 
 mod anthropic;
 pub mod client;
+pub mod config;
 mod openai;
 pub mod prices;
 #[cfg(test)]
@@ -17,8 +18,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use self::client::{ChatRequest, LlmClient, LlmError, Usage};
+use self::config::JudgeConfig;
 use self::prices::PriceTable;
-use crate::config::JudgeConfig;
 use crate::domains::Domain;
 use crate::model::{Issue, Severity, Trace};
 

@@ -11,8 +11,8 @@ use axum::routing::post;
 use axum::Router;
 use serde_json::{json, Value};
 
+use super::config::{JudgeConfig, Provider};
 use super::*;
-use crate::config::{JudgeConfig, Provider};
 use crate::testing::trace;
 use crate::tiers::rules::doses::tests::healthcare;
 
@@ -59,7 +59,7 @@ pub(crate) fn config(provider: Provider, url: &str, model: &str) -> JudgeConfig 
     JudgeConfig {
         provider: Some(provider),
         base_url: Some(url.to_string()),
-        api_key: Some(crate::config::Secret("sk-test".into())),
+        api_key: Some(crate::secret::Secret("sk-test".into())),
         model: model.into(),
         timeout_secs: 2,
         max_retries: 2,
