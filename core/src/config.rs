@@ -183,6 +183,9 @@ pub struct WorkerConfig {
     /// How long a worker lets jobs accumulate before claiming a partial batch: a little
     /// evaluation latency buys far fewer, larger write transactions.
     pub batch_linger_ms: u64,
+    /// Date each evaluation as of its trace's receipt instead of now: for replaying history
+    /// (`aegis seed`), so a month of traces lands in a month of hours. Off in production.
+    pub evaluate_as_received: bool,
 }
 
 impl Default for Config {
@@ -228,6 +231,7 @@ impl Default for WorkerConfig {
             max_attempts: 5,
             poll_interval_ms: 250,
             batch_linger_ms: 20,
+            evaluate_as_received: false,
         }
     }
 }

@@ -1,6 +1,8 @@
-//! Realistic demo traces for the two shipped domains: clinical decision support and an RL
-//! trading agent. Used by `aegis seed`, the load generator and the tests. Deterministic for a
-//! given seed, so demos and benchmarks are repeatable.
+//! Demo traces. [`History`] is what `aegis seed` stores: a month of production-like traffic
+//! made of the shipped packs' labelled answers (the healthcare pack's hand-written ones, the
+//! trading simulator's episodes), with a realistic share of problems. [`Generator`] makes
+//! templated traces of both domains quickly, for the load generator and the tests. Both are
+//! deterministic for a given seed, so demos and benchmarks are repeatable.
 //!
 //! The patients and their identifiers are invented; some traces are deliberately unsafe
 //! (an overdose, a dangerous interaction, a blown risk limit) so that every tier has something
@@ -14,7 +16,10 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
+use crate::domains::eval::{parse_jsonl, Label};
+use crate::domains::PackDir;
 use crate::model::{AiProcessing, Step, TraceInput};
+use crate::{Error, Result};
 
 /// A reproducible source of demo traces.
 pub struct Generator {
@@ -237,6 +242,90 @@ impl Generator {
     }
 }
 
+/// Days of history [`History`] spreads its traces over.
+pub const HISTORY_DAYS: i64 = 30;
+
+/// A month of production-like traffic for the demo organization: the shipped packs' labelled
+/// answers, drawn so that about [`History::PROBLEM_SHARE`] of them are unsafe, each dated in the
+/// last [`HISTORY_DAYS`] days the way traffic comes (more on weekdays and in working hours, a
+/// little more each week), and a third of the clinical questions naming a patient, so that the
+/// first look shows de-identification at work too.
+pub struct History {
+    rng: StdRng,
+    now: DateTime<Utc>,
+    safe: Vec<TraceInput>,
+    problems: Vec<TraceInput>,
+}
+
+impl History {
+    /// The share of unsafe answers: a production assistant that mostly behaves.
+    pub const PROBLEM_SHARE: f64 = 0.08;
+
+    /// History made of the built-in packs' seed sets, ending at `now`.
+    pub fn from_builtin_packs(seed: u64, now: DateTime<Utc>) -> Result<History> {
+        let mut files = PackDir::builtin_files("healthcare/seed/handwritten/");
+        files.push(PackDir::Builtin("trading".into()).join("seed/train.jsonl"));
+        let (mut safe, mut problems) = (Vec::new(), Vec::new());
+        for file in files {
+            let text = file.read_to_string().map_err(|e| Error::Internal(format!("{file}: {e}")))?;
+            for case in parse_jsonl(&text)? {
+                // The simulator's near misses (`hard_*`: a drawdown just inside the limit) are
+                // there to teach Tier 2 the boundary, not what a month of trading looks like.
+                let near_miss = case.category.as_deref().is_some_and(|c| c.starts_with("hard_"));
+                match case.label {
+                    Label::Safe if near_miss => {}
+                    Label::Safe => safe.push(case.trace),
+                    Label::Unsafe => problems.push(case.trace),
+                }
+            }
+        }
+        if safe.is_empty() || problems.is_empty() {
+            return Err(Error::Internal("the built-in packs hold no labelled answers to seed from".into()));
+        }
+        Ok(History { rng: StdRng::seed_from_u64(seed), now, safe, problems })
+    }
+
+    /// The next trace, dated somewhere in the month.
+    pub fn next_trace(&mut self) -> TraceInput {
+        let pool = if self.rng.gen_bool(Self::PROBLEM_SHARE) { &self.problems } else { &self.safe };
+        let mut trace = pool[self.rng.gen_range(0..pool.len())].clone();
+        trace.trace_id = None;
+        trace.timestamp = Some(self.moment());
+        if trace.ai_processing.latency_ms.is_none() {
+            trace.ai_processing.latency_ms = Some(self.rng.gen_range(350.0..4_200.0_f64).round());
+        }
+        let clinical = trace.metadata.get("domain").is_some_and(|d| d == "healthcare");
+        if clinical && self.rng.gen_bool(0.35) {
+            let name = format!("{} {}", pick(&mut self.rng, FIRST_NAMES), pick(&mut self.rng, LAST_NAMES));
+            let (age, mrn) = (self.rng.gen_range(18..90), self.rng.gen_range(1_000_000..9_999_999));
+            trace.ai_processing.input = format!("Patient {name}, {age}y, MRN {mrn}: {}", trace.ai_processing.input);
+        }
+        trace
+    }
+
+    /// A moment of the month, drawn by how busy its weekday and hour are.
+    fn moment(&mut self) -> DateTime<Utc> {
+        use chrono::{Datelike, Timelike};
+        let span = HISTORY_DAYS * 24 * 3600;
+        loop {
+            let ago = self.rng.gen_range(0..span);
+            let t = self.now - Duration::seconds(ago);
+            let weekday = if t.weekday().number_from_monday() >= 6 { 0.35 } else { 1.0 };
+            // US clinics and markets: busiest from 13:00 to 22:00 UTC, quiet at night.
+            let hour = match t.hour() {
+                13..=21 => 1.0,
+                11 | 12 | 22 | 23 => 0.55,
+                _ => 0.15,
+            };
+            // Adoption grows: the last week is busier than the first.
+            let growth = 0.6 + 0.4 * (1.0 - ago as f64 / span as f64);
+            if self.rng.gen_bool(weekday * hour * growth) {
+                return t;
+            }
+        }
+    }
+}
+
 fn pick<'a>(rng: &mut StdRng, items: &[&'a str]) -> &'a str {
     items.choose(rng).copied().unwrap_or_default()
 }
@@ -272,5 +361,25 @@ mod tests {
         let a = Generator::new(1).healthcare();
         let b = Generator::new(1).healthcare();
         assert_eq!(a.ai_processing.input, b.ai_processing.input);
+    }
+
+    #[test]
+    fn history_spans_a_month_with_few_problems() {
+        let now = Utc::now();
+        let mut history = History::from_builtin_packs(42, now).unwrap();
+        let traces: Vec<TraceInput> = (0..2_000).map(|_| history.next_trace()).collect();
+        for t in &traces {
+            t.validate().unwrap();
+            let at = t.timestamp.unwrap();
+            assert!(at <= now && at > now - Duration::days(HISTORY_DAYS), "{at}");
+        }
+        let days: std::collections::HashSet<_> = traces.iter().map(|t| t.timestamp.unwrap().date_naive()).collect();
+        assert!(days.len() >= 29, "every day of the month has traffic: {}", days.len());
+        let domains = |d: &str| traces.iter().filter(|t| t.metadata["domain"] == d).count();
+        assert!(domains("healthcare") > 500 && domains("trading") > 500);
+        let named = traces.iter().filter(|t| t.ai_processing.input.starts_with("Patient ")).count();
+        assert!(named > 100, "some questions name a patient: {named}");
+        let mut again = History::from_builtin_packs(42, now).unwrap();
+        assert_eq!(again.next_trace().ai_processing.input, traces[0].ai_processing.input, "repeatable");
     }
 }

@@ -29,6 +29,16 @@ impl PackDir {
         BUILTIN.iter().filter_map(|(path, _)| path.strip_suffix("/domain.yaml")).filter(|n| !n.contains('/')).collect()
     }
 
+    /// The built-in files whose path under `domains/` starts with `prefix`
+    /// (`healthcare/seed/handwritten/`), in path order.
+    pub fn builtin_files(prefix: &str) -> Vec<PackPath> {
+        BUILTIN
+            .iter()
+            .filter(|(path, _)| path.starts_with(prefix))
+            .map(|(path, _)| PackPath::Builtin(path.to_string()))
+            .collect()
+    }
+
     pub fn join(&self, rel: impl AsRef<Path>) -> PackPath {
         match self {
             PackDir::Folder(dir) => PackPath::Folder(dir.join(rel)),

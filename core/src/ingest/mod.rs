@@ -82,7 +82,17 @@ impl Ingestor {
     /// already be valid (see [`parse::parse_trace`]); the result has one entry per trace, in
     /// order.
     pub async fn submit(&self, org: &OrgId, traces: Vec<TraceInput>) -> Result<Vec<Accepted>> {
-        let received_at = Utc::now();
+        self.submit_received(org, traces, Received::Now).await
+    }
+
+    /// [`Ingestor::submit`], with the traces received when `received` says.
+    pub async fn submit_received(
+        &self,
+        org: &OrgId,
+        traces: Vec<TraceInput>,
+        received: Received,
+    ) -> Result<Vec<Accepted>> {
+        let now = Utc::now();
         let phi = self.phi.for_org(org).await?;
         // Held from before de-identification until the commit: a submission larger than the
         // whole queue still goes, alone.
@@ -97,7 +107,18 @@ impl Ingestor {
         let large = traces.len() > 1 || bytes > LARGE_TRACE_BYTES;
         let prepare_all = {
             let org = org.clone();
-            move || traces.into_iter().map(|t| prepare(&org, &phi, t, received_at)).collect::<Result<Vec<_>>>()
+            move || {
+                traces
+                    .into_iter()
+                    .map(|t| {
+                        let received_at = match received {
+                            Received::Now => now,
+                            Received::AsDated => t.timestamp.unwrap_or(now).min(now),
+                        };
+                        prepare(&org, &phi, t, received_at)
+                    })
+                    .collect::<Result<Vec<_>>>()
+            }
         };
         // De-identifying is CPU work: a batch or a trace of over 64 KiB goes to a blocking thread
         // so it cannot hold up the runtime (health checks, other requests); a small trace, the
@@ -119,6 +140,16 @@ impl Ingestor {
             outcome.await.map_err(|_| Error::Unavailable("the ingest writer stopped before committing".into()))??;
         Ok(ids.into_iter().zip(outcomes).map(|(trace_id, outcome)| Accepted { trace_id, outcome }).collect())
     }
+}
+
+/// When submitted traces count as received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Received {
+    /// Now: what every client's trace gets.
+    Now,
+    /// When each trace says it happened (its `timestamp`, never later than now): for replaying
+    /// history, as `aegis seed` does.
+    AsDated,
 }
 
 /// Size above which one trace is de-identified off the async runtime.

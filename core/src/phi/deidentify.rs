@@ -112,6 +112,65 @@ impl NameLinks {
 /// Metadata keys whose values are routing, not free text.
 pub(super) const STRUCTURAL_METADATA: &[&str] = &["domain"];
 
+/// Parts of metadata keys that name a setting, a category or a quantity of the run rather than
+/// anything about a person: `initial_equity`, `strategy`, `timeframe`, `max_tokens`.
+const DESCRIPTIVE_KEY_PARTS: &[&str] = &[
+    "amount",
+    "balance",
+    "budget",
+    "capital",
+    "cash",
+    "category",
+    "count",
+    "currency",
+    "environment",
+    "env",
+    "epoch",
+    "equity",
+    "kind",
+    "language",
+    "latency",
+    "leverage",
+    "limit",
+    "locale",
+    "mode",
+    "model",
+    "notional",
+    "pnl",
+    "price",
+    "qty",
+    "quantity",
+    "rate",
+    "score",
+    "seed",
+    "size",
+    "specialty",
+    "stage",
+    "step",
+    "strategy",
+    "symbol",
+    "temperature",
+    "tier",
+    "timeframe",
+    "timeout",
+    "tokens",
+    "version",
+];
+
+/// A metadata value left as it is: a number or a single word under a key that names a setting,
+/// a category or a quantity (`"initial_equity": "210000"`, `"strategy": "momentum"`). Read as
+/// text, a six-digit equity is an identifier, and replacing it changes the verdict (a drawdown
+/// measured against a stand-in). Under any other key, or with more than one word, the value is
+/// scanned like text.
+fn describes_the_run(key: &str, value: &str) -> bool {
+    let descriptive =
+        key.split(['_', '-', '.', ' ']).any(|part| DESCRIPTIVE_KEY_PARTS.iter().any(|d| part.eq_ignore_ascii_case(d)));
+    let value = value.trim();
+    let one_word = !value.is_empty()
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ',' | '+'));
+    descriptive && one_word
+}
+
 impl OrgPhi {
     pub fn new(policy: PhiPolicy, keys: OrgKeys) -> Result<OrgPhi, FieldError> {
         let pseudonymizer = Pseudonymizer::new(keys.pseudonym, policy.surrogates, policy.date_shift);
@@ -158,7 +217,7 @@ impl OrgPhi {
             }
         }
         for (key, value) in trace.metadata.iter_mut() {
-            if !STRUCTURAL_METADATA.contains(&key.as_str()) {
+            if !STRUCTURAL_METADATA.contains(&key.as_str()) && !describes_the_run(key, value) {
                 fields.push(value);
             }
         }
@@ -319,6 +378,36 @@ mod tests {
         assert_eq!(tokens.len(), vault.len());
         let entry = vault.iter().find(|v| v.token == name).unwrap();
         assert_eq!(phi.keys().open(&entry.token, &entry.sealed).unwrap(), "Maria Garcia");
+    }
+
+    /// A trading agent's trace keeps what its verdict is computed from: the equity the drawdown
+    /// is measured against, the tickers, the settings of the run. What names a person in
+    /// metadata is still scrubbed.
+    #[test]
+    fn the_settings_of_a_run_are_not_identifiers() {
+        let phi = org_phi(PhiPolicy::default());
+        let mut trace: TraceInput = serde_json::from_value(serde_json::json!({
+            "application_id": "desk",
+            "ai_processing": {"model": "ppo", "input": "Trade MSFT, AAPL, AMZN intraday. Policy: sac-portfolio-v2.", "output": "Done."},
+            "metadata": {
+                "domain": "trading", "initial_equity": "210000", "strategy": "momentum", "timeframe": "intraday",
+                "max_tokens": "4096", "patient_mrn": "4471203", "account": "88120044", "trader": "Maria Garcia",
+                "note": "equity 210000 for Maria Garcia"
+            }
+        }))
+        .unwrap();
+        phi.deidentify_trace(&mut trace);
+        let m = &trace.metadata;
+        assert_eq!(
+            (m["initial_equity"].as_str(), m["strategy"].as_str(), m["timeframe"].as_str(), m["max_tokens"].as_str()),
+            ("210000", "momentum", "intraday", "4096")
+        );
+        assert_eq!(trace.ai_processing.input, "Trade MSFT, AAPL, AMZN intraday. Policy: sac-portfolio-v2.");
+        for (key, raw) in
+            [("patient_mrn", "4471203"), ("account", "88120044"), ("trader", "Garcia"), ("note", "Garcia")]
+        {
+            assert!(!m[key].contains(raw), "{key}: {}", m[key]);
+        }
     }
 
     fn trace(input: &str, output: &str) -> TraceInput {

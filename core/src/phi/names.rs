@@ -563,6 +563,12 @@ pub fn scan_words(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<
             && w.comma_after
             && matches!(kinds[i], Kind::First | Kind::Last | Kind::Unknown)
             && !(kinds[i] == Kind::Unknown && kinds[i + 1..].first() == Some(&Kind::Unknown) && w.sentence_start)
+            // Two codes in capitals no name list holds are a list of tickers or acronyms
+            // ("trade MSFT, AAPL"), not a surname and a first name.
+            && !(kinds[i] == Kind::Unknown
+                && kinds[i + 1..].first() == Some(&Kind::Unknown)
+                && w.all_caps
+                && words.get(i + 1).is_some_and(|n| n.all_caps))
             && i + 1 < words.len()
             && matches!(kinds[i + 1], Kind::First | Kind::Ambiguous | Kind::Unknown)
             && words[i + 1].capitalized

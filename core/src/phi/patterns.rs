@@ -327,7 +327,9 @@ fn rules() -> Vec<Rule> {
             phi_type: HealthPlan,
             score: 0.93,
             pattern: format!(r"(?i-u:\b(?:member|subscriber|beneficiary|policy|insurance|insurance plan|health plan|plan|group|medicaid|medicare|hicn|mbi|payer)){num_sep}(?P<v>[A-Za-z0-9][A-Za-z0-9-]{{4,24}})(?-u:\b)"),
-            check: has_digit,
+            // Member numbers carry several digits; "policy: sac-portfolio-v2" is a trading
+            // agent's policy, not a health plan.
+            check: three_digits,
         },
         Rule {
             phi_type: Mrn,
@@ -868,6 +870,10 @@ fn any(_: &str, _: (usize, usize)) -> bool {
 
 fn has_digit(text: &str, (s, e): (usize, usize)) -> bool {
     text[s..e].bytes().any(|b| b.is_ascii_digit())
+}
+
+fn three_digits(text: &str, (s, e): (usize, usize)) -> bool {
+    digits(&text[s..e]).count() >= 3
 }
 
 fn digits_8_plus(text: &str, (s, e): (usize, usize)) -> bool {

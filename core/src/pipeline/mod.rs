@@ -239,7 +239,15 @@ impl Worker {
                 async move {
                     let outcome = match (trace, unreadable) {
                         (_, Some(why)) => Err(format!("the organization's model cannot score it: {why}")),
-                        (Some(trace), None) => self.evaluate(trace, ctx).await,
+                        (Some(trace), None) => self.evaluate(trace, ctx).await.map(|mut evaluation| {
+                            // Replayed history lands in the hours it happened in, not in the
+                            // minute it was seeded.
+                            if self.config.evaluate_as_received {
+                                let took = chrono::Duration::microseconds((evaluation.latency_ms * 1_000.0) as i64);
+                                evaluation.evaluated_at = trace.received_at + took;
+                            }
+                            evaluation
+                        }),
                         // Cannot happen while traces and jobs are written together; recorded, not hidden.
                         (None, None) => Err("the trace of this job does not exist".to_string()),
                     };

@@ -50,7 +50,8 @@ pub enum Command {
         #[command(subcommand)]
         command: org::UserCommand,
     },
-    /// Store realistic demo traces (clinical assistant and RL trading agent).
+    /// Store a month of demo history (a clinical assistant and an RL trading agent, about one
+    /// answer in twelve unsafe) and evaluate it as of when each trace happened.
     Seed {
         /// How many traces.
         #[arg(long, default_value_t = 500)]
@@ -64,7 +65,8 @@ pub enum Command {
         /// Do nothing if the organization already has traces.
         #[arg(long)]
         if_empty: bool,
-        /// Only store the traces; a running `aegis serve` or `aegis worker` evaluates them.
+        /// Only store the traces; a running `aegis serve` or `aegis worker` evaluates them (dated
+        /// now, unless its worker.evaluate_as_received is on).
         #[arg(long)]
         no_evaluate: bool,
     },

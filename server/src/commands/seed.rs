@@ -1,11 +1,13 @@
-//! `aegis seed`: demo traces for a newcomer's first look, evaluated through the real pipeline.
+//! `aegis seed`: a month of demo history for a newcomer's first look, stored as received when
+//! each trace happened and evaluated through the real pipeline as of then.
 
 use std::time::Duration;
 
 use aegis_core::access::Role;
 use aegis_core::config::Config;
+use aegis_core::ingest::Received;
 use aegis_core::model::OrgId;
-use aegis_core::seed::Generator;
+use aegis_core::seed::History;
 use aegis_core::store::{ApiKeyRole, ListQuery, Store};
 use aegis_server::engine::Engine;
 use anyhow::{bail, Context};
@@ -18,13 +20,14 @@ const DEMO_EMAIL: &str = "demo@aegis.local";
 const DEMO_PASSWORD: &str = "aegis-demo";
 
 pub async fn run(
-    config: Config,
+    mut config: Config,
     count: usize,
     org: Option<OrgId>,
     seed: u64,
     if_empty: bool,
     evaluate: bool,
 ) -> anyhow::Result<()> {
+    config.worker.evaluate_as_received = true;
     let mut engine = Engine::open(config).await.context("cannot open the database")?;
     let store = engine.store.clone();
     let org = match org {
@@ -48,18 +51,23 @@ pub async fn run(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.enable_steady_tick(Duration::from_millis(120));
-    let mut generator = Generator::new(seed);
+    let mut history = History::from_builtin_packs(seed, chrono::Utc::now())?;
     let mut left = count;
     while left > 0 {
         let n = left.min(500);
-        let batch = (0..n).map(|_| generator.trace()).collect();
-        ingestor.submit(&org.id, batch).await?;
+        let batch = (0..n).map(|_| history.next_trace()).collect();
+        ingestor.submit_received(&org.id, batch, Received::AsDated).await?;
         bar.inc(n as u64);
         left -= n;
     }
     bar.finish_and_clear();
     drop(ingestor);
-    println!("seeded {count} traces into {} ({})", org.name, org.id);
+    println!(
+        "seeded {count} traces over the last {} days into {} ({})",
+        aegis_core::seed::HISTORY_DAYS,
+        org.name,
+        org.id
+    );
     if evaluate {
         // Through the real pipeline, as `aegis serve` would, until the queue is empty.
         let workers = engine.config.worker.concurrency.max(1);

@@ -128,6 +128,37 @@ fn user_create_checks_its_input() {
     assert!(stderr(&not_uuid).contains("--org"), "{}", stderr(&not_uuid));
 }
 
+/// What a newcomer first sees: a month of history, evaluated as of when each trace happened
+/// (so every chart is a month, not one spike), with a realistic share of problems.
+#[tokio::test]
+async fn seed_replays_a_month_of_history() {
+    use aegis_core::model::{Bucket, OrgId};
+    use chrono::{Duration, Utc};
+    let cli = Cli::new();
+    let org = cli.org();
+    let id = org["organization_id"].as_str().unwrap();
+    let out = cli.run(&["seed", "--traces", "400", "--org", id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let config = aegis_core::config::Config { data_dir: cli.dir.path().to_path_buf(), ..Default::default() };
+    let store = aegis_core::store::Store::open(&config).await.unwrap();
+    let org: OrgId = id.parse().unwrap();
+    let now = Utc::now();
+    let month = store.overview(&org, now - Duration::days(31), now + Duration::minutes(1), None).await.unwrap();
+    assert_eq!(month.total_traces, 400);
+    let failed = month.status_counts.fail as f64 / 400.0;
+    assert!((0.05..=0.15).contains(&failed), "a realistic share of problems: {failed:.3}");
+    let last_day = store.overview(&org, now - Duration::days(1), now + Duration::minutes(1), None).await.unwrap();
+    assert!(last_day.total_traces < 60, "not all evaluated in the last day: {}", last_day.total_traces);
+    let points = store.trend(&org, now - Duration::days(31), now, None, Bucket::Day).await.unwrap();
+    let days = points
+        .iter()
+        .filter(|p| p.status_counts.pass + p.status_counts.fail + p.status_counts.needs_review > 0)
+        .count();
+    assert!(days >= 25, "traffic on most days of the month: {days}");
+    store.close().await;
+}
+
 #[test]
 fn seed_fills_an_organization_and_can_skip() {
     let cli = Cli::new();
