@@ -43,6 +43,10 @@ pub struct Ingestor {
     /// KiB of traces submitted and not yet committed: the queue's bound by size.
     queued_kib: Arc<Semaphore>,
     queue_kib: u32,
+    /// One permit per core: batches de-identified on blocking threads at once. More would
+    /// only take turns on the same cores, and starve the runtime's own threads (the writer,
+    /// health checks) while they do.
+    deidentifying: Arc<Semaphore>,
 }
 
 impl Ingestor {
@@ -75,7 +79,9 @@ impl Ingestor {
         }
         let queue_kib = u32::try_from(config.queue_bytes.div_ceil(1024)).unwrap_or(u32::MAX).max(1);
         let queued_kib = Arc::new(Semaphore::new(queue_kib as usize));
-        (Ingestor { submissions: tx, phi, queued_kib, queue_kib }, tasks)
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let deidentifying = Arc::new(Semaphore::new(cores));
+        (Ingestor { submissions: tx, phi, queued_kib, queue_kib, deidentifying }, tasks)
     }
 
     /// De-identifies and stores traces; resolves once they are committed. Every trace must
@@ -104,7 +110,7 @@ impl Ingestor {
                 self.queue_kib / 1024
             ))
         })?;
-        let large = traces.len() > 1 || bytes > LARGE_TRACE_BYTES;
+        let large = bytes > OFFLOAD_BYTES;
         let prepare_all = {
             let org = org.clone();
             move || {
@@ -120,10 +126,16 @@ impl Ingestor {
                     .collect::<Result<Vec<_>>>()
             }
         };
-        // De-identifying is CPU work: a batch or a trace of over 64 KiB goes to a blocking thread
-        // so it cannot hold up the runtime (health checks, other requests); a small trace, the
-        // common case, is not worth the hand-off.
+        // De-identifying is CPU work: a submission of over 256 KiB goes to a blocking thread so it
+        // cannot hold up the runtime (health checks, other requests) for more than a few
+        // milliseconds; a smaller one, the common case, is not worth the hand-off (measured: 5 to
+        // 10% of batch throughput, see docs/PERFORMANCE.md).
         let prepared = if large {
+            let _core = self
+                .deidentifying
+                .acquire()
+                .await
+                .map_err(|_| Error::Unavailable("the ingest path is shutting down".into()))?;
             tokio::task::spawn_blocking(prepare_all)
                 .await
                 .map_err(|e| Error::Internal(format!("de-identification panicked: {e}")))??
@@ -152,8 +164,8 @@ pub enum Received {
     AsDated,
 }
 
-/// Size above which one trace is de-identified off the async runtime.
-const LARGE_TRACE_BYTES: usize = 64 * 1024;
+/// Size above which a submission is de-identified off the async runtime: about 8 ms of work.
+const OFFLOAD_BYTES: usize = 256 * 1024;
 
 /// Turns a validated submission into the row to store: de-identified, its originals sealed.
 fn prepare(org: &OrgId, phi: &OrgPhi, mut input: TraceInput, received_at: DateTime<Utc>) -> Result<NewTrace> {
