@@ -112,16 +112,11 @@ pub async fn list_traces(filters: TraceFilters) -> Result<Page<TraceSummary>, Se
 /// One trace in full, with its evaluation.
 #[server]
 pub async fn trace_detail(trace_id: uuid::Uuid) -> Result<TraceWithEvaluation, ServerFnError> {
-    use aegis_core::store::EvaluationLookup;
-
     use aegis_core::service::traces;
     let (user, store) = crate::session::require_user().await?;
     let actor = crate::session::actor(&user);
     let trace = traces::get(&store, &actor, trace_id).await.map_err(crate::session::user_error)?;
-    let evaluation = match traces::evaluation(&store, &actor, trace_id).await.map_err(crate::session::user_error)? {
-        EvaluationLookup::Done(e) => Some(*e),
-        EvaluationLookup::Pending | EvaluationLookup::NotFound => None,
-    };
+    let evaluation = traces::evaluation(&store, &actor, trace_id).await.map_err(crate::session::user_error)?;
     let reviews = store.reviews_of(&user.org_id, trace_id).await.map_err(crate::session::internal)?;
     let replaced = store.trace_replacements(&user.org_id, trace_id).await.map_err(crate::session::internal)?;
     Ok(TraceWithEvaluation { trace, evaluation, reviews, replaced })

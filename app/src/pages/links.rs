@@ -8,9 +8,9 @@ use leptos_router::hooks::use_params_map;
 
 use crate::api::{pending_link, AcceptInvite, RequestPasswordReset, ResetPassword};
 
-/// The centred card the sign-in page uses.
+/// The centred card of the pages a visitor sees signed out: sign-in, invitations, resets.
 #[component]
-fn LinkCard(title: &'static str, children: Children) -> impl IntoView {
+pub(crate) fn LinkCard(title: &'static str, children: Children) -> impl IntoView {
     view! {
         <Title text=title/>
         <div class="centered login">

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
-use leptos_meta::Title;
 
+use super::links::LinkCard;
 use crate::api::{Login, ASK_FOR_CODE, WRONG_CODE};
 
 #[component]
@@ -20,30 +20,23 @@ pub fn LoginPage() -> impl IntoView {
         })
     };
     view! {
-        <Title text="Sign in"/>
-        <div class="centered login">
-            <div class="card narrow">
-                <div class="brand big">
-                    <span class="brand-mark" aria-hidden="true">"◆"</span>
-                    <span>"Aegis"</span>
-                </div>
-                <p class="muted">"Evaluation for AI in high-stakes domains."</p>
-                <ActionForm action=login>
-                    <label for="email">"Email"</label>
-                    <input id="email" type="email" name="email" autocomplete="username" required/>
-                    <label for="password">"Password"</label>
-                    <input id="password" type="password" name="password" autocomplete="current-password" required/>
-                    <Show when=needs_code>
-                        <label for="code">"Authentication code"</label>
-                        <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" required autofocus/>
-                    </Show>
-                    {error}
-                    <button type="submit" class="button primary wide" disabled=move || login.pending().get()>
-                        {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
-                    </button>
-                </ActionForm>
-                <p class="small"><a href="/reset" data-testid="forgot">"Forgot your password?"</a></p>
-            </div>
-        </div>
+        <LinkCard title="Sign in">
+            <p class="muted">"Evaluation for AI in high-stakes domains."</p>
+            <ActionForm action=login>
+                <label for="email">"Email"</label>
+                <input id="email" type="email" name="email" autocomplete="username" required/>
+                <label for="password">"Password"</label>
+                <input id="password" type="password" name="password" autocomplete="current-password" required/>
+                <Show when=needs_code>
+                    <label for="code">"Authentication code"</label>
+                    <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]*" required autofocus/>
+                </Show>
+                {error}
+                <button type="submit" class="button primary wide" disabled=move || login.pending().get()>
+                    {move || if login.pending().get() { "Signing in…" } else { "Sign in" }}
+                </button>
+            </ActionForm>
+            <p class="small"><a href="/reset" data-testid="forgot">"Forgot your password?"</a></p>
+        </LinkCard>
     }
 }

@@ -93,11 +93,7 @@ fn KeysSection(me: Me) -> impl IntoView {
     view! {
         <Transition fallback=loading>
             {move || Suspend::new(async move {
-                let keys = match keys.await {
-                    Ok(None) => return ().into_any(),
-                    Ok(Some(keys)) => Ok(keys),
-                    Err(e) => Err(e),
-                };
+                let Some(keys) = keys.await.transpose() else { return ().into_any() };
                 view! {
             <section class="card">
                 <h2>"Create an API key"</h2>
@@ -194,11 +190,7 @@ fn UsersSection(me: Me) -> impl IntoView {
     view! {
         <Transition fallback=loading>
             {move || Suspend::new(async move {
-                let users = match users.await {
-                    Ok(None) => return ().into_any(),
-                    Ok(Some(users)) => Ok(users),
-                    Err(e) => Err(e),
-                };
+                let Some(users) = users.await.transpose() else { return ().into_any() };
                 let manage_owners = may(me, Capability::ManageOwners).await;
                 view! {
         <section class="card" data-testid="users">
@@ -411,11 +403,7 @@ fn PhiPolicySection(me: Me) -> impl IntoView {
     view! {
         <Transition fallback=loading>
             {move || Suspend::new(async move {
-                let settings = match settings.await {
-                    Ok(None) => return ().into_any(),
-                    Ok(Some(s)) => Ok(s),
-                    Err(e) => Err(e),
-                };
+                let Some(settings) = settings.await.transpose() else { return ().into_any() };
                 let editable = may(me, Capability::ManagePhiPolicy).await;
                 view! {
                     <section class="card" data-testid="phi-policy">

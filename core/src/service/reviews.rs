@@ -11,11 +11,9 @@ use crate::model::{Agreement, Review, ReviewItem, ReviewerProgress};
 use crate::phi::PhiService;
 use crate::review::ReviewInput;
 use crate::store::Store;
-use crate::{Error, FieldError, Result};
+use crate::{FieldError, Result};
 
-fn no_trace(id: Uuid) -> Error {
-    Error::NotFound(format!("no trace \"{id}\" in this organization"))
-}
+use super::traces::no_trace;
 
 /// The queue as `reviewer` sees it, highest priority first, without what they already reviewed.
 pub async fn queue(

@@ -4,7 +4,7 @@
 use uuid::Uuid;
 
 use crate::access::{Actor, Capability};
-use crate::model::{Page, Severity, Trace, TraceStatus, TraceSummary};
+use crate::model::{Evaluation, Page, Severity, Trace, TraceStatus, TraceSummary};
 use crate::store::{EvaluationLookup, ListQuery, Store};
 use crate::{Error, FieldError, Result};
 
@@ -93,7 +93,8 @@ pub async fn list_summaries(store: &Store, actor: &Actor, query: &ListQuery) -> 
     store.list_trace_summaries(&actor.org_id, query).await
 }
 
-fn no_trace(id: Uuid) -> Error {
+/// The error for a trace the organization does not hold.
+pub(crate) fn no_trace(id: Uuid) -> Error {
     Error::NotFound(format!("no trace \"{id}\" in this organization"))
 }
 
@@ -103,12 +104,13 @@ pub async fn get(store: &Store, actor: &Actor, id: Uuid) -> Result<Trace> {
     store.get_trace(&actor.org_id, id).await?.ok_or_else(|| no_trace(id))
 }
 
-/// The trace's evaluation, or that it is still pending; not found if there is no such trace.
-pub async fn evaluation(store: &Store, actor: &Actor, id: Uuid) -> Result<EvaluationLookup> {
+/// The trace's evaluation, `None` while it is pending; not found if there is no such trace.
+pub async fn evaluation(store: &Store, actor: &Actor, id: Uuid) -> Result<Option<Evaluation>> {
     actor.require(Capability::ReadTraces)?;
     match store.get_evaluation(&actor.org_id, id).await? {
+        EvaluationLookup::Done(evaluation) => Ok(Some(*evaluation)),
+        EvaluationLookup::Pending => Ok(None),
         EvaluationLookup::NotFound => Err(no_trace(id)),
-        found => Ok(found),
     }
 }
 

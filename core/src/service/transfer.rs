@@ -38,10 +38,7 @@ pub async fn record(
         real_score: finite("real_score", real_score)?,
         features,
     };
-    store
-        .record_transfer_pair(&actor.org_id, trace_id, &pair)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("no trace \"{trace_id}\" in this organization")))
+    store.record_transfer_pair(&actor.org_id, trace_id, &pair).await?.ok_or_else(|| super::traces::no_trace(trace_id))
 }
 
 /// A prediction, with the domain it is for and the pairs its model was fitted on.

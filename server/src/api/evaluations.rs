@@ -1,6 +1,5 @@
 //! `GET /evaluations/{trace_id}`.
 
-use aegis_core::store::EvaluationLookup;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -9,7 +8,7 @@ use serde_json::json;
 
 use super::auth::Caller;
 use super::error::ApiError;
-use super::extract::{not_found, TraceIdPath};
+use super::extract::TraceIdPath;
 use crate::state::AppState;
 
 /// `200` with the evaluation once it exists, `202 {"status": "pending"}` while it is queued.
@@ -19,10 +18,7 @@ pub async fn get(
     TraceIdPath(id): TraceIdPath,
 ) -> Result<Response, ApiError> {
     match aegis_core::service::traces::evaluation(&state.store, &caller.as_actor(), id).await? {
-        EvaluationLookup::Done(evaluation) => Ok(Json(evaluation).into_response()),
-        EvaluationLookup::Pending => {
-            Ok((StatusCode::ACCEPTED, Json(json!({ "trace_id": id, "status": "pending" }))).into_response())
-        }
-        EvaluationLookup::NotFound => Err(not_found(&id.to_string())),
+        Some(evaluation) => Ok(Json(evaluation).into_response()),
+        None => Ok((StatusCode::ACCEPTED, Json(json!({ "trace_id": id, "status": "pending" }))).into_response()),
     }
 }

@@ -2,7 +2,7 @@
 //! change to any field a client reads shows in review. Ids, times, secrets, latencies and
 //! pseudonyms differ run to run and are redacted by name.
 
-use crate::common::{on_both_backends, TestApp};
+use crate::common::{clinical, on_both_backends, TestApp};
 use aegis_core::store::Backend;
 use axum::http::StatusCode;
 use serde_json::{json, Value};
@@ -85,15 +85,6 @@ macro_rules! snapshot {
         insta::assert_json_snapshot!($name, redacted(&reply.body));
         reply.body
     }};
-}
-
-fn clinical(input: &str, output: &str) -> String {
-    json!({
-        "application_id": "triage-bot",
-        "ai_processing": {"model": "gpt-4o", "input": input, "output": output},
-        "metadata": {"domain": "healthcare"}
-    })
-    .to_string()
 }
 
 async fn every_success_body_keeps_its_shape(backend: Backend) {

@@ -1,6 +1,6 @@
 //! Domain packs through the API: listing, reloading, and Tier 1 verdicts on real traces.
 
-use crate::common::{on_both_backends, TestApp};
+use crate::common::{clinical, on_both_backends, TestApp};
 use aegis_core::store::ApiKeyRole;
 use axum::http::StatusCode;
 use serde_json::json;
@@ -25,15 +25,6 @@ async fn packs_are_listed_and_reloaded_by_admins(backend: aegis_core::store::Bac
     let reloaded = app.post("/api/v1/domains/reload", "").await;
     assert_eq!(reloaded.status, StatusCode::OK, "{}", reloaded.text);
     assert_eq!(reloaded.body["items"].as_array().unwrap().len(), 2);
-}
-
-fn clinical(input: &str, output: &str) -> String {
-    json!({
-        "application_id": "triage-bot",
-        "ai_processing": {"model": "gpt-4o", "input": input, "output": output},
-        "metadata": {"domain": "healthcare"}
-    })
-    .to_string()
 }
 
 async fn tier1_fails_an_overdose_with_evidence(backend: aegis_core::store::Backend) {

@@ -339,3 +339,13 @@ pub fn http_client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder().timeout(std::time::Duration::from_secs(10)).build().unwrap()
 }
+
+/// A clinical question and answer as a trace body for the healthcare pack.
+pub fn clinical(input: &str, output: &str) -> String {
+    serde_json::json!({
+        "application_id": "triage-bot",
+        "ai_processing": {"model": "gpt-4o", "input": input, "output": output},
+        "metadata": {"domain": "healthcare"}
+    })
+    .to_string()
+}

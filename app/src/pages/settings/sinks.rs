@@ -53,11 +53,7 @@ pub fn WebhooksSection(me: Me) -> impl IntoView {
     view! {
         <Transition fallback=loading>
             {move || Suspend::new(async move {
-                let endpoints = match endpoints.await {
-                    Ok(None) => return ().into_any(),
-                    Ok(Some(list)) => Ok(list),
-                    Err(e) => Err(e),
-                };
+                let Some(endpoints) = endpoints.await.transpose() else { return ().into_any() };
                 view! {
         <section class="card" data-testid="webhooks">
             <h2>"Webhooks"</h2>
@@ -246,11 +242,7 @@ pub fn AlertsSection(me: Me) -> impl IntoView {
     view! {
         <Transition fallback=loading>
             {move || Suspend::new(async move {
-                let setup = match setup.await {
-                    Ok(None) => return ().into_any(),
-                    Ok(Some(s)) => Ok(s),
-                    Err(e) => Err(e),
-                };
+                let Some(setup) = setup.await.transpose() else { return ().into_any() };
                 let manage = may(me, Capability::ManageIntegrations).await;
                 let resolvable = may(me, Capability::ResolveAlerts).await;
                 view! {
