@@ -32,6 +32,16 @@ fn random_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// What a webhook signing secret starts with (the Standard Webhooks convention).
+pub const WEBHOOK_SECRET_PREFIX: &str = "whsec_";
+
+/// A new webhook signing secret: `whsec_` and 32 random bytes in base64.
+pub fn new_webhook_secret() -> String {
+    let mut key = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut key);
+    format!("{WEBHOOK_SECRET_PREFIX}{}", base64::engine::general_purpose::STANDARD.encode(key))
+}
+
 pub fn generate_api_key() -> GeneratedSecret {
     let plaintext = format!("{API_KEY_PREFIX}{}", random_token());
     GeneratedSecret {

@@ -10,7 +10,10 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+pub use crate::ingest::config::IngestConfig;
+pub use crate::pipeline::config::WorkerConfig;
 pub use crate::secret::Secret;
+pub use crate::sinks::config::{SinksConfig, SmtpConfig, SmtpTls};
 pub use crate::tiers::judge::config::{JudgeConfig, Provider};
 use crate::{Error, Result};
 
@@ -69,125 +72,6 @@ pub struct Config {
     pub retrain_after_reviews: u64,
 }
 
-/// Delivery of webhooks and alerts.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SinksConfig {
-    /// How often a process looks for messages due, including those other processes wrote.
-    pub poll_interval_ms: u64,
-    /// Messages claimed per round trip, and sent at once.
-    pub claim_batch: usize,
-    /// How long a claimed message belongs to its sender before another process may send it.
-    pub lease_secs: u64,
-    /// Longest wait for a receiver's answer.
-    pub timeout_secs: u64,
-    /// The first retry comes after about this long; each later one waits six times longer.
-    pub first_retry_ms: u64,
-    /// Longest pause between two attempts.
-    pub max_retry_delay_ms: u64,
-    /// A message is retried for this long after it was written, then given up.
-    pub retry_for_secs: u64,
-    /// Delivered and failed messages, and their attempts, are kept this many days.
-    pub retention_days: u64,
-    /// Let webhooks and alert channels reach loopback, private and link-local addresses
-    /// (`AEGIS_WEBHOOK_ALLOW_PRIVATE=1`). Off, they are refused (SSRF protection).
-    pub allow_private: bool,
-    /// PagerDuty's Events API v2.
-    pub pagerduty_url: String,
-    /// The SMTP server alert email goes through; without a host, email channels cannot be created.
-    pub smtp: SmtpConfig,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SmtpConfig {
-    pub host: Option<String>,
-    pub port: u16,
-    pub username: Option<String>,
-    pub password: Option<Secret>,
-    /// The sender, e.g. `Aegis <alerts@example.com>`.
-    pub from: String,
-    pub tls: SmtpTls,
-}
-
-/// How the SMTP connection is secured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SmtpTls {
-    /// Implicit TLS (usually port 465).
-    Tls,
-    /// Plain connection upgraded with STARTTLS, which is required (usually port 587).
-    Starttls,
-    /// No encryption: only for a relay on the same host.
-    None,
-}
-
-impl Default for SinksConfig {
-    fn default() -> Self {
-        SinksConfig {
-            poll_interval_ms: 200,
-            claim_batch: 64,
-            lease_secs: 60,
-            timeout_secs: 10,
-            first_retry_ms: 5_000,
-            max_retry_delay_ms: 8 * 3600 * 1000,
-            retry_for_secs: 3 * 24 * 3600,
-            retention_days: 30,
-            allow_private: false,
-            pagerduty_url: "https://events.pagerduty.com/v2/enqueue".into(),
-            smtp: SmtpConfig::default(),
-        }
-    }
-}
-
-impl Default for SmtpConfig {
-    fn default() -> Self {
-        SmtpConfig {
-            host: None,
-            port: 587,
-            username: None,
-            password: None,
-            from: "Aegis <alerts@localhost>".into(),
-            tls: SmtpTls::Starttls,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct IngestConfig {
-    /// Most traces committed together in one group-commit transaction.
-    pub max_group_commit: usize,
-    /// Concurrent group-commit writers. SQLite has one writer whatever this says.
-    pub writers: usize,
-    /// Submissions waiting for a writer before callers are made to wait (backpressure).
-    pub queue_capacity: usize,
-    /// Bytes of traces waiting to be committed, at most; a submission that would pass it is
-    /// answered 503 with `Retry-After` at once. Bounds memory however large each trace is.
-    pub queue_bytes: usize,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct WorkerConfig {
-    /// Worker loops per process.
-    pub concurrency: usize,
-    /// Jobs claimed per round trip.
-    pub claim_batch: usize,
-    /// How long a claimed job belongs to its worker before another may take it over.
-    pub lease_secs: u64,
-    /// Attempts before a job is given up and recorded as an `error` evaluation.
-    pub max_attempts: u32,
-    /// How often an idle worker looks for jobs written by other processes.
-    pub poll_interval_ms: u64,
-    /// How long a worker lets jobs accumulate before claiming a partial batch: a little
-    /// evaluation latency buys far fewer, larger write transactions.
-    pub batch_linger_ms: u64,
-    /// Date each evaluation as of its trace's receipt instead of now: for replaying history
-    /// (`aegis seed`), so a month of traces lands in a month of hours. Off in production.
-    pub evaluate_as_received: bool,
-}
-
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -212,26 +96,6 @@ impl Default for Config {
             public_url: "http://127.0.0.1:3000".into(),
             sinks: SinksConfig::default(),
             retrain_after_reviews: 500,
-        }
-    }
-}
-
-impl Default for IngestConfig {
-    fn default() -> Self {
-        IngestConfig { max_group_commit: 2_000, writers: 4, queue_capacity: 10_000, queue_bytes: 256 << 20 }
-    }
-}
-
-impl Default for WorkerConfig {
-    fn default() -> Self {
-        WorkerConfig {
-            concurrency: 2,
-            claim_batch: 256,
-            lease_secs: 60,
-            max_attempts: 5,
-            poll_interval_ms: 250,
-            batch_linger_ms: 20,
-            evaluate_as_received: false,
         }
     }
 }

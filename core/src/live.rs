@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-use crate::model::{LiveEvent, OrgId};
-use crate::store::Backend;
+use crate::model::{LiveEvent, OrgId, TopIssue};
+use crate::store::{Backend, Recorded};
 
 /// The Postgres notification channel.
 pub const CHANNEL: &str = "aegis_evaluations";
@@ -46,8 +46,7 @@ impl LiveFeed {
         self.sender.subscribe()
     }
 
-    /// Called with what [`crate::store::Store::record_evaluations`] returned, after it
-    /// committed. On Postgres the events arrive through `LISTEN` instead.
+    /// Called with what [`crate::pipeline::record`] returned, after it committed. On Postgres the events arrive through `LISTEN` instead.
     pub fn recorded(&self, events: Vec<(OrgId, LiveEvent)>) {
         if self.backend == Backend::Postgres {
             return;
@@ -95,8 +94,36 @@ impl LiveFeed {
     }
 }
 
+/// The live-feed events of newly recorded evaluations.
+pub fn events(recorded: &[Recorded<'_>]) -> Vec<(OrgId, LiveEvent)> {
+    recorded
+        .iter()
+        .map(|r| {
+            let e = r.evaluation;
+            let top_issue = e.issues.iter().rev().max_by_key(|i| i.severity).map(|i| TopIssue {
+                code: i.code.clone(),
+                severity: i.severity,
+                message: i.message.chars().take(200).collect(),
+            });
+            let event = LiveEvent {
+                trace_id: r.job.trace_id,
+                application_id: r.application_id.clone(),
+                domain: e.domain.clone(),
+                status: e.status,
+                severity: e.severity,
+                top_issue,
+                cost_micro_usd: e.cost_micro_usd,
+                latency_ms: e.latency_ms,
+                received_at: r.received_at,
+                evaluated_at: e.evaluated_at,
+            };
+            (r.job.org_id.clone(), event)
+        })
+        .collect()
+}
+
 /// The events as `NOTIFY` payloads: JSON arrays of [`OrgEvent`], each under Postgres's limit.
-pub(crate) fn notify_payloads(events: &[(OrgId, LiveEvent)]) -> Vec<String> {
+pub fn notify_payloads(events: &[(OrgId, LiveEvent)]) -> Vec<String> {
     let mut payloads = Vec::new();
     let mut current = String::from("[");
     for (org_id, event) in events {

@@ -46,6 +46,14 @@ enum Cleanup {
 }
 
 impl TestDb {
+    /// Records finished evaluations as a worker does: results, webhooks, alerts, live events.
+    pub async fn record(
+        &self,
+        done: &[(crate::store::ClaimedJob, crate::model::Evaluation)],
+    ) -> crate::Result<Vec<(crate::model::OrgId, crate::model::LiveEvent)>> {
+        crate::pipeline::record(&self.store, &test_links(), done).await
+    }
+
     pub async fn new(backend: Backend) -> TestDb {
         match backend {
             Backend::Sqlite => TestDb::sqlite().await,
@@ -225,4 +233,9 @@ pub fn copy_pack(from: &std::path::Path, to: &std::path::Path) {
             std::fs::copy(&path, &target).unwrap();
         }
     }
+}
+
+/// Where links point in tests: `aegis serve`'s default address.
+pub fn test_links() -> crate::sinks::Links {
+    crate::sinks::Links::new("http://127.0.0.1:3000")
 }

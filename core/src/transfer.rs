@@ -12,17 +12,8 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 
+use crate::model::TransferPair;
 use crate::{Error, FieldError, Result};
-
-/// One observed pair: the agent's score in simulation and in reality, and what else describes
-/// the episode (named numbers such as `volatility`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TransferPair {
-    pub sim_score: f64,
-    pub real_score: f64,
-    #[serde(default)]
-    pub features: BTreeMap<String, f64>,
-}
 
 /// A prediction of the real score, with its interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

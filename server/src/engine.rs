@@ -14,7 +14,7 @@ use aegis_core::live::LiveFeed;
 use aegis_core::phi::vault::VaultKey;
 use aegis_core::phi::PhiService;
 use aegis_core::pipeline::Worker;
-use aegis_core::sinks::Dispatcher;
+use aegis_core::sinks::{Dispatcher, Links};
 use aegis_core::store::{Backend, Store};
 use aegis_core::tiers::judge::Judge;
 use aegis_core::tiers::rules::CustomValidators;
@@ -45,7 +45,7 @@ impl Engine {
     /// vault key (checking it is the one this database's vault was written with).
     pub async fn open(config: Config) -> aegis_core::Result<Engine> {
         let domains = Domains::from_config(&config, CustomValidators::default())?;
-        let store = Store::open(&config).await?;
+        let store = Store::connect(&config.database_url(), config.db_max_connections).await?;
         store.migrate().await?;
         let key = VaultKey::load(config.vault_key.as_ref().map(|s| s.0.as_str()), &config.vault_key_path())?;
         let phi = PhiService::new(store.clone(), key).await?;
@@ -81,7 +81,7 @@ impl Engine {
     /// Starts `count` evaluation workers, with the LLM judge if one is configured, and the
     /// dispatcher that delivers the webhooks and alerts their results cause.
     pub fn start_workers(&mut self, count: usize) -> aegis_core::Result<()> {
-        let dispatcher = Dispatcher::new(self.store.clone(), &self.config)?;
+        let dispatcher = Dispatcher::new(self.store.clone(), &self.config.sinks, Links::new(&self.config.public_url))?;
         let deliveries_ready = dispatcher.wake.clone();
         let models = aegis_core::pipeline::ModelCache::default();
         // A stateless API node (`--workers 0`) leaves delivery to the worker processes.
@@ -109,6 +109,7 @@ impl Engine {
                 limits: self.limits.clone(),
                 deliveries_ready: deliveries_ready.clone(),
                 models: models.clone(),
+                links: Links::new(&self.config.public_url),
             };
             self.workers.spawn(worker.run(self.shutdown.clone()));
         }

@@ -6,6 +6,7 @@
 //! acknowledged trace is durable; and one fsync serves a whole group, so durability does not
 //! cost throughput.
 
+pub mod config;
 pub mod parse;
 
 use std::sync::Arc;
@@ -16,12 +17,12 @@ use tokio::sync::{mpsc, oneshot, Mutex, Notify, Semaphore};
 use tokio::task::JoinSet;
 use uuid::Uuid;
 
-use crate::config::IngestConfig;
 use crate::model::{OrgId, TraceInput};
 use crate::phi::{OrgPhi, PhiService};
 use crate::store::{Backend, InsertOutcome, NewTrace, Store};
 use crate::telemetry::{CoreMetrics, PhiTypeLabel};
 use crate::{Error, Result};
+use config::IngestConfig;
 
 /// The result for one submitted trace.
 #[derive(Debug, Clone, PartialEq, Eq)]

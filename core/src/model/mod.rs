@@ -2,9 +2,11 @@
 
 mod analytics;
 mod evaluation;
+mod phi;
 mod review;
 mod sinks;
 mod trace;
+mod transfer;
 mod users;
 
 pub use analytics::{
@@ -16,6 +18,7 @@ pub use evaluation::{
     pnl_bucket, Decision, Evaluation, EvaluationStatus, Evidence, Facet, Issue, ModuleResult, ReviewRequest, Severity,
     TierCost, PNL_BUCKETS,
 };
+pub use phi::{PhiType, Sealed};
 pub use review::{
     cohens_kappa, Agreement, ModelStage, RegisteredModel, Review, ReviewItem, ReviewLabel, ReviewerProgress,
 };
@@ -24,6 +27,7 @@ pub use sinks::{
     EvaluationEvent, EventType, SinkKind, WebhookEndpoint,
 };
 pub use trace::{AiProcessing, Step, Trace, TraceInput, TraceStatus, TraceSummary};
+pub use transfer::TransferPair;
 pub use users::{LinkKind, SessionInfo};
 
 /// One page of a keyset-paginated list; pass `next_cursor` back to get the next page.

@@ -47,7 +47,7 @@ impl PhiService {
                 }
             }
         }
-        let policy = self.store.phi_policy(org).await?.unwrap_or_default();
+        let policy = self.policy(org).await?;
         // A stored policy was valid when stored; if it no longer compiles, fail loudly rather
         // than ingest without de-identification.
         let phi = Arc::new(OrgPhi::new(policy, self.key.org(org)).map_err(Error::Invalid)?);
@@ -58,13 +58,16 @@ impl PhiService {
     }
 
     pub async fn policy(&self, org: &OrgId) -> Result<PhiPolicy> {
-        Ok(self.store.phi_policy(org).await?.unwrap_or_default())
+        match self.store.phi_policy(org).await? {
+            Some(json) => Ok(serde_json::from_str(&json)?),
+            None => Ok(PhiPolicy::default()),
+        }
     }
 
     /// Validates, stores and starts using a policy.
     pub async fn set_policy(&self, org: &OrgId, policy: PhiPolicy, actor: &str) -> Result<()> {
         let compiled = OrgPhi::new(policy.clone(), self.key.org(org))?;
-        self.store.put_phi_policy(org, &policy).await?;
+        self.store.put_phi_policy(org, &serde_json::to_string(&policy)?).await?;
         self.store.audit(org, actor, "phi.policy.update", serde_json::to_value(&policy)?).await?;
         if let Ok(mut cache) = self.cache.write() {
             cache.insert(org.clone(), (Arc::new(compiled), Instant::now()));

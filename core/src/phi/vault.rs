@@ -12,7 +12,7 @@ use hmac::{Hmac, Mac};
 use rand::RngCore as _;
 use sha2::Sha256;
 
-use crate::model::OrgId;
+use crate::model::{OrgId, Sealed};
 use crate::{Error, Result};
 
 /// The master key: from `AEGIS_VAULT_KEY`, or a key file that Aegis generates once (mode 0600).
@@ -33,13 +33,6 @@ pub struct OrgKeys {
     /// Keys the HMAC behind pseudonyms.
     pub pseudonym: [u8; 32],
     vault: [u8; 32],
-}
-
-/// A sealed original: nonce and ciphertext (with its tag).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sealed {
-    pub nonce: Vec<u8>,
-    pub ciphertext: Vec<u8>,
 }
 
 impl VaultKey {

@@ -14,14 +14,20 @@ use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::config::WorkerConfig;
+pub mod config;
+mod record;
+
+pub use record::record;
+
 use crate::limits::Limits;
 use crate::live::LiveFeed;
 use crate::model::{Evaluation, OrgId, Trace};
+use crate::sinks::Links;
 use crate::store::{ClaimedJob, Store};
 use crate::telemetry::{CoreMetrics, StatusLabel};
 use crate::tiers::classifier::ClassifierModel;
 use crate::tiers::{Cascade, Context, JudgeCalls};
+use config::WorkerConfig;
 
 /// How long to wait after the database itself failed before trying again.
 const STORE_ERROR_PAUSE: Duration = Duration::from_secs(1);
@@ -49,6 +55,8 @@ pub struct Worker {
     pub deliveries_ready: Arc<Notify>,
     /// Organizations' production models, by registry id, loaded once each.
     pub models: ModelCache,
+    /// Where links in the webhooks and alerts this worker raises point.
+    pub links: Links,
 }
 
 /// The registry's models this worker has loaded. Promoting another model changes which id is in
@@ -113,9 +121,13 @@ impl ModelCache {
             let cached = self.0.lock().ok().and_then(|mut c| c.get(&id));
             let model = match cached {
                 Some(model) => model,
-                None => match store.model_body(&id).await {
-                    Ok(Some(body)) => {
-                        let model = Arc::new(body);
+                None => match store
+                    .model_body(&id)
+                    .await
+                    .and_then(|body| body.map(|body| ClassifierModel::from_registry(&id, &body)).transpose())
+                {
+                    Ok(Some(model)) => {
+                        let model = Arc::new(model);
                         if let Ok(mut cache) = self.0.lock() {
                             cache.insert(id.clone(), model.clone());
                         }
@@ -278,7 +290,7 @@ impl Worker {
             }
         }
 
-        match self.store.record_evaluations(&done).await {
+        match record(&self.store, &self.links, &done).await {
             Ok(events) => {
                 if !events.is_empty() {
                     self.deliveries_ready.notify_one();

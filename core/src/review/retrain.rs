@@ -68,7 +68,7 @@ pub async fn retrain(
         model.metrics.held_out_size,
         if better { "promoted" } else { "kept in staging" }
     );
-    let model = store.register_model(org, &model, stage, reviews_used, &note).await?;
+    let model = store.register_model(org, &model.registration()?, stage, reviews_used, &note).await?;
     Ok(Retrained { model, promoted: better, production_accuracy })
 }
 
@@ -76,8 +76,8 @@ pub async fn retrain(
 async fn current_production(store: &Store, org: &OrgId, pack: &Domain) -> Result<Arc<ClassifierModel>> {
     let ids = store.production_model_ids(std::slice::from_ref(org)).await?;
     if let Some((_, _, id)) = ids.into_iter().find(|(_, d, _)| d == pack.name()) {
-        if let Some(model) = store.model_body(&id).await? {
-            return Ok(Arc::new(model));
+        if let Some(body) = store.model_body(&id).await? {
+            return Ok(Arc::new(ClassifierModel::from_registry(&id, &body)?));
         }
     }
     pack.classifier.clone().ok_or_else(|| Error::Config(format!("the {} pack has no Tier 2 model", pack.name())))

@@ -89,8 +89,7 @@ pub async fn alerts(store: &Store, actor: &Actor, limit: i64) -> Result<Vec<Aler
 /// Resolves the alert, and its PagerDuty incident.
 pub async fn resolve(store: &Store, actor: &Actor, id: &str) -> Result<Alert> {
     actor.require(Capability::ResolveAlerts)?;
-    store
-        .resolve_alert(&actor.org_id, &actor.audit_name(), id)
+    crate::sinks::alerts::resolve(store, &actor.org_id, &actor.audit_name(), id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no alert {id:?} in this organization")))
 }

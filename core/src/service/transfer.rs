@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use crate::access::{Actor, Capability};
+use crate::model::TransferPair;
 use crate::store::Store;
-use crate::transfer::{check_features, TransferModel, TransferPair, TransferPrediction};
+use crate::transfer::{check_features, TransferModel, TransferPrediction};
 use crate::{Error, FieldError, Result};
 
 /// The coverage of the intervals [`predict`] returns.

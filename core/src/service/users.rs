@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use crate::access::{Actor, Capability, Role};
 use crate::config::Config;
-use crate::phi::vault::Sealed;
+use crate::model::Sealed;
 use crate::phi::PhiService;
 use crate::sinks::alerts::email::EmailSender;
 use crate::store::{Store, User};

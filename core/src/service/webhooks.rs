@@ -76,7 +76,7 @@ pub async fn rotate(store: &Store, actor: &Actor, id: &str) -> Result<String> {
 pub async fn test(store: &Store, actor: &Actor, id: &str) -> Result<()> {
     actor.require(Capability::ManageIntegrations)?;
     store.webhook(&actor.org_id, id).await?.ok_or_else(|| no_endpoint(id))?;
-    store.send_test_webhook(&actor.org_id, id).await
+    store.enqueue_alone(&[crate::sinks::route::test_message(&actor.org_id, id)?]).await
 }
 
 /// The endpoint's deliveries, newest first, `limit` of them from before the `cursor` delivery.

@@ -11,12 +11,12 @@ use tokio_util::sync::CancellationToken;
 
 use super::alerts::email::EmailSender;
 use super::alerts::{pagerduty, slack};
+use super::config::SinksConfig;
 use super::http::GuardedClient;
-use super::webhooks::{self, EndpointTarget};
-use super::{retry_delay, Outcome};
-use crate::config::{Config, SinksConfig};
+use super::webhooks;
+use super::{retry_delay, Links, Outcome};
 use crate::model::{Alert, ChannelTarget, Envelope, SinkKind};
-use crate::store::{AttemptRecord, ClaimedMessage, Store};
+use crate::store::{AttemptRecord, ClaimedMessage, EndpointTarget, Store};
 use crate::Result;
 
 /// How often groups of alerts whose cooldown ended are looked for.
@@ -28,7 +28,7 @@ const PRUNE_EVERY: Duration = Duration::from_secs(600);
 pub struct Dispatcher {
     store: Store,
     config: SinksConfig,
-    public_url: String,
+    links: Links,
     /// For customers' URLs: webhooks and Slack.
     guarded: GuardedClient,
     /// For the operator's own configuration: the PagerDuty API.
@@ -39,15 +39,15 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
-    pub fn new(store: Store, config: &Config) -> Result<Dispatcher> {
-        let timeout = Duration::from_secs(config.sinks.timeout_secs.max(1));
+    pub fn new(store: Store, config: &SinksConfig, links: Links) -> Result<Dispatcher> {
+        let timeout = Duration::from_secs(config.timeout_secs.max(1));
         Ok(Dispatcher {
             store,
-            guarded: GuardedClient::new(timeout, config.sinks.allow_private)?,
+            guarded: GuardedClient::new(timeout, config.allow_private)?,
             trusted: GuardedClient::new(timeout, true)?,
-            email: EmailSender::from_config(&config.sinks.smtp, timeout)?,
-            config: config.sinks.clone(),
-            public_url: config.public_url.clone(),
+            email: EmailSender::from_config(&config.smtp, timeout)?,
+            config: config.clone(),
+            links,
             wake: Arc::default(),
         })
     }
@@ -68,7 +68,7 @@ impl Dispatcher {
             notified.as_mut().enable();
             if last_flush.elapsed() >= FLUSH_EVERY {
                 last_flush = Instant::now();
-                if let Err(e) = self.store.flush_alert_groups().await {
+                if let Err(e) = super::alerts::flush_groups(&self.store, &self.links).await {
                     tracing::warn!(error = %e, "could not report grouped alerts");
                 }
             }
@@ -182,7 +182,15 @@ impl Dispatcher {
                 "delivery failed"
             ),
         }
-        Ok(AttemptRecord { message, outcome, duration, retry_at, disable_endpoint })
+        Ok(AttemptRecord {
+            message,
+            status_code: outcome.status(),
+            error: outcome.error().map(str::to_string),
+            delivered: matches!(outcome, Outcome::Delivered { .. }),
+            duration,
+            retry_at,
+            disable_endpoint,
+        })
     }
 
     async fn send(
@@ -212,7 +220,7 @@ impl Dispatcher {
                 slack::deliver(&self.guarded, webhook_url, &slack::message(&alert, message.event_type)).await
             }
             ChannelTarget::PagerDuty { routing_key } => {
-                let event = pagerduty::event(&alert, message.event_type, routing_key, &self.public_url);
+                let event = pagerduty::event(&alert, message.event_type, routing_key, self.links.dashboard());
                 pagerduty::deliver(&self.trusted, &self.config.pagerduty_url, &event).await
             }
             ChannelTarget::Email { to } => match &self.email {

@@ -6,8 +6,10 @@
 //! PagerDuty ([`alerts`]). Failures are retried with exponential backoff and jitter for days.
 
 pub mod alerts;
+pub mod config;
 mod dispatch;
 pub mod http;
+pub mod route;
 pub mod settings;
 pub mod webhooks;
 
@@ -16,8 +18,9 @@ use std::time::Duration;
 use rand::Rng as _;
 
 pub use dispatch::Dispatcher;
+pub use route::Links;
 
-use crate::config::SinksConfig;
+use config::SinksConfig;
 
 /// How one delivery attempt went.
 #[derive(Debug, Clone, PartialEq)]

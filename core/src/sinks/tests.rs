@@ -10,11 +10,11 @@ use uuid::Uuid;
 
 use super::webhooks::signing;
 use super::Dispatcher;
-use crate::config::Config;
 use crate::model::{
     AlertStatus, ChannelTarget, DeliveryStatus, EvaluationStatus, EventType, Issue, OrgId, Severity, TraceInput,
 };
 use crate::seed::Generator;
+use crate::sinks::config::SinksConfig;
 use crate::store::{Backend, EndpointUpdate, NewAlertRule, NewTrace, Store};
 use crate::testing::receivers::{Mode, Receiver, SmtpServer};
 use crate::testing::{on_both_backends, TestDb};
@@ -32,15 +32,14 @@ on_both_backends!(
 );
 
 /// Settings for fast tests: retries after milliseconds instead of seconds, and loopback allowed.
-fn config(pagerduty_url: Option<String>) -> Config {
-    let mut config = Config::default();
-    config.sinks.allow_private = true;
-    config.sinks.first_retry_ms = 10;
-    config.sinks.max_retry_delay_ms = 60;
-    config.sinks.poll_interval_ms = 10;
-    config.sinks.timeout_secs = 5;
+fn config(pagerduty_url: Option<String>) -> SinksConfig {
+    let mut config = SinksConfig { allow_private: true, ..Default::default() };
+    config.first_retry_ms = 10;
+    config.max_retry_delay_ms = 60;
+    config.poll_interval_ms = 10;
+    config.timeout_secs = 5;
     if let Some(url) = pagerduty_url {
-        config.sinks.pagerduty_url = url;
+        config.pagerduty_url = url;
     }
     config
 }
@@ -77,7 +76,7 @@ async fn evaluate(store: &Store, org: &OrgId, n: usize, issue: Option<(&str, Sev
         })
         .collect();
     let ids = done.iter().map(|(job, _)| job.trace_id).collect();
-    store.record_evaluations(&done).await.unwrap();
+    crate::pipeline::record(store, &crate::testing::test_links(), &done).await.unwrap();
     ids
 }
 
@@ -103,7 +102,7 @@ fn new_trace(org: &OrgId, input: &TraceInput) -> NewTrace {
 async fn drain(dispatcher: &Dispatcher, store: &Store, limit: Duration) {
     let started = Instant::now();
     while started.elapsed() < limit {
-        store.flush_alert_groups().await.unwrap();
+        crate::sinks::alerts::flush_groups(store, &crate::testing::test_links()).await.unwrap();
         dispatcher.round().await.unwrap();
         if store.outbox_pending().await.unwrap() == 0 {
             return;
@@ -122,7 +121,7 @@ async fn webhooks_are_signed_and_sent_once_per_event(backend: Backend) {
         .create_webhook(&org, "test", &receiver.url("/hooks"), "", &[EventType::EvaluationCompleted])
         .await
         .unwrap();
-    let dispatcher = Dispatcher::new(db.store.clone(), &config(None)).unwrap();
+    let dispatcher = Dispatcher::new(db.store.clone(), &config(None), crate::testing::test_links()).unwrap();
 
     let traces = evaluate(&db.store, &org, 3, None).await;
     evaluate(&db.store, &other, 2, None).await; // no endpoint there: nothing sent
@@ -201,7 +200,7 @@ async fn a_flaky_receiver_gets_nearly_every_event(backend: Backend) {
         .create_webhook(&org, "test", &receiver.url("/flaky"), "", &[EventType::EvaluationCompleted])
         .await
         .unwrap();
-    let dispatcher = Dispatcher::new(db.store.clone(), &config(None)).unwrap();
+    let dispatcher = Dispatcher::new(db.store.clone(), &config(None), crate::testing::test_links()).unwrap();
     for _ in 0..(EVENTS / 250) {
         evaluate(&db.store, &org, 250, None).await;
     }
@@ -229,7 +228,7 @@ async fn pending_deliveries_survive_a_restart(backend: Backend) {
     let org = db.store.create_organization("A").await.unwrap().id;
     db.store.create_webhook(&org, "test", &receiver.url("/down"), "", &[EventType::EvaluationCompleted]).await.unwrap();
     {
-        let dispatcher = Dispatcher::new(db.store.clone(), &config(None)).unwrap();
+        let dispatcher = Dispatcher::new(db.store.clone(), &config(None), crate::testing::test_links()).unwrap();
         evaluate(&db.store, &org, 20, None).await;
         dispatcher.round().await.unwrap();
         assert_eq!(db.store.outbox_pending().await.unwrap(), 20, "failed, not lost");
@@ -239,7 +238,7 @@ async fn pending_deliveries_survive_a_restart(backend: Backend) {
     // A new process on the same database, the receiver back.
     receiver.set(Mode::Accept);
     let store = Store::connect(&db.url, 4).await.unwrap();
-    let dispatcher = Dispatcher::new(store.clone(), &config(None)).unwrap();
+    let dispatcher = Dispatcher::new(store.clone(), &config(None), crate::testing::test_links()).unwrap();
     drain(&dispatcher, &store, Duration::from_secs(15)).await;
     assert_eq!(store.outbox_pending().await.unwrap(), 0);
     let ids: HashSet<String> = receiver
@@ -263,8 +262,8 @@ async fn endpoints_that_are_gone_or_failing_for_days_are_switched_off(backend: B
     let (b, _) = db.store.create_webhook(&org, "t", &failing.url("/b"), "", &events).await.unwrap();
     let mut config = config(None);
     // "Days" shortened to two seconds.
-    config.sinks.retry_for_secs = 2;
-    let dispatcher = Dispatcher::new(db.store.clone(), &config).unwrap();
+    config.retry_for_secs = 2;
+    let dispatcher = Dispatcher::new(db.store.clone(), &config, crate::testing::test_links()).unwrap();
     evaluate(&db.store, &org, 3, None).await;
     drain(&dispatcher, &db.store, Duration::from_secs(20)).await;
 
@@ -308,7 +307,7 @@ async fn identical_alerts_are_grouped_and_counted(backend: Backend) {
     let org = db.store.create_organization("A").await.unwrap().id;
     alert_setup(&db.store, &org, &slack, 2).await;
     db.store.create_webhook(&org, "t", &hooks.url("/h"), "", &[EventType::AlertTriggered]).await.unwrap();
-    let dispatcher = Dispatcher::new(db.store.clone(), &config(None)).unwrap();
+    let dispatcher = Dispatcher::new(db.store.clone(), &config(None), crate::testing::test_links()).unwrap();
 
     // Below the rule's severity, or another issue type: no alert.
     evaluate(&db.store, &org, 2, Some(("medication_overdose", Severity::Medium))).await;
@@ -378,12 +377,14 @@ async fn pagerduty_incidents_trigger_and_resolve(backend: Backend) {
         enabled: true,
     };
     db.store.create_alert_rule(&org, "t", &rule).await.unwrap();
-    let dispatcher = Dispatcher::new(db.store.clone(), &config(Some(pagerduty.url("/v2/enqueue")))).unwrap();
+    let dispatcher =
+        Dispatcher::new(db.store.clone(), &config(Some(pagerduty.url("/v2/enqueue"))), crate::testing::test_links())
+            .unwrap();
     evaluate(&db.store, &org, 1, Some(("medication_overdose", Severity::Critical))).await;
     drain(&dispatcher, &db.store, Duration::from_secs(5)).await;
 
     let alert = db.store.alerts(&org, 1).await.unwrap().remove(0);
-    let resolved = db.store.resolve_alert(&org, "t", &alert.id).await.unwrap().unwrap();
+    let resolved = crate::sinks::alerts::resolve(&db.store, &org, "t", &alert.id).await.unwrap().unwrap();
     assert_eq!(resolved.status, AlertStatus::Resolved);
     drain(&dispatcher, &db.store, Duration::from_secs(5)).await;
 
@@ -421,11 +422,11 @@ async fn alert_email_reaches_a_real_smtp_server(backend: Backend) {
     };
     db.store.create_alert_rule(&org, "t", &rule).await.unwrap();
     let mut config = config(None);
-    config.sinks.smtp.host = Some("127.0.0.1".into());
-    config.sinks.smtp.port = smtp.port;
-    config.sinks.smtp.tls = crate::config::SmtpTls::None;
-    config.sinks.smtp.from = "Aegis Alerts <alerts@aegis.example>".into();
-    let dispatcher = Dispatcher::new(db.store.clone(), &config).unwrap();
+    config.smtp.host = Some("127.0.0.1".into());
+    config.smtp.port = smtp.port;
+    config.smtp.tls = crate::sinks::config::SmtpTls::None;
+    config.smtp.from = "Aegis Alerts <alerts@aegis.example>".into();
+    let dispatcher = Dispatcher::new(db.store.clone(), &config, crate::testing::test_links()).unwrap();
     let traces = evaluate(&db.store, &org, 1, Some(("medication_overdose", Severity::Critical))).await;
     drain(&dispatcher, &db.store, Duration::from_secs(10)).await;
 
@@ -458,8 +459,8 @@ async fn failed_evaluations_are_an_event_of_their_own(backend: Backend) {
     db.store.insert_traces(&[new_trace(&org, &generator.trace())]).await.unwrap();
     let jobs = db.store.claim_jobs("w", 10, Duration::from_secs(60)).await.unwrap();
     let failed = Cascade::failed(jobs[0].trace_id, 5, "the judge timed out");
-    db.store.record_evaluations(&[(jobs[0].clone(), failed)]).await.unwrap();
-    let dispatcher = Dispatcher::new(db.store.clone(), &config(None)).unwrap();
+    db.record(&[(jobs[0].clone(), failed)]).await.unwrap();
+    let dispatcher = Dispatcher::new(db.store.clone(), &config(None), crate::testing::test_links()).unwrap();
     drain(&dispatcher, &db.store, Duration::from_secs(5)).await;
     let bodies = receiver.bodies();
     assert_eq!(bodies.len(), 1, "only the failure");

@@ -5,9 +5,8 @@ use serde_json::json;
 use sqlx::Row as _;
 use uuid::Uuid;
 
-use super::outbox::NewMessage;
 use super::{corrupt, from_micros, now_micros, Backend, Store, WriteTx};
-use crate::model::{Alert, AlertChannel, AlertRule, AlertStatus, ChannelTarget, EventType, OrgId, Severity, SinkKind};
+use crate::model::{Alert, AlertChannel, AlertRule, AlertStatus, ChannelTarget, OrgId, Severity, SinkKind};
 use crate::Result;
 
 /// What a rule is made of when created.
@@ -24,9 +23,11 @@ pub struct NewAlertRule {
 
 /// The first alert of a group found in one batch of evaluations, and how many more came with it.
 #[derive(Debug, Clone)]
-pub(crate) struct GroupHit {
+pub struct GroupHit {
     pub org: OrgId,
     pub rule: AlertRule,
+    /// What makes two alerts of one rule identical.
+    pub group_key: String,
     pub domain: Option<String>,
     pub issue_type: String,
     pub severity: Severity,
@@ -34,6 +35,20 @@ pub(crate) struct GroupHit {
     pub first_trace: Uuid,
     pub last_trace: Uuid,
     pub count: u64,
+}
+
+/// A group whose cooldown window ended with hits no alert has reported yet.
+#[derive(Debug, Clone)]
+pub struct EndedGroup {
+    pub org: OrgId,
+    pub rule: AlertRule,
+    pub group_key: String,
+    pub domain: Option<String>,
+    pub issue_type: String,
+    pub severity: Severity,
+    /// The hits left to report.
+    pub count: u64,
+    pub last_trace: Uuid,
 }
 
 const CHANNEL_COLUMNS: &str = "id, name, target, created_at";
@@ -201,51 +216,46 @@ impl Store {
         rows.iter().map(alert_from_row).collect()
     }
 
-    /// Marks an alert resolved and tells its channels (PagerDuty resolves the incident).
-    /// `None` if there is no such alert; an alert already resolved is returned as it is.
-    pub async fn resolve_alert(&self, org: &OrgId, actor: &str, id: &str) -> Result<Option<Alert>> {
-        let mut tx = self.begin_write().await?;
+    /// Marks an alert resolved in `tx`, with an audit entry. `None` if there is no such alert;
+    /// `Some((alert, false))` if it was resolved already, as it is.
+    pub async fn resolve_alert(
+        &self,
+        tx: &mut WriteTx,
+        org: &OrgId,
+        actor: &str,
+        id: &str,
+    ) -> Result<Option<(Alert, bool)>> {
         let row = sqlx::query("SELECT body, status, resolved_at FROM alerts WHERE org_id = $1 AND id = $2")
             .bind(org.to_string())
             .bind(id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
         let Some(row) = row else { return Ok(None) };
         let mut alert = alert_from_row(&row)?;
         if alert.status == AlertStatus::Resolved {
-            return Ok(Some(alert));
+            return Ok(Some((alert, false)));
         }
         let now = Utc::now();
         sqlx::query("UPDATE alerts SET status = 'resolved', resolved_at = $1 WHERE org_id = $2 AND id = $3")
             .bind(super::to_micros(now))
             .bind(org.to_string())
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         alert.status = AlertStatus::Resolved;
         alert.resolved_at = Some(now);
-        let rule = self.rule_in(&mut tx, org, &alert.rule_id).await?;
-        let channels = match &rule {
-            Some(rule) => self.channel_kinds_in(&mut tx, org, &rule.channels).await?,
-            None => Vec::new(),
-        };
-        let webhooks = self.subscribed_endpoints_in(&mut tx, org, EventType::AlertResolved).await?;
-        let messages = NewMessage::for_alert(org, &alert, EventType::AlertResolved, &channels, &webhooks)?;
-        self.enqueue(&mut tx, &messages).await?;
-        self.audit_in(&mut tx, org, actor, "alert.resolved", json!({ "id": id })).await?;
-        tx.commit().await?;
-        Ok(Some(alert))
+        self.audit_in(tx, org, actor, "alert.resolved", json!({ "id": id })).await?;
+        Ok(Some((alert, true)))
     }
 
-    /// Counts one batch's hits into their groups. Returns the alerts to send now: one per
-    /// group whose cooldown window this batch opened, standing for the hits grouped with it.
-    pub(crate) async fn group_alerts(&self, tx: &mut WriteTx, hits: Vec<GroupHit>) -> Result<Vec<(OrgId, Alert)>> {
+    /// Counts one batch's hits into their groups. Returns the hits that opened a cooldown
+    /// window, each with the count an earlier window left unreported: an alert goes out for
+    /// each, standing for the hits grouped with it.
+    pub async fn count_alert_hits(&self, tx: &mut WriteTx, hits: Vec<GroupHit>) -> Result<Vec<(GroupHit, u64)>> {
         let token = Uuid::new_v4().to_string();
-        let now = Utc::now();
-        let now_us = super::to_micros(now);
-        let mut alerts = Vec::new();
+        let now_us = now_micros();
+        let mut opened = Vec::new();
         for hit in hits {
-            let key = crate::sinks::alerts::group_key(hit.domain.as_deref(), &hit.issue_type);
             let window_end = now_us + (hit.rule.cooldown_secs as i64) * 1_000_000;
             // In an open window every hit is counted; otherwise this write opens a new window,
             // carrying over whatever the last one counted and nobody has reported yet.
@@ -262,7 +272,7 @@ impl Store {
             )
             .bind(hit.org.to_string())
             .bind(&hit.rule.id)
-            .bind(&key)
+            .bind(&hit.group_key)
             .bind(hit.domain.clone().unwrap_or_default())
             .bind(&hit.issue_type)
             .bind(hit.severity.as_str())
@@ -280,55 +290,37 @@ impl Store {
             }
             // A fresh row has no carried count; an old window's unreported count rides along.
             let carried: i64 = row.try_get("carried")?;
-            let alert = Alert {
-                id: format!("al_{}", Uuid::now_v7().simple()),
-                rule_id: hit.rule.id.clone(),
-                rule_name: hit.rule.name.clone(),
-                group_key: key,
-                trace_id: hit.first_trace,
-                domain: hit.domain.clone(),
-                issue_type: hit.issue_type.clone(),
-                severity: hit.severity,
-                summary: hit.summary.clone(),
-                grouped: (hit.count - 1) + carried.max(0) as u64,
-                status: AlertStatus::Triggered,
-                url: self.trace_url(hit.first_trace),
-                created_at: now,
-                resolved_at: None,
-            };
             if hit.count > 1 {
-                // The batch's other hits were counted as suppressed; this alert reports them.
+                // The batch's other hits were counted as suppressed; the alert for this hit
+                // reports them.
                 sqlx::query(
                     "UPDATE alert_groups SET suppressed = suppressed - $1 WHERE org_id = $2 AND rule_id = $3 AND group_key = $4",
                 )
                 .bind(hit.count as i64 - 1)
                 .bind(hit.org.to_string())
                 .bind(&hit.rule.id)
-                .bind(&alert.group_key)
+                .bind(&hit.group_key)
                 .execute(&mut **tx)
                 .await?;
             }
-            self.insert_alert(tx, &hit.org, &alert).await?;
-            alerts.push((hit.org, alert));
+            opened.push((hit, carried.max(0) as u64));
         }
-        Ok(alerts)
+        Ok(opened)
     }
 
-    /// Reports the alerts grouped in windows that have ended: one summary per group, to the
-    /// rule's channels and the subscribed webhooks. Returns how many summaries went out.
-    pub async fn flush_alert_groups(&self) -> Result<usize> {
-        let now = Utc::now();
+    /// Takes, in `tx`, the counts of groups whose cooldown window has ended with hits nobody
+    /// reported (up to 100): each is zeroed, for one summary alert to report it.
+    pub async fn take_ended_groups(&self, tx: &mut WriteTx) -> Result<Vec<EndedGroup>> {
         let lock = match self.backend {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
-        let mut tx = self.begin_write().await?;
         let sql = format!(
             "SELECT org_id, rule_id, group_key, domain, issue_type, severity, suppressed, last_trace_id \
              FROM alert_groups WHERE suppressed > 0 AND window_ends_at <= $1 LIMIT 100{lock}"
         );
-        let rows = sqlx::query(&sql).bind(super::to_micros(now)).fetch_all(&mut *tx).await?;
-        let mut sent = 0;
+        let rows = sqlx::query(&sql).bind(now_micros()).fetch_all(&mut **tx).await?;
+        let mut ended = Vec::with_capacity(rows.len());
         for row in &rows {
             let org: OrgId = row.try_get::<String, _>("org_id")?.parse().map_err(|e| corrupt("alert group", e))?;
             let rule_id: String = row.try_get("rule_id")?;
@@ -341,43 +333,32 @@ impl Store {
             .bind(org.to_string())
             .bind(&rule_id)
             .bind(&group_key)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
-            let Some(rule) = self.rule_in(&mut tx, &org, &rule_id).await? else { continue };
+            let Some(rule) = self.rule_in(tx, &org, &rule_id).await? else { continue };
             let domain: String = row.try_get("domain")?;
-            let issue_type: String = row.try_get("issue_type")?;
             let trace: String = row.try_get("last_trace_id")?;
-            let trace_id: Uuid = trace.parse().map_err(|e| corrupt("alert group", e))?;
-            let in_domain = if domain.is_empty() { String::new() } else { format!(" in {domain}") };
-            let alert = Alert {
-                id: format!("al_{}", Uuid::now_v7().simple()),
-                rule_id: rule.id.clone(),
-                rule_name: rule.name.clone(),
+            let severity: String = row.try_get("severity")?;
+            ended.push(EndedGroup {
+                severity: Severity::parse(&severity).unwrap_or(rule.min_severity),
+                org,
+                rule,
                 group_key,
-                trace_id,
                 domain: Some(domain).filter(|d| !d.is_empty()),
-                issue_type: issue_type.clone(),
-                severity: Severity::parse(&row.try_get::<String, _>("severity")?).unwrap_or(rule.min_severity),
-                summary: format!(
-                    "{count} more {issue_type} alert{}{in_domain} during the {}-second cooldown; the latest is trace {trace_id}.",
-                    if count == 1 { "" } else { "s" },
-                    rule.cooldown_secs
-                ),
-                grouped: count.max(0) as u64,
-                status: AlertStatus::Triggered,
-                url: self.trace_url(trace_id),
-                created_at: now,
-                resolved_at: None,
-            };
-            self.insert_alert(&mut tx, &org, &alert).await?;
-            let channels = self.channel_kinds_in(&mut tx, &org, &rule.channels).await?;
-            let webhooks = self.subscribed_endpoints_in(&mut tx, &org, EventType::AlertTriggered).await?;
-            let messages = NewMessage::for_alert(&org, &alert, EventType::AlertTriggered, &channels, &webhooks)?;
-            self.enqueue(&mut tx, &messages).await?;
-            sent += 1;
+                issue_type: row.try_get("issue_type")?,
+                count: count.max(0) as u64,
+                last_trace: trace.parse().map_err(|e| corrupt("alert group", e))?,
+            });
         }
-        tx.commit().await?;
-        Ok(sent)
+        Ok(ended)
+    }
+
+    /// Writes alerts raised in `tx`.
+    pub async fn insert_alerts(&self, tx: &mut WriteTx, alerts: &[(OrgId, Alert)]) -> Result<()> {
+        for (org, alert) in alerts {
+            self.insert_alert(tx, org, alert).await?;
+        }
+        Ok(())
     }
 
     async fn insert_alert(&self, tx: &mut WriteTx, org: &OrgId, alert: &Alert) -> Result<()> {
@@ -395,16 +376,17 @@ impl Store {
         Ok(())
     }
 
-    async fn rule_in(&self, tx: &mut WriteTx, org: &OrgId, id: &str) -> Result<Option<AlertRule>> {
+    pub async fn rule_in(&self, tx: &mut WriteTx, org: &OrgId, id: &str) -> Result<Option<AlertRule>> {
         let sql = format!("SELECT {RULE_COLUMNS} FROM alert_rules WHERE org_id = $1 AND id = $2");
         let row = sqlx::query(&sql).bind(org.to_string()).bind(id).fetch_optional(&mut **tx).await?;
         row.as_ref().map(rule_from_row).transpose()
     }
 
     /// The rules switched on in `orgs`.
-    pub(crate) async fn rules_in(&self, tx: &mut WriteTx, orgs: &[String]) -> Result<Vec<(OrgId, AlertRule)>> {
+    pub async fn rules_in(&self, tx: &mut WriteTx, orgs: &[OrgId]) -> Result<Vec<(OrgId, AlertRule)>> {
         let select = format!("SELECT org_id, {RULE_COLUMNS} FROM alert_rules WHERE enabled = 1 AND org_id IN");
-        let rows = self.rows_of_orgs(tx, &select, orgs).await?;
+        let orgs: Vec<String> = orgs.iter().map(OrgId::to_string).collect();
+        let rows = self.rows_of_orgs(tx, &select, &orgs).await?;
         rows.iter()
             .map(|row| {
                 let org: String = row.try_get("org_id")?;
@@ -414,7 +396,7 @@ impl Store {
     }
 
     /// The kinds of the channels `ids` that exist in `org`.
-    pub(crate) async fn channel_kinds_in(
+    pub async fn channel_kinds_in(
         &self,
         tx: &mut WriteTx,
         org: &OrgId,
@@ -434,11 +416,6 @@ impl Store {
         }
         let rows = query.fetch_all(&mut **tx).await?;
         rows.iter().map(|r| channel_from_row(r).map(|c| (c.id, c.target.kind()))).collect()
-    }
-
-    /// The dashboard's page of a trace.
-    pub(crate) fn trace_url(&self, trace_id: Uuid) -> String {
-        format!("{}/traces/{trace_id}", self.public_url.trim_end_matches('/'))
     }
 }
 

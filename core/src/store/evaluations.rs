@@ -1,6 +1,7 @@
 //! Evaluation results. Writing a result, updating the trace's status and deleting its job
-//! happen in one transaction, and a result is written at most once per trace: a job that runs
-//! twice (a lease that ran out under a slow worker) has no second effect.
+//! happen in one transaction (the pipeline's recording step holds it), and a result is written
+//! at most once per trace: a job that runs twice (a lease that ran out under a slow worker) has
+//! no second effect.
 
 use std::collections::{HashMap, HashSet};
 
@@ -13,8 +14,7 @@ use uuid::Uuid;
 use super::rollups::RollupBatch;
 use super::{corrupt, from_micros, to_micros, Backend, ClaimedJob, Store, WriteTx, ROWS_PER_STATEMENT};
 use crate::model::{
-    Decision, Evaluation, EvaluationStatus, Facet, LiveEvent, OrgId, ReviewRequest, Severity, TierCost, TopIssue,
-    TraceStatus,
+    Decision, Evaluation, EvaluationStatus, Facet, OrgId, ReviewRequest, Severity, TierCost, TraceStatus,
 };
 use crate::Result;
 
@@ -29,15 +29,25 @@ pub enum EvaluationLookup {
 
 const EVALUATION_COLUMNS: usize = 12;
 
+/// An evaluation recorded for the first time, with what its trace row adds: what the live
+/// feed, webhooks and alert rules are told about.
+#[derive(Debug, Clone)]
+pub struct Recorded<'a> {
+    pub job: &'a ClaimedJob,
+    pub evaluation: &'a Evaluation,
+    pub application_id: String,
+    pub received_at: DateTime<Utc>,
+}
+
 impl Store {
-    /// Records finished evaluations, adds them to the rollups and removes their jobs. Returns
-    /// the new ones (not those recorded before) as live-feed events; on Postgres they are also
-    /// sent to every listening process when the transaction commits.
-    pub async fn record_evaluations(&self, done: &[(ClaimedJob, Evaluation)]) -> Result<Vec<(OrgId, LiveEvent)>> {
-        if done.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut tx = self.begin_write().await?;
+    /// Writes finished evaluations in `tx`: the results, their traces' status and search
+    /// entries, the reviews they ask for and the rollups. Returns the new ones (not those
+    /// recorded before), for the caller to work out what they cause in the same transaction.
+    pub async fn insert_evaluations<'a>(
+        &self,
+        tx: &mut WriteTx,
+        done: &'a [(ClaimedJob, Evaluation)],
+    ) -> Result<Vec<Recorded<'a>>> {
         let mut new = HashSet::new();
         for chunk in done.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
@@ -62,7 +72,7 @@ impl Store {
                     .bind(to_micros(e.evaluated_at))
                     .bind(serde_json::to_string(&Details::of(e))?);
             }
-            for row in query.fetch_all(&mut *tx).await? {
+            for row in query.fetch_all(&mut **tx).await? {
                 let org: String = row.try_get("org_id")?;
                 let trace: String = row.try_get("trace_id")?;
                 new.insert((org, trace));
@@ -96,7 +106,7 @@ impl Store {
                     .bind(TraceStatus::from(e.status).as_str())
                     .bind(e.severity.as_str());
             }
-            for row in query.fetch_all(&mut *tx).await? {
+            for row in query.fetch_all(&mut **tx).await? {
                 let key = (row.try_get::<String, _>("org_id")?, row.try_get::<String, _>("id")?);
                 traces.insert(key, (row.try_get("application_id")?, from_micros(row.try_get("received_at")?)));
             }
@@ -112,29 +122,28 @@ impl Store {
                 for (job, _) in chunk {
                     query = query.bind(job.org_id.to_string()).bind(job.trace_id.to_string());
                 }
-                query.execute(&mut *tx).await?;
+                query.execute(&mut **tx).await?;
             }
         }
 
-        self.queue_reviews(&mut tx, &fresh).await?;
+        self.queue_reviews(tx, &fresh).await?;
         let mut rollups = RollupBatch::default();
         for (job, e) in &fresh {
             rollups.add(&job.org_id, e);
         }
-        rollups.write(self, &mut tx).await?;
-        let events = live_events(&fresh, &traces);
-        self.route_evaluations(&mut tx, &fresh, &events).await?;
-        if self.backend == Backend::Postgres {
-            // Delivered to every listening process when, and only if, this transaction commits.
-            for payload in crate::live::notify_payloads(&events) {
-                sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(crate::live::CHANNEL)
-                    .bind(payload)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
+        rollups.write(self, tx).await?;
+        Ok(fresh
+            .into_iter()
+            .filter_map(|(job, evaluation)| {
+                let (application_id, received_at) =
+                    traces.remove(&(job.org_id.to_string(), job.trace_id.to_string()))?;
+                Some(Recorded { job, evaluation, application_id, received_at })
+            })
+            .collect())
+    }
 
+    /// Removes the jobs of `done`, whose results are recorded.
+    pub async fn delete_jobs(&self, tx: &mut WriteTx, done: &[(ClaimedJob, Evaluation)]) -> Result<()> {
         for chunk in done.chunks(ROWS_PER_STATEMENT) {
             // One "row" of n values is exactly an IN list: `IN ($1, $2, ...)`.
             let sql = format!("DELETE FROM evaluation_jobs WHERE id IN {}", self.values_list(1, chunk.len(), 1));
@@ -142,10 +151,9 @@ impl Store {
             for (job, _) in chunk {
                 query = query.bind(job.id);
             }
-            query.execute(&mut *tx).await?;
+            query.execute(&mut **tx).await?;
         }
-        tx.commit().await?;
-        Ok(events)
+        Ok(())
     }
 
     pub async fn get_evaluation(&self, org: &OrgId, trace_id: Uuid) -> Result<EvaluationLookup> {
@@ -235,37 +243,6 @@ pub(crate) fn evaluation_from_row(trace_id: Uuid, row: &sqlx::any::AnyRow) -> Re
         review: details.review,
         facets: details.facets,
     })
-}
-
-/// The live-feed events of newly recorded evaluations, with what the trace rows returned.
-fn live_events(
-    fresh: &[&(ClaimedJob, Evaluation)],
-    traces: &HashMap<(String, String), (String, DateTime<Utc>)>,
-) -> Vec<(OrgId, LiveEvent)> {
-    fresh
-        .iter()
-        .filter_map(|(job, e)| {
-            let (application_id, received_at) = traces.get(&(job.org_id.to_string(), job.trace_id.to_string()))?;
-            let top_issue = e.issues.iter().rev().max_by_key(|i| i.severity).map(|i| TopIssue {
-                code: i.code.clone(),
-                severity: i.severity,
-                message: i.message.chars().take(200).collect(),
-            });
-            let event = LiveEvent {
-                trace_id: job.trace_id,
-                application_id: application_id.clone(),
-                domain: e.domain.clone(),
-                status: e.status,
-                severity: e.severity,
-                top_issue,
-                cost_micro_usd: e.cost_micro_usd,
-                latency_ms: e.latency_ms,
-                received_at: *received_at,
-                evaluated_at: e.evaluated_at,
-            };
-            Some((job.org_id.clone(), event))
-        })
-        .collect()
 }
 
 /// The parts of an evaluation kept in its `details` column.

@@ -34,28 +34,25 @@ use sqlx::migrate::Migrator;
 use sqlx::query::Query;
 use sqlx::{Any, AnyPool, Executor, Transaction};
 
-pub use alerts::NewAlertRule;
-pub use evaluations::EvaluationLookup;
+pub use alerts::{EndedGroup, GroupHit, NewAlertRule};
+pub use evaluations::{EvaluationLookup, Recorded};
 pub use jobs::ClaimedJob;
+pub use models::NewModel;
 pub use orgs::{ApiKey, ApiKeyRole, NewApiKey, Organization, Principal};
-pub use outbox::{AttemptRecord, ClaimedMessage};
+pub use outbox::{AttemptRecord, ClaimedMessage, NewMessage, Subscription};
 pub use phi::{parse_put_in, put_in_json, AuditEntry, PutIn, StoredText, VaultEntry};
 pub use reviews::NewReview;
 pub use traces::{InsertOutcome, ListQuery, NewTrace};
 pub use user_links::{NewLink, PendingLink, INVITE_TTL, RESET_TTL};
 pub use users::{SessionUser, SignIn, User, SIGN_IN_FAILURES, SIGN_IN_FAILURES_PER_CLIENT, SIGN_IN_WINDOW};
-pub use webhooks::{EndpointUpdate, ROTATION_OVERLAP};
+pub use webhooks::{EndpointTarget, EndpointUpdate, ROTATION_OVERLAP};
 
-use crate::config::Config;
 use crate::{Error, Result};
 use write_turn::{Priority, Turn, WriteTurn};
 
 /// Rows per multi-row statement: 500 rows of up to 17 parameters stay under SQLite's and
 /// Postgres' limits.
 pub(crate) const ROWS_PER_STATEMENT: usize = 500;
-
-/// Where links point until [`Store::with_public_url`] says otherwise: `aegis serve`'s default.
-const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:3000";
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
@@ -93,18 +90,18 @@ pub struct Store {
     backend: Backend,
     /// SQLite's writers take turns here first (see [`write_turn`]).
     write_turn: Arc<WriteTurn>,
-    /// The dashboard's address, for links in webhooks and alerts.
-    public_url: Arc<str>,
 }
 
-/// A write transaction; on SQLite it also holds this process's write turn.
-pub(crate) struct WriteTx {
+/// A write transaction; on SQLite it also holds this process's write turn. Steps that write
+/// several things at once (recording evaluations with what they cause) hold one and pass it
+/// to the store's `..._in`-style methods; dropping it uncommitted rolls everything back.
+pub struct WriteTx {
     tx: Transaction<'static, Any>,
     _turn: Option<Turn>,
 }
 
 impl WriteTx {
-    pub(crate) async fn commit(self) -> Result<()> {
+    pub async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
         Ok(())
     }
@@ -124,20 +121,6 @@ impl std::ops::DerefMut for WriteTx {
 }
 
 impl Store {
-    /// Opens the database the configuration names, creating the embedded file if needed.
-    pub async fn open(config: &Config) -> Result<Store> {
-        if config.database_url.is_none() {
-            std::fs::create_dir_all(&config.data_dir)?;
-        }
-        Ok(Store::connect(&config.database_url(), config.db_max_connections).await?.with_public_url(&config.public_url))
-    }
-
-    /// Links in webhooks and alerts point to the dashboard at `url`.
-    pub fn with_public_url(mut self, url: &str) -> Store {
-        self.public_url = Arc::from(url);
-        self
-    }
-
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
@@ -169,7 +152,7 @@ impl Store {
             .connect(&url)
             .await
             .map_err(|e| Error::Connect { url: redacted_url(&url), message: one_line(&e) })?;
-        Ok(Store { pool, backend, write_turn: Arc::default(), public_url: Arc::from(DEFAULT_PUBLIC_URL) })
+        Ok(Store { pool, backend, write_turn: Arc::default() })
     }
 
     /// Brings the schema up to date. Safe to run from several processes at once.
@@ -223,8 +206,20 @@ impl Store {
         })
     }
 
-    pub(crate) async fn begin_write(&self) -> Result<WriteTx> {
+    /// A write transaction for background work (see [`write_turn`] for who goes first).
+    pub async fn begin_write(&self) -> Result<WriteTx> {
         self.begin_write_as(Priority::Background).await
+    }
+
+    /// Tells every process listening on `channel` (Postgres `LISTEN`) each of `payloads`
+    /// when, and only if, `tx` commits. SQLite has no other process to tell: nothing to do.
+    pub async fn notify_on_commit(&self, tx: &mut WriteTx, channel: &str, payloads: &[String]) -> Result<()> {
+        if self.backend == Backend::Postgres {
+            for payload in payloads {
+                sqlx::query("SELECT pg_notify($1, $2)").bind(channel).bind(payload).execute(&mut **tx).await?;
+            }
+        }
+        Ok(())
     }
 }
 

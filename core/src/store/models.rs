@@ -7,10 +7,18 @@ use uuid::Uuid;
 
 use super::{corrupt, from_micros, now_micros, Store};
 use crate::model::{ModelStage, OrgId, RegisteredModel, ReviewLabel, Trace};
-use crate::tiers::classifier::ClassifierModel;
 use crate::Result;
 
 const COLUMNS: &str = "id, domain, tier, version, stage, metrics, reviews_used, note, created_at, promoted_at";
+
+/// A trained model to register: what the registry lists, and its weights as JSON.
+#[derive(Debug, Clone)]
+pub struct NewModel {
+    pub domain: String,
+    pub version: String,
+    pub metrics: serde_json::Value,
+    pub body: String,
+}
 
 impl Store {
     /// Adds a trained model to the registry, in `stage`; in production, it replaces the one
@@ -18,7 +26,7 @@ impl Store {
     pub async fn register_model(
         &self,
         org: &OrgId,
-        model: &ClassifierModel,
+        model: &NewModel,
         stage: ModelStage,
         reviews_used: u32,
         note: &str,
@@ -37,12 +45,12 @@ impl Store {
         .bind(&model.domain)
         .bind(&model.version)
         .bind(stage.as_str())
-        .bind(serde_json::to_string(&model.metrics)?)
+        .bind(model.metrics.to_string())
         .bind(i64::from(reviews_used))
         .bind(note)
         .bind(now)
         .bind((stage == ModelStage::Production).then_some(now))
-        .bind(serde_json::to_string(model)?)
+        .bind(&model.body)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -114,12 +122,10 @@ impl Store {
             .collect()
     }
 
-    /// A registered model's weights.
-    pub async fn model_body(&self, id: &str) -> Result<Option<ClassifierModel>> {
+    /// A registered model's weights, as the JSON they were registered as.
+    pub async fn model_body(&self, id: &str) -> Result<Option<String>> {
         let row = sqlx::query("SELECT body FROM models WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
-        let Some(row) = row else { return Ok(None) };
-        let body: String = row.try_get("body")?;
-        Ok(Some(serde_json::from_str(&body).map_err(|e| corrupt("model", e))?))
+        Ok(row.map(|row| row.try_get("body")).transpose()?)
     }
 
     /// The organization's reviewed traces of `domain` with their latest expert label (unsafe:

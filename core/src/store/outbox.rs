@@ -6,20 +6,14 @@
 //! that dies mid-delivery lets the lease run out, and someone else sends the message again
 //! with the same `webhook-id`, for receivers to deduplicate.
 
-use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::Row as _;
 use uuid::Uuid;
 
-use super::alerts::GroupHit;
-use super::{corrupt, from_micros, now_micros, to_micros, Backend, ClaimedJob, Store, WriteTx, ROWS_PER_STATEMENT};
-use crate::model::{
-    Alert, Delivery, DeliveryAttempt, DeliveryStatus, Envelope, Evaluation, EvaluationEvent, EvaluationStatus,
-    EventType, LiveEvent, OrgId, SinkKind, TopIssue,
-};
-use crate::sinks::Outcome;
+use super::{corrupt, from_micros, now_micros, to_micros, Backend, Store, WriteTx, ROWS_PER_STATEMENT};
+use crate::model::{Delivery, DeliveryAttempt, DeliveryStatus, EventType, OrgId, SinkKind};
 use crate::Result;
 
 const OUTBOX_COLUMNS: usize = 10;
@@ -27,43 +21,22 @@ const OUTBOX_COLUMNS: usize = 10;
 const DELIVERY_COLUMNS: &str = "id, sink, target_id, event_type, payload, status, attempts, next_attempt_at, \
      last_status, last_error, created_at, delivered_at";
 
+/// A webhook endpoint switched on, and the events it subscribes to.
+#[derive(Debug, Clone)]
+pub struct Subscription {
+    pub org_id: OrgId,
+    pub endpoint_id: String,
+    pub events: Vec<EventType>,
+}
+
 /// A message to write to the outbox.
 #[derive(Debug, Clone)]
-pub(crate) struct NewMessage {
+pub struct NewMessage {
     pub org_id: OrgId,
     pub sink: SinkKind,
     pub target_id: String,
     pub event_type: EventType,
     pub payload: String,
-}
-
-impl NewMessage {
-    /// One message per channel and per subscribed webhook endpoint.
-    pub(crate) fn for_alert(
-        org: &OrgId,
-        alert: &Alert,
-        event: EventType,
-        channels: &[(String, SinkKind)],
-        webhooks: &[String],
-    ) -> Result<Vec<NewMessage>> {
-        let payload = serde_json::to_string(&Envelope {
-            event_type: event,
-            timestamp: Utc::now(),
-            data: serde_json::to_value(alert)?,
-        })?;
-        let to_channels = channels.iter().map(|(id, kind)| (id, *kind));
-        let to_webhooks = webhooks.iter().map(|id| (id, SinkKind::Webhook));
-        Ok(to_channels
-            .chain(to_webhooks)
-            .map(|(id, sink)| NewMessage {
-                org_id: org.clone(),
-                sink,
-                target_id: id.clone(),
-                event_type: event,
-                payload: payload.clone(),
-            })
-            .collect())
-    }
 }
 
 /// A message a sender holds until its lease runs out.
@@ -84,7 +57,11 @@ pub struct ClaimedMessage {
 #[derive(Debug, Clone)]
 pub struct AttemptRecord {
     pub message: ClaimedMessage,
-    pub outcome: Outcome,
+    /// The receiver's HTTP status, if it answered.
+    pub status_code: Option<u16>,
+    /// What went wrong, if it did.
+    pub error: Option<String>,
+    pub delivered: bool,
     pub duration: Duration,
     /// When to try again; `None` after a delivery, or to give up.
     pub retry_at: Option<DateTime<Utc>>,
@@ -93,7 +70,8 @@ pub struct AttemptRecord {
 }
 
 impl Store {
-    pub(crate) async fn enqueue(&self, tx: &mut WriteTx, messages: &[NewMessage]) -> Result<()> {
+    /// Writes `messages` in `tx`, the transaction of the event they report.
+    pub async fn enqueue(&self, tx: &mut WriteTx, messages: &[NewMessage]) -> Result<()> {
         let now = now_micros();
         for chunk in messages.chunks(ROWS_PER_STATEMENT) {
             let sql = format!(
@@ -121,148 +99,32 @@ impl Store {
     }
 
     /// Webhook endpoints of `org` switched on and subscribed to `event`.
-    pub(crate) async fn subscribed_endpoints_in(
+    pub async fn subscribed_endpoints_in(
         &self,
         tx: &mut WriteTx,
         org: &OrgId,
         event: EventType,
     ) -> Result<Vec<String>> {
-        let endpoints = self.endpoints_in(tx, &[org.to_string()]).await?;
-        Ok(endpoints.into_iter().filter(|(_, _, events)| events.contains(&event)).map(|(_, id, _)| id).collect())
+        let endpoints = self.subscriptions_in(tx, std::slice::from_ref(org)).await?;
+        Ok(endpoints.into_iter().filter(|s| s.events.contains(&event)).map(|s| s.endpoint_id).collect())
     }
 
-    /// `(org, id, events)` of the endpoints switched on in `orgs`.
-    async fn endpoints_in(&self, tx: &mut WriteTx, orgs: &[String]) -> Result<Vec<(OrgId, String, Vec<EventType>)>> {
+    /// The webhook endpoints switched on in `orgs`, with the events each subscribes to.
+    pub async fn subscriptions_in(&self, tx: &mut WriteTx, orgs: &[OrgId]) -> Result<Vec<Subscription>> {
         let select = "SELECT org_id, id, events FROM webhook_endpoints WHERE enabled = 1 AND org_id IN";
-        let rows = self.rows_of_orgs(tx, select, orgs).await?;
+        let orgs: Vec<String> = orgs.iter().map(OrgId::to_string).collect();
+        let rows = self.rows_of_orgs(tx, select, &orgs).await?;
         rows.iter()
             .map(|row| {
                 let org: String = row.try_get("org_id")?;
                 let events: String = row.try_get("events")?;
-                Ok((
-                    org.parse().map_err(|e| corrupt("webhook", e))?,
-                    row.try_get("id")?,
-                    serde_json::from_str(&events).map_err(|e| corrupt("webhook", e))?,
-                ))
+                Ok(Subscription {
+                    org_id: org.parse().map_err(|e| corrupt("webhook", e))?,
+                    endpoint_id: row.try_get("id")?,
+                    events: serde_json::from_str(&events).map_err(|e| corrupt("webhook", e))?,
+                })
             })
             .collect()
-    }
-
-    /// Writes, in the transaction recording `fresh`, the webhooks and alerts they cause.
-    pub(super) async fn route_evaluations(
-        &self,
-        tx: &mut WriteTx,
-        fresh: &[&(ClaimedJob, Evaluation)],
-        events: &[(OrgId, LiveEvent)],
-    ) -> Result<()> {
-        let orgs: Vec<String> =
-            fresh.iter().map(|(job, _)| job.org_id.to_string()).collect::<HashSet<_>>().into_iter().collect();
-        if orgs.is_empty() {
-            return Ok(());
-        }
-        let endpoints = self.endpoints_in(tx, &orgs).await?;
-        let rules = self.rules_in(tx, &orgs).await?;
-        if endpoints.is_empty() && rules.is_empty() {
-            return Ok(());
-        }
-        let live: HashMap<Uuid, &LiveEvent> = events.iter().map(|(_, e)| (e.trace_id, e)).collect();
-        let now = Utc::now();
-        let mut messages = Vec::new();
-        let mut hits: Vec<GroupHit> = Vec::new();
-        let mut hit_index: HashMap<(OrgId, String, String), usize> = HashMap::new();
-        for (job, evaluation) in fresh {
-            let Some(event) = live.get(&job.trace_id) else { continue };
-            let event_type = if evaluation.status == EvaluationStatus::Error {
-                EventType::EvaluationFailed
-            } else {
-                EventType::EvaluationCompleted
-            };
-            let subscribed: Vec<&String> = endpoints
-                .iter()
-                .filter(|(org, _, types)| org == &job.org_id && types.contains(&event_type))
-                .map(|(_, id, _)| id)
-                .collect();
-            if !subscribed.is_empty() {
-                let data = EvaluationEvent {
-                    trace_id: job.trace_id,
-                    application_id: event.application_id.clone(),
-                    domain: evaluation.domain.clone(),
-                    status: evaluation.status,
-                    severity: evaluation.severity,
-                    issues: evaluation
-                        .issues
-                        .iter()
-                        .map(|i| TopIssue { code: i.code.clone(), severity: i.severity, message: i.message.clone() })
-                        .collect(),
-                    tiers_run: evaluation.tiers_run.clone(),
-                    cost_micro_usd: evaluation.cost_micro_usd,
-                    latency_ms: evaluation.latency_ms,
-                    received_at: event.received_at,
-                    evaluated_at: evaluation.evaluated_at,
-                    url: self.trace_url(job.trace_id),
-                };
-                let payload = serde_json::to_string(&Envelope {
-                    event_type,
-                    timestamp: now,
-                    data: serde_json::to_value(&data)?,
-                })?;
-                for id in subscribed {
-                    messages.push(NewMessage {
-                        org_id: job.org_id.clone(),
-                        sink: SinkKind::Webhook,
-                        target_id: id.clone(),
-                        event_type,
-                        payload: payload.clone(),
-                    });
-                }
-            }
-            for (org, rule) in rules.iter().filter(|(org, _)| org == &job.org_id) {
-                let Some(issue) =
-                    crate::sinks::alerts::matching_issue(rule, evaluation.domain.as_deref(), &evaluation.issues)
-                else {
-                    continue;
-                };
-                let key = (
-                    org.clone(),
-                    rule.id.clone(),
-                    crate::sinks::alerts::group_key(evaluation.domain.as_deref(), &issue.code),
-                );
-                match hit_index.get(&key) {
-                    Some(&i) => {
-                        hits[i].count += 1;
-                        hits[i].last_trace = job.trace_id;
-                    }
-                    None => {
-                        hit_index.insert(key, hits.len());
-                        hits.push(GroupHit {
-                            org: org.clone(),
-                            rule: rule.clone(),
-                            domain: evaluation.domain.clone(),
-                            issue_type: issue.code.clone(),
-                            severity: issue.severity,
-                            summary: issue.message.clone(),
-                            first_trace: job.trace_id,
-                            last_trace: job.trace_id,
-                            count: 1,
-                        });
-                    }
-                }
-            }
-        }
-        for (org, alert) in self.group_alerts(tx, hits).await? {
-            let rule = rules.iter().find(|(o, r)| o == &org && r.id == alert.rule_id).map(|(_, r)| r);
-            let channels = match rule {
-                Some(rule) => self.channel_kinds_in(tx, &org, &rule.channels).await?,
-                None => Vec::new(),
-            };
-            let webhooks: Vec<String> = endpoints
-                .iter()
-                .filter(|(o, _, types)| o == &org && types.contains(&EventType::AlertTriggered))
-                .map(|(_, id, _)| id.clone())
-                .collect();
-            messages.extend(NewMessage::for_alert(&org, &alert, EventType::AlertTriggered, &channels, &webhooks)?);
-        }
-        self.enqueue(tx, &messages).await
     }
 
     /// Claims up to `limit` messages that are due (new, retrying, or whose lease ran out).
@@ -325,15 +187,15 @@ impl Store {
                     .bind(r.message.id.clone())
                     .bind(i64::from(r.message.attempts))
                     .bind(now)
-                    .bind(r.outcome.status().map(i64::from))
-                    .bind(r.outcome.error().map(str::to_string))
+                    .bind(r.status_code.map(i64::from))
+                    .bind(r.error.clone())
                     .bind(r.duration.as_millis() as i64);
             }
             query.execute(&mut *tx).await?;
         }
         for r in records {
-            let (status, next, delivered_at) = match (&r.outcome, r.retry_at) {
-                (Outcome::Delivered { .. }, _) => (DeliveryStatus::Delivered, now, Some(now)),
+            let (status, next, delivered_at) = match (r.delivered, r.retry_at) {
+                (true, _) => (DeliveryStatus::Delivered, now, Some(now)),
                 (_, Some(at)) => (DeliveryStatus::Pending, to_micros(at), None),
                 (_, None) => (DeliveryStatus::Failed, now, None),
             };
@@ -344,8 +206,8 @@ impl Store {
             .bind(status.as_str())
             .bind(next)
             .bind(delivered_at)
-            .bind(r.outcome.status().map(i64::from))
-            .bind(r.outcome.error().map(str::to_string))
+            .bind(r.status_code.map(i64::from))
+            .bind(r.error.clone())
             .bind(&r.message.id)
             .bind(i64::from(r.message.attempts))
             .execute(&mut *tx)
@@ -502,22 +364,10 @@ impl Store {
         self.delivery(org, target_id, id).await
     }
 
-    /// A `webhook.test` message to one endpoint.
-    pub async fn send_test_webhook(&self, org: &OrgId, endpoint_id: &str) -> Result<()> {
-        let payload = serde_json::to_string(&Envelope {
-            event_type: EventType::WebhookTest,
-            timestamp: Utc::now(),
-            data: serde_json::json!({ "endpoint_id": endpoint_id, "message": "A test message from Aegis." }),
-        })?;
+    /// Writes `messages` in a transaction of their own: they report nothing else written.
+    pub async fn enqueue_alone(&self, messages: &[NewMessage]) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        let message = NewMessage {
-            org_id: org.clone(),
-            sink: SinkKind::Webhook,
-            target_id: endpoint_id.to_string(),
-            event_type: EventType::WebhookTest,
-            payload,
-        };
-        self.enqueue(&mut tx, &[message]).await?;
+        self.enqueue(&mut tx, messages).await?;
         tx.commit().await
     }
 

@@ -4,9 +4,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row as _;
 
 use super::{from_micros, now_micros, Store, WriteTx};
-use crate::model::OrgId;
-use crate::phi::vault::Sealed;
-use crate::phi::{PhiPolicy, PhiType};
+use crate::model::{OrgId, PhiType, Sealed};
 use crate::{Error, Result};
 
 /// One original, sealed, under the token that replaced it.
@@ -90,26 +88,23 @@ pub struct StoredText {
 }
 
 impl Store {
-    pub async fn phi_policy(&self, org: &OrgId) -> Result<Option<PhiPolicy>> {
+    /// The organization's de-identification policy, as the JSON it was stored as.
+    pub async fn phi_policy(&self, org: &OrgId) -> Result<Option<String>> {
         let row = sqlx::query("SELECT policy FROM phi_policies WHERE org_id = $1")
             .bind(org.to_string())
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| {
-            let text: String = r.try_get("policy")?;
-            Ok(serde_json::from_str(&text)?)
-        })
-        .transpose()
+        Ok(row.map(|r| r.try_get("policy")).transpose()?)
     }
 
-    pub async fn put_phi_policy(&self, org: &OrgId, policy: &PhiPolicy) -> Result<()> {
+    pub async fn put_phi_policy(&self, org: &OrgId, policy_json: &str) -> Result<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO phi_policies (org_id, policy, updated_at) VALUES ($1, $2, $3) \
              ON CONFLICT (org_id) DO UPDATE SET policy = excluded.policy, updated_at = excluded.updated_at",
         )
         .bind(org.to_string())
-        .bind(serde_json::to_string(policy)?)
+        .bind(policy_json)
         .bind(now_micros())
         .execute(&mut *tx)
         .await?;

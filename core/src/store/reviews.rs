@@ -11,7 +11,7 @@ use super::{corrupt, from_micros, now_micros, to_micros, Store};
 use crate::model::{cohens_kappa, Agreement, OrgId, Review, ReviewItem, ReviewLabel, ReviewerProgress, Severity};
 use crate::Result;
 
-/// What an expert submits, already checked (see `crate::review::ReviewInput`).
+/// What an expert submits, already checked (see the review module's `ReviewInput`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewReview {
     pub label: ReviewLabel,

@@ -188,11 +188,11 @@ async fn results_are_recorded_once(backend: Backend) {
     let jobs = db.store.claim_jobs("w", 10, Duration::ZERO).await.unwrap();
     let trace = db.store.get_traces(&[(a.clone(), id)]).await.unwrap().remove(0).1;
     let evaluation = Cascade::default().evaluate(&trace, crate::tiers::Context::default()).await;
-    assert_eq!(db.store.record_evaluations(&[(jobs[0].clone(), evaluation.clone())]).await.unwrap().len(), 1);
+    assert_eq!(db.record(&[(jobs[0].clone(), evaluation.clone())]).await.unwrap().len(), 1);
     // The same job finishing twice (its lease ran out under a slow worker) changes nothing.
     let mut late = evaluation.clone();
     late.status = crate::model::EvaluationStatus::Pass;
-    assert_eq!(db.store.record_evaluations(&[(jobs[0].clone(), late)]).await.unwrap().len(), 0);
+    assert_eq!(db.record(&[(jobs[0].clone(), late)]).await.unwrap().len(), 0);
 
     match db.store.get_evaluation(&a, id).await.unwrap() {
         EvaluationLookup::Done(e) => {
@@ -414,9 +414,9 @@ async fn costs_add_up_and_reviews_are_queued(backend: Backend) {
             (job, e)
         })
         .collect();
-    db.store.record_evaluations(&done).await.unwrap();
+    db.record(&done).await.unwrap();
     // A second recording of the same jobs adds nothing.
-    db.store.record_evaluations(&done).await.unwrap();
+    db.record(&done).await.unwrap();
 
     assert_eq!(db.store.tier_cost_today(&a, 3).await.unwrap(), 3_003);
     assert_eq!(db.store.tier_cost_today(&a, 1).await.unwrap(), 0);
@@ -485,7 +485,7 @@ async fn search_finds_evaluated_traces_of_one_organization(backend: Backend) {
             (j, e)
         })
         .collect();
-    db.store.record_evaluations(&done).await.unwrap();
+    db.record(&done).await.unwrap();
 
     assert_eq!(search(a.clone(), "warfarin").await, 2);
     assert_eq!(search(a.clone(), "Warfarin INR").await, 1, "every word must match");
@@ -542,12 +542,12 @@ async fn rollups_agree_with_the_evaluations(backend: Backend) {
             (job, e)
         })
         .collect();
-    let events = db.store.record_evaluations(&done).await.unwrap();
+    let events = db.record(&done).await.unwrap();
     assert_eq!(events.len(), 7);
     let (event_org, event) = events.iter().find(|(o, _)| *o == a).unwrap();
     assert_eq!(*event_org, a);
     assert!(!event.application_id.is_empty());
-    assert!(db.store.record_evaluations(&done).await.unwrap().is_empty(), "recorded once, counted once");
+    assert!(db.record(&done).await.unwrap().is_empty(), "recorded once, counted once");
 
     let day_start = Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0).unwrap();
     let day_end = day_start + chrono::Duration::days(1);
@@ -629,7 +629,7 @@ async fn search_pages_are_newest_first_with_few_or_many_matches(backend: Backend
             (j, e)
         })
         .collect();
-    db.store.record_evaluations(&done).await.unwrap();
+    db.record(&done).await.unwrap();
 
     let all_pages = |q: ListQuery| {
         let store = db.store.clone();

@@ -34,7 +34,7 @@ pub struct NewTrace {
     /// The originals of the identifiers replaced in this trace, sealed, for the vault.
     pub vault: Vec<super::VaultEntry>,
     /// Identifiers only the second pass caught, by type: written to the audit log with the trace.
-    pub second_pass: std::collections::BTreeMap<crate::phi::PhiType, u32>,
+    pub second_pass: std::collections::BTreeMap<crate::model::PhiType, u32>,
     /// What replaced identifiers, with the tokens behind stand-ins ([`super::put_in_json`]), for the
     /// trace view. Built in the caller's task: the writer's time is the ingest bottleneck.
     pub phi_replaced: String,

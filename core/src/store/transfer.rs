@@ -4,8 +4,7 @@ use sqlx::Row as _;
 use uuid::Uuid;
 
 use super::{corrupt, now_micros, Store};
-use crate::model::OrgId;
-use crate::transfer::TransferPair;
+use crate::model::{OrgId, TransferPair};
 use crate::Result;
 
 impl Store {

@@ -8,15 +8,22 @@ use sqlx::Row as _;
 use uuid::Uuid;
 
 use super::{corrupt, from_micros, now_micros, to_micros, Store};
+use crate::auth::new_webhook_secret;
 use crate::model::{EventType, OrgId, WebhookEndpoint};
-use crate::sinks::webhooks::signing::new_secret;
-use crate::sinks::webhooks::EndpointTarget;
 use crate::Result;
 
 /// How long a rotated-out secret still signs, so receivers can switch without losing messages.
 pub const ROTATION_OVERLAP: TimeDelta = TimeDelta::hours(24);
 
 const COLUMNS: &str = "id, url, description, events, enabled, disabled_reason, created_at, updated_at";
+
+/// Where one endpoint's messages go, and the secrets they are signed with (the current one
+/// first, then a rotated-out one still honoured).
+#[derive(Debug, Clone)]
+pub struct EndpointTarget {
+    pub url: String,
+    pub secrets: Vec<String>,
+}
 
 /// What may change on an endpoint; `None` keeps the current value.
 #[derive(Debug, Clone, Default)]
@@ -40,7 +47,7 @@ impl Store {
         events: &[EventType],
     ) -> Result<(WebhookEndpoint, String)> {
         let id = format!("ep_{}", Uuid::now_v7().simple());
-        let secret = new_secret();
+        let secret = new_webhook_secret();
         let now = now_micros();
         let mut tx = self.begin_write().await?;
         sqlx::query(
@@ -118,7 +125,7 @@ impl Store {
 
     /// Gives the endpoint a new secret; the old one keeps signing for [`ROTATION_OVERLAP`].
     pub async fn rotate_webhook_secret(&self, org: &OrgId, actor: &str, id: &str) -> Result<Option<String>> {
-        let secret = new_secret();
+        let secret = new_webhook_secret();
         let now = Utc::now();
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(

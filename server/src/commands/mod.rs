@@ -158,7 +158,8 @@ pub async fn run(command: Option<Command>) -> anyhow::Result<()> {
 }
 
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    let store = Store::open(config).await.context("cannot open the database")?;
+    let store =
+        Store::connect(&config.database_url(), config.db_max_connections).await.context("cannot open the database")?;
     store.migrate().await.context("cannot migrate the database")?;
     Ok(store)
 }

@@ -165,7 +165,7 @@ async fn costs_reconcile_with_the_module_runs() {
             (job, e)
         })
         .collect();
-    app.store.record_evaluations(&done).await.unwrap();
+    aegis_core::pipeline::record(&app.store, &aegis_core::testing::test_links(), &done).await.unwrap();
 
     let mut module_sum = 0;
     let traces = app.get("/api/v1/traces?limit=100").await;

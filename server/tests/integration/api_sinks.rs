@@ -46,7 +46,8 @@ async fn deliver(app: &TestApp, pagerduty_url: Option<String>) {
     if let Some(url) = pagerduty_url {
         config.sinks.pagerduty_url = url;
     }
-    let dispatcher = Dispatcher::new(app.store.clone(), &config).unwrap();
+    let dispatcher =
+        Dispatcher::new(app.store.clone(), &config.sinks, aegis_core::sinks::Links::new(&config.public_url)).unwrap();
     let started = Instant::now();
     while started.elapsed() < Duration::from_secs(10) {
         dispatcher.round().await.unwrap();

@@ -141,7 +141,7 @@ async fn seed_replays_a_month_of_history() {
     assert!(out.status.success(), "{}", stderr(&out));
 
     let config = aegis_core::config::Config { data_dir: cli.dir.path().to_path_buf(), ..Default::default() };
-    let store = aegis_core::store::Store::open(&config).await.unwrap();
+    let store = aegis_core::store::Store::connect(&config.database_url(), config.db_max_connections).await.unwrap();
     let org: OrgId = id.parse().unwrap();
     let now = Utc::now();
     let month = store.overview(&org, now - Duration::days(31), now + Duration::minutes(1), None).await.unwrap();

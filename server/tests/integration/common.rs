@@ -255,6 +255,7 @@ impl TestApp {
             limits: self.limits.clone(),
             deliveries_ready: Arc::new(Notify::new()),
             models: Default::default(),
+            links: aegis_core::testing::test_links(),
         };
         loop {
             let jobs = self.store.claim_jobs("test", 500, std::time::Duration::from_secs(60)).await.unwrap();

@@ -186,7 +186,7 @@ impl Door {
         // happened to equal a corpus name could not be told from a leak. The recognizers and
         // every path out of the door are the same under both policies.
         let tokens = aegis_core::phi::PhiPolicy { surrogates: false, ..Default::default() };
-        db.store.put_phi_policy(&org, &tokens).await.unwrap();
+        db.store.put_phi_policy(&org, &serde_json::to_string(&tokens).unwrap()).await.unwrap();
         let key = db.store.create_api_key(&org, "k", ApiKeyRole::Admin, "tests").await.unwrap().plaintext;
         db.store
             .create_user(&org, "nurse@canary.test", "a long password", aegis_core::access::Role::Owner, "tests")

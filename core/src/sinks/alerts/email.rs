@@ -9,8 +9,8 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::{grouped_note, title};
-use crate::config::{SmtpConfig, SmtpTls};
 use crate::model::{Alert, EventType};
+use crate::sinks::config::{SmtpConfig, SmtpTls};
 use crate::sinks::Outcome;
 use crate::{Error, FieldError, Result};
 

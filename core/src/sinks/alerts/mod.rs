@@ -3,7 +3,10 @@
 
 pub mod email;
 pub mod pagerduty;
+mod raise;
 pub mod slack;
+
+pub use raise::{count_hits_in, flush_groups, raised, resolve, summary};
 
 use crate::model::{Alert, AlertRule, AlertStatus, EventType, Issue};
 

@@ -8,14 +8,7 @@ use chrono::Utc;
 
 use super::http::GuardedClient;
 use super::Outcome;
-
-/// Where one endpoint's messages go, and the secrets they are signed with (the current one
-/// first, then a rotated-out one still honoured).
-#[derive(Debug, Clone)]
-pub struct EndpointTarget {
-    pub url: String,
-    pub secrets: Vec<String>,
-}
+use crate::store::EndpointTarget;
 
 /// Sends one attempt of message `msg_id`. The id stays the same on every attempt so that the
 /// receiver can drop duplicates; the timestamp is the attempt's own.

@@ -4,17 +4,9 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
-use rand::RngCore as _;
 use sha2::Sha256;
 
-const PREFIX: &str = "whsec_";
-
-/// A new signing secret: `whsec_` and 32 random bytes in base64.
-pub fn new_secret() -> String {
-    let mut key = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut key);
-    format!("{PREFIX}{}", STANDARD.encode(key))
-}
+use crate::auth::WEBHOOK_SECRET_PREFIX as PREFIX;
 
 /// `v1,<signature>` of one message attempt.
 pub fn sign(secret: &str, msg_id: &str, timestamp: i64, body: &[u8]) -> Result<String, String> {
@@ -65,10 +57,12 @@ mod tests {
     /// The spec's own Python library (`standardwebhooks` from PyPI) accepts what we send.
     #[test]
     fn the_reference_verifier_accepts_our_signatures() {
-        let secret = new_secret();
+        let secret = crate::auth::new_webhook_secret();
         let body = r#"{"type":"evaluation.completed","timestamp":"2026-11-27T10:00:00Z","data":{"trace_id":"x"}}"#;
         let timestamp = chrono::Utc::now().timestamp();
-        let header = signature_header(&[&secret, &new_secret()], "msg_abc", timestamp, body.as_bytes()).unwrap();
+        let header =
+            signature_header(&[&secret, &crate::auth::new_webhook_secret()], "msg_abc", timestamp, body.as_bytes())
+                .unwrap();
         let script = "import sys, json\n\
             from standardwebhooks.webhooks import Webhook\n\
             secret, msg_id, ts, sig = sys.argv[1:5]\n\
@@ -94,13 +88,13 @@ mod tests {
             String::from_utf8_lossy(&ok.stderr)
         );
         assert!(String::from_utf8_lossy(&ok.stdout).contains("evaluation.completed"));
-        let tampered = run(&sign(&new_secret(), "msg_abc", timestamp, body.as_bytes()).unwrap());
+        let tampered = run(&sign(&crate::auth::new_webhook_secret(), "msg_abc", timestamp, body.as_bytes()).unwrap());
         assert!(!tampered.status.success(), "another secret's signature is refused");
     }
 
     #[test]
     fn rotation_sends_both_signatures() {
-        let (old, new) = (new_secret(), new_secret());
+        let (old, new) = (crate::auth::new_webhook_secret(), crate::auth::new_webhook_secret());
         assert!(old.starts_with("whsec_") && old != new);
         let header = signature_header(&[&new, &old], "msg_1", 1, b"{}").unwrap();
         assert_eq!(header.split(' ').count(), 2);

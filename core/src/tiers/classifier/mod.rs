@@ -76,6 +76,21 @@ pub enum Stage {
 }
 
 impl ClassifierModel {
+    /// What the model registry keeps of this model.
+    pub fn registration(&self) -> crate::Result<crate::store::NewModel> {
+        Ok(crate::store::NewModel {
+            domain: self.domain.clone(),
+            version: self.version.clone(),
+            metrics: serde_json::to_value(&self.metrics)?,
+            body: serde_json::to_string(self)?,
+        })
+    }
+
+    /// A model from the weights the registry kept (see [`ClassifierModel::registration`]).
+    pub fn from_registry(id: &str, body: &str) -> crate::Result<ClassifierModel> {
+        serde_json::from_str(body).map_err(|e| crate::Error::Internal(format!("corrupt model row {id}: {e}")))
+    }
+
     /// The probability that `trace` is unsafe, given the codes of Tier 1's findings.
     pub fn risk(&self, trace: &Trace, tier1: &[&str]) -> f64 {
         self.risk_of(&featurize(&trace_text(trace, tier1), self.buckets))
