@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 pub use crate::ingest::config::IngestConfig;
 pub use crate::pipeline::config::WorkerConfig;
 pub use crate::secret::Secret;
-pub use crate::sinks::config::{SinksConfig, SmtpConfig, SmtpTls};
+pub use crate::sinks::config::SinksConfig;
+pub use crate::sinks::email::config::{SmtpConfig, SmtpTls};
 pub use crate::tiers::judge::config::{JudgeConfig, Provider};
 use crate::{Error, Result};
 

@@ -7,7 +7,7 @@ use crate::access::{Actor, Capability, Role};
 use crate::config::Config;
 use crate::model::Sealed;
 use crate::phi::PhiService;
-use crate::sinks::alerts::email::EmailSender;
+use crate::sinks::email::EmailSender;
 use crate::store::{Store, User};
 use crate::totp;
 use crate::{Error, FieldError, Result};

@@ -9,13 +9,9 @@ use chrono::Utc;
 use futures::StreamExt as _;
 use tokio_util::sync::CancellationToken;
 
-use super::alerts::email::EmailSender;
-use super::alerts::{pagerduty, slack};
 use super::config::SinksConfig;
-use super::http::GuardedClient;
-use super::webhooks;
-use super::{retry_delay, Links, Outcome};
-use crate::model::{Alert, ChannelTarget, Envelope, SinkKind};
+use super::{retry_delay, Links, Outcome, Sinks, Target};
+use crate::model::{ChannelTarget, SinkKind};
 use crate::store::{AttemptRecord, ClaimedMessage, EndpointTarget, Store};
 use crate::Result;
 
@@ -29,32 +25,20 @@ pub struct Dispatcher {
     store: Store,
     config: SinksConfig,
     links: Links,
-    /// For customers' URLs: webhooks and Slack.
-    guarded: GuardedClient,
-    /// For the operator's own configuration: the PagerDuty API.
-    trusted: GuardedClient,
-    email: Option<EmailSender>,
+    sinks: Arc<Sinks>,
     /// Woken when this process writes messages, so they need not wait for the next poll.
     pub wake: Arc<tokio::sync::Notify>,
 }
 
 impl Dispatcher {
     pub fn new(store: Store, config: &SinksConfig, links: Links) -> Result<Dispatcher> {
-        let timeout = Duration::from_secs(config.timeout_secs.max(1));
         Ok(Dispatcher {
             store,
-            guarded: GuardedClient::new(timeout, config.allow_private)?,
-            trusted: GuardedClient::new(timeout, true)?,
-            email: EmailSender::from_config(&config.smtp, timeout)?,
+            sinks: Arc::new(Sinks::new(config, &links)?),
             config: config.clone(),
             links,
             wake: Arc::default(),
         })
-    }
-
-    /// Whether alert email can be sent (an SMTP host is configured).
-    pub fn has_email(&self) -> bool {
-        self.email.is_some()
     }
 
     pub async fn run(self, shutdown: CancellationToken) {
@@ -199,38 +183,21 @@ impl Dispatcher {
         endpoints: &HashMap<String, EndpointTarget>,
         channels: &HashMap<String, ChannelTarget>,
     ) -> Outcome {
-        let rejected = |error: &str| Outcome::Rejected { status: None, error: error.to_string() };
-        if message.sink == SinkKind::Webhook {
-            return match endpoints.get(&message.target_id) {
-                Some(target) => webhooks::deliver(&self.guarded, target, &message.id, &message.payload).await,
-                None => rejected("the endpoint was deleted or switched off"),
-            };
-        }
-        let Some(channel) = channels.get(&message.target_id) else {
-            return rejected("the alert channel was deleted");
-        };
-        let alert = match serde_json::from_str::<Envelope>(&message.payload)
-            .and_then(|envelope| serde_json::from_value::<Alert>(envelope.data))
-        {
-            Ok(alert) => alert,
-            Err(e) => return rejected(&format!("not an alert: {e}")),
-        };
-        match channel {
-            ChannelTarget::Slack { webhook_url } => {
-                slack::deliver(&self.guarded, webhook_url, &slack::message(&alert, message.event_type)).await
+        let rejected = |error: String| Outcome::Rejected { status: None, error };
+        let target = if message.sink == SinkKind::Webhook {
+            match endpoints.get(&message.target_id) {
+                Some(endpoint) => Target::Endpoint(endpoint),
+                None => return rejected("the endpoint was deleted or switched off".into()),
             }
-            ChannelTarget::PagerDuty { routing_key } => {
-                let event = pagerduty::event(&alert, message.event_type, routing_key, self.links.dashboard());
-                pagerduty::deliver(&self.trusted, &self.config.pagerduty_url, &event).await
+        } else {
+            match channels.get(&message.target_id) {
+                Some(channel) => Target::Channel(channel),
+                None => return rejected("the alert channel was deleted".into()),
             }
-            ChannelTarget::Email { to } => match &self.email {
-                Some(sender) => sender.deliver(to, &alert, message.event_type).await,
-                None => Outcome::Retry {
-                    status: None,
-                    error: "no SMTP server is configured (sinks.smtp.host)".into(),
-                    after: None,
-                },
-            },
+        };
+        match self.sinks.get(message.sink) {
+            Some(sink) => sink.deliver(message, target).await,
+            None => rejected(format!("no sink delivers {} messages", message.sink.as_str())),
         }
     }
 }

@@ -1,26 +1,86 @@
 //! Sinks: where evaluations go after they are stored, besides the dashboards' live feed.
 //!
-//! The store writes each message to the durable outbox in the transaction of its event
-//! ([`crate::store`]); the [`Dispatcher`] claims due messages from any process and delivers
-//! each through its sink: a signed [`webhooks`] POST, or an alert to Slack, email or
-//! PagerDuty ([`alerts`]). Failures are retried with exponential backoff and jitter for days.
+//! Each message is written to the durable outbox in the transaction of its event ([`route`]
+//! works out which, `pipeline/record.rs` writes them); the [`Dispatcher`] claims due messages
+//! from any process and hands each to its [`Sink`]: a signed [`webhook`] POST, or an alert
+//! ([`alerts`]) to [`slack`], [`email`] or [`pagerduty`]. Failures are retried with
+//! exponential backoff and jitter for days.
+//!
+//! A sink is a folder of its own (its wire format, its delivery, its tests) implementing
+//! [`Sink`], and one line in [`Sinks::new`].
 
 pub mod alerts;
 pub mod config;
 mod dispatch;
+pub mod email;
 pub mod http;
+pub mod pagerduty;
 pub mod route;
 pub mod settings;
-pub mod webhooks;
+pub mod slack;
+pub mod webhook;
 
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use rand::Rng as _;
 
 pub use dispatch::Dispatcher;
 pub use route::Links;
 
+use crate::model::{ChannelTarget, SinkKind};
+use crate::store::{ClaimedMessage, EndpointTarget};
 use config::SinksConfig;
+use http::GuardedClient;
+
+/// A destination of outbox messages.
+pub trait Sink: Send + Sync {
+    /// The messages it delivers.
+    fn kind(&self) -> SinkKind;
+
+    /// Sends one attempt of `message` to `target`. Every failure is an [`Outcome`], never a
+    /// panic or an error: the dispatcher decides from it whether to try again.
+    fn deliver<'a>(&'a self, message: &'a ClaimedMessage, target: Target<'a>) -> BoxFuture<'a, Outcome>;
+}
+
+/// Whom a message is addressed to.
+#[derive(Debug, Clone, Copy)]
+pub enum Target<'a> {
+    /// A webhook endpoint, with its signing secrets.
+    Endpoint(&'a EndpointTarget),
+    /// An alert channel of the organization.
+    Channel(&'a ChannelTarget),
+}
+
+impl Target<'_> {
+    /// The outcome for a message whose target is not one `sink` can deliver to.
+    pub fn mismatch(&self, sink: SinkKind) -> Outcome {
+        Outcome::Rejected { status: None, error: format!("the target is not a {} target", sink.as_str()) }
+    }
+}
+
+/// Every sink this installation delivers through, one per kind.
+pub struct Sinks(Vec<Box<dyn Sink>>);
+
+impl Sinks {
+    /// The sinks, configured. Customers' URLs (webhooks, Slack) go through a client that
+    /// refuses private addresses unless allowed; the operator's own (PagerDuty's API) do not.
+    pub fn new(config: &SinksConfig, links: &Links) -> crate::Result<Sinks> {
+        let timeout = Duration::from_secs(config.timeout_secs.max(1));
+        let guarded = GuardedClient::new(timeout, config.allow_private)?;
+        let trusted = GuardedClient::new(timeout, true)?;
+        Ok(Sinks(vec![
+            Box::new(webhook::WebhookSink::new(guarded.clone())),
+            Box::new(slack::SlackSink::new(guarded)),
+            Box::new(pagerduty::PagerDutySink::new(trusted, &config.pagerduty_url, links)),
+            Box::new(email::EmailSink::new(&config.smtp, timeout)?),
+        ]))
+    }
+
+    pub fn get(&self, kind: SinkKind) -> Option<&dyn Sink> {
+        self.0.iter().find(|sink| sink.kind() == kind).map(|sink| sink.as_ref())
+    }
+}
 
 /// How one delivery attempt went.
 #[derive(Debug, Clone, PartialEq)]
@@ -69,8 +129,8 @@ pub(crate) async fn classify(response: Result<reqwest::Response, reqwest::Error>
         Ok(r) if r.status().is_success() => Outcome::Delivered { status: r.status().as_u16() },
         Ok(r) => {
             let status = r.status().as_u16();
-            let after = webhooks::retry_after(&r);
-            let error = webhooks::short(&r.text().await.unwrap_or_default(), status);
+            let after = webhook::retry_after(&r);
+            let error = webhook::short(&r.text().await.unwrap_or_default(), status);
             if status == 408 || status == 429 || status >= 500 {
                 Outcome::Retry { status: Some(status), error, after }
             } else {

@@ -108,7 +108,7 @@ impl ChannelInput {
                     ));
                 }
                 let to = self.to.ok_or_else(|| FieldError::new("to", "is required: a list of email addresses"))?;
-                super::alerts::email::check_recipients(&to)?;
+                super::email::check_recipients(&to)?;
                 ChannelTarget::Email { to }
             }
             "pagerduty" => {

@@ -8,7 +8,7 @@ use chrono::Utc;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::webhooks::signing;
+use super::webhook::signing;
 use super::Dispatcher;
 use crate::model::{
     AlertStatus, ChannelTarget, DeliveryStatus, EvaluationStatus, EventType, Issue, OrgId, Severity, TraceInput,
@@ -424,7 +424,7 @@ async fn alert_email_reaches_a_real_smtp_server(backend: Backend) {
     let mut config = config(None);
     config.smtp.host = Some("127.0.0.1".into());
     config.smtp.port = smtp.port;
-    config.smtp.tls = crate::sinks::config::SmtpTls::None;
+    config.smtp.tls = crate::sinks::email::config::SmtpTls::None;
     config.smtp.from = "Aegis Alerts <alerts@aegis.example>".into();
     let dispatcher = Dispatcher::new(db.store.clone(), &config, crate::testing::test_links()).unwrap();
     let traces = evaluate(&db.store, &org, 1, Some(("medication_overdose", Severity::Critical))).await;

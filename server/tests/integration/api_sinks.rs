@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use aegis_core::sinks::webhooks::signing;
+use aegis_core::sinks::webhook::signing;
 use aegis_core::sinks::Dispatcher;
 use aegis_core::store::{ApiKeyRole, Backend};
 use aegis_core::testing::receivers::{Mode, Receiver};

@@ -1,14 +1,12 @@
 //! Alerts: which evaluations raise one (the organization's rules), how identical ones are
-//! grouped, and how each channel (Slack, email, PagerDuty) is told.
+//! grouped, and the words every channel (`slack/`, `email/`, `pagerduty/`) shares.
 
-pub mod email;
-pub mod pagerduty;
 mod raise;
-pub mod slack;
 
 pub use raise::{count_hits_in, flush_groups, raised, resolve, summary};
 
-use crate::model::{Alert, AlertRule, AlertStatus, EventType, Issue};
+use crate::model::{Alert, AlertRule, AlertStatus, Envelope, EventType, Issue};
+use crate::store::ClaimedMessage;
 
 /// The issue `rule` alerts on in an evaluation of `domain`: the worst one that passes its
 /// filters, or none.
@@ -51,5 +49,12 @@ pub fn grouped_note(alert: &Alert) -> Option<String> {
     }
 }
 
+/// The alert an outbox message to a channel carries.
+pub fn alert_of(message: &ClaimedMessage) -> Result<Alert, String> {
+    serde_json::from_str::<Envelope>(&message.payload)
+        .and_then(|envelope| serde_json::from_value::<Alert>(envelope.data))
+        .map_err(|e| format!("not an alert: {e}"))
+}
+
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -6,9 +6,38 @@ use std::time::Duration;
 
 use chrono::Utc;
 
+use futures::future::BoxFuture;
+
 use super::http::GuardedClient;
-use super::Outcome;
-use crate::store::EndpointTarget;
+use super::{Outcome, Sink, Target};
+use crate::model::SinkKind;
+use crate::store::{ClaimedMessage, EndpointTarget};
+
+/// Signed POSTs to the organization's endpoints.
+pub struct WebhookSink {
+    client: GuardedClient,
+}
+
+impl WebhookSink {
+    pub fn new(client: GuardedClient) -> WebhookSink {
+        WebhookSink { client }
+    }
+}
+
+impl Sink for WebhookSink {
+    fn kind(&self) -> SinkKind {
+        SinkKind::Webhook
+    }
+
+    fn deliver<'a>(&'a self, message: &'a ClaimedMessage, target: Target<'a>) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            match target {
+                Target::Endpoint(endpoint) => deliver(&self.client, endpoint, &message.id, &message.payload).await,
+                Target::Channel(_) => target.mismatch(self.kind()),
+            }
+        })
+    }
+}
 
 /// Sends one attempt of message `msg_id`. The id stays the same on every attempt so that the
 /// receiver can drop duplicates; the timestamp is the attempt's own.

@@ -3,10 +3,47 @@
 
 use serde_json::{json, Value};
 
-use super::{grouped_note, title};
-use crate::model::{Alert, EventType, Severity};
+use futures::future::BoxFuture;
+
+use crate::model::{Alert, ChannelTarget, EventType, Severity, SinkKind};
+use crate::sinks::alerts::{alert_of, grouped_note, title};
 use crate::sinks::http::GuardedClient;
-use crate::sinks::Outcome;
+use crate::sinks::{Links, Outcome, Sink, Target};
+use crate::store::ClaimedMessage;
+
+/// Alerts to PagerDuty services, as incidents triggered and resolved.
+pub struct PagerDutySink {
+    client: GuardedClient,
+    events_url: String,
+    dashboard: String,
+}
+
+impl PagerDutySink {
+    pub fn new(client: GuardedClient, events_url: &str, links: &Links) -> PagerDutySink {
+        PagerDutySink { client, events_url: events_url.to_string(), dashboard: links.dashboard().to_string() }
+    }
+}
+
+impl Sink for PagerDutySink {
+    fn kind(&self) -> SinkKind {
+        SinkKind::PagerDuty
+    }
+
+    fn deliver<'a>(&'a self, message: &'a ClaimedMessage, target: Target<'a>) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            let Target::Channel(ChannelTarget::PagerDuty { routing_key }) = target else {
+                return target.mismatch(self.kind());
+            };
+            match alert_of(message) {
+                Ok(alert) => {
+                    let body = event(&alert, message.event_type, routing_key, &self.dashboard);
+                    deliver(&self.client, &self.events_url, &body).await
+                }
+                Err(error) => Outcome::Rejected { status: None, error },
+            }
+        })
+    }
+}
 
 /// The dedup key of an alert's group: one incident per rule, domain and issue type.
 pub fn dedup_key(alert: &Alert) -> String {
@@ -60,5 +97,8 @@ pub async fn deliver(client: &GuardedClient, events_url: &str, body: &Value) -> 
         Ok(r) => r,
         Err(error) => return Outcome::Rejected { status: None, error },
     };
-    super::super::classify(request.json(body).send().await).await
+    crate::sinks::classify(request.json(body).send().await).await
 }
+
+#[cfg(test)]
+mod tests;

@@ -8,11 +8,53 @@ use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::{grouped_note, title};
-use crate::model::{Alert, EventType};
-use crate::sinks::config::{SmtpConfig, SmtpTls};
-use crate::sinks::Outcome;
+pub mod config;
+
+use futures::future::BoxFuture;
+
+use crate::model::{Alert, ChannelTarget, EventType, SinkKind};
+use crate::sinks::alerts::{alert_of, grouped_note, title};
+use crate::sinks::{Outcome, Sink, Target};
+use crate::store::ClaimedMessage;
 use crate::{Error, FieldError, Result};
+use config::{SmtpConfig, SmtpTls};
+
+/// Alerts by email, when an SMTP server is configured.
+pub struct EmailSink {
+    sender: Option<EmailSender>,
+}
+
+impl EmailSink {
+    pub fn new(config: &SmtpConfig, timeout: Duration) -> Result<EmailSink> {
+        Ok(EmailSink { sender: EmailSender::from_config(config, timeout)? })
+    }
+}
+
+impl Sink for EmailSink {
+    fn kind(&self) -> SinkKind {
+        SinkKind::Email
+    }
+
+    fn deliver<'a>(&'a self, message: &'a ClaimedMessage, target: Target<'a>) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            let Target::Channel(ChannelTarget::Email { to }) = target else {
+                return target.mismatch(self.kind());
+            };
+            let Some(sender) = &self.sender else {
+                // Configuring SMTP later sends what waited meanwhile.
+                return Outcome::Retry {
+                    status: None,
+                    error: "no SMTP server is configured (sinks.smtp.host)".into(),
+                    after: None,
+                };
+            };
+            match alert_of(message) {
+                Ok(alert) => sender.deliver(to, &alert, message.event_type).await,
+                Err(error) => Outcome::Rejected { status: None, error },
+            }
+        })
+    }
+}
 
 /// A connection pool to the SMTP server, and the sender address.
 #[derive(Clone)]
@@ -150,3 +192,6 @@ pub fn bodies(alert: &Alert, event: EventType) -> (String, String) {
 fn html(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
+
+#[cfg(test)]
+mod tests;

@@ -4,10 +4,42 @@
 
 use serde_json::{json, Value};
 
-use super::{grouped_note, title};
-use crate::model::{Alert, EventType, Severity};
+use futures::future::BoxFuture;
+
+use crate::model::{Alert, ChannelTarget, EventType, Severity, SinkKind};
+use crate::sinks::alerts::{alert_of, grouped_note, title};
 use crate::sinks::http::GuardedClient;
-use crate::sinks::Outcome;
+use crate::sinks::{Outcome, Sink, Target};
+use crate::store::ClaimedMessage;
+
+/// Alerts to Slack channels' incoming webhooks.
+pub struct SlackSink {
+    client: GuardedClient,
+}
+
+impl SlackSink {
+    pub fn new(client: GuardedClient) -> SlackSink {
+        SlackSink { client }
+    }
+}
+
+impl Sink for SlackSink {
+    fn kind(&self) -> SinkKind {
+        SinkKind::Slack
+    }
+
+    fn deliver<'a>(&'a self, message: &'a ClaimedMessage, target: Target<'a>) -> BoxFuture<'a, Outcome> {
+        Box::pin(async move {
+            let Target::Channel(ChannelTarget::Slack { webhook_url }) = target else {
+                return target.mismatch(self.kind());
+            };
+            match alert_of(message) {
+                Ok(alert) => deliver(&self.client, webhook_url, &self::message(&alert, message.event_type)).await,
+                Err(error) => Outcome::Rejected { status: None, error },
+            }
+        })
+    }
+}
 
 /// The message for `alert`.
 pub fn message(alert: &Alert, event: EventType) -> Value {
@@ -49,7 +81,7 @@ pub async fn deliver(client: &GuardedClient, webhook_url: &str, body: &Value) ->
         Ok(r) => r,
         Err(error) => return Outcome::Rejected { status: None, error },
     };
-    super::super::classify(request.json(body).send().await).await
+    crate::sinks::classify(request.json(body).send().await).await
 }
 
 /// Slack's mrkdwn treats these three as control characters.
@@ -66,3 +98,6 @@ fn clip(s: &str, max: usize) -> String {
         out
     }
 }
+
+#[cfg(test)]
+mod tests;
