@@ -10,7 +10,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use aegis_core::domains::eval::parse_jsonl;
+use aegis_core::domains::cases::parse_jsonl;
 use aegis_core::domains::{Domain, DomainSet};
 use aegis_core::model::Trace;
 use aegis_core::tiers::rules::CustomValidators;

@@ -10,12 +10,14 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+use crate::domains::Domains;
 pub use crate::ingest::config::IngestConfig;
 pub use crate::pipeline::config::WorkerConfig;
 pub use crate::secret::Secret;
 pub use crate::sinks::config::SinksConfig;
 pub use crate::sinks::email::config::{SmtpConfig, SmtpTls};
 pub use crate::tiers::judge::config::{JudgeConfig, Provider};
+use crate::tiers::rules::CustomValidators;
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -155,6 +157,38 @@ impl Config {
     }
 
     /// The folder of domain packs: the configured one, or `./domains`.
+    /// The packs a process evaluates with, as configured: the built-in packs (unless
+    /// `builtin_packs` is off) and those of the packs folder. A folder that was configured
+    /// (`AEGIS_DOMAINS_DIR`) must exist and hold a pack, and some pack must be loaded: a
+    /// process that would evaluate every trace without its pack refuses to start instead.
+    pub fn open_domains(&self, custom: CustomValidators) -> Result<Domains> {
+        let root = self.packs_folder();
+        if let Some(dir) = &self.domains_dir {
+            if !dir.is_dir() {
+                return Err(Error::Config(format!(
+                    "AEGIS_DOMAINS_DIR {} is not a folder; unset it to use the built-in packs",
+                    dir.display()
+                )));
+            }
+        }
+        let domains = Domains::open_with(&root, self.builtin_packs, custom)?;
+        let set = domains.current();
+        let from_folder = set.domains().iter().filter(|d| d.dir.folder().is_some()).count();
+        if self.domains_dir.is_some() && from_folder == 0 {
+            return Err(Error::Config(format!(
+                "AEGIS_DOMAINS_DIR {} holds no domain pack (a folder with a domain.yaml)",
+                root.display()
+            )));
+        }
+        if set.domains().is_empty() {
+            return Err(Error::Config(format!(
+                "no domain pack is loaded: {} holds none and the built-in packs are off (AEGIS_BUILTIN_PACKS)",
+                root.display()
+            )));
+        }
+        Ok(domains)
+    }
+
     pub fn packs_folder(&self) -> PathBuf {
         self.domains_dir.clone().unwrap_or_else(|| PathBuf::from("domains"))
     }

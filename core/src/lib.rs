@@ -24,6 +24,8 @@ pub mod limits;
 #[cfg(feature = "engine")]
 pub mod live;
 #[cfg(feature = "engine")]
+pub mod packs;
+#[cfg(feature = "engine")]
 pub mod phi;
 #[cfg(feature = "engine")]
 pub mod pipeline;

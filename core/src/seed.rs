@@ -16,7 +16,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-use crate::domains::eval::{parse_jsonl, Label};
+use crate::domains::cases::{parse_jsonl, Label};
 use crate::domains::PackDir;
 use crate::model::{AiProcessing, Step, TraceInput};
 use crate::{Error, Result};

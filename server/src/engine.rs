@@ -44,7 +44,7 @@ impl Engine {
     /// Loads the domain packs, opens the database, brings its schema up to date, and loads the
     /// vault key (checking it is the one this database's vault was written with).
     pub async fn open(config: Config) -> aegis_core::Result<Engine> {
-        let domains = Domains::from_config(&config, CustomValidators::default())?;
+        let domains = config.open_domains(CustomValidators::default())?;
         let store = Store::connect(&config.database_url(), config.db_max_connections).await?;
         store.migrate().await?;
         let key = VaultKey::load(config.vault_key.as_ref().map(|s| s.0.as_str()), &config.vault_key_path())?;

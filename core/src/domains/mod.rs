@@ -5,12 +5,11 @@
 //! swaps in a new set on reload without stopping evaluation.
 
 pub mod advice;
+pub mod cases;
 pub mod dashboard;
 pub mod dose;
 pub mod drugs;
-pub mod eval;
 pub mod files;
-pub mod generate;
 pub mod patient;
 pub mod products;
 pub mod spec;
@@ -428,38 +427,6 @@ impl Domains {
         Domains::open_with(root, false, custom)
     }
 
-    /// The packs a process evaluates with, as configured: the built-in packs (unless
-    /// `builtin_packs` is off) and those of the packs folder. A folder that was configured
-    /// (`AEGIS_DOMAINS_DIR`) must exist and hold a pack, and some pack must be loaded: a
-    /// process that would evaluate every trace without its pack refuses to start instead.
-    pub fn from_config(config: &crate::config::Config, custom: CustomValidators) -> Result<Domains> {
-        let root = config.packs_folder();
-        if let Some(dir) = &config.domains_dir {
-            if !dir.is_dir() {
-                return Err(Error::Config(format!(
-                    "AEGIS_DOMAINS_DIR {} is not a folder; unset it to use the built-in packs",
-                    dir.display()
-                )));
-            }
-        }
-        let domains = Domains::open_with(&root, config.builtin_packs, custom)?;
-        let set = domains.current();
-        let from_folder = set.domains().iter().filter(|d| d.dir.folder().is_some()).count();
-        if config.domains_dir.is_some() && from_folder == 0 {
-            return Err(Error::Config(format!(
-                "AEGIS_DOMAINS_DIR {} holds no domain pack (a folder with a domain.yaml)",
-                root.display()
-            )));
-        }
-        if set.domains().is_empty() {
-            return Err(Error::Config(format!(
-                "no domain pack is loaded: {} holds none and the built-in packs are off (AEGIS_BUILTIN_PACKS)",
-                root.display()
-            )));
-        }
-        Ok(domains)
-    }
-
     /// Loads the packs under `root` and, if `builtin`, the packs compiled into the binary.
     pub fn open_with(root: &Path, builtin: bool, custom: CustomValidators) -> Result<Domains> {
         let builtin = builtin.then(|| Arc::new(BuiltinPacks::default()));
@@ -639,7 +606,7 @@ pub(crate) mod tests {
             "name: trading\ntitle: Desk\ntier1:\n  - id: lev\n    kind: max_leverage\n    max: 2\n",
         )
         .unwrap();
-        let domains = Domains::from_config(&config(Some(root.path()), true), CustomValidators::default()).unwrap();
+        let domains = config(Some(root.path()), true).open_domains(CustomValidators::default()).unwrap();
         let set = domains.current();
         let trading = set.route_shared("trading").unwrap();
         assert_eq!((trading.spec.title.as_str(), trading.rules.len()), ("Desk", 1));
@@ -649,8 +616,7 @@ pub(crate) mod tests {
 
     #[test]
     fn start_up_refuses_packs_that_are_missing_or_broken() {
-        let err =
-            |c: crate::config::Config| Domains::from_config(&c, CustomValidators::default()).err().unwrap().to_string();
+        let err = |c: crate::config::Config| c.open_domains(CustomValidators::default()).err().unwrap().to_string();
         let root = tempfile::tempdir().unwrap();
         let missing = root.path().join("nowhere");
         assert!(err(config(Some(&missing), true)).contains("nowhere is not a folder"));

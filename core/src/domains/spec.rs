@@ -52,7 +52,7 @@ pub struct ReviewSpec {
     /// `uncertainty` (default), `margin`, `disagreement` or `random`: the order of the queue
     /// after the severity of the findings.
     #[serde(default = "uncertainty")]
-    pub strategy: crate::review::active_learning::Strategy,
+    pub strategy: Strategy,
     /// Share of the traces the cascade settled on its own that go to experts anyway, at random,
     /// so that its accuracy can be measured where it is sure of itself (0 to 1).
     #[serde(default)]
@@ -65,8 +65,8 @@ impl Default for ReviewSpec {
     }
 }
 
-fn uncertainty() -> crate::review::active_learning::Strategy {
-    crate::review::active_learning::Strategy::Uncertainty
+fn uncertainty() -> Strategy {
+    Strategy::Uncertainty
 }
 
 /// What the domain's dashboard breaks evaluations down by, and how it lays them out.
@@ -542,6 +542,50 @@ pub fn line_of(yaml: &str, needle: &str) -> Option<usize> {
     yaml.lines().position(|l| l.contains(needle)).map(|i| i + 1)
 }
 
+/// How to rank unlabelled traces for review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// Highest entropy of the Tier 2 probability first.
+    Uncertainty,
+    /// Probability closest to the pack's escalation threshold first.
+    Margin,
+    /// Tier 1 and Tier 2 disagree (a rule fired on a low risk, or none on a high one).
+    Disagreement,
+    Random,
+}
+
+impl Strategy {
+    pub const ALL: [Strategy; 4] = [Strategy::Uncertainty, Strategy::Margin, Strategy::Disagreement, Strategy::Random];
+
+    /// How valuable a label on a trace is, higher first: `p` is Tier 2's probability of
+    /// unsafe, `threshold` the pack's, `tier1_flagged` whether a Tier 1 rule fired.
+    pub fn priority(self, p: f64, threshold: f64, tier1_flagged: bool, rng: &mut impl rand::Rng) -> f64 {
+        let p = p.clamp(1e-9, 1.0 - 1e-9);
+        match self {
+            Strategy::Uncertainty => -(p * p.log2() + (1.0 - p) * (1.0 - p).log2()),
+            Strategy::Margin => 1.0 - (p - threshold).abs(),
+            Strategy::Disagreement => {
+                if tier1_flagged {
+                    1.0 - p
+                } else {
+                    p
+                }
+            }
+            Strategy::Random => rng.gen(),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Uncertainty => "uncertainty",
+            Strategy::Margin => "margin",
+            Strategy::Disagreement => "disagreement",
+            Strategy::Random => "random",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -587,6 +631,6 @@ mod tests {
         let err = parse("name: t\ntitle: T\nreview:\n  strategy: loudest\n").unwrap_err();
         assert!(err.to_string().contains("loudest"), "{err}");
         let spec = parse("name: t\ntitle: T\nreview:\n  strategy: disagreement\n").unwrap();
-        assert_eq!(spec.review.strategy, crate::review::active_learning::Strategy::Disagreement);
+        assert_eq!(spec.review.strategy, Strategy::Disagreement);
     }
 }

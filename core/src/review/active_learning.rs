@@ -7,55 +7,14 @@
 
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::tiers::classifier::features::Features;
 use crate::tiers::classifier::{fit, TrainOptions};
 use crate::Result;
 
-/// How to rank unlabelled traces for review.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Strategy {
-    /// Highest entropy of the Tier 2 probability first.
-    Uncertainty,
-    /// Probability closest to the pack's escalation threshold first.
-    Margin,
-    /// Tier 1 and Tier 2 disagree (a rule fired on a low risk, or none on a high one).
-    Disagreement,
-    Random,
-}
-
-impl Strategy {
-    pub const ALL: [Strategy; 4] = [Strategy::Uncertainty, Strategy::Margin, Strategy::Disagreement, Strategy::Random];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Strategy::Uncertainty => "uncertainty",
-            Strategy::Margin => "margin",
-            Strategy::Disagreement => "disagreement",
-            Strategy::Random => "random",
-        }
-    }
-}
-
-/// How valuable a label on this trace is, higher first: `p` is Tier 2's probability of
-/// unsafe, `threshold` the pack's, `tier1_flagged` whether a Tier 1 rule fired.
-pub fn priority(strategy: Strategy, p: f64, threshold: f64, tier1_flagged: bool, rng: &mut impl rand::Rng) -> f64 {
-    let p = p.clamp(1e-9, 1.0 - 1e-9);
-    match strategy {
-        Strategy::Uncertainty => -(p * p.log2() + (1.0 - p) * (1.0 - p).log2()),
-        Strategy::Margin => 1.0 - (p - threshold).abs(),
-        Strategy::Disagreement => {
-            if tier1_flagged {
-                1.0 - p
-            } else {
-                p
-            }
-        }
-        Strategy::Random => rng.gen(),
-    }
-}
+/// The strategy is the pack's choice (`review.strategy` in `domain.yaml`).
+pub use crate::domains::spec::Strategy;
 
 /// One run of pool-based active learning: start from a few random labels, then repeatedly
 /// ask for the `step` most valuable of the rest, retrain, and measure on a test set.
@@ -115,7 +74,7 @@ pub fn simulate(pool: &[Labelled], test: &[Labelled], strategy: Strategy, o: &Si
         }
         let mut ranked: Vec<(f64, usize)> = unlabelled
             .iter()
-            .map(|&i| (priority(strategy, model.risk_of(&pool[i].0), o.threshold, pool[i].1, &mut rng), i))
+            .map(|&i| (strategy.priority(model.risk_of(&pool[i].0), o.threshold, pool[i].1, &mut rng), i))
             .collect();
         ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
         let chosen: Vec<usize> = ranked.iter().take(o.step).map(|(_, i)| *i).collect();
@@ -132,12 +91,12 @@ mod tests {
     #[test]
     fn priorities_rank_as_their_names_say() {
         let rng = || rand::rngs::StdRng::seed_from_u64(1);
-        let u = |p: f64| priority(Strategy::Uncertainty, p, 0.5, false, &mut rng());
+        let u = |p: f64| Strategy::Uncertainty.priority(p, 0.5, false, &mut rng());
         assert!(u(0.5) > u(0.3) && u(0.3) > u(0.01));
         assert!((u(0.2) - u(0.8)).abs() < 1e-12, "symmetric");
-        let m = |p: f64| priority(Strategy::Margin, p, 0.7, false, &mut rng());
+        let m = |p: f64| Strategy::Margin.priority(p, 0.7, false, &mut rng());
         assert!(m(0.7) > m(0.5) && m(0.7) > m(0.9));
-        let d = |p: f64, flagged: bool| priority(Strategy::Disagreement, p, 0.5, flagged, &mut rng());
+        let d = |p: f64, flagged: bool| Strategy::Disagreement.priority(p, 0.5, flagged, &mut rng());
         assert!(d(0.1, true) > d(0.9, true), "a rule fired but the model is calm: worth a look");
         assert!(d(0.9, false) > d(0.1, false));
     }

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use crate::domains::{eval, Domain};
+use crate::domains::{cases, Domain};
 use crate::model::{ModelStage, OrgId, RegisteredModel, Trace};
 use crate::store::Store;
 use crate::tiers::classifier::features::{featurize, trace_text};
@@ -37,7 +37,7 @@ pub async fn retrain(
     let seed_text = pack.dir.join(&tier2.seed).read_to_string()?;
     let now = chrono::Utc::now();
     let mut labelled: Vec<(Trace, bool)> =
-        eval::parse_jsonl(&seed_text)?.into_iter().map(|c| c.into_labelled_trace(now)).collect();
+        cases::parse_jsonl(&seed_text)?.into_iter().map(|c| c.into_labelled_trace(now)).collect();
     let reviewed = store.review_labels(org, &domain).await?;
     let reviews_used = reviewed.len() as u32;
     labelled.extend(reviewed);

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use crate::access::{Actor, Capability};
 use crate::config::Config;
-use crate::domains::generate::Generated;
 use crate::domains::{Domain, DomainSet, Domains};
+use crate::packs::generate::Generated;
 use crate::store::Store;
 use crate::{Error, Result};
 
@@ -104,7 +104,7 @@ pub async fn add_pack(
     }
     let (generating, org) = (domains.clone(), actor.org_id.clone());
     let (name, generated) =
-        tokio::task::spawn_blocking(move || crate::domains::generate::add_pack(&generating, &org, &spec))
+        tokio::task::spawn_blocking(move || crate::packs::generate::add_pack(&generating, &org, &spec))
             .await
             .map_err(|e| Error::Internal(format!("pack generation panicked: {e}")))??;
     let set = domains.current();

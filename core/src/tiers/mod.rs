@@ -468,7 +468,7 @@ fn review_request(
     severity: Severity,
     status: EvaluationStatus,
 ) -> Option<(String, f64)> {
-    use crate::review::active_learning::{priority, Strategy};
+    use crate::domains::spec::Strategy;
     let spec = domain.map(|d| d.spec.review.clone()).unwrap_or_default();
     let threshold = domain.and_then(|d| d.spec.tier2.as_ref()).map_or(0.5, |t| t.flag_at);
     let mut rng = rand::thread_rng();
@@ -482,14 +482,14 @@ fn review_request(
             // Ranked by chance alone, below every trace the cascade itself was unsure of.
             return Some((
                 "a random sample, to measure the cascade where it is sure".into(),
-                round3(priority(Strategy::Random, 0.5, threshold, false, &mut rng) - 1.0),
+                round3(Strategy::Random.priority(0.5, threshold, false, &mut rng) - 1.0),
             ));
         }
         None => return None,
     };
     let rank = Severity::ALL.iter().position(|s| *s == severity).unwrap_or(0) as f64;
     let tier1_flagged = run.modules.iter().any(|m| m.tier == 1 && m.issues_found > 0);
-    let value = priority(spec.strategy, run.risk.unwrap_or(0.5), threshold, tier1_flagged, &mut rng);
+    let value = spec.strategy.priority(run.risk.unwrap_or(0.5), threshold, tier1_flagged, &mut rng);
     // Uncertainty is an entropy (0 to 1 bit); every strategy's value stays below one rank.
     Some((reason, round3(rank + value.clamp(0.0, 0.999))))
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use aegis_core::config::Config;
-use aegis_core::domains::{Domain, Domains};
+use aegis_core::domains::Domain;
 use aegis_core::tiers::rules::CustomValidators;
 use anyhow::{bail, Context};
 use clap::Subcommand;
@@ -22,7 +22,7 @@ pub fn run(config: &Config, command: DomainCommand) -> anyhow::Result<()> {
     match command {
         DomainCommand::Validate { path } => validate(&path),
         DomainCommand::List => {
-            let domains = Domains::from_config(config, CustomValidators::default())?;
+            let domains = config.open_domains(CustomValidators::default())?;
             for d in domains.current().domains() {
                 print_domain(&d.summary());
             }
@@ -44,7 +44,7 @@ pub fn generate(
     spec: Option<&std::path::Path>,
     out: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
-    use aegis_core::domains::generate::{generate, GeneratorSpec};
+    use aegis_core::packs::generate::{generate, GeneratorSpec};
     let spec_path = spec
         .map(std::path::Path::to_path_buf)
         .unwrap_or_else(|| config.packs_folder().join("specs").join(format!("{name}.yaml")));
@@ -69,8 +69,8 @@ pub async fn eval(
     errors: bool,
     json: bool,
 ) -> anyhow::Result<()> {
-    use aegis_core::domains::eval;
-    let domains = Domains::from_config(config, CustomValidators::default())?;
+    use aegis_core::packs::eval;
+    let domains = config.open_domains(CustomValidators::default())?;
     if domains.current().route_shared(domain).is_none() {
         bail!("no domain pack named {domain:?} (built in or in {})", config.packs_folder().display());
     }
@@ -101,7 +101,7 @@ pub fn train(
     data: Option<&std::path::Path>,
     out: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
-    use aegis_core::domains::eval;
+    use aegis_core::packs::eval;
     use aegis_core::tiers::classifier::{self, Stage};
     let dir = config.packs_folder().join(domain);
     let pack = Domain::load_for_training(&dir, &CustomValidators::default())?;

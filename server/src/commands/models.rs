@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use aegis_core::config::Config;
-use aegis_core::domains::Domains;
 use aegis_core::model::OrgId;
 use aegis_core::tiers::rules::CustomValidators;
 use anyhow::{bail, Context};
@@ -41,7 +40,7 @@ pub async fn run(config: &Config, command: ModelsCommand) -> anyhow::Result<()> 
     match command {
         ModelsCommand::Retrain { org, domain } => {
             store.get_organization(&org).await?.with_context(|| format!("no organization {org}"))?;
-            let domains = Domains::from_config(config, CustomValidators::default())?;
+            let domains = config.open_domains(CustomValidators::default())?;
             let set = domains.current();
             let Some(pack) = set.route(&org, &domain).filter(|p| p.classifier.is_some()).cloned() else {
                 bail!("no domain pack {domain:?} with a Tier 2 model");

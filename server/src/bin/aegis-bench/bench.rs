@@ -697,7 +697,7 @@ pub struct ActiveLearningArgs {
 /// `aegis-bench active-learning`: how many expert labels Tier 2 needs to reach `--target`
 /// accuracy when experts label what each strategy picks, against labels picked at random.
 pub fn active_learning(args: ActiveLearningArgs) -> Result<(), String> {
-    use aegis_core::domains::{eval, Domain};
+    use aegis_core::domains::{cases, Domain};
     use aegis_core::review::active_learning::{simulate, Labelled, SimulationOptions, Strategy};
     use aegis_core::tiers::classifier::features::{featurize, trace_text};
 
@@ -709,7 +709,7 @@ pub fn active_learning(args: ActiveLearningArgs) -> Result<(), String> {
     let options = pack.train_options();
     let load = |path: std::path::PathBuf| -> Result<Vec<Labelled>, String> {
         let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let cases = eval::parse_jsonl(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        let cases = cases::parse_jsonl(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         let now = chrono::Utc::now();
         let traces: Vec<_> = cases.into_iter().map(|c| c.into_labelled_trace(now)).collect();
         Ok(pack

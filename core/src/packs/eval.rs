@@ -10,55 +10,11 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use chrono::Utc;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::model::{Evaluation, EvaluationStatus, Issue, Severity, Trace, TraceInput};
+pub use crate::domains::cases::{parse_jsonl, Label, LabelledCase};
+use crate::model::{Evaluation, EvaluationStatus, Issue, Severity, Trace};
 use crate::tiers::{Cascade, Context};
-use crate::{Error, FieldError, Result};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Label {
-    Safe,
-    Unsafe,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LabelledCase {
-    pub id: String,
-    pub label: Label,
-    #[serde(default)]
-    pub violations: Vec<String>,
-    #[serde(default)]
-    pub category: Option<String>,
-    /// Why the case has its label, for the human reader.
-    #[serde(default)]
-    pub note: Option<String>,
-    pub trace: TraceInput,
-}
-
-impl LabelledCase {
-    /// The trace as it would be stored when received at `now`, and whether it is unsafe.
-    pub fn into_labelled_trace(self, now: chrono::DateTime<Utc>) -> (Trace, bool) {
-        (Trace::from_input(self.trace, now), self.label == Label::Unsafe)
-    }
-}
-
-/// Reads a labelled JSONL file; errors name the line.
-pub fn parse_jsonl(text: &str) -> Result<Vec<LabelledCase>> {
-    let mut cases = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let case: LabelledCase =
-            serde_json::from_str(line).map_err(|e| Error::Malformed(format!("line {}: {e}", i + 1)))?;
-        case.trace.validate().map_err(|e: FieldError| Error::Malformed(format!("line {}: trace.{e}", i + 1)))?;
-        cases.push(case);
-    }
-    Ok(cases)
-}
 
 /// Counts of one binary decision against the labels ("positive" = unsafe).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
@@ -322,11 +278,5 @@ mod tests {
             assert!(r.tiers["tier1"].false_alarm_rate() <= 0.02, "{pack}: false alarms\n{}", r.table());
             assert!(r.tiers["settled"].accuracy() >= settled, "{pack}: settled verdicts\n{}", r.table());
         }
-    }
-
-    #[test]
-    fn bad_lines_are_named() {
-        let err = parse_jsonl("\n{\"id\": \"x\"}\n").unwrap_err().to_string();
-        assert!(err.contains("line 2"), "{err}");
     }
 }

@@ -17,10 +17,10 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::eval::{self, Label};
-use super::files::PackDir;
-use super::spec::PhraseRule;
-use super::Domain;
+use crate::domains::cases::{self, Label};
+use crate::domains::files::PackDir;
+use crate::domains::spec::PhraseRule;
+use crate::domains::{self, Domain};
 use crate::model::{OrgId, Trace};
 use crate::tiers::classifier;
 use crate::tiers::rules::CustomValidators;
@@ -159,7 +159,7 @@ fn plain_name(s: &str) -> bool {
 /// `drug_names_from` names a pack (`healthcare`, or `../healthcare` as specs beside the packs
 /// write it), looked up among the organization's packs, then the shared ones, then the built-in
 /// ones. On any error nothing is left behind and the packs in use stay as they were.
-pub fn add_pack(domains: &super::Domains, org: &OrgId, yaml: &str) -> Result<(String, Generated)> {
+pub fn add_pack(domains: &domains::Domains, org: &OrgId, yaml: &str) -> Result<(String, Generated)> {
     let mut spec = GeneratorSpec::parse(yaml, Path::new("the uploaded spec"))?;
     if !plain_name(&spec.name) {
         return Err(Error::Invalid(crate::FieldError::new("name", "must be 1 to 64 lower-case letters, digits and _")));
@@ -176,7 +176,7 @@ pub fn add_pack(domains: &super::Domains, org: &OrgId, yaml: &str) -> Result<(St
         return Err(Error::Conflict(format!("a pack named {:?} already exists", spec.name)));
     }
     let root = domains.root().to_path_buf();
-    let own = root.join(super::ORG_PACKS).join(org.to_string());
+    let own = root.join(domains::ORG_PACKS).join(org.to_string());
     let dir = own.join(&spec.name);
     if dir.exists() {
         return Err(Error::Conflict(format!("a pack named {:?} already exists", spec.name)));
@@ -271,7 +271,7 @@ pub fn generate(spec: &GeneratorSpec, spec_dir: &Path, dir: &Path) -> Result<Gen
 
     // Check what was written by loading it, then train Tier 2 on the seed set.
     let domain = Domain::load_for_training(dir, &CustomValidators::default())?;
-    let parsed = eval::parse_jsonl(&std::fs::read_to_string(dir.join("seed/train.jsonl"))?)?;
+    let parsed = cases::parse_jsonl(&std::fs::read_to_string(dir.join("seed/train.jsonl"))?)?;
     let now = Utc::now();
     let traces: Vec<(Trace, bool)> = parsed.into_iter().map(|c| c.into_labelled_trace(now)).collect();
     let examples = domain.examples(&traces);
@@ -531,7 +531,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let trading = Path::new(env!("CARGO_MANIFEST_DIR")).join("../domains/trading");
         copy_dir(&trading, &root.path().join("trading"));
-        let domains = super::super::Domains::open(root.path(), CustomValidators::default()).unwrap();
+        let domains = crate::domains::Domains::open(root.path(), CustomValidators::default()).unwrap();
         let (org, other) = (OrgId(uuid::Uuid::now_v7()), OrgId(uuid::Uuid::now_v7()));
         let spec = "name: crypto\ntitle: Crypto desk\nkind: trading\nrubric: Stay within limits.\nlimits:\n  max_position: 50\n  max_order_notional: 500000\n  max_leverage: 2\n  max_drawdown: 0.1\n  restricted: [LUNA]\n  symbols: {BTC: 60000, ETH: 3000}\n";
         let (name, generated) = add_pack(&domains, &org, spec).unwrap();
