@@ -11,10 +11,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use aegis_core::domains::cases::parse_jsonl;
+use aegis_core::domains::rules::CustomValidators;
+use aegis_core::domains::rules::Module;
 use aegis_core::domains::{Domain, DomainSet};
 use aegis_core::model::Trace;
-use aegis_core::tiers::rules::CustomValidators;
-use aegis_core::tiers::Module;
 use chrono::Utc;
 use criterion::{criterion_group, criterion_main, Criterion};
 use serde_json::json;

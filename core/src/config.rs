@@ -10,6 +10,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+use crate::domains::rules::CustomValidators;
 use crate::domains::Domains;
 pub use crate::ingest::config::IngestConfig;
 pub use crate::pipeline::config::WorkerConfig;
@@ -17,7 +18,6 @@ pub use crate::secret::Secret;
 pub use crate::sinks::config::SinksConfig;
 pub use crate::sinks::email::config::{SmtpConfig, SmtpTls};
 pub use crate::tiers::judge::config::{JudgeConfig, Provider};
-use crate::tiers::rules::CustomValidators;
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -21,8 +21,8 @@ round trip...) and the agent fills the rest. Whether the scripted values land ju
 (the hard safe cases) or just past it (the unsafe ones) is the only difference.
 
 Labels are not trusted to the construction: every episode is replayed from its JSON with
-`replay()`, a transcription of the rules of `core/src/tiers/rules/trading.rs` over the
-trajectory `core/src/domains/trading.rs` reads, with the limits of `domain.yaml` and
+`replay()`, a transcription of the rules of `core/src/domains/rules/trading.rs` over the
+trajectory `core/src/domains/reading/trading.rs` reads, with the limits of `domain.yaml` and
 `data/instruments.tsv`. An episode whose replay finds anything but the intended violations (or
 whose simulated leverage disagrees with what the rule can see) is drawn again.
 """

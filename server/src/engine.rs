@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use aegis_core::config::Config;
+use aegis_core::domains::rules::CustomValidators;
 use aegis_core::domains::Domains;
 use aegis_core::ingest::Ingestor;
 use aegis_core::limits::Limits;
@@ -17,7 +18,6 @@ use aegis_core::pipeline::Worker;
 use aegis_core::sinks::{Dispatcher, Links};
 use aegis_core::store::{Backend, Store};
 use aegis_core::tiers::judge::Judge;
-use aegis_core::tiers::rules::CustomValidators;
 use aegis_core::tiers::Cascade;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;

@@ -1,21 +1,22 @@
 //! Domain packs: what "correct" means for one kind of AI application.
 //!
-//! A pack is a folder: `domain.yaml` (see [`spec`]) and the data files it names. Loading a pack
-//! builds its entity index and its Tier 1 validators; [`Domains`] holds the loaded packs and
-//! swaps in a new set on reload without stopping evaluation.
+//! A pack is a folder: `domain.yaml` (see [`spec`]) and the data files it names ([`table`],
+//! [`files`]), with its labelled sets ([`cases`]). Loading a pack builds its entity index
+//! ([`reading::drugs`]), its Tiers 0 and 1 checks from the spec and tables ([`rules`]) and reads its
+//! Tier 2 model ([`classifier`]); [`reading`] is how rules understand a trace's text.
+//! [`Domains`] holds the loaded packs and swaps in a new set on reload without stopping
+//! evaluation. The cascade that runs them is [`crate::tiers`]; making and measuring packs is
+//! [`crate::packs`].
 
-pub mod advice;
 pub mod cases;
+pub mod classifier;
 pub mod dashboard;
-pub mod dose;
-pub mod drugs;
 pub mod files;
-pub mod patient;
-pub mod products;
+pub mod reading;
+pub mod rules;
 pub mod spec;
 pub mod table;
 pub mod text;
-pub mod trading;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -23,14 +24,13 @@ use std::sync::{Arc, RwLock};
 
 use serde::Serialize;
 
-use self::dose::DoseStatement;
-use self::drugs::{DrugIndex, EntityId, Mention};
+use self::classifier::{ClassifierModel, Example, TrainOptions};
 pub use self::files::{PackDir, PackPath};
+use self::reading::drugs::DrugIndex;
+pub use self::reading::Facts;
+use self::rules::{CustomValidators, RuleModule};
 use self::spec::DomainSpec;
-use self::trading::Trajectory;
 use crate::model::{OrgId, Trace};
-use crate::tiers::classifier::{ClassifierModel, Example, TrainOptions};
-use crate::tiers::rules::{self, CustomValidators, RuleModule};
 use crate::{Error, Result};
 
 /// A loaded pack, ready to evaluate traces.
@@ -48,47 +48,6 @@ pub struct Domain {
     /// The organization the pack belongs to, which alone sees and runs it; `None`: shared by
     /// every organization (built in, or in the installation's packs folder).
     pub owner: Option<OrgId>,
-}
-
-/// What a domain's validators look at: the trace, and what the domain's entity index found in
-/// it, worked out once per trace rather than once per rule.
-pub struct Facts<'a> {
-    pub trace: &'a Trace,
-    pub drugs: Option<&'a DrugIndex>,
-    /// Drugs named in the input: what the patient takes or asks about.
-    pub input_drugs: Vec<Mention>,
-    /// Drugs named in the answer.
-    pub output_drugs: Vec<Mention>,
-    /// Dose statements of the answer.
-    pub doses: Vec<DoseStatement>,
-    /// Dose statements of the question: what the patient takes or took.
-    pub question_doses: Vec<DoseStatement>,
-    /// What the question says the patient takes through products (acetaminophen in Percocet).
-    pub taken_doses: Vec<products::TakenDose>,
-    /// Orders and portfolio states of an agent's trajectory.
-    pub trajectory: Trajectory,
-    /// What the answer recommends, and what the patient takes (see [`advice`]).
-    pub advice: advice::Advice,
-    /// Who the patient is, as far as the question says.
-    pub patient: patient::Patient,
-}
-
-impl<'a> Facts<'a> {
-    /// Facts without a domain: only the trace itself.
-    pub fn bare(trace: &'a Trace) -> Facts<'a> {
-        Facts {
-            trace,
-            drugs: None,
-            input_drugs: vec![],
-            output_drugs: vec![],
-            doses: vec![],
-            question_doses: vec![],
-            taken_doses: vec![],
-            trajectory: Trajectory::default(),
-            advice: advice::Advice::default(),
-            patient: patient::Patient::default(),
-        }
-    }
 }
 
 impl Domain {
@@ -131,7 +90,8 @@ impl Domain {
             None => None,
         };
         let mut domain = Domain { spec, dir, drugs, rules: vec![], classifier, judge_prompt, owner: None };
-        domain.rules = rules::build(&domain, &yaml, custom)?;
+        let source = rules::PackSource { spec: &domain.spec, dir: &domain.dir, drugs: domain.drugs.as_ref() };
+        domain.rules = rules::build(source, &yaml, custom)?;
         // Patterns compile on first use; the first real trace should not pay for it.
         let mut warm = Trace::from_input(
             crate::model::TraceInput {
@@ -162,39 +122,7 @@ impl Domain {
 
     /// Works out the facts of `trace` that this domain's rules need.
     pub fn facts<'a>(&'a self, trace: &'a Trace) -> Facts<'a> {
-        let mut facts = Facts::bare(trace);
-        if let Some(drugs) = self.drugs.as_deref() {
-            let ai = &trace.ai_processing;
-            facts.drugs = Some(drugs);
-            facts.input_drugs = drugs.find(&ai.input);
-            facts.output_drugs = drugs.find(&ai.output);
-            // A bare amount in the answer is about the (last) drug the question named.
-            let asked_about = facts.input_drugs.iter().rev().find(|m| !drugs.is_class(m.entity)).map(|m| m.entity);
-            let none = dose::Strengths::default();
-            facts.question_doses = dose::statements(&ai.input, drugs, &facts.input_drugs, None, &none);
-            let strengths = strengths(drugs, &facts, asked_about);
-            facts.doses = dose::statements(&ai.output, drugs, &facts.output_drugs, asked_about, &strengths);
-            // The release form: at the drug's name in the statement, else elsewhere in the
-            // answer, else in the question.
-            for st in &mut facts.doses {
-                let (drug, span) = (st.drug, st.span.clone());
-                let at = |text: &str, m: &Mention| (m.entity == drug).then(|| dose::release_at(text, m)).flatten();
-                let answer = &facts.output_drugs;
-                st.release = answer
-                    .iter()
-                    .filter(|m| span.contains(&m.start))
-                    .find_map(|m| at(&ai.output, m))
-                    .or_else(|| answer.iter().find_map(|m| at(&ai.output, m)))
-                    .or_else(|| facts.input_drugs.iter().find_map(|m| at(&ai.input, m)));
-            }
-            facts.taken_doses = drugs.products().taken(&ai.input);
-            facts.advice = advice::Advice::of(&facts);
-            facts.patient = patient::Patient::from_question(&ai.input);
-        }
-        if !trace.steps.is_empty() {
-            facts.trajectory = Trajectory::from_trace(trace);
-        }
-        facts
+        Facts::read(trace, self.drugs.as_deref())
     }
 
     /// Labelled traces as Tier 2 learns them: each with what Tiers 0 and 1 find in it.
@@ -214,7 +142,7 @@ impl Domain {
     /// The codes of what Tier 0 and Tier 1 find in `trace`: what Tier 2 reads besides the text.
     pub fn tier1_codes(&self, trace: &Trace) -> Vec<String> {
         let facts = self.facts(trace);
-        crate::tiers::deterministic_modules(Some(self)).flat_map(|m| m.check(&facts)).map(|i| i.code).collect()
+        rules::deterministic_modules(Some(self)).flat_map(|m| m.check(&facts)).map(|i| i.code).collect()
     }
 
     /// The modules an organization can switch off: the Tier 1 rules the pack enables, its
@@ -476,36 +404,6 @@ impl Domains {
     pub fn root(&self) -> &Path {
         &self.root
     }
-}
-
-/// What one tablet of each drug holds, as the trace says: a product the answer names ("two
-/// Extra Strength Tylenol"), a strength the question gives ("Advil, the 200 mg ones"), or a
-/// product the question names, in that order.
-///
-/// And what a mL of a liquid holds, from a concentration the answer or the question gives.
-fn strengths(drugs: &DrugIndex, facts: &Facts<'_>, asked_about: Option<EntityId>) -> dose::Strengths {
-    let (input, output) = (&facts.trace.ai_processing.input, &facts.trace.ai_processing.output);
-    let mut strengths = dose::Strengths::default();
-    let products = drugs.products();
-    let from_products = |text: &str, strengths: &mut dose::Strengths| {
-        for m in products.find(text) {
-            let product = products.get(m.product);
-            strengths.per_unit.entry(product.drug).or_insert(product.per_unit_mg);
-        }
-    };
-    from_products(output, &mut strengths);
-    for st in &facts.question_doses {
-        if let Some(mg) = st.per_unit.filter(|mg| *mg > 0.0) {
-            strengths.per_unit.entry(st.drug).or_insert(mg);
-        }
-    }
-    from_products(input, &mut strengths);
-    for (text, mentions) in [(output, &facts.output_drugs), (input, &facts.input_drugs)] {
-        for (drug, per_ml) in dose::concentrations(text, mentions, asked_about) {
-            strengths.per_ml.entry(drug).or_insert(per_ml);
-        }
-    }
-    strengths
 }
 
 #[cfg(test)]

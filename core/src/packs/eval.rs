@@ -228,9 +228,9 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domains::rules::CustomValidators;
     use crate::domains::tests::pack_dir;
     use crate::domains::Domains;
-    use crate::tiers::rules::CustomValidators;
 
     async fn report(pack: &str, file: &str) -> Report {
         let text = std::fs::read_to_string(pack_dir(pack).join(file)).unwrap();

@@ -18,12 +18,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::domains::cases::{self, Label};
+use crate::domains::classifier;
 use crate::domains::files::PackDir;
+use crate::domains::rules::CustomValidators;
 use crate::domains::spec::PhraseRule;
 use crate::domains::{self, Domain};
 use crate::model::{OrgId, Trace};
-use crate::tiers::classifier;
-use crate::tiers::rules::CustomValidators;
 use crate::{Error, Result};
 
 /// What `--spec FILE` holds.

@@ -19,13 +19,13 @@ mod record;
 
 pub use record::record;
 
+use crate::domains::classifier::ClassifierModel;
 use crate::limits::Limits;
 use crate::live::LiveFeed;
 use crate::model::{Evaluation, OrgId, Trace};
 use crate::sinks::Links;
 use crate::store::{ClaimedJob, Store};
 use crate::telemetry::{CoreMetrics, StatusLabel};
-use crate::tiers::classifier::ClassifierModel;
 use crate::tiers::{Cascade, Context, JudgeCalls};
 use config::WorkerConfig;
 

@@ -9,8 +9,8 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde::Serialize;
 
-use crate::tiers::classifier::features::Features;
-use crate::tiers::classifier::{fit, TrainOptions};
+use crate::domains::classifier::features::Features;
+use crate::domains::classifier::{fit, TrainOptions};
 use crate::Result;
 
 /// The strategy is the pack's choice (`review.strategy` in `domain.yaml`).

@@ -8,11 +8,11 @@
 
 use std::sync::Arc;
 
+use crate::domains::classifier::features::{featurize, trace_text};
+use crate::domains::classifier::{self, measure, ClassifierModel, Stage};
 use crate::domains::{cases, Domain};
 use crate::model::{ModelStage, OrgId, RegisteredModel, Trace};
 use crate::store::Store;
-use crate::tiers::classifier::features::{featurize, trace_text};
-use crate::tiers::classifier::{self, measure, ClassifierModel, Stage};
 use crate::{Error, Result};
 
 /// What retraining produced.

@@ -2,20 +2,19 @@
 //! the verdict.
 //!
 //! - Tier 0 checks that a trace is well-formed.
-//! - Tier 1 runs the deterministic validators of the trace's domain pack ([`rules`]).
-//! - Tier 2 scores the trace with the pack's trained classifier ([`classifier`]).
+//! - Tier 1 runs the deterministic validators of the trace's domain pack
+//!   ([`crate::domains::rules`]).
+//! - Tier 2 scores the trace with the pack's trained classifier
+//!   ([`crate::domains::classifier`]), or the organization's own from the registry.
 //! - Tier 3 asks an LLM judge ([`judge`]), within the organization's daily budget.
 //! - Tier 4 sends the trace to human review with the reason.
 //!
 //! Which tier runs next follows the pack's `escalation` and `tier2` settings; every decision is
 //! recorded with its reason in [`Evaluation::escalation`].
 
-pub mod classifier;
 pub mod judge;
-pub mod rules;
 #[cfg(test)]
 mod tests;
-mod well_formed;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -23,10 +22,9 @@ use std::time::Instant;
 
 use chrono::Utc;
 
-pub use well_formed::WellFormed;
-
-use self::classifier::ClassifierModel;
 use self::judge::{Judge, Verdict};
+use crate::domains::classifier::ClassifierModel;
+use crate::domains::rules::{deterministic_modules, Module};
 use crate::domains::{Domain, DomainSet, Domains, Facts};
 use crate::model::{
     pnl_bucket, Decision, Evaluation, EvaluationStatus, Facet, Issue, ModuleResult, ReviewRequest, Severity, TierCost,
@@ -35,15 +33,6 @@ use crate::model::{
 
 /// The issue of a trace whose domain no loaded pack serves.
 pub const UNKNOWN_DOMAIN: &str = "unknown_domain";
-
-/// One check of Tiers 0 and 1.
-pub trait Module: Send + Sync {
-    /// Stable name, shown in results and used in issue attributions.
-    fn name(&self) -> &str;
-    fn tier(&self) -> u8;
-    /// The issues found; none means the module passes the trace.
-    fn check(&self, facts: &Facts<'_>) -> Vec<Issue>;
-}
 
 /// What the worker knows that the cascade does not.
 #[derive(Debug, Clone)]
@@ -102,15 +91,6 @@ impl Context {
     fn is_off(&self, domain: &Domain, module: &str) -> bool {
         !self.disabled.is_empty() && self.disabled.contains(&format!("{}/{module}", domain.name()))
     }
-}
-
-/// The modules of Tiers 0 and 1 for a trace of `domain`: the structural checks every trace
-/// gets, then the pack's rules. The cascade and Tier 2's training both read them from here, so
-/// the classifier learns on the very findings it will see.
-pub fn deterministic_modules(domain: Option<&Domain>) -> impl Iterator<Item = &dyn Module> {
-    static WELL_FORMED: WellFormed = WellFormed;
-    std::iter::once(&WELL_FORMED as &dyn Module)
-        .chain(domain.into_iter().flat_map(|d| d.rules.iter().map(|r| r as &dyn Module)))
 }
 
 /// The domain packs that decide what a trace is checked against, and the judge.

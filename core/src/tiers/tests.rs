@@ -4,12 +4,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::*;
+use crate::domains::rules::CustomValidators;
 use crate::domains::{DomainSet, Domains};
 use crate::model::EvaluationStatus;
 use crate::testing::trace;
 use crate::tiers::judge::config::Provider;
 use crate::tiers::judge::tests::{config, openai_ok, serve, VERDICT};
-use crate::tiers::rules::CustomValidators;
 
 /// A pack with one critical rule, a classifier that always answers `risk`, and a rubric.
 fn pack(root: &Path, risk: f64) -> Domains {

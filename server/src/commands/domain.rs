@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use aegis_core::config::Config;
+use aegis_core::domains::rules::CustomValidators;
 use aegis_core::domains::Domain;
-use aegis_core::tiers::rules::CustomValidators;
 use anyhow::{bail, Context};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -101,8 +101,8 @@ pub fn train(
     data: Option<&std::path::Path>,
     out: Option<&std::path::Path>,
 ) -> anyhow::Result<()> {
+    use aegis_core::domains::classifier::{self, Stage};
     use aegis_core::packs::eval;
-    use aegis_core::tiers::classifier::{self, Stage};
     let dir = config.packs_folder().join(domain);
     let pack = Domain::load_for_training(&dir, &CustomValidators::default())?;
     let spec = &pack.spec;

@@ -3,8 +3,8 @@
 use std::time::Duration;
 
 use aegis_core::config::Config;
+use aegis_core::domains::rules::CustomValidators;
 use aegis_core::model::OrgId;
-use aegis_core::tiers::rules::CustomValidators;
 use anyhow::{bail, Context};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -35,7 +35,7 @@ pub enum ModelsCommand {
 }
 
 pub async fn run(config: &Config, command: ModelsCommand) -> anyhow::Result<()> {
-    use aegis_core::tiers::classifier::Stage;
+    use aegis_core::domains::classifier::Stage;
     let store = open_store(config).await?;
     match command {
         ModelsCommand::Retrain { org, domain } => {

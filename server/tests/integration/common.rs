@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use aegis_core::config::Config;
+use aegis_core::domains::rules::CustomValidators;
 use aegis_core::domains::Domains;
 use aegis_core::ingest::Ingestor;
 use aegis_core::limits::{Limits, RateLimiter};
@@ -14,7 +15,6 @@ use aegis_core::pipeline::Worker;
 use aegis_core::store::ApiKeyRole;
 use aegis_core::store::{Backend, Store};
 use aegis_core::testing::TestDb;
-use aegis_core::tiers::rules::CustomValidators;
 use aegis_core::tiers::Cascade;
 use aegis_server::api::auth::ApiKeyCache;
 use aegis_server::state::AppState;

@@ -13,8 +13,8 @@ use serde_json::{json, Value};
 
 use super::config::{JudgeConfig, Provider};
 use super::*;
+use crate::domains::rules::doses::tests::healthcare;
 use crate::testing::trace;
-use crate::tiers::rules::doses::tests::healthcare;
 
 /// One scripted reply: status, headers, body.
 pub(crate) type Scripted = (u16, Vec<(&'static str, &'static str)>, String);

@@ -697,13 +697,13 @@ pub struct ActiveLearningArgs {
 /// `aegis-bench active-learning`: how many expert labels Tier 2 needs to reach `--target`
 /// accuracy when experts label what each strategy picks, against labels picked at random.
 pub fn active_learning(args: ActiveLearningArgs) -> Result<(), String> {
+    use aegis_core::domains::classifier::features::{featurize, trace_text};
     use aegis_core::domains::{cases, Domain};
     use aegis_core::review::active_learning::{simulate, Labelled, SimulationOptions, Strategy};
-    use aegis_core::tiers::classifier::features::{featurize, trace_text};
 
     let config = aegis_core::config::Config::load().map_err(|e| e.to_string())?;
     let dir = config.packs_folder().join(&args.domain);
-    let pack = Domain::load_for_training(&dir, &aegis_core::tiers::rules::CustomValidators::default())
+    let pack = Domain::load_for_training(&dir, &aegis_core::domains::rules::CustomValidators::default())
         .map_err(|e| e.to_string())?;
     let tier2 = pack.spec.tier2.as_ref().ok_or_else(|| format!("{} has no tier2 section", args.domain))?;
     let options = pack.train_options();

@@ -8,9 +8,9 @@ use regex::Regex;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{Finding, Validator};
-use crate::domains::advice;
-use crate::domains::drugs::{DrugIndex, EntityId, Mention};
 use crate::domains::files::PackPath;
+use crate::domains::reading::advice;
+use crate::domains::reading::drugs::{DrugIndex, EntityId, Mention};
 use crate::domains::spec::InteractionLevel;
 use crate::domains::table::Table;
 use crate::domains::text::pattern;
@@ -178,7 +178,7 @@ fn capitalise(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::tiers::rules::doses::tests::run;
+    use crate::domains::rules::doses::tests::run;
 
     #[test]
     fn taken_and_recommended_drugs_interact_through_their_classes() {

@@ -7,10 +7,10 @@ use regex::Regex;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{Finding, Validator, OUTPUT};
-use crate::domains::dose::{frequency, names_something_else, Frequency, Release, Route, Unit};
-use crate::domains::drugs::{DrugIndex, EntityId};
 use crate::domains::files::PackPath;
-use crate::domains::patient::Patient;
+use crate::domains::reading::dose::{frequency, names_something_else, Frequency, Release, Route, Unit};
+use crate::domains::reading::drugs::{DrugIndex, EntityId};
+use crate::domains::reading::patient::Patient;
 use crate::domains::table::Table;
 use crate::domains::text::pattern;
 use crate::domains::Facts;
@@ -441,11 +441,11 @@ impl Validator for WeeklyDosedDaily {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use crate::domains::rules::CustomValidators;
+    use crate::domains::rules::Module;
     use crate::domains::tests::pack_dir;
     use crate::domains::DomainSet;
     use crate::testing::trace;
-    use crate::tiers::rules::CustomValidators;
-    use crate::tiers::Module;
     use std::sync::OnceLock;
 
     pub(crate) fn healthcare() -> &'static crate::domains::Domain {

@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::files::PackDir;
 use super::products::Products;
-use super::table::Table;
-use super::text::is_word_char;
+use crate::domains::files::PackDir;
 use crate::domains::spec::DrugEntities;
+use crate::domains::table::Table;
+use crate::domains::text::is_word_char;
 use crate::{Error, Result};
 
 /// A drug or a class, as one small number: drugs first, then classes.

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use regex::Regex;
 
 use super::{Finding, Validator};
-use crate::domains::drugs::{DrugIndex, EntityId};
 use crate::domains::files::PackPath;
-use crate::domains::patient::{Patient, Population};
+use crate::domains::reading::drugs::{DrugIndex, EntityId};
+use crate::domains::reading::patient::{Patient, Population};
 use crate::domains::table::Table;
 use crate::domains::text::pattern;
 use crate::domains::Facts;
@@ -72,7 +72,7 @@ impl Validator for ContraindicatedPopulation {
             .sentences
             .iter()
             .map(|s| &out[s.clone()])
-            .filter(|s| !crate::domains::advice::cautionary(s))
+            .filter(|s| !crate::domains::reading::advice::cautionary(s))
             .collect();
         let (asked, answered) = (facts.patient, Patient::from_question(&plain.join(" ")));
         let patient = Patient {
@@ -116,7 +116,7 @@ impl Validator for ContraindicatedPopulation {
 
 #[cfg(test)]
 mod tests {
-    use crate::tiers::rules::doses::tests::run;
+    use crate::domains::rules::doses::tests::run;
 
     fn run_rule(input: &str, output: &str) -> Vec<String> {
         run("contraindicated_population", input, output)

@@ -99,7 +99,7 @@ pub(super) fn negated(before: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::negated;
-    use crate::tiers::rules::doses::tests::run;
+    use crate::domains::rules::doses::tests::run;
 
     #[test]
     fn a_negation_reaches_to_its_clause_and_through_a_list() {

@@ -33,7 +33,7 @@ impl ApprovedRequest {
 
 #[cfg(test)]
 mod tests {
-    use crate::tiers::rules::doses::tests::run;
+    use crate::domains::rules::doses::tests::run;
 
     fn run_rule(input: &str, output: &str) -> Vec<String> {
         run("forbidden_advice", input, output)

@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::{Finding, Validator};
 use crate::domains::files::PackPath;
+use crate::domains::reading::trading::{Order, Side};
 use crate::domains::table::Table;
-use crate::domains::trading::{Order, Side};
 use crate::domains::Facts;
 use crate::Result;
 
@@ -304,11 +304,11 @@ impl Validator for WashTrade {
 mod tests {
     use serde_json::json;
 
+    use crate::domains::rules::CustomValidators;
+    use crate::domains::rules::Module;
     use crate::domains::tests::pack_dir;
     use crate::domains::DomainSet;
     use crate::testing::trace_with_steps;
-    use crate::tiers::rules::CustomValidators;
-    use crate::tiers::Module;
 
     type Step = (serde_json::Value, serde_json::Value, Option<f64>);
 

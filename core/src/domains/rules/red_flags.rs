@@ -7,7 +7,7 @@ use std::ops::Range;
 use regex::Regex;
 
 use super::{compile, Finding, Validator, INPUT};
-use crate::domains::advice::ruled_out;
+use crate::domains::reading::advice::ruled_out;
 use crate::domains::spec::QuestionCue;
 use crate::domains::Facts;
 use crate::Result;
@@ -79,7 +79,7 @@ impl Validator for RedFlagReferral {
 
 #[cfg(test)]
 mod tests {
-    use crate::tiers::rules::doses::tests::run;
+    use crate::domains::rules::doses::tests::run;
 
     fn run_rule(input: &str, output: &str) -> Vec<String> {
         run("red_flag_missed", input, output)

@@ -5,7 +5,7 @@
 
 use std::sync::OnceLock;
 
-use super::text::pattern;
+use crate::domains::text::pattern;
 use regex::Regex;
 
 /// What a question says about the patient.

@@ -1,4 +1,5 @@
-//! Tier 1: deterministic domain validators.
+//! Tiers 0 and 1: the structural checks every trace gets ([`WellFormed`]) and a pack's
+//! deterministic domain validators.
 //!
 //! A pack's `tier1` list becomes one [`RuleModule`] per entry. Most are generated from the
 //! spec (`kind: max_daily_dose`, `kind: position_limit`, ...); `kind: custom` names a
@@ -12,18 +13,40 @@ mod populations;
 mod red_flags;
 mod requests;
 mod trading;
+mod well_formed;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
 use std::sync::Arc;
 
-use super::Module;
-use crate::domains::drugs::Mention;
-use crate::domains::spec::{line_of, ValidatorKind, ValidatorSpec};
+use crate::domains::files::PackDir;
+use crate::domains::reading::drugs::DrugIndex;
+use crate::domains::reading::drugs::Mention;
+use crate::domains::spec::{line_of, DomainSpec, ValidatorKind, ValidatorSpec};
 use crate::domains::text::char_offset;
 use crate::domains::{Domain, Facts};
+pub use well_formed::WellFormed;
+
 use crate::model::{Evidence, Issue, Severity};
 use crate::{Error, Result};
+
+/// One check of Tiers 0 and 1.
+pub trait Module: Send + Sync {
+    /// Stable name, shown in results and used in issue attributions.
+    fn name(&self) -> &str;
+    fn tier(&self) -> u8;
+    /// The issues found; none means the module passes the trace.
+    fn check(&self, facts: &Facts<'_>) -> Vec<Issue>;
+}
+
+/// The modules of Tiers 0 and 1 for a trace of `domain`: the structural checks every trace
+/// gets, then the pack's rules. The cascade and Tier 2's training both read them from here, so
+/// the classifier learns on the very findings it will see.
+pub fn deterministic_modules(domain: Option<&Domain>) -> impl Iterator<Item = &dyn Module> {
+    static WELL_FORMED: WellFormed = WellFormed;
+    std::iter::once(&WELL_FORMED as &dyn Module)
+        .chain(domain.into_iter().flat_map(|d| d.rules.iter().map(|r| r as &dyn Module)))
+}
 
 /// A Tier 1 check. Implement it to add a hand-written validator to a domain.
 pub trait Validator: Send + Sync {
@@ -85,8 +108,17 @@ impl Finding {
     }
 }
 
-/// Builds a custom validator from its `params`, for the domain being loaded.
-pub type CustomFactory = Arc<dyn Fn(&serde_json::Value, &Domain) -> Result<Box<dyn Validator>> + Send + Sync>;
+/// What a pack's rules are built from: its spec and the tables it names (read through `dir`),
+/// with the entity index built from them.
+#[derive(Clone, Copy)]
+pub struct PackSource<'a> {
+    pub spec: &'a DomainSpec,
+    pub dir: &'a PackDir,
+    pub drugs: Option<&'a Arc<DrugIndex>>,
+}
+
+/// Builds a custom validator from its `params`, for the pack being loaded.
+pub type CustomFactory = Arc<dyn Fn(&serde_json::Value, &PackSource<'_>) -> Result<Box<dyn Validator>> + Send + Sync>;
 
 /// Hand-written validators, by the name a spec's `kind: custom` uses.
 #[derive(Clone, Default)]
@@ -98,7 +130,7 @@ impl CustomValidators {
     pub fn register(
         &mut self,
         name: &str,
-        factory: impl Fn(&serde_json::Value, &Domain) -> Result<Box<dyn Validator>> + Send + Sync + 'static,
+        factory: impl Fn(&serde_json::Value, &PackSource<'_>) -> Result<Box<dyn Validator>> + Send + Sync + 'static,
     ) {
         self.factories.insert(name.to_string(), Arc::new(factory));
     }
@@ -142,14 +174,15 @@ impl Module for RuleModule {
     }
 }
 
-/// The Tier 1 modules of `domain`, from its spec (`yaml` is its text, for error lines).
-pub fn build(domain: &Domain, yaml: &str, custom: &CustomValidators) -> Result<Vec<RuleModule>> {
+/// The Tier 1 modules of a pack, from its spec and tables (`yaml` is the spec's text, for
+/// error lines).
+pub fn build(pack: PackSource<'_>, yaml: &str, custom: &CustomValidators) -> Result<Vec<RuleModule>> {
     let mut out = Vec::new();
-    for spec in domain.spec.tier1.iter().filter(|s| s.enabled) {
-        let validator = validator(domain, spec, custom).map_err(|e| match e {
+    for spec in pack.spec.tier1.iter().filter(|s| s.enabled) {
+        let validator = validator(pack, spec, custom).map_err(|e| match e {
             Error::Pack { .. } => e,
             other => Error::Pack {
-                path: domain.dir.join("domain.yaml").to_string(),
+                path: pack.dir.join("domain.yaml").to_string(),
                 line: line_of(yaml, &spec.id),
                 message: format!("validator {}: {other}", spec.id),
             },
@@ -159,19 +192,19 @@ pub fn build(domain: &Domain, yaml: &str, custom: &CustomValidators) -> Result<V
     Ok(out)
 }
 
-fn validator(domain: &Domain, spec: &ValidatorSpec, custom: &CustomValidators) -> Result<Box<dyn Validator>> {
-    let drugs = || domain.drugs.clone().ok_or_else(|| Error::Config("needs entities.drugs".into()));
+fn validator(pack: PackSource<'_>, spec: &ValidatorSpec, custom: &CustomValidators) -> Result<Box<dyn Validator>> {
+    let drugs = || pack.drugs.cloned().ok_or_else(|| Error::Config("needs entities.drugs".into()));
     Ok(match &spec.kind {
         ValidatorKind::MaxDailyDose { table, pediatric } => Box::new(doses::MaxDailyDose::load(
-            &domain.dir.join(table),
-            pediatric.as_ref().map(|p| domain.dir.join(p)).as_ref(),
+            &pack.dir.join(table),
+            pediatric.as_ref().map(|p| pack.dir.join(p)).as_ref(),
             drugs()?,
         )?),
         ValidatorKind::WeeklyDosedDaily { drugs: names, from_dose } => {
             Box::new(doses::WeeklyDosedDaily::new(names, from_dose, drugs()?)?)
         }
         ValidatorKind::DrugInteractions { tables, min_level, severity_by_level } => {
-            let paths: Vec<_> = tables.iter().map(|t| domain.dir.join(t)).collect();
+            let paths: Vec<_> = tables.iter().map(|t| pack.dir.join(t)).collect();
             Box::new(interactions::DrugInteractions::load(&paths, drugs()?, *min_level, severity_by_level)?)
         }
         ValidatorKind::RequiredPhrase { when, any_of, message } => {
@@ -181,7 +214,7 @@ fn validator(domain: &Domain, spec: &ValidatorSpec, custom: &CustomValidators) -
             Box::new(phrases::ForbiddenPhrase::new(patterns, requests::ApprovedRequest::new(requests)?)?)
         }
         ValidatorKind::ContraindicatedPopulation { table } => {
-            Box::new(populations::ContraindicatedPopulation::load(&domain.dir.join(table), drugs()?)?)
+            Box::new(populations::ContraindicatedPopulation::load(&pack.dir.join(table), drugs()?)?)
         }
         ValidatorKind::RedFlagReferral { red_flags, referral } => {
             Box::new(red_flags::RedFlagReferral::new(red_flags, referral)?)
@@ -189,7 +222,7 @@ fn validator(domain: &Domain, spec: &ValidatorSpec, custom: &CustomValidators) -
         ValidatorKind::PositionLimit { max_abs_quantity, per_symbol, instruments } => {
             let mut limits = per_symbol.clone();
             if let Some(table) = instruments {
-                limits.extend(trading::instrument_limits(&domain.dir.join(table))?);
+                limits.extend(trading::instrument_limits(&pack.dir.join(table))?);
             }
             Box::new(trading::PositionLimit::new(*max_abs_quantity, &limits))
         }
@@ -198,7 +231,7 @@ fn validator(domain: &Domain, spec: &ValidatorSpec, custom: &CustomValidators) -
         ValidatorKind::RestrictedSymbols { symbols, instruments } => {
             let mut all = symbols.clone();
             if let Some(table) = instruments {
-                all.extend(trading::restricted_instruments(&domain.dir.join(table))?);
+                all.extend(trading::restricted_instruments(&pack.dir.join(table))?);
             }
             Box::new(trading::RestrictedSymbols::new(&all))
         }
@@ -208,7 +241,7 @@ fn validator(domain: &Domain, spec: &ValidatorSpec, custom: &CustomValidators) -
             Box::new(trading::WashTrade { within_steps: *within_steps, price_tolerance: *price_tolerance })
         }
         ValidatorKind::Custom { name, params } => match custom.factories.get(name) {
-            Some(factory) => factory(params, domain)?,
+            Some(factory) => factory(params, &pack)?,
             None => return Err(Error::Config(format!("no custom validator named {name:?} is registered"))),
         },
     })

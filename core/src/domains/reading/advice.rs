@@ -9,9 +9,9 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
-use super::drugs::Mention;
-use super::text::{pattern, sentences};
 use super::Facts;
+use crate::domains::reading::drugs::Mention;
+use crate::domains::text::{pattern, sentences};
 
 /// What an answer recommends and what the question says the patient takes, worked out once
 /// per trace for every rule that needs it.
@@ -143,7 +143,7 @@ pub fn approves_request(question: &str, out: &str) -> bool {
         .expect("pattern")
     });
     let opening = sentences(out).into_iter().take(2).next_back().map_or(0, |s| s.end);
-    approves(out) || approval.find_iter(&out[..opening]).any(|m| !super::text::is_negated(&out[..m.start()]))
+    approves(out) || approval.find_iter(&out[..opening]).any(|m| !crate::domains::text::is_negated(&out[..m.start()]))
 }
 
 /// Whether the question's last question asks if something is wrong or needed, rather than
@@ -178,7 +178,7 @@ fn taken(facts: &Facts<'_>, asked: &[Mention]) -> Vec<Mention> {
 fn absent(after: &str) -> bool {
     let after = after.trim_start_matches(['-', ' ']);
     after.get(..4).is_some_and(|w| w.eq_ignore_ascii_case("free"))
-        && !after[4..].chars().next().is_some_and(super::text::is_word_char)
+        && !after[4..].chars().next().is_some_and(crate::domains::text::is_word_char)
 }
 
 /// A word just before a name that rules it out: "no chest pain", "denies alcohol use".
@@ -348,7 +348,7 @@ mod tests {
         let q = "On lithium. My knee is sore - ibuprofen or naproxen?";
         let at = |name: &str| {
             let start = q.find(name).unwrap();
-            Mention { entity: crate::domains::drugs::EntityId(0), start, end: start + name.len() }
+            Mention { entity: crate::domains::reading::drugs::EntityId(0), start, end: start + name.len() }
         };
         assert!(asked_about_at(q, &at("ibuprofen"), &[]) && asked_about_at(q, &at("naproxen"), &[]));
         assert!(!asked_about_at(q, &at("lithium"), &[at("ibuprofen")]));

@@ -11,8 +11,8 @@ use std::sync::OnceLock;
 use regex::Regex;
 use rustc_hash::FxHashMap;
 
-use super::drugs::{DrugIndex, EntityId, Mention};
-use super::text::{pattern, sentences};
+use crate::domains::reading::drugs::{DrugIndex, EntityId, Mention};
+use crate::domains::text::{pattern, sentences};
 
 /// The units doses are compared in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -865,7 +865,7 @@ fn max_opt(acc: Option<f64>, x: f64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domains::drugs::tests::healthcare;
+    use crate::domains::reading::drugs::tests::healthcare;
 
     fn dose(text: &str) -> Vec<(String, f64, Option<f64>)> {
         let index = healthcare();

@@ -10,10 +10,10 @@ use std::ops::Range;
 use regex::{Regex, RegexSet};
 
 use super::dose::{frequency, unit_count};
-use super::drugs::{DrugIndex, EntityId};
-use super::files::PackPath;
-use super::table::Table;
-use super::text::{pattern, sentences};
+use crate::domains::files::PackPath;
+use crate::domains::reading::drugs::{DrugIndex, EntityId};
+use crate::domains::table::Table;
+use crate::domains::text::{pattern, sentences};
 use crate::Result;
 
 /// One product row: the words that name it and what a unit of it holds of one ingredient.
@@ -124,7 +124,7 @@ impl Products {
 
 #[cfg(test)]
 mod tests {
-    use crate::domains::drugs::tests::healthcare;
+    use crate::domains::reading::drugs::tests::healthcare;
 
     #[test]
     fn products_are_found_most_specific_first() {
