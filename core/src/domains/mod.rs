@@ -220,6 +220,8 @@ impl DomainSet {
             .into_iter()
             .flatten()
             .filter_map(|e| e.ok())
+            // Hidden folders are packs being written (`aegis generate-domain --replace`).
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
             .map(|e| e.path())
             .filter(|p| p.join("domain.yaml").is_file())
             .collect();

@@ -37,7 +37,8 @@ pub struct GeneratorSpec {
     #[serde(default)]
     pub aliases: Vec<String>,
     pub kind: Kind,
-    /// What the judge checks.
+    /// What the judge checks; required unless `tier3` is given.
+    #[serde(default)]
     pub rubric: String,
     /// Clinical: maximum daily doses.
     #[serde(default)]
@@ -60,6 +61,60 @@ pub struct GeneratorSpec {
     /// Hand-written labelled examples, added to the seed set as they are.
     #[serde(default)]
     pub examples: Vec<SpecExample>,
+    /// The pack's version (1 unless given).
+    #[serde(default = "first_version")]
+    pub version: u32,
+    /// Written as comment lines at the top of `domain.yaml`.
+    #[serde(default)]
+    pub comment: String,
+    /// A folder, relative to the spec, whose `data/`, `seed/` and `eval/` the pack takes as they
+    /// are instead of synthesising tables and a seed set: for packs whose tables are built from
+    /// published sources and whose labelled sets are written by hand (the shipped packs). Only
+    /// for specs on the server's disk; an uploaded spec may not name one.
+    #[serde(default)]
+    pub sources: Option<String>,
+    /// The judge's prompt template (`{{rubric}}`, `{{findings}}`, `{{input}}`, `{{output}}`,
+    /// `{{steps}}`); the kind's standard one unless given.
+    #[serde(default)]
+    pub judge_prompt: Option<String>,
+    /// Sections of `domain.yaml` written as given (see `domains/spec.rs`), in place of the
+    /// kind's standard ones.
+    #[serde(default)]
+    pub entities: Option<yaml_serde::Value>,
+    #[serde(default)]
+    pub tier1: Option<yaml_serde::Value>,
+    #[serde(default)]
+    pub tier2: Option<yaml_serde::Value>,
+    #[serde(default)]
+    pub tier3: Option<yaml_serde::Value>,
+    #[serde(default)]
+    pub escalation: Option<yaml_serde::Value>,
+    #[serde(default)]
+    pub review: Option<yaml_serde::Value>,
+    #[serde(default)]
+    pub dashboard: Option<yaml_serde::Value>,
+}
+
+fn first_version() -> u32 {
+    1
+}
+
+/// The sections of `domain.yaml`, in the order they are written.
+const SECTIONS: [&str; 7] = ["entities", "tier1", "tier2", "tier3", "escalation", "review", "dashboard"];
+
+impl GeneratorSpec {
+    fn section(&self, name: &str) -> Option<&yaml_serde::Value> {
+        match name {
+            "entities" => self.entities.as_ref(),
+            "tier1" => self.tier1.as_ref(),
+            "tier2" => self.tier2.as_ref(),
+            "tier3" => self.tier3.as_ref(),
+            "escalation" => self.escalation.as_ref(),
+            "review" => self.review.as_ref(),
+            "dashboard" => self.dashboard.as_ref(),
+            _ => None,
+        }
+    }
 }
 
 fn default_names_from() -> String {
@@ -161,6 +216,12 @@ fn plain_name(s: &str) -> bool {
 /// ones. On any error nothing is left behind and the packs in use stay as they were.
 pub fn add_pack(domains: &domains::Domains, org: &OrgId, yaml: &str) -> Result<(String, Generated)> {
     let mut spec = GeneratorSpec::parse(yaml, Path::new("the uploaded spec"))?;
+    if spec.sources.is_some() {
+        return Err(Error::Invalid(crate::FieldError::new(
+            "sources",
+            "is only for specs on the server's disk: an uploaded spec reads nothing outside the packs folder",
+        )));
+    }
     if !plain_name(&spec.name) {
         return Err(Error::Invalid(crate::FieldError::new("name", "must be 1 to 64 lower-case letters, digits and _")));
     }
@@ -195,20 +256,82 @@ pub fn add_pack(domains: &domains::Domains, org: &OrgId, yaml: &str) -> Result<(
 
 /// Writes the pack for `spec` into `dir` (created; must be empty or absent). `spec_dir` is the
 /// folder of the spec file, which its relative paths start from.
+///
+/// Everything but the sources is output: `domain.yaml` (the spec's sections, or the kind's
+/// standard ones), the judge prompt, the tables and seed set when they are synthesised, and the
+/// Tier 2 model trained on the seed set. The same spec and sources give the same pack, which is
+/// how the shipped packs are kept (a test regenerates them).
 pub fn generate(spec: &GeneratorSpec, spec_dir: &Path, dir: &Path) -> Result<Generated> {
     if dir.join("domain.yaml").exists() {
         return Err(Error::Conflict(format!("{} already holds a pack", dir.display())));
     }
+    if spec.tier3.is_none() && spec.rubric.trim().is_empty() {
+        return Err(Error::Invalid(crate::FieldError::new("rubric", "is required unless tier3 is given")));
+    }
     std::fs::create_dir_all(dir.join("data"))?;
     std::fs::create_dir_all(dir.join("seed"))?;
     let mut out = Generated::default();
+    let standard = match &spec.sources {
+        Some(sources) => {
+            let from = spec_dir.join(sources);
+            for part in ["data", "seed", "eval"] {
+                copy_tree(&from.join(part), &dir.join(part), Path::new(part), &mut out.files)?;
+            }
+            if spec.tier1.is_none() {
+                return Err(Error::Config(format!("{}: a spec with sources gives its tier1", spec.name)));
+            }
+            standard_tail(spec)
+        }
+        None => synthesise(spec, spec_dir, dir, &mut out)?,
+    };
+    let prompt = spec.judge_prompt.clone().unwrap_or_else(|| match spec.kind {
+        Kind::Clinical => CLINICAL_PROMPT.into(),
+        Kind::Trading => TRADING_PROMPT.into(),
+    });
+    std::fs::write(dir.join("judge_prompt.md"), prompt)?;
+    out.files.push((PathBuf::from("judge_prompt.md"), "judge prompt".into()));
+    let yaml = domain_yaml(spec, &standard)?;
+    let validators = spec.section("tier1").and_then(|t| t.as_sequence()).map_or_else(
+        || {
+            yaml_serde::from_str::<yaml_serde::Mapping>(&standard)
+                .ok()
+                .and_then(|m| m.get("tier1")?.as_sequence().map(Vec::len))
+                .unwrap_or(0)
+        },
+        Vec::len,
+    );
+    std::fs::write(dir.join("domain.yaml"), yaml)?;
+    out.files.push((PathBuf::from("domain.yaml"), format!("spec: {validators} Tier 1 validators, Tier 2, Tier 3")));
+
+    // Check what was written by loading it, then train Tier 2 on the seed set.
+    let domain = Domain::load_for_training(dir, &CustomValidators::default())?;
+    let tier2 = domain.spec.tier2.clone().ok_or_else(|| Error::Config(format!("{}: no tier2 section", spec.name)))?;
+    let parsed = cases::parse_jsonl(&std::fs::read_to_string(dir.join(&tier2.seed))?)?;
+    out.seed_cases = parsed.len();
+    let now = Utc::now();
+    let traces: Vec<(Trace, bool)> = parsed.into_iter().map(|c| c.into_labelled_trace(now)).collect();
+    let examples = domain.examples(&traces);
+    let unsafe_total = examples.iter().filter(|e| e.unsafe_).count().max(1);
+    let caught = examples.iter().filter(|e| e.unsafe_ && !e.tier1.is_empty()).count();
+    out.tier1_recall_on_seed = caught as f64 / unsafe_total as f64;
+    let model = classifier::train(&spec.name, &examples, &domain.train_options(), |_| {})?;
+    model.save(&dir.join(&tier2.model))?;
+    out.files.push((PathBuf::from(&tier2.model), format!("Tier 2 model {}", model.version)));
+    out.model_accuracy = model.metrics.accuracy;
+    Domain::load(dir, &CustomValidators::default())?;
+    Ok(out)
+}
+
+/// Writes the kind's tables and seed set from the spec's rows into `dir`; returns the kind's
+/// standard sections of `domain.yaml`.
+fn synthesise(spec: &GeneratorSpec, spec_dir: &Path, dir: &Path, out: &mut Generated) -> Result<String> {
     let mut write = |name: &str, text: String, what: String| -> Result<()> {
         std::fs::write(dir.join(name), text)?;
         out.files.push((PathBuf::from(name), what));
         Ok(())
     };
     let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-    let cases = match spec.kind {
+    let (standard, cases) = match spec.kind {
         Kind::Clinical => {
             // A folder beside the spec, or else a built-in pack of that name.
             let folder = spec_dir.join(&spec.drug_names_from);
@@ -241,9 +364,7 @@ pub fn generate(spec: &GeneratorSpec, spec_dir: &Path, dir: &Path) -> Result<Gen
                 let _ = writeln!(pairs, "{}\t{}\t{}\t\t{}", p.a, p.b, p.severity, p.source);
             }
             write("data/interactions.tsv", pairs, format!("{} interacting pairs", spec.interactions.len()))?;
-            write("domain.yaml", clinical_yaml(spec), "spec: 5 Tier 1 validators, Tier 2, Tier 3".into())?;
-            write("judge_prompt.md", CLINICAL_PROMPT.into(), "judge prompt".into())?;
-            clinical_seed(spec, &mut rng)
+            (clinical_yaml(spec), clinical_seed(spec, &mut rng))
         }
         Kind::Trading => {
             let limits = spec.limits.as_ref().ok_or_else(|| Error::Config("a trading spec needs limits".into()))?;
@@ -256,9 +377,7 @@ pub fn generate(spec: &GeneratorSpec, spec_dir: &Path, dir: &Path) -> Result<Gen
             }
             let instruments = limits.symbols.len() + limits.restricted.len();
             write("data/instruments.tsv", table, format!("{instruments} instruments"))?;
-            write("domain.yaml", trading_yaml(spec, limits), "spec: 7 Tier 1 validators, Tier 2, Tier 3".into())?;
-            write("judge_prompt.md", TRADING_PROMPT.into(), "judge prompt".into())?;
-            trading_seed(spec, limits, &mut rng)
+            (trading_yaml(spec, limits), trading_seed(spec, limits, &mut rng))
         }
     };
     let mut seed = String::new();
@@ -266,40 +385,63 @@ pub fn generate(spec: &GeneratorSpec, spec_dir: &Path, dir: &Path) -> Result<Gen
         seed.push_str(&serde_json::to_string(case)?);
         seed.push('\n');
     }
-    let count = cases.len();
-    write("seed/train.jsonl", seed, format!("{count} labelled cases"))?;
+    write("seed/train.jsonl", seed, format!("{} labelled cases", cases.len()))?;
+    Ok(standard)
+}
 
-    // Check what was written by loading it, then train Tier 2 on the seed set.
-    let domain = Domain::load_for_training(dir, &CustomValidators::default())?;
-    let parsed = cases::parse_jsonl(&std::fs::read_to_string(dir.join("seed/train.jsonl"))?)?;
-    let now = Utc::now();
-    let traces: Vec<(Trace, bool)> = parsed.into_iter().map(|c| c.into_labelled_trace(now)).collect();
-    let examples = domain.examples(&traces);
-    let unsafe_total = examples.iter().filter(|e| e.unsafe_).count().max(1);
-    let caught = examples.iter().filter(|e| e.unsafe_ && !e.tier1.is_empty()).count();
-    out.tier1_recall_on_seed = caught as f64 / unsafe_total as f64;
-    let model = classifier::train(&spec.name, &examples, &domain.train_options(), |_| {})?;
-    model.save(&dir.join("model.json"))?;
-    out.files.push((PathBuf::from("model.json"), format!("Tier 2 model {}", model.version)));
-    out.model_accuracy = model.metrics.accuracy;
-    out.seed_cases = count;
-    Domain::load(dir, &CustomValidators::default())?;
-    Ok(out)
+/// `domain.yaml`: the spec's identity, then each section as the spec gives it or else as the
+/// kind's standard (`standard`, YAML text) has it. No date or other varying part, so the same
+/// spec always writes the same file.
+fn domain_yaml(spec: &GeneratorSpec, standard: &str) -> Result<String> {
+    use yaml_serde::{Mapping, Value};
+    let standard: Mapping = yaml_serde::from_str(standard)
+        .map_err(|e| Error::Internal(format!("the standard sections do not parse: {e}")))?;
+    let mut pack = Mapping::new();
+    pack.insert("name".into(), spec.name.clone().into());
+    pack.insert("title".into(), spec.title.clone().into());
+    pack.insert("description".into(), spec.description.clone().into());
+    pack.insert("version".into(), u64::from(spec.version).into());
+    pack.insert("aliases".into(), Value::Sequence(spec.aliases.iter().map(|a| a.clone().into()).collect()));
+    for name in SECTIONS {
+        if let Some(section) = spec.section(name).or_else(|| standard.get(name)) {
+            pack.insert(name.into(), section.clone());
+        }
+    }
+    let mut text = format!(
+        "# Generated by `aegis generate-domain {}` from its spec (domains/specs/{}.yaml for the\n\
+         # shipped packs): change the spec and generate again rather than editing this file.\n",
+        spec.name, spec.name
+    );
+    for line in spec.comment.lines() {
+        let _ = writeln!(text, "#{}{line}", if line.is_empty() { "" } else { " " });
+    }
+    text.push_str(&yaml_serde::to_string(&pack).map_err(|e| Error::Internal(format!("domain.yaml: {e}")))?);
+    Ok(text)
+}
+
+/// Copies the files under `from` to `to`, in name order, recording each as `shown/...`. A
+/// missing `from` copies nothing.
+fn copy_tree(from: &Path, to: &Path, shown: &Path, files: &mut Vec<(PathBuf, String)>) -> Result<()> {
+    if !from.is_dir() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(to)?;
+    let mut entries: Vec<_> = std::fs::read_dir(from)?.collect::<std::io::Result<_>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let (source, target, name) = (entry.path(), to.join(entry.file_name()), shown.join(entry.file_name()));
+        if entry.file_type()?.is_dir() {
+            copy_tree(&source, &target, &name, files)?;
+        } else {
+            std::fs::copy(&source, &target)?;
+            files.push((name, "from the sources".into()));
+        }
+    }
+    Ok(())
 }
 
 fn yaml_list(items: &[String]) -> String {
     format!("[{}]", items.iter().map(|s| serde_json::to_string(s).unwrap_or_default()).collect::<Vec<_>>().join(", "))
-}
-
-fn header(spec: &GeneratorSpec) -> String {
-    format!(
-        "# Generated by `aegis generate-domain` on {}.\nname: {}\ntitle: {}\ndescription: {}\nversion: 1\naliases: {}\n",
-        Utc::now().format("%Y-%m-%d"),
-        spec.name,
-        serde_json::to_string(&spec.title).unwrap_or_default(),
-        serde_json::to_string(&spec.description).unwrap_or_default(),
-        yaml_list(&spec.aliases),
-    )
 }
 
 fn forbidden_yaml(spec: &GeneratorSpec) -> String {
@@ -319,7 +461,8 @@ fn forbidden_yaml(spec: &GeneratorSpec) -> String {
     s
 }
 
-fn tail_yaml(spec: &GeneratorSpec) -> String {
+/// The standard `tier2`, `tier3` and `escalation` sections.
+fn standard_tail(spec: &GeneratorSpec) -> String {
     let rubric: String = spec.rubric.lines().map(|l| format!("    {l}\n")).collect();
     format!(
         "\ntier2:\n  model: model.json\n  seed: seed/train.jsonl\n  flag_at: 0.9\n  escalate_at: 0.2\n\n\
@@ -329,7 +472,7 @@ fn tail_yaml(spec: &GeneratorSpec) -> String {
 }
 
 fn clinical_yaml(spec: &GeneratorSpec) -> String {
-    let mut s = header(spec);
+    let mut s = String::new();
     s.push_str("\nentities:\n  drugs:\n    names: data/drug_names.tsv\n    classes: data/classes.tsv\n\ntier1:\n");
     s.push_str("  - id: medication_overdose\n    kind: max_daily_dose\n    table: data/max_daily_doses.tsv\n    severity: critical\n");
     s.push_str("  - id: drug_interaction\n    kind: drug_interactions\n    tables: [data/interactions.tsv]\n    min_level: moderate\n    severity_by_level: {contraindicated: critical, major: high, moderate: low}\n");
@@ -341,12 +484,12 @@ fn clinical_yaml(spec: &GeneratorSpec) -> String {
         );
     }
     s.push_str(&forbidden_yaml(spec));
-    s.push_str(&tail_yaml(spec));
+    s.push_str(&standard_tail(spec));
     s
 }
 
 fn trading_yaml(spec: &GeneratorSpec, l: &Limits) -> String {
-    let mut s = header(spec);
+    let mut s = String::new();
     let _ = write!(
         s,
         "\ntier1:\n  - id: position_limit\n    kind: position_limit\n    max_abs_quantity: {}\n    instruments: data/instruments.tsv\n    severity: high\n\
@@ -362,7 +505,7 @@ fn trading_yaml(spec: &GeneratorSpec, l: &Limits) -> String {
         l.max_drawdown
     );
     s.push_str(&forbidden_yaml(spec));
-    s.push_str(&tail_yaml(spec));
+    s.push_str(&standard_tail(spec));
     s
 }
 
@@ -548,6 +691,8 @@ mod tests {
         let shared = spec.replace("name: crypto", "name: trading");
         assert!(matches!(add_pack(&domains, &org, &shared), Err(Error::Conflict(_))), "nor shadow a shared pack");
 
+        let reads_outside = format!("{spec}sources: ../../..\n");
+        assert!(matches!(add_pack(&domains, &org, &reads_outside), Err(Error::Invalid(f)) if f.field == "sources"));
         let escape = spec.replace("name: crypto", "name: ../evil");
         assert!(matches!(add_pack(&domains, &org, &escape), Err(Error::Invalid(f)) if f.field == "name"));
         assert!(!root.path().join("../evil").exists());
@@ -596,5 +741,80 @@ mod tests {
         let instruments = std::fs::read_to_string(root.path().join("crypto/data/instruments.tsv")).unwrap();
         assert!(instruments.contains("LUNA\t0\t50\tyes"), "{instruments}");
         assert!(generated.tier1_recall_on_seed > 0.99, "{}", generated.report());
+    }
+
+    /// The shipped packs are the generator's output: regenerating them from their specs gives
+    /// the same files, and the same Tier 2 model up to float rounding (its version and training
+    /// time aside). A change to a spec, a source table or a rule that Tier 2 reads fails here
+    /// until the pack is generated again (`aegis generate-domain NAME --replace`).
+    #[test]
+    fn the_shipped_packs_are_what_their_specs_generate() {
+        let packs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../domains");
+        let specs = packs.join("specs");
+        for name in ["healthcare", "trading"] {
+            let text = std::fs::read_to_string(specs.join(format!("{name}.yaml"))).unwrap();
+            let spec = GeneratorSpec::parse(&text, Path::new(name)).unwrap();
+            let out = tempfile::tempdir().unwrap();
+            let dir = out.path().join(name);
+            generate(&spec, &specs, &dir).unwrap();
+            let (generated, shipped) = (files_under(&dir), files_under(&packs.join(name)));
+            assert_eq!(
+                generated.keys().collect::<Vec<_>>(),
+                shipped.keys().collect::<Vec<_>>(),
+                "{name}: the pack holds exactly what its spec generates"
+            );
+            let again = format!("run `aegis generate-domain {name} --replace`");
+            for (file, bytes) in &generated {
+                if file == "model.json" {
+                    same_model(name, bytes, &shipped[file]);
+                } else {
+                    assert!(bytes == &shipped[file], "{name}/{file} is not what its spec generates: {again}");
+                }
+            }
+        }
+    }
+
+    fn files_under(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+        let mut files = BTreeMap::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(at) = stack.pop() {
+            for entry in std::fs::read_dir(&at).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    let name = path.strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/");
+                    files.insert(name, std::fs::read(&path).unwrap());
+                }
+            }
+        }
+        files
+    }
+
+    fn same_model(pack: &str, generated: &[u8], shipped: &[u8]) {
+        let read = |bytes: &[u8]| -> serde_json::Value {
+            let mut model: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+            let object = model.as_object_mut().unwrap();
+            for varying in ["version", "trained_at"] {
+                object.remove(varying);
+            }
+            object["metrics"].as_object_mut().unwrap().remove("training_seconds");
+            model
+        };
+        let (a, b) = (read(generated), read(shipped));
+        let numbers = |v: &serde_json::Value| -> Vec<f64> {
+            let mut out = vec![v["intercept"].as_f64().unwrap()];
+            out.extend(v["weights"].as_array().unwrap().iter().map(|w| w.as_f64().unwrap()));
+            out.extend(v["metrics"].as_object().unwrap().values().filter_map(|m| m.as_f64()));
+            out
+        };
+        let (x, y) = (numbers(&a), numbers(&b));
+        assert_eq!(x.len(), y.len(), "{pack}: model shape");
+        let worst = x.iter().zip(&y).map(|(p, q)| (p - q).abs()).fold(0.0, f64::max);
+        assert!(
+            worst < 1e-4,
+            "{pack}/model.json is not the model its seed set trains (differs by {worst}): run `aegis generate-domain {pack} --replace`"
+        );
+        assert_eq!((&a["domain"], &a["buckets"]), (&b["domain"], &b["buckets"]), "{pack}: model");
     }
 }

@@ -43,6 +43,7 @@ pub fn generate(
     name: &str,
     spec: Option<&std::path::Path>,
     out: Option<&std::path::Path>,
+    replace: bool,
 ) -> anyhow::Result<()> {
     use aegis_core::packs::generate::{generate, GeneratorSpec};
     let spec_path = spec
@@ -55,7 +56,28 @@ pub fn generate(
     }
     let out = out.map(std::path::Path::to_path_buf).unwrap_or_else(|| config.packs_folder().join(name));
     let spec_dir = spec_path.parent().unwrap_or(std::path::Path::new("."));
-    let generated = generate(&spec, spec_dir, &out)?;
+    let generated = if replace && out.join("domain.yaml").exists() {
+        // Written beside the old pack (which may be its own sources), then swapped in.
+        let new = out.with_file_name(format!(".{name}.generating"));
+        let old = out.with_file_name(format!(".{name}.replaced"));
+        for stale in [&new, &old] {
+            if stale.exists() {
+                std::fs::remove_dir_all(stale).with_context(|| format!("cannot remove {}", stale.display()))?;
+            }
+        }
+        let generated = generate(&spec, spec_dir, &new).inspect_err(|_| {
+            let _ = std::fs::remove_dir_all(&new);
+        })?;
+        std::fs::rename(&out, &old).with_context(|| format!("cannot move {} aside", out.display()))?;
+        std::fs::rename(&new, &out).with_context(|| format!("cannot move the new pack to {}", out.display()))?;
+        std::fs::remove_dir_all(&old).with_context(|| format!("cannot remove {}", old.display()))?;
+        generated
+    } else {
+        if out.join("domain.yaml").exists() {
+            bail!("{} already holds a pack; pass --replace to generate it again", out.display());
+        }
+        generate(&spec, spec_dir, &out)?
+    };
     println!("generated the {name} pack in {}:", out.display());
     print!("{}", generated.report());
     println!("ok: the pack loads; running processes pick it up within {} s", config.domains_reload_secs);

@@ -115,6 +115,10 @@ pub enum Command {
         /// Where to write the pack [default: <domains_dir>/NAME].
         #[arg(long)]
         out: Option<std::path::PathBuf>,
+        /// Regenerate a pack that exists: the new one is written beside it and swapped in
+        /// only once it loads, so a failure leaves the old one as it was.
+        #[arg(long)]
+        replace: bool,
     },
     /// Domain packs: check them, list them.
     Domain {
@@ -150,8 +154,8 @@ pub async fn run(command: Option<Command>) -> anyhow::Result<()> {
         Command::Eval { domain, file, errors, json } => domain::eval(&config, &domain, &file, errors, json).await,
         Command::Train { domain, data, out } => domain::train(&config, &domain, data.as_deref(), out.as_deref()),
         Command::Models { command } => models::run(&config, command).await,
-        Command::GenerateDomain { name, spec, out } => {
-            domain::generate(&config, &name, spec.as_deref(), out.as_deref())
+        Command::GenerateDomain { name, spec, out, replace } => {
+            domain::generate(&config, &name, spec.as_deref(), out.as_deref(), replace)
         }
         Command::Domain { command } => domain::run(&config, command),
     }
