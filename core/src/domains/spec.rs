@@ -208,6 +208,10 @@ pub struct DrugEntities {
     /// TSV `product, pattern, drug, mg_per_unit, source`: what a tablet of a product holds.
     #[serde(default)]
     pub products: Option<String>,
+    /// How the pack's texts state doses (`data/dose_language.yaml`: see
+    /// `reading/dose_language.rs`); the built-in healthcare pack's English unless given.
+    #[serde(default)]
+    pub dose_language: Option<String>,
 }
 
 /// One Tier 1 validator. `kind` picks its implementation; `id` names the issues it raises.

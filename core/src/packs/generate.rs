@@ -340,7 +340,7 @@ fn synthesise(spec: &GeneratorSpec, spec_dir: &Path, dir: &Path, out: &mut Gener
             } else {
                 PackDir::Builtin(spec.drug_names_from.clone())
             };
-            for file in ["drug_names.tsv", "classes.tsv"] {
+            for file in ["drug_names.tsv", "classes.tsv", "dose_language.yaml"] {
                 let path = names.join(format!("data/{file}"));
                 let text = path.read_to_string().map_err(|e| Error::Pack {
                     path: path.to_string(),
@@ -473,7 +473,7 @@ fn standard_tail(spec: &GeneratorSpec) -> String {
 
 fn clinical_yaml(spec: &GeneratorSpec) -> String {
     let mut s = String::new();
-    s.push_str("\nentities:\n  drugs:\n    names: data/drug_names.tsv\n    classes: data/classes.tsv\n\ntier1:\n");
+    s.push_str("\nentities:\n  drugs:\n    names: data/drug_names.tsv\n    classes: data/classes.tsv\n    dose_language: data/dose_language.yaml\n\ntier1:\n");
     s.push_str("  - id: medication_overdose\n    kind: max_daily_dose\n    table: data/max_daily_doses.tsv\n    severity: critical\n");
     s.push_str("  - id: drug_interaction\n    kind: drug_interactions\n    tables: [data/interactions.tsv]\n    min_level: moderate\n    severity_by_level: {contraindicated: critical, major: high, moderate: low}\n");
     if !spec.weekly_only.is_empty() {

@@ -6,13 +6,12 @@
 //! a range, the shortest interval), because a reader may follow it.
 
 use std::ops::Range;
-use std::sync::OnceLock;
 
-use regex::Regex;
 use rustc_hash::FxHashMap;
 
+use super::dose_language::{DoseLanguage, FrequencyRule};
 use crate::domains::reading::drugs::{DrugIndex, EntityId, Mention};
-use crate::domains::text::{pattern, sentences};
+use crate::domains::text::sentences;
 
 /// The units doses are compared in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -98,17 +97,8 @@ impl Release {
 
 /// The release form written right at a drug's name: "metformin ER", "Wellbutrin XL",
 /// "immediate-release oxybutynin".
-pub fn release_at(text: &str, m: &Mention) -> Option<Release> {
-    static AFTER: OnceLock<Regex> = OnceLock::new();
-    static BEFORE: OnceLock<Regex> = OnceLock::new();
-    let after = AFTER.get_or_init(|| {
-        pattern(r"^\s*(?:(?P<e>(?-i:ER|XR|XL|SR|CR|LA|CD)\b|(?i:extended|sustained|controlled|slow)[- ]release)|(?P<i>(?-i:IR)\b|(?i:immediate)[- ]release))")
-            .expect("pattern")
-    });
-    let before = BEFORE.get_or_init(|| {
-        pattern(r"(?:(?P<e>(?i:extended|sustained|controlled|slow)[- ]release|(?i:long)[- ]acting)|(?P<i>(?i:immediate|regular)[- ]release))\s+(?:\w+\s+)?$")
-            .expect("pattern")
-    });
+pub fn release_at(lang: &DoseLanguage, text: &str, m: &Mention) -> Option<Release> {
+    let (after, before) = (&lang.release_after, &lang.release_before);
     let form = |c: regex::Captures<'_>| if c.name("e").is_some() { Release::Extended } else { Release::Immediate };
     let mut start = m.start.saturating_sub(40);
     while !text.is_char_boundary(start) {
@@ -118,20 +108,8 @@ pub fn release_at(text: &str, m: &Mention) -> Option<Release> {
 }
 
 /// The route a stretch of text states, if any.
-pub fn route(s: &str) -> Option<Route> {
-    static RE: OnceLock<Vec<(Regex, Route)>> = OnceLock::new();
-    let rules = RE.get_or_init(|| {
-        let re = |s: &str| pattern(s).expect("route pattern");
-        vec![
-            (re(r"\b(?:IV|IM|SC|SQ|i\.v\.|i\.m\.|s\.c\.)\b|(?i)\b(?:intravenous(?:ly)?|intramuscular(?:ly)?|subcutaneous(?:ly)?|injections?|infusion|injected)\b"), Route::Parenteral),
-            (re(r"(?i)\b(?:topical(?:ly)?|cream|gel|ointment|lotion|patch(?:es)?)\b"), Route::Topical),
-            (re(r"(?i)\b(?:nasal(?:ly)?|intranasal(?:ly)?|nostrils?)\b"), Route::Nasal),
-            (re(r"(?i)\b(?:inhaled|inhaler|inhalations?|nebuli[sz]ed|nebuli[sz]er|puffs?)\b"), Route::Inhaled),
-            (re(r"\bPR\b|(?i)\b(?:rectal(?:ly)?|suppositor(?:y|ies))\b"), Route::Rectal),
-            (re(r"\bPO\b|(?i)\b(?:p\.o\.|orally|by\s+mouth|oral|tablets?|capsules?|pills?|caplets?|liquid\s+by\s+mouth)\b"), Route::Oral),
-        ]
-    });
-    rules.iter().find(|(re, _)| re.is_match(s)).map(|(_, r)| *r)
+pub fn route(lang: &DoseLanguage, s: &str) -> Option<Route> {
+    lang.routes.iter().find(|(re, _)| re.is_match(s)).map(|(_, r)| *r)
 }
 
 /// How often a dose is taken.
@@ -201,21 +179,18 @@ impl Strengths {
 
 /// The concentrations a text gives ("160 mg/5 mL", "100mg per 5ml"), each with the drug it is
 /// of: the drug named last before it in its sentence, else the next one, else `default`.
-pub fn concentrations(text: &str, mentions: &[Mention], default: Option<EntityId>) -> Vec<(EntityId, f64)> {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    let re = RE.get_or_init(|| {
-        pattern(r"(?i)(\d+(?:\.\d+)?)\s*(mg|mcg|g)\s*(?:/|per|in(?:\s+each)?|every)\s*(\d+(?:\.\d+)?)?\s*(?:mL|cc|milliliters?)\b")
-            .expect("pattern")
-    });
+pub fn concentrations(
+    lang: &DoseLanguage,
+    text: &str,
+    mentions: &[Mention],
+    default: Option<EntityId>,
+) -> Vec<(EntityId, f64)> {
+    let re = &lang.concentration;
     let mut found = Vec::new();
     for sentence in sentences(text) {
         for c in re.captures_iter(&text[sentence.clone()]) {
             let (Some(whole), Ok(amount)) = (c.get(0), c[1].parse::<f64>()) else { continue };
-            let factor = match c[2].to_ascii_lowercase().as_str() {
-                "g" => 1000.0,
-                "mcg" => 0.001,
-                _ => 1.0,
-            };
+            let factor = lang.unit(&c[2]).0;
             let ml = c.get(3).and_then(|m| m.as_str().parse::<f64>().ok()).unwrap_or(1.0);
             let at = sentence.start + whole.start();
             let named = mentions.iter().filter(|m| sentence.contains(&m.start));
@@ -226,132 +201,6 @@ pub fn concentrations(text: &str, mentions: &[Mention], default: Option<EntityId
         }
     }
     found
-}
-
-struct Patterns {
-    amount: Regex,
-    units: Regex,
-    millilitres: Regex,
-    per_before: Regex,
-    per_ml_after: Regex,
-    count_before_name: Regex,
-    sum_before: Regex,
-    per_day_after: Regex,
-    per_week_after: Regex,
-    count_before: Regex,
-    count_word_before: Regex,
-    form_after: Regex,
-    each_after: Regex,
-    upward_before: Regex,
-    negation: Regex,
-    additional_before: Regex,
-    another_unit: Regex,
-    addition: Regex,
-    count_before_each: Regex,
-    limit_before: Regex,
-    limit_phrase: Regex,
-    warning: Regex,
-    frequencies: Vec<(Regex, FrequencyRule)>,
-}
-
-#[derive(Clone, Copy)]
-enum FrequencyRule {
-    PerDay(f64),
-    PerWeek(f64),
-    EveryHours,
-    TimesPerDay,
-}
-
-const NUMBER_WORDS: &str = "one|two|three|four|five|six|seven|eight|nine|ten|once|twice";
-
-fn number_word(s: &str) -> Option<f64> {
-    let n = match s.to_ascii_lowercase().as_str() {
-        "one" | "once" | "a" | "an" => 1.0,
-        "two" | "twice" => 2.0,
-        "three" => 3.0,
-        "four" => 4.0,
-        "five" => 5.0,
-        "six" => 6.0,
-        "seven" => 7.0,
-        "eight" => 8.0,
-        "nine" => 9.0,
-        "ten" => 10.0,
-        other => return other.replace(',', "").parse().ok(),
-    };
-    Some(n)
-}
-
-fn patterns() -> &'static Patterns {
-    static P: OnceLock<Patterns> = OnceLock::new();
-    P.get_or_init(|| {
-        let re = |s: &str| pattern(s).expect("dose pattern");
-        let num = r"\d+(?:,\d{3})*(?:\.\d+)?|\.\d+";
-        let day = r"(?:day|d|24\s*(?:hours?|hrs?|h))\b";
-        let times = format!(r"(\d+|{NUMBER_WORDS})");
-        let freq = |s: &str, rule| (re(&format!("(?i){s}")), rule);
-        Patterns {
-            amount: re(&format!(
-                r"(?i)({num})(?:\s*(?:-|–|to|or)\s*({num}))?(?:\s*-\s*|\s*)(grams?|gm|g|milligrams?|mg|micrograms?|mcg|µg|ug|meq|units?|iu)\b"
-            )),
-            // "4 tablets", "one of the caplets", "2-3 capsules": a count of units with no amount.
-            units: re(&format!(
-                r"(?i)\b(\d{{1,2}}|{NUMBER_WORDS}|an?)(?:\s*(?:-|–|to|or)\s*(\d{{1,2}}|{NUMBER_WORDS}))?\s+(?:[a-z'-]+\s+){{0,3}}?(?:tablets?|tabs?|capsules?|caps?|pills?|caplets?|softgels?|gelcaps?|liquicaps?|liqui-gels?)\b"
-            )),
-            // "10 mL", "7.5-10 ml": a liquid dose, in mg once the concentration is known.
-            millilitres: re(r"(?i)\b(\d{1,2}(?:\.\d+)?)(?:\s*(?:-|–|to|or)\s*(\d{1,2}(?:\.\d+)?))?\s*(?:mL|ml|cc|milliliters?)\b"),
-            // "160 mg/5 mL": the mL of a concentration are no dose.
-            per_before: re(r"(?i)(?:/|\bper|\bin(?:\s+each)?|\bevery)\s*$"),
-            per_ml_after: re(r"(?i)^\s*(?:/|per\b|in(?:\s+each)?\b|every\b)\s*(?:\d+(?:\.\d+)?)?\s*(?:mL|cc|milliliters?)\b"),
-            // "3 Aleve", "two Extra Strength Tylenol": a count right before a product's name.
-            count_before_name: re(&format!(
-                r"(?i)\b(\d{{1,2}}|{NUMBER_WORDS})\s+(?:(?:extra|regular|maximum|max)[\s-]+strength\s+|children'?s\s+|adult\s+)?$"
-            )),
-            // "adds up to 6 g a day" is a total, not a cap.
-            sum_before: re(r"(?i)\b(?:adds?|adding|added|comes?|coming|works?|working|totals?|totall?ing|amounts?|amounting)\s+(?:out\s+)?(?:up\s+)?to\s*(?:about\s+|around\s+|roughly\s+)?$"),
-            per_day_after: re(&format!(r"(?i)^\s*\)?\s*(?:/|per|a|an|each|every|in\s+(?:(?:a|one|any)\s+)?|over\s+(?:a\s+)?)\s*(?:single\s+)?{day}|^\s*\)?\s*(?:daily|a\s+day|/d)\b")),
-            per_week_after: re(r"(?i)^\s*(?:/|per|a|each|every)\s*week\b|^\s*(?:weekly|once\s+(?:a|per|each|every)\s+week)\b"),
-            count_before: re(&format!(
-                r"(?i)\b({num}|{NUMBER_WORDS})(?:\s*(?:-|–|to|or)\s*({num}|{NUMBER_WORDS}))?\s*(?:x\s*|×\s*|(?:tablets?|tabs?|capsules?|caps?|pills?|caplets?|softgels?|gelcaps?|puffs?|sprays?|patch(?:es)?)\s*(?:of\s+|containing\s+|,\s*)?(?:the\s+)?(?:[a-z-]+\s+){{0,3}}?)$"
-            )),
-            count_word_before: re(&format!(r"(?i)\b({NUMBER_WORDS}|\d+)\s+$")),
-            form_after: re(r"(?i)^\s*(?:[a-z-]+\s+){0,2}?(?:tablets?|tabs?|capsules?|caps?|pills?|caplets?|softgels?)\b"),
-            each_after: re(r"(?i)^\s*(?:each|apiece)\b"),
-            // "increased beyond 60 mg" is more, not a cap; "do not go above 4 g" is a cap.
-            upward_before: re(r"(?i)\b(?:over|beyond|higher\s+than|above)\s*(?:the\s+)?(?:about\s+|approximately\s+)?$"),
-            negation: re(r"(?i)\b(?:not|never|don'?t|no|avoid|shouldn'?t)\b"),
-            // "10 mg in the morning and another 10 mg at bedtime" adds up.
-            additional_before: re(r"(?i)\b(?:another|a\s+second|an\s+additional|an\s+extra|plus)\s+(?:dose\s+of\s+|(?:half\s+(?:a\s+)?)?(?:tablet|pill|capsule|caplet|dose)\s*\(\s*)?$"),
-            // "one 10 mg tablet in the morning and another in the evening": the same again.
-            another_unit: re(r"(?i)\b(?:and|plus|then)\s+(?:take\s+)?another(?:\s+(?:one|tablet|capsule|pill|caplet|dose))?\s+(?:in|at|before|with|later|after|around|when|if|12|8)\b"),
-            addition: re(r"(?i)\b(?:along\s+with|together\s+with|as\s+well\s+as|plus|and\s+(?:a|an|some)|with\s+(?:a|an|some))\b"),
-            // "two Extra Strength Tylenol (500 mg each)": the count a few words before.
-            count_before_each: re(&format!(r"(?i)\b({NUMBER_WORDS}|\d+)\s+(?:[A-Za-z-]+\s+){{0,4}}\(?\s*$")),
-            limit_before: re(
-                r"(?i)\b(?:exceed(?:ing)?|more\s+than|no\s+more|up\s+to|maximum(?:\s+(?:dose|daily\s+dose|of|is|dose\s+is))?|max\.?|at\s+most|limit(?:ed)?\s+(?:of|to|is)|ceiling(?:\s+(?:of|is))?|caps?\s+(?:at|of)|capped\s+at|tops?\s+out\s+at|not\s+above|over|beyond|higher\s+than|above)\s*(?:of\s+|is\s+|the\s+)?(?:about\s+|approximately\s+)?(?:(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve)\s+(?:tablets?|tabs?|capsules?|caps?|pills?|caplets?|doses?)\s*\(\s*)?$",
-            ),
-            limit_phrase: re(
-                r"(?i)\b(?:(?:do\s+not|don'?t|never|not\s+to|not)\s+(?:take\s+)?(?:exceed(?:ing)?|go\s+(?:over|above)|(?:take\s+)?more\s+than)|no\s+more\s+than|without\s+exceeding)\b",
-            ),
-            warning: re(
-                r"(?i)\b(?:(?:do\s+not|don'?t|never|should\s+not|must\s+not)\s+(?:\w+\s+){0,2}?(?:take|taking|exceed|use|give|go|combine|mix|double|have|drink|increase|start|add|stack)|avoid|can\s+cause|may\s+cause|could\s+cause|can\s+lead|toxic|toxicity|overdose|dangerous|too\s+(?:much|high)|exceeds?|exceeding|above\s+the|unsafe|not\s+safe|harmful|liver\s+(?:damage|failure|injury)|reduce\s+(?:the|your|his|her)\s+dose|cut\s+back\s+(?:to|from|on)|instead\s+of|rather\s+than|is\s+(?:an?\s+)?(?:error|mistake)|incorrect|wrong|whether|asked\s+(?:if|about)|would\s+(?:put|take|bring|raise|increase|push)|(?:raises?|increases?)\s+(?:the\s+|your\s+)?(?:\w+\s+)?risk|damag(?:e|es|ing)\s+(?:your|the|his|her|their)\s+liver|well\s+(?:over|above|past)|hold\s+off)\b",
-            ),
-            frequencies: vec![
-                freq(r"\bq\.?\s*(\d+)\s*(?:-|–|to)?\s*\d*\s*h(?:ours?|rs?|r)?\b\.?", FrequencyRule::EveryHours),
-                freq(r"\bevery\s+(\d+)(?:\s*(?:-|–|to|or)\s*\d+)?\s*(?:hours?|hrs?|h)\b", FrequencyRule::EveryHours),
-                freq(r"\bevery\s+hour\b|\bhourly\b", FrequencyRule::PerDay(24.0)),
-                freq(&format!(r"\b{times}\s+(?:times|x)\s+(?:a|per|each|every)\s+day\b|\b{times}\s+(?:times|x)\s+(?:daily|/day)\b"), FrequencyRule::TimesPerDay),
-                freq(&format!(r"\b{times}\s+(?:doses|tablets|capsules)\s+(?:a|per|each)\s+day\b"), FrequencyRule::TimesPerDay),
-                freq(r"\b(?:twice|two\s+times)\s+(?:a|per|each|every)\s+week\b|\bbiweekly\b", FrequencyRule::PerWeek(2.0)),
-                freq(r"\b(?:three\s+times)\s+(?:a|per|each|every)\s+week\b", FrequencyRule::PerWeek(3.0)),
-                freq(r"\b(?:once[\s-]+(?:a\s+|per\s+|each\s+|every\s+)?week(?:ly)?|weekly|every\s+week|per\s+week|each\s+week|every\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|on\s+(?:mondays|tuesdays|wednesdays|thursdays|fridays|saturdays|sundays))\b", FrequencyRule::PerWeek(1.0)),
-                freq(r"\b(?:every\s+other\s+day|on\s+alternate\s+days|every\s+48\s+hours|q\.?o\.?d\.?)(?:\W|$)", FrequencyRule::PerDay(0.5)),
-                freq(r"\bb\.?i\.?d\b\.?|\btwice\s+(?:a\s+|per\s+|each\s+|every\s+)?da(?:y|ily)\b|\btwice\s+daily\b", FrequencyRule::PerDay(2.0)),
-                freq(r"\bt\.?i\.?d\b\.?", FrequencyRule::PerDay(3.0)),
-                freq(r"\bq\.?i\.?d\b\.?", FrequencyRule::PerDay(4.0)),
-                freq(r"\b(?:once\s+(?:a\s+|per\s+|each\s+|every\s+)?day|once\s+daily|daily|every\s+day|each\s+day|a\s+day|per\s+day|/day|q\.?d\b\.?|every\s+(?:morning|evening|night)|each\s+(?:morning|evening|night)|nightly|at\s+(?:bedtime|night)|before\s+bed|q\.?h\.?s\b\.?|h\.s\.|in\s+the\s+(?:morning|evening))", FrequencyRule::PerDay(1.0)),
-            ],
-        }
-    })
 }
 
 /// What an amount without mg counts.
@@ -389,7 +238,8 @@ pub fn statements(
     asked_about: Option<EntityId>,
     strengths: &Strengths,
 ) -> Vec<DoseStatement> {
-    let p = patterns();
+    let lang = drugs.language();
+    let p = &lang.p;
     let mut out = Vec::new();
     let mut carried: Option<EntityId> = asked_about;
     for sentence in sentences(text) {
@@ -401,14 +251,14 @@ pub fn statements(
             .copied()
             .collect();
         let s = &text[sentence.clone()];
-        let mut amounts = amounts(s, sentence.start);
+        let mut amounts = amounts(lang, s, sentence.start);
         if !strengths.is_empty() {
-            amounts.extend(unit_counts(s, sentence.start, &in_sentence, &amounts));
+            amounts.extend(unit_counts(lang, s, sentence.start, &in_sentence, &amounts));
         }
         if in_sentence.is_empty() {
             // A sentence naming no drug speaks of the one before, unless the amount names its own
             // substance ("Magnesium 400 mg helps cramps").
-            amounts.retain(|a| !names_something_else(&text[sentence.start..a.range.start]));
+            amounts.retain(|a| !names_something_else(lang, &text[sentence.start..a.range.start]));
         }
         if amounts.is_empty() {
             if let Some(last) = in_sentence.last() {
@@ -448,7 +298,7 @@ pub fn statements(
             })
         };
         let owner = |a: &Amount| {
-            owner_of(a, text, &in_sentence).or_else(|| match carried {
+            owner_of(lang, a, text, &in_sentence).or_else(|| match carried {
                 Some(drug) if before_addition(a) => Some(drug),
                 _ => owners.iter().find(|(_, r)| r.contains(&a.range.start)).map(|(drug, _)| *drug),
             })
@@ -478,7 +328,7 @@ pub fn statements(
                     Some(Amount { value: a.value * strength, counted: None, ..a.clone() })
                 })
                 .collect();
-            if let Some(st) = statement(drug, &mine, text, region, warning) {
+            if let Some(st) = statement(lang, drug, &mine, text, region, warning) {
                 out.push(st);
             }
         }
@@ -491,153 +341,34 @@ pub fn statements(
 
 /// Whether the word before an amount names a substance of its own: anything but the words that
 /// lead into a dose ("take 500 mg", "up to 4 g", "a dose of 10 mg").
-pub fn names_something_else(before: &str) -> bool {
-    const LEAD_INS: &[&str] = &[
-        "take",
-        "taking",
-        "takes",
-        "use",
-        "using",
-        "try",
-        "give",
-        "giving",
-        "increase",
-        "increasing",
-        "decrease",
-        "reduce",
-        "to",
-        "up",
-        "of",
-        "at",
-        "with",
-        "and",
-        "or",
-        "than",
-        "about",
-        "around",
-        "from",
-        "is",
-        "are",
-        "be",
-        "was",
-        "dose",
-        "doses",
-        "dosage",
-        "can",
-        "could",
-        "should",
-        "may",
-        "might",
-        "start",
-        "starting",
-        "then",
-        "every",
-        "only",
-        "just",
-        "another",
-        "extra",
-        "additional",
-        "total",
-        "max",
-        "maximum",
-        "limit",
-        "exceed",
-        "exceeding",
-        "over",
-        "above",
-        "below",
-        "under",
-        "more",
-        "less",
-        "least",
-        "most",
-        "the",
-        "a",
-        "an",
-        "you",
-        "your",
-        "it",
-        "them",
-        "same",
-        "usual",
-        "regimen",
-        "continue",
-        "keep",
-        "stay",
-        "between",
-        "x",
-        "tablet",
-        "tablets",
-        "tabs",
-        "capsule",
-        "capsules",
-        "pills",
-        "caplets",
-        "half",
-        "whole",
-        "one",
-        "two",
-        "three",
-        "four",
-        "five",
-        "six",
-        "yes",
-        "so",
-        "now",
-        "ok",
-        "okay",
-        "sure",
-        "for",
-        "like",
-        "have",
-        "if",
-        "when",
-        "but",
-        "still",
-        "already",
-        "second",
-        "on",
-        "inject",
-        "injecting",
-        "apply",
-        "insert",
-        "place",
-        "dissolve",
-    ];
+pub fn names_something_else(lang: &DoseLanguage, before: &str) -> bool {
     let word = before
         .split(|c: char| !(c.is_alphanumeric() || c == '\''))
         .rev()
         .find(|w| !w.is_empty() && !w.chars().all(|c| c.is_ascii_digit()));
     match word {
-        Some(w) => !LEAD_INS.contains(&w.to_lowercase().as_str()),
+        Some(w) => !lang.leads_in(w),
         None => false,
     }
 }
 
 /// "500 mg of ibuprofen", "500 mg ibuprofen": the amount names its drug directly.
-fn owner_of(a: &Amount, text: &str, mentions: &[Mention]) -> Option<EntityId> {
-    static OF: OnceLock<Regex> = OnceLock::new();
-    let of = OF.get_or_init(|| pattern(r"(?i)^\s*(?:\(?[a-z ]{0,20}\)?\s*)?(?:of\s+(?:the\s+)?)?$").expect("pattern"));
+fn owner_of(lang: &DoseLanguage, a: &Amount, text: &str, mentions: &[Mention]) -> Option<EntityId> {
+    let of = &lang.amount_of;
     mentions
         .iter()
         .find(|m| m.start >= a.range.end && m.start - a.range.end <= 30 && of.is_match(&text[a.range.end..m.start]))
         .map(|m| m.entity)
 }
 
-fn amounts(s: &str, offset: usize) -> Vec<Amount> {
-    let p = patterns();
+fn amounts(lang: &DoseLanguage, s: &str, offset: usize) -> Vec<Amount> {
+    let p = &lang.p;
     let mut out = Vec::new();
     for c in p.amount.captures_iter(s) {
         let Some(whole) = c.get(0) else { continue };
         let low = parse_number(&c[1]);
         let high = c.get(2).map(|m| parse_number(m.as_str()));
-        let (factor, unit) = match c[3].to_ascii_lowercase().as_str() {
-            "g" | "gm" | "gram" | "grams" => (1000.0, Unit::Mg),
-            "mg" | "milligram" | "milligrams" => (1.0, Unit::Mg),
-            "mcg" | "µg" | "ug" | "microgram" | "micrograms" => (0.001, Unit::Mg),
-            "meq" => (1.0, Unit::MEq),
-            _ => (1.0, Unit::Units),
-        };
+        let (factor, unit) = lang.unit(&c[3]);
         let Some(mut value) = high.flatten().or(low) else { continue };
         let before = &s[..whole.start()];
         let after = &s[whole.end()..];
@@ -650,16 +381,16 @@ fn amounts(s: &str, offset: usize) -> Vec<Amount> {
         let count = p
             .count_before
             .captures(before)
-            .and_then(|c| c.get(2).or(c.get(1)).and_then(|m| number_word(m.as_str())))
+            .and_then(|c| c.get(2).or(c.get(1)).and_then(|m| lang.number(m.as_str())))
             .or_else(|| {
                 p.form_after
                     .is_match(after)
-                    .then(|| p.count_word_before.captures(before).and_then(|c| number_word(&c[1])))?
+                    .then(|| p.count_word_before.captures(before).and_then(|c| lang.number(&c[1])))?
             })
             .or_else(|| {
                 p.each_after
                     .is_match(after)
-                    .then(|| p.count_before_each.captures(before).and_then(|c| number_word(&c[1])))?
+                    .then(|| p.count_before_each.captures(before).and_then(|c| lang.number(&c[1])))?
             })
             .filter(|n| *n > 0.0 && *n <= 20.0)
             .unwrap_or(1.0);
@@ -688,19 +419,19 @@ fn amounts(s: &str, offset: usize) -> Vec<Amount> {
 /// The units `s` counts without an amount ("4 tablets", "3 Aleve", "10 mL"), as amounts whose
 /// value is the count; counts that belong to an amount ("two 500 mg tablets", "10 mL (320 mg)")
 /// and the mL of a concentration ("160 mg/5 mL") are left out.
-fn unit_counts(s: &str, offset: usize, mentions: &[Mention], amounts: &[Amount]) -> Vec<Amount> {
-    let p = patterns();
+fn unit_counts(lang: &DoseLanguage, s: &str, offset: usize, mentions: &[Mention], amounts: &[Amount]) -> Vec<Amount> {
+    let p = &lang.p;
     let mut found: Vec<(Range<usize>, f64, Counted)> = Vec::new();
     for c in p.units.captures_iter(s) {
         let Some(whole) = c.get(0) else { continue };
-        if let Some(n) = c.get(2).or(c.get(1)).and_then(|m| number_word(m.as_str())) {
+        if let Some(n) = c.get(2).or(c.get(1)).and_then(|m| lang.number(m.as_str())) {
             found.push((whole.range(), n, Counted::Tablets));
         }
     }
     for m in mentions {
         let end = m.start - offset;
         if let Some(c) = p.count_before_name.captures(&s[..end]) {
-            let (Some(whole), Some(n)) = (c.get(0), number_word(&c[1])) else { continue };
+            let (Some(whole), Some(n)) = (c.get(0), lang.number(&c[1])) else { continue };
             if !found.iter().any(|(r, _, _)| r.start < m.end - offset && whole.start() < r.end) {
                 found.push((whole.start()..m.end - offset, n, Counted::Tablets));
             }
@@ -738,9 +469,9 @@ fn unit_counts(s: &str, offset: usize, mentions: &[Mention], amounts: &[Amount])
 }
 
 /// The number of tablets or capsules `s` speaks of first, if any ("one tab every 6 hours").
-pub fn unit_count(s: &str) -> Option<f64> {
-    let c = patterns().units.captures(s)?;
-    c.get(2).or(c.get(1)).and_then(|m| number_word(m.as_str())).filter(|n| *n > 0.0 && *n <= 20.0)
+pub fn unit_count(lang: &DoseLanguage, s: &str) -> Option<f64> {
+    let c = lang.p.units.captures(s)?;
+    c.get(2).or(c.get(1)).and_then(|m| lang.number(m.as_str())).filter(|n| *n > 0.0 && *n <= 20.0)
 }
 
 fn parse_number(s: &str) -> Option<f64> {
@@ -748,12 +479,11 @@ fn parse_number(s: &str) -> Option<f64> {
 }
 
 /// The first schedule `s` states, if any.
-pub fn frequency(s: &str) -> Option<Frequency> {
-    let p = patterns();
-    for (re, rule) in &p.frequencies {
+pub fn frequency(lang: &DoseLanguage, s: &str) -> Option<Frequency> {
+    for (re, rule) in &lang.frequencies {
         let Some(c) = re.captures(s) else { continue };
         // Alternatives each have their own group: the number is in whichever one matched.
-        let n = || c.iter().skip(1).flatten().next().and_then(|m| number_word(m.as_str()));
+        let n = || c.iter().skip(1).flatten().next().and_then(|m| lang.number(m.as_str()));
         let f = match rule {
             FrequencyRule::PerDay(n) => Frequency { per_day: *n, weekly: false },
             FrequencyRule::PerWeek(n) => Frequency { per_day: n / 7.0, weekly: true },
@@ -772,6 +502,7 @@ pub fn frequency(s: &str) -> Option<Frequency> {
 }
 
 fn statement(
+    lang: &DoseLanguage,
     drug: EntityId,
     amounts: &[Amount],
     text: &str,
@@ -785,7 +516,7 @@ fn statement(
             return if a.per_week { a.value / 7.0 } else { a.value };
         }
         let after = text.get(a.range.end.min(region.end)..region.end).unwrap_or_default();
-        match frequency(after) {
+        match frequency(lang, after) {
             Some(f) if f.is_daily() => a.value * f.per_day,
             _ => a.value,
         }
@@ -811,12 +542,12 @@ fn statement(
         let explicit_week = same_unit.iter().filter(|a| a.per_week).map(|a| a.value).fold(None, max_opt);
         let per_dose = same_unit.iter().filter(|a| !a.per_day && !a.per_week).map(|a| a.value).fold(None, max_opt);
         let after_amount = text.get(first.range.start.min(region.end)..region.end).unwrap_or_default();
-        let freq = frequency(after_amount).or_else(|| frequency(text_region));
+        let freq = frequency(lang, after_amount).or_else(|| frequency(lang, text_region));
         let from_regimen = per_dose.map(|d| d * freq.map_or(1.0, |f| f.per_day));
         // "10 mg in the morning and another 10 mg at bedtime": the doses of one day add up.
         let plain = same_unit.iter().find(|a| !a.per_day && !a.per_week && !a.additional).map(|a| a.value);
         let added: f64 = same_unit.iter().filter(|a| a.additional && !a.per_day && !a.per_week).map(|a| a.value).sum();
-        let again = plain.is_some_and(|_| added == 0.0 && patterns().another_unit.is_match(after_amount));
+        let again = plain.is_some_and(|_| added == 0.0 && lang.p.another_unit.is_match(after_amount));
         let added = if again { plain.unwrap_or(0.0) } else { added };
         let from_regimen = match plain {
             Some(first) if added > 0.0 => from_regimen.map(|r| r.max(first + added)),
@@ -833,7 +564,7 @@ fn statement(
         (unit, per_dose, freq, per_day)
     } else {
         let (_, unit) = limit?;
-        let freq = frequency(text_region);
+        let freq = frequency(lang, text_region);
         (unit, 0.0, freq, 0.0)
     };
     let stated_limit = limit.filter(|(_, u)| *u == unit).map(|(v, _)| v);
@@ -850,7 +581,7 @@ fn statement(
         frequency: freq,
         per_day,
         stated_limit,
-        route: route(text_region),
+        route: route(lang, text_region),
         per_unit,
         on_top,
         release: None,
@@ -942,12 +673,12 @@ mod tests {
 
     #[test]
     fn routes_are_read() {
-        assert_eq!(route("ketorolac 30 mg IV every 6 hours"), Some(Route::Parenteral));
-        assert_eq!(route("two tablets by mouth"), Some(Route::Oral));
-        assert_eq!(route("apply the gel twice daily"), Some(Route::Topical));
-        assert_eq!(route("2 puffs every 4 hours"), Some(Route::Inhaled));
-        assert_eq!(route("take 400 mg every 6 hours"), None);
-        assert_eq!(route("Ivan takes it daily"), None, "IV is a word of its own, in capitals");
+        assert_eq!(route(healthcare().language(), "ketorolac 30 mg IV every 6 hours"), Some(Route::Parenteral));
+        assert_eq!(route(healthcare().language(), "two tablets by mouth"), Some(Route::Oral));
+        assert_eq!(route(healthcare().language(), "apply the gel twice daily"), Some(Route::Topical));
+        assert_eq!(route(healthcare().language(), "2 puffs every 4 hours"), Some(Route::Inhaled));
+        assert_eq!(route(healthcare().language(), "take 400 mg every 6 hours"), None);
+        assert_eq!(route(healthcare().language(), "Ivan takes it daily"), None, "IV is a word of its own, in capitals");
     }
 
     #[test]

@@ -8,6 +8,9 @@ use std::collections::BTreeMap;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use rustc_hash::{FxHashMap, FxHashSet};
 
+use std::sync::Arc;
+
+use super::dose_language::DoseLanguage;
 use super::products::Products;
 use crate::domains::files::PackDir;
 use crate::domains::spec::DrugEntities;
@@ -39,6 +42,8 @@ pub struct DrugIndex {
     /// What each pattern names: one drug, or every ingredient of a combination product.
     pattern_entities: Vec<Vec<EntityId>>,
     products: Products,
+    /// How the pack's texts state doses.
+    language: Arc<DoseLanguage>,
 }
 
 impl DrugIndex {
@@ -122,7 +127,8 @@ impl DrugIndex {
             };
             index.patterns.push((name.to_lowercase(), id));
         }
-        let mut built = index.build()?;
+        let language = Arc::new(DoseLanguage::load(dir, spec.dose_language.as_deref())?);
+        let mut built = index.build(language)?;
         if let Some(products) = &spec.products {
             built.products = Products::load(&dir.join(products), &built)?;
         }
@@ -132,6 +138,11 @@ impl DrugIndex {
     /// What a tablet of the pack's products holds.
     pub fn products(&self) -> &Products {
         &self.products
+    }
+
+    /// How the pack's texts state doses.
+    pub fn language(&self) -> &DoseLanguage {
+        &self.language
     }
 
     pub fn drug_count(&self) -> usize {
@@ -228,7 +239,7 @@ impl DrugIndexBuilder {
         self.members.push((id, members.to_vec()));
     }
 
-    fn build(mut self) -> Result<DrugIndex> {
+    fn build(mut self, language: Arc<DoseLanguage>) -> Result<DrugIndex> {
         let drug_count = self.names.len() as u32;
         let mut classes_of = vec![Vec::new(); self.names.len()];
         for (class, members) in &self.members {
@@ -265,6 +276,7 @@ impl DrugIndexBuilder {
             automaton,
             pattern_entities: patterns.into_iter().map(|(_, ids)| ids).collect(),
             products: Products::default(),
+            language,
         })
     }
 }

@@ -5,6 +5,7 @@
 
 pub mod advice;
 pub mod dose;
+pub mod dose_language;
 pub mod drugs;
 pub mod patient;
 pub mod products;
@@ -57,7 +58,9 @@ impl<'a> Facts<'a> {
             // answer, else in the question.
             for st in &mut facts.doses {
                 let (drug, span) = (st.drug, st.span.clone());
-                let at = |text: &str, m: &Mention| (m.entity == drug).then(|| dose::release_at(text, m)).flatten();
+                let at = |text: &str, m: &Mention| {
+                    (m.entity == drug).then(|| dose::release_at(drugs.language(), text, m)).flatten()
+                };
                 let answer = &facts.output_drugs;
                 st.release = answer
                     .iter()
@@ -66,7 +69,7 @@ impl<'a> Facts<'a> {
                     .or_else(|| answer.iter().find_map(|m| at(&ai.output, m)))
                     .or_else(|| facts.input_drugs.iter().find_map(|m| at(&ai.input, m)));
             }
-            facts.taken_doses = drugs.products().taken(&ai.input);
+            facts.taken_doses = drugs.products().taken(drugs.language(), &ai.input);
             facts.advice = advice::Advice::of(&facts);
             facts.patient = patient::Patient::from_question(&ai.input);
         }
@@ -116,7 +119,7 @@ fn strengths(drugs: &DrugIndex, facts: &Facts<'_>, asked_about: Option<EntityId>
     }
     from_products(input, &mut strengths);
     for (text, mentions) in [(output, &facts.output_drugs), (input, &facts.input_drugs)] {
-        for (drug, per_ml) in dose::concentrations(text, mentions, asked_about) {
+        for (drug, per_ml) in dose::concentrations(drugs.language(), text, mentions, asked_about) {
             strengths.per_ml.entry(drug).or_insert(per_ml);
         }
     }

@@ -10,6 +10,7 @@ use std::ops::Range;
 use regex::{Regex, RegexSet};
 
 use super::dose::{frequency, unit_count};
+use super::dose_language::DoseLanguage;
 use crate::domains::files::PackPath;
 use crate::domains::reading::drugs::{DrugIndex, EntityId};
 use crate::domains::table::Table;
@@ -97,7 +98,7 @@ impl Products {
 
     /// What a question says the patient takes through products: a unit count and a daily
     /// schedule in the product's sentence.
-    pub fn taken(&self, question: &str) -> Vec<TakenDose> {
+    pub fn taken(&self, lang: &DoseLanguage, question: &str) -> Vec<TakenDose> {
         let mentions = self.find(question);
         if mentions.is_empty() {
             return vec![];
@@ -106,7 +107,7 @@ impl Products {
         for sentence in sentences(question) {
             for m in mentions.iter().filter(|m| sentence.contains(&m.range.start)) {
                 let s = &question[sentence.clone()];
-                let (Some(count), Some(f)) = (unit_count(s), frequency(s)) else { continue };
+                let (Some(count), Some(f)) = (unit_count(lang, s), frequency(lang, s)) else { continue };
                 if !f.is_daily() {
                     continue;
                 }
@@ -141,10 +142,15 @@ mod tests {
     #[test]
     fn what_a_question_says_is_taken() {
         let index = healthcare();
-        let taken = index.products().taken("After my hernia repair I'm on Percocet 5/325, 2 tabs every 6 hours.");
+        let taken = index
+            .products()
+            .taken(index.language(), "After my hernia repair I'm on Percocet 5/325, 2 tabs every 6 hours.");
         assert_eq!(taken.len(), 1);
         assert_eq!(index.name(taken[0].drug), "acetaminophen");
         assert_eq!(taken[0].per_day_mg, 2600.0);
-        assert!(index.products().taken("Is Percocet stronger than Norco?").is_empty(), "no schedule, no dose");
+        assert!(
+            index.products().taken(index.language(), "Is Percocet stronger than Norco?").is_empty(),
+            "no schedule, no dose"
+        );
     }
 }

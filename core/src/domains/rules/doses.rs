@@ -392,7 +392,7 @@ impl Validator for WeeklyDosedDaily {
                 if !self.weekly.contains(&m.entity) || reported.contains(&m.entity) {
                     continue;
                 }
-                if frequency(&out[sentence.clone()]).is_some_and(Frequency::is_daily) {
+                if frequency(self.drugs.language(), &out[sentence.clone()]).is_some_and(Frequency::is_daily) {
                     reported.insert(m.entity);
                     findings.push(self.finding(m.entity, out, sentence.clone()));
                 }
@@ -417,10 +417,10 @@ impl Validator for WeeklyDosedDaily {
             let Some(drug) = last.filter(|d| self.weekly.contains(d) && !reported.contains(d)) else { continue };
             // "Prescribe folic acid 1 mg daily": an amount of something the index does not know.
             let Some(dose) = dosing.find(s) else { continue };
-            if names_something_else(&s[..dose.start()]) {
+            if names_something_else(self.drugs.language(), &s[..dose.start()]) {
                 continue;
             }
-            if frequency(s).is_some_and(Frequency::is_daily) && !negation(s) {
+            if frequency(self.drugs.language(), s).is_some_and(Frequency::is_daily) && !negation(s) {
                 reported.insert(drug);
                 findings.push(self.finding(drug, out, sentence.clone()));
             }
