@@ -112,8 +112,11 @@ fn desk_pack(root: &Path) {
     let dir = root.join("desk");
     copy_pack(&shipped, &dir);
     let yaml = std::fs::read_to_string(dir.join("domain.yaml")).unwrap();
-    let yaml = yaml.replace("name: trading", "name: desk").replace("aliases: [finance, rl_trading]", "aliases: []");
-    std::fs::write(dir.join("domain.yaml"), yaml).unwrap();
+    let desk =
+        yaml.replace("name: trading", "name: desk").replace("aliases:\n- finance\n- rl_trading\n", "aliases: []\n");
+    // A rewrite that silently missed would leave the built-in pack's name or aliases.
+    assert!(desk.contains("name: desk\n") && desk.contains("aliases: []\n"), "the trading spec changed shape:\n{yaml}");
+    std::fs::write(dir.join("domain.yaml"), desk).unwrap();
 }
 
 /// `aegis worker` with `AEGIS_DOMAINS_DIR=packs`: it must exit non-zero at once; its stderr.
