@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use regex::Regex;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Deserialize;
 
 use super::dose::{Route, Unit};
@@ -22,7 +22,7 @@ const DEFAULT: (&str, &str) = ("healthcare", "data/dose_language.yaml");
 pub struct DoseLanguage {
     number_words: FxHashMap<String, f64>,
     units: FxHashMap<String, (f64, Unit)>,
-    lead_ins: Vec<String>,
+    lead_ins: FxHashSet<String>,
     pub(super) amount_of: Regex,
     pub(super) release_after: Regex,
     pub(super) release_before: Regex,
@@ -273,7 +273,7 @@ impl DoseLanguage {
 
     /// Whether `word` leads into a dose ("take", "up to", "a dose of").
     pub fn leads_in(&self, word: &str) -> bool {
-        self.lead_ins.iter().any(|w| w == &word.to_lowercase())
+        self.lead_ins.contains(&word.to_lowercase())
     }
 }
 
