@@ -291,20 +291,12 @@ pub fn generate(spec: &GeneratorSpec, spec_dir: &Path, dir: &Path) -> Result<Gen
     std::fs::write(dir.join("judge_prompt.md"), prompt)?;
     out.files.push((PathBuf::from("judge_prompt.md"), "judge prompt".into()));
     let yaml = domain_yaml(spec, &standard)?;
-    let validators = spec.section("tier1").and_then(|t| t.as_sequence()).map_or_else(
-        || {
-            yaml_serde::from_str::<yaml_serde::Mapping>(&standard)
-                .ok()
-                .and_then(|m| m.get("tier1")?.as_sequence().map(Vec::len))
-                .unwrap_or(0)
-        },
-        Vec::len,
-    );
     std::fs::write(dir.join("domain.yaml"), yaml)?;
-    out.files.push((PathBuf::from("domain.yaml"), format!("spec: {validators} Tier 1 validators, Tier 2, Tier 3")));
 
     // Check what was written by loading it, then train Tier 2 on the seed set.
     let domain = Domain::load_for_training(dir, &CustomValidators::default())?;
+    let validators = domain.spec.tier1.len();
+    out.files.push((PathBuf::from("domain.yaml"), format!("spec: {validators} Tier 1 validators, Tier 2, Tier 3")));
     let tier2 = domain.spec.tier2.clone().ok_or_else(|| Error::Config(format!("{}: no tier2 section", spec.name)))?;
     let parsed = cases::parse_jsonl(&std::fs::read_to_string(dir.join(&tier2.seed))?)?;
     out.seed_cases = parsed.len();

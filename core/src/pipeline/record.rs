@@ -36,7 +36,7 @@ pub async fn record(
             alerts::count_hits_in(store, &mut tx, routed.hits, links).await?;
         }
     }
-    store.notify_on_commit(&mut tx, live::CHANNEL, &live::notify_payloads(&events)).await?;
+    store.notify_on_commit(&mut tx, live::CHANNEL, || live::notify_payloads(&events)).await?;
     store.delete_jobs(&mut tx, done).await?;
     tx.commit().await?;
     Ok(events)

@@ -211,11 +211,17 @@ impl Store {
         self.begin_write_as(Priority::Background).await
     }
 
-    /// Tells every process listening on `channel` (Postgres `LISTEN`) each of `payloads`
-    /// when, and only if, `tx` commits. SQLite has no other process to tell: nothing to do.
-    pub async fn notify_on_commit(&self, tx: &mut WriteTx, channel: &str, payloads: &[String]) -> Result<()> {
+    /// Tells every process listening on `channel` (Postgres `LISTEN`) each of the payloads
+    /// when, and only if, `tx` commits. SQLite has no other process to tell: the payloads are
+    /// not even made.
+    pub async fn notify_on_commit(
+        &self,
+        tx: &mut WriteTx,
+        channel: &str,
+        payloads: impl FnOnce() -> Vec<String>,
+    ) -> Result<()> {
         if self.backend == Backend::Postgres {
-            for payload in payloads {
+            for payload in payloads() {
                 sqlx::query("SELECT pg_notify($1, $2)").bind(channel).bind(payload).execute(&mut **tx).await?;
             }
         }
