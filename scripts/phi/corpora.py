@@ -28,12 +28,23 @@ Corpora (see core/data/phi/thirdparty/SOURCES.md for licences and the type mappi
                    local copy given with --scq (CI cannot reach GitHub). Written to the cache
                    directory: files brought in from a fetched repository snapshot are not
                    committed by developers here.
+  physionet-deid   The gold-standard nursing notes of PhysioNet's deid package (Neamatullah et
+                   al. 2008): 2,434 notes of 163 patients, PHI replaced by realistic surrogates
+                   and labelled by type (id.text, id-phi.phrase). Read from a local copy given
+                   with --physionet-deid (a folder or git dir holding both files, e.g. a snapshot
+                   of github.com/cliffordlab/deid2020). PhysioNet's terms do not permit
+                   redistributing the notes: cache directory only. Split by patient, so that one
+                   patient's names never sit on both sides.
+  meddocan         MEDDOCAN (PlanTL-GOB-ES/SPACCC_MEDDOCAN, CC-BY 4.0): 1,000 Spanish clinical
+                   case reports with synthetic PHI, brat annotations. Read from a local copy given
+                   with --meddocan (a clone or its git dir). Cache directory, like the queries.
 
 Run:
   python3 scripts/phi/corpora.py                       # presidio-synth and philter-i2b2
   python3 scripts/phi/corpora.py --scq PATH            # also the clinical queries; PATH is a clone,
                                                        # its git dir, or data/synthetic_dataset.txt
   python3 scripts/phi/corpora.py --only presidio-synth --venv /tmp/pe-venv   # reuse a venv
+  python3 scripts/phi/corpora.py --only physionet-deid --physionet-deid PATH --only meddocan --meddocan PATH
 
 Needs python3 with venv and pip, and PyPI. Deterministic: the same versions and seed give the
 same files.
@@ -43,6 +54,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -474,6 +486,120 @@ def build_scq(path: Path, report: dict) -> list[dict]:
     return docs
 
 
+def read_file(path: Path, name: str, encoding: str = "utf-8") -> tuple[str, str]:
+    """Returns (file text, commit or folder) from a folder or a git dir holding `name`."""
+    if (path / name).is_file():
+        return (path / name).read_text(encoding=encoding), str(path)
+    show = subprocess.run(["git", "--git-dir", str(path), "show", f"HEAD:{name}"], capture_output=True)
+    if show.returncode != 0:
+        raise SystemExit(f"{path}: no {name} there (give a folder holding it, or a git dir)")
+    commit = subprocess.run(["git", "--git-dir", str(path), "rev-parse", "HEAD"], capture_output=True,
+                            text=True, check=True).stdout.strip()
+    return show.stdout.decode(encoding), commit
+
+
+# ---------------------------------------------------------------------------------------------
+# physionet-deid
+# ---------------------------------------------------------------------------------------------
+
+# Clinicians' names are labelled too: i2b2 and this corpus remove them, and recall comes first.
+# DateYear holds years alone ("1993") and two-digit years ("'93"); eval.rs leaves years alone
+# out of the score, as Safe Harbor does.
+PHYSIONET_TYPES = {
+    "PTName": "NAME", "PTNameInitial": "NAME", "HCPName": "NAME", "RelativeProxyName": "NAME",
+    "Date": "DATE", "DateYear": "DATE", "Location": "LOCATION", "Phone": "PHONE", "Age": "AGE",
+    "Other": "ID",
+}
+
+
+def build_physionet(path: Path, report: dict) -> list[dict]:
+    # latin-1 reads any byte; the release is ASCII.
+    text, origin = read_file(path, "id.text", "latin-1")
+    phrases, _ = read_file(path, "id-phi.phrase", "latin-1")
+    report["versions"] = {"physionet-deid": origin}
+    problems = report.setdefault("problems", Counter())
+    notes = {}
+    for m in re.finditer(r"START_OF_RECORD=(\d+)\|\|\|\|(\d+)\|\|\|\|\n(.*?)\|\|\|\|END_OF_RECORD", text, re.S):
+        notes[(int(m.group(1)), int(m.group(2)))] = (m.group(3), [])
+    for line in phrases.splitlines():
+        if not line.strip():
+            continue
+        patient, note, start, end, kind_src, phrase = line.split(" ", 5)
+        key, start, end = (int(patient), int(note)), int(start), int(end)
+        if key not in notes or kind_src not in PHYSIONET_TYPES:
+            problems[f"label for an unknown note or type {kind_src}"] += 1
+            continue
+        body, spans = notes[key]
+        if body[start:end] != phrase:
+            problems[f"{kind_src} {phrase!r}: text differs at its offsets, dropped"] += 1
+            continue
+        spans.append((start, end, PHYSIONET_TYPES[kind_src]))
+    report["notes"] = len(notes)
+    return [{"text": body, "spans": spans, "source": "physionet-deid", "id": f"p{p}n{n}", "group": p}
+            for (p, n), (body, spans) in sorted(notes.items())]
+
+
+# ---------------------------------------------------------------------------------------------
+# meddocan
+# ---------------------------------------------------------------------------------------------
+
+# MEDDOCAN's 22 types -> ours. None drops the label: sex, country, profession, relatives named by
+# their relation ("su madre", "hermano gemelo"), and "other" (free descriptions) are not Safe Harbor
+# identifiers. TERRITORIO holds towns, provinces and postcodes: a value with digits is a postcode.
+MEDDOCAN_TYPES = {
+    "NOMBRE_SUJETO_ASISTENCIA": "NAME", "NOMBRE_PERSONAL_SANITARIO": "NAME", "FECHAS": "DATE",
+    "EDAD_SUJETO_ASISTENCIA": "AGE", "CALLE": "LOCATION", "TERRITORIO": "LOCATION",
+    "HOSPITAL": "LOCATION", "INSTITUCION": "LOCATION", "CENTRO_SALUD": "LOCATION",
+    "ID_SUJETO_ASISTENCIA": "MRN", "ID_ASEGURAMIENTO": "HEALTH_PLAN", "ID_CONTACTO_ASISTENCIAL": "ID",
+    "ID_TITULACION_PERSONAL_SANITARIO": "LICENSE", "ID_EMPLEO_PERSONAL_SANITARIO": "ID",
+    "NUMERO_TELEFONO": "PHONE", "NUMERO_FAX": "FAX", "CORREO_ELECTRONICO": "EMAIL",
+    "URL_WEB": "URL", "DIREC_PROT_INTERNET": "IP", "IDENTIF_DISPOSITIVOS_NRSERIE": "DEVICE",
+    "IDENTIF_VEHICULOS_NRSERIE_PROD": "VEHICLE", "NUMERO_BENEF_PLAN_SALUD": "HEALTH_PLAN",
+    "IDENTIF_BIOMETRICOS": "BIOMETRIC",
+    **{t: None for t in ("SEXO_SUJETO_ASISTENCIA", "PAIS", "PROFESION", "FAMILIARES_SUJETO_ASISTENCIA",
+                         "OTROS_SUJETO_ASISTENCIA")},
+}
+
+
+def build_meddocan(path: Path, report: dict) -> list[dict]:
+    if (path / "corpus").is_dir():
+        files = {str(f.relative_to(path)): f.read_text(encoding="utf-8") for f in sorted((path / "corpus").glob("*/brat/*"))}
+        origin = str(path)
+    else:
+        listing = subprocess.run(["git", "--git-dir", str(path), "ls-tree", "-r", "--name-only", "HEAD", "corpus"],
+                                 capture_output=True, text=True, check=True).stdout.split()
+        files = {f: read_file(path, f)[0] for f in listing if "/brat/" in f}
+        origin = subprocess.run(["git", "--git-dir", str(path), "rev-parse", "HEAD"], capture_output=True,
+                                text=True, check=True).stdout.strip()
+    report["versions"] = {"meddocan": origin}
+    problems = report.setdefault("problems", Counter())
+    dropped = report.setdefault("dropped_labels", Counter())
+    docs = []
+    for name in sorted(f for f in files if f.endswith(".txt")):
+        text, spans = files[name], []
+        for line in files.get(name[:-4] + ".ann", "").splitlines():
+            if not line.startswith("T"):
+                continue
+            _, head, surface = line.split("\t", 2)
+            kind_src, start, end = head.split(" ")
+            start, end = int(start), int(end)
+            if kind_src not in MEDDOCAN_TYPES:
+                problems[f"unknown type {kind_src}"] += 1
+                continue
+            kind = MEDDOCAN_TYPES[kind_src]
+            if kind is None:
+                dropped[kind_src] += 1
+                continue
+            if text[start:end] != surface:
+                problems[f"{kind_src} {surface!r}: text differs at its offsets, dropped"] += 1
+                continue
+            if kind_src == "TERRITORIO" and any(c.isdigit() for c in surface):
+                kind = "ZIP"
+            spans.append((start, end, kind))
+        docs.append({"text": text, "spans": spans, "source": "meddocan", "id": Path(name).stem})
+    return docs
+
+
 # ---------------------------------------------------------------------------------------------
 # checking, merging, splitting, writing
 # ---------------------------------------------------------------------------------------------
@@ -510,12 +636,15 @@ def finish(doc: dict, report: dict, merge: bool) -> dict:
             spans[-1] = (spans[-1][0], end, kind)
             continue
         spans.append((start, end, kind))
-    return {
+    out = {
         "text": text,
         "spans": [{"start": s, "end": e, "type": t} for s, e, t in spans],
         "source": doc["source"],
         "id": doc["id"],
     }
+    if "group" in doc:
+        out["group"] = doc["group"]
+    return out
 
 
 def is_dev(name: str, index: int) -> bool:
@@ -536,7 +665,8 @@ def write(name: str, docs: list[dict], out_dir: Path) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     parts = {"dev": [], "holdout": []}
     for i, doc in enumerate(docs):
-        parts["dev" if is_dev(name, i) else "holdout"].append(doc)
+        # a document's group (a patient) decides, where the source has one
+        parts["dev" if is_dev(name, doc.pop("group", i)) else "holdout"].append(doc)
     stats = {}
     for part, items in parts.items():
         path = out_dir / f"{name}.{part}.jsonl"
@@ -556,17 +686,21 @@ def main() -> None:
         presidio_worker(sys.argv[2], int(sys.argv[3]), sys.argv[4])
         return
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--only", action="append", choices=["presidio-synth", "tagger-train", "philter-i2b2", "synthetic-clinical-queries"])
+    ap.add_argument("--only", action="append", choices=["presidio-synth", "tagger-train", "philter-i2b2", "synthetic-clinical-queries", "physionet-deid", "meddocan"])
     ap.add_argument("--scq", type=Path, help="local copy of JamesWeatherhead/synthetic-clinical-queries")
+    ap.add_argument("--physionet-deid", type=Path, help="folder or git dir with PhysioNet deid's id.text and id-phi.phrase")
+    ap.add_argument("--meddocan", type=Path, help="local copy of PlanTL-GOB-ES/SPACCC_MEDDOCAN")
     ap.add_argument("--out", type=Path, default=COMMIT_DIR, help="where committable corpora go")
     ap.add_argument("--cache", type=Path, default=CACHE_DIR, help="where corpora that must not be committed go")
     ap.add_argument("--venv", help="venv to install presidio-evaluator into (reused if it exists)")
     ap.add_argument("--seed", type=int, default=PRESIDIO_SEED)
     ap.add_argument("--report", type=Path, help="also write the conversion report (JSON) here")
     args = ap.parse_args()
-    wanted = set(args.only or ["presidio-synth", "tagger-train", "philter-i2b2"] + (["synthetic-clinical-queries"] if args.scq else []))
-    if "synthetic-clinical-queries" in wanted and not args.scq:
-        ap.error("synthetic-clinical-queries needs --scq PATH")
+    local = {"synthetic-clinical-queries": args.scq, "physionet-deid": args.physionet_deid, "meddocan": args.meddocan}
+    wanted = set(args.only or ["presidio-synth", "tagger-train", "philter-i2b2"] + [n for n, p in local.items() if p])
+    for name, path in local.items():
+        if name in wanted and not path:
+            ap.error(f"{name} needs --{'scq' if name == 'synthetic-clinical-queries' else name} PATH")
 
     full_report = {}
     with tempfile.TemporaryDirectory(prefix="aegis-phi-corpora-") as tmp_name:
@@ -576,6 +710,8 @@ def main() -> None:
             ("tagger-train", args.out, True, lambda r: build_presidio(tmp, args.venv, TAGGER_SEED, r, "train")),
             ("philter-i2b2", args.cache, False, lambda r: build_philter(tmp, r)),
             ("synthetic-clinical-queries", args.cache, False, lambda r: build_scq(args.scq, r)),
+            ("physionet-deid", args.cache, False, lambda r: build_physionet(args.physionet_deid, r)),
+            ("meddocan", args.cache, False, lambda r: build_meddocan(args.meddocan, r)),
         ]:
             if name not in wanted:
                 continue
