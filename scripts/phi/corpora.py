@@ -503,11 +503,10 @@ def read_file(path: Path, name: str, encoding: str = "utf-8") -> tuple[str, str]
 # ---------------------------------------------------------------------------------------------
 
 # Clinicians' names are labelled too: i2b2 and this corpus remove them, and recall comes first.
-# DateYear holds years alone ("1993") and two-digit years ("'93"); eval.rs leaves years alone
-# out of the score, as Safe Harbor does.
+# DateYear marks years alone ("1992", "'92"), which Safe Harbor leaves in: dropped.
 PHYSIONET_TYPES = {
     "PTName": "NAME", "PTNameInitial": "NAME", "HCPName": "NAME", "RelativeProxyName": "NAME",
-    "Date": "DATE", "DateYear": "DATE", "Location": "LOCATION", "Phone": "PHONE", "Age": "AGE",
+    "Date": "DATE", "DateYear": None, "Location": "LOCATION", "Phone": "PHONE", "Age": "AGE",
     "Other": "ID",
 }
 
@@ -530,6 +529,9 @@ def build_physionet(path: Path, report: dict) -> list[dict]:
             problems[f"label for an unknown note or type {kind_src}"] += 1
             continue
         body, spans = notes[key]
+        if PHYSIONET_TYPES[kind_src] is None:
+            report.setdefault("dropped_labels", Counter())[kind_src] += 1
+            continue
         if body[start:end] != phrase:
             problems[f"{kind_src} {phrase!r}: text differs at its offsets, dropped"] += 1
             continue

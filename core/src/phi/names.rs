@@ -630,6 +630,10 @@ pub fn scan_words(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<
         } else if known(k(0)) && !w.initial && !w.all_caps {
             // A lone capitalised name; in capitals it is more likely an acronym ("ARDS").
             Some((1, if k(0) == Kind::First { 0.8 } else { 0.75 }))
+        } else if k(0) == Kind::First && w.all_caps && w.end - w.start >= 4 {
+            // A first name in a note written in capitals ("DAVID IS SPEAKING TO HIS WIFE"): no
+            // acronym of four letters or more is also a first name and no everyday word.
+            Some((1, 0.7))
         } else {
             None
         };
@@ -709,6 +713,272 @@ fn lower_case_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Ve
         }
     }
     cued_lower_case_names(text, words, taken, out);
+    titled_names(text, words, taken, out);
+    initialled_names(text, words, taken, out);
+}
+
+/// Titles and roles written right before a clinician's name in notes: "dr green", "DR TYRO",
+/// "NP JEN", "HO SCHWARZ", "RABBI KLEIN". After one, any word the name lists hold is a name,
+/// even an everyday one, and so is a word no list knows.
+const TITLE_CUES: &[&str] = &["dr", "doctor", "mr", "mrs", "ms", "miss", "rabbi", "md", "ho", "np", "pa", "rn", "rrt"];
+
+/// Relations written right before a relative's first name: "son bill", "DTR PHILOMENA",
+/// "Son, Ed,". After one, a first name is a name even when it is an everyday word.
+const RELATION_CUES: &[&str] = &[
+    "son",
+    "daughter",
+    "dtr",
+    "wife",
+    "husband",
+    "brother",
+    "sister",
+    "mother",
+    "father",
+    "girlfriend",
+    "boyfriend",
+    "friend",
+    "grandson",
+    "granddaughter",
+    "niece",
+    "nephew",
+    "fiance",
+    "fiancee",
+    "partner",
+    "sons",
+    "daughters",
+];
+
+/// Words that follow a title or a relation in notes and are never the name: "MD aware", "son
+/// will call", "dr to see", "wife at bedside". Some are on the name lists ("Will", "May").
+const AFTER_CUE_NOT_NAMES: &[&str] = &[
+    "a",
+    "an",
+    "the",
+    "and",
+    "or",
+    "but",
+    "at",
+    "in",
+    "into",
+    "on",
+    "to",
+    "of",
+    "for",
+    "from",
+    "with",
+    "by",
+    "is",
+    "was",
+    "are",
+    "were",
+    "be",
+    "been",
+    "has",
+    "had",
+    "have",
+    "will",
+    "would",
+    "may",
+    "might",
+    "can",
+    "could",
+    "should",
+    "shall",
+    "did",
+    "does",
+    "do",
+    "not",
+    "who",
+    "that",
+    "this",
+    "here",
+    "there",
+    "aware",
+    "made",
+    "notified",
+    "paged",
+    "called",
+    "ordered",
+    "said",
+    "states",
+    "stated",
+    "says",
+    "visited",
+    "visiting",
+    "updated",
+    "present",
+    "in",
+    "out",
+    "up",
+    "also",
+    "both",
+    "all",
+    "team",
+    "service",
+    "office",
+    "note",
+    "notes",
+    "order",
+    "orders",
+    "re",
+    "per",
+    "spoke",
+    "came",
+    "come",
+    "left",
+    "saw",
+    "seen",
+    "see",
+    "wants",
+    "want",
+    "feels",
+    "felt",
+    "believes",
+    "thinks",
+    "agrees",
+    "agreed",
+    "informed",
+    "contacted",
+    "phoned",
+    "and/or",
+    "w",
+    "s",
+    "x",
+];
+
+fn after_cue_not_name(word: &str) -> bool {
+    one_of(word, AFTER_CUE_NOT_NAMES)
+}
+
+/// Everyday words after a title or relation, and names in capitals after one; the main pass
+/// takes neither (an everyday word or a short word in capitals is no name without this cue).
+fn titled_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>) {
+    let lex = lexicon();
+    let never = Flags::DRUG | Flags::CLINICAL | Flags::NEVER_NAME | Flags::EPONYM;
+    let mut lower = String::new();
+    let mut i = 1;
+    while i < words.len() {
+        let prev = &words[i - 1];
+        let cue = word_text(text, prev);
+        let gap = &text[prev.end..words[i].start];
+        let title = one_of(cue, TITLE_CUES) && matches!(gap, " " | ". " | "  ");
+        let relation = !title && one_of(cue, RELATION_CUES) && matches!(gap, " " | ", " | ",");
+        if taken[i] || !(title || relation) {
+            i += 1;
+            continue;
+        }
+        let is_name = |w: &Word, lower: &mut String, first: bool| {
+            let written = word_text(text, w);
+            if after_cue_not_name(written) || written.bytes().any(|b| b.is_ascii_digit()) || written.len() < 2 {
+                return false;
+            }
+            lower_core(written, lower);
+            let f = lex.flags(lower);
+            if f.has(never) {
+                return false;
+            }
+            let listed = f.has(Flags::FIRST_NAME | Flags::LAST_NAME);
+            let unknown = f == Flags::default() && lower.len() >= 3 && lower.chars().all(char::is_alphabetic);
+            if first && relation {
+                f.has(Flags::FIRST_NAME) || (unknown && w.capitalized)
+            } else {
+                listed || unknown || (title && first && w.capitalized && !f.has(Flags::SAFE))
+            }
+        };
+        if !is_name(&words[i], &mut lower, true) {
+            i += 1;
+            continue;
+        }
+        let mut last = i;
+        while last + 1 < words.len()
+            && last - i < 2
+            && !taken[last + 1]
+            && adjacent(text, &words[last], &words[last + 1])
+            && is_name(&words[last + 1], &mut lower, false)
+        {
+            last += 1;
+        }
+        let (_, end) = core(text, &words[last]);
+        out.push(Span::new(words[i].start, end, PhiType::Name, 0.7, Detector::NameList));
+        for t in &mut taken[i..=last] {
+            *t = true;
+        }
+        i = last + 1;
+    }
+}
+
+/// Species written with the genus's initial: "E. coli", "S. aureus", never a person.
+const SPECIES: &[&str] = &[
+    "coli",
+    "aureus",
+    "diff",
+    "difficile",
+    "pylori",
+    "aeruginosa",
+    "pneumoniae",
+    "epi",
+    "epidermidis",
+    "albicans",
+    "faecalis",
+    "faecium",
+    "fragilis",
+    "tuberculosis",
+    "gonorrhoeae",
+    "influenzae",
+    "marcescens",
+    "cloacae",
+    "glabrata",
+    "jirovecii",
+    "carinii",
+    "pneumonia",
+    "vulgaris",
+    "mirabilis",
+    "catarrhalis",
+    "viridans",
+    "pyogenes",
+    "agalactiae",
+    "maltophilia",
+    "baumannii",
+    "oxytoca",
+    "monocytogenes",
+    "trachomatis",
+    "fumigatus",
+    "perfringens",
+];
+
+/// An initial and a surname in any case, as notes write a colleague: "E. WELSH AWARE",
+/// "AS PER B. KARGAS", "s. roberto rrt".
+fn initialled_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>) {
+    let lex = lexicon();
+    let never = Flags::DRUG | Flags::CLINICAL | Flags::NEVER_NAME | Flags::EPONYM | Flags::SAFE;
+    let mut lower = String::new();
+    for i in 0..words.len().saturating_sub(1) {
+        let (a, b) = (&words[i], &words[i + 1]);
+        if taken[i] || taken[i + 1] || a.end - a.start != 1 || &text[a.end..b.start] != ". " {
+            continue;
+        }
+        // "p. o.", "q. 4h": not after another initial or a letter and a full stop.
+        if text[..a.start].ends_with(". ") && i > 0 && words[i - 1].end - words[i - 1].start == 1 {
+            continue;
+        }
+        let written = word_text(text, b);
+        if written.len() < 2 || after_cue_not_name(written) || one_of(written, SPECIES) {
+            continue;
+        }
+        lower_core(written, &mut lower);
+        let f = lex.flags(&lower);
+        let listed = f.has(Flags::FIRST_NAME | Flags::LAST_NAME);
+        let unknown = f == Flags::default() && lower.len() >= 3 && lower.chars().all(char::is_alphabetic);
+        // In lower case a single letter and a word are more often shorthand: the lists decide.
+        let capital = a.capitalized && (b.capitalized || b.all_caps);
+        if f.has(never) || !(listed || (unknown && capital)) {
+            continue;
+        }
+        let (_, end) = core(text, b);
+        out.push(Span::new(a.start, end, PhiType::Name, 0.7, Detector::NameList));
+        taken[i] = true;
+        taken[i + 1] = true;
+    }
 }
 
 /// A name written without capitals after a person cue, in any sentence: "my name is pacífica
@@ -794,6 +1064,25 @@ mod tests {
         assert_eq!(names("My name is priya okafor. Please help."), vec!["priya okafor"]);
         assert_eq!(names("Follow up with dr. nakashima next week."), vec!["nakashima"]);
         assert!(names("My name is on the form; ask the nurse about it.").is_empty());
+    }
+
+    #[test]
+    fn names_in_nursing_notes() {
+        assert_eq!(names("some mild stridor noted, dr green aware."), vec!["green"]);
+        assert_eq!(names("social: pt's son, bill, called twice"), vec!["bill"]);
+        assert_eq!(names("DR TYRO IN SPOKE WITH THE WIFE"), vec!["TYRO"]);
+        assert_eq!(names("EXTENSIVE DISCUSSION WITH DTR PHILOMENA AND HER HUSBAND"), vec!["PHILOMENA"]);
+        assert_eq!(names("LAB: INR THIS AM 6.0. E. WELSH AWARE."), vec!["E. WELSH"]);
+        assert_eq!(names("DAVID IS SPEAKING TO HIS WIFE"), vec!["DAVID"]);
+        assert_eq!(names("md will call son don reid regarding drainage"), vec!["don reid"]);
+        for text in [
+            "MD aware. Son will call back. Wife at bedside.",
+            "Cultures grew E. coli and S. aureus.",
+            "Dr. Lasix is not a person.",
+            "ROUTE: p. o. q. 6 hours",
+        ] {
+            assert!(names(text).is_empty(), "{text:?} -> {:?}", names(text));
+        }
     }
 
     #[test]

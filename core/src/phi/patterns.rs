@@ -389,11 +389,12 @@ fn rules() -> Vec<Rule> {
             pattern: r"(?i-u:\b(?:biometric(?: template| record)?|template)\s*(?:id|no\.?|#|number))\s*[:#]?\s*(?P<v>[A-Za-z]{0,4}-?\d[A-Za-z0-9-]{2,30})(?-u:\b)".into(),
             check: any,
         },
-        // Other unique identifying codes with a cue: case, docket, ticket, reference numbers.
+        // Other unique identifying codes with a cue: case, docket, ticket, reference numbers. The
+        // cue is a whole word: "REFERRED" is no "ref", and a refused match hides what starts there.
         Rule {
             phi_type: Id,
             score: 0.9,
-            pattern: format!(r"(?i-u:\b(?:case|docket|ticket|reference|ref|confirmation|tracking|employee|badge|student|passport|visa|alien|inmate|booking|participant|subject|study|specimen|sample|barcodes?|accession|tube|kit|requisition|authorization|auth|approval)){num_sep}(?P<v>[A-Za-z]{{1,5}} [0-9][A-Za-z0-9-]{{2,30}}|[A-Za-z0-9][A-Za-z0-9-]{{3,30}})(?-u:\b)"),
+            pattern: format!(r"(?i-u:\b(?:case|docket|ticket|reference|ref|confirmation|tracking|employee|badge|student|passport|visa|alien|inmate|booking|participant|subject|study|specimen|sample|barcodes?|accession|tube|kit|requisition|authorization|auth|approval))(?-u:\b){num_sep}(?P<v>[A-Za-z]{{1,5}} [0-9][A-Za-z0-9-]{{2,30}}|[A-Za-z0-9][A-Za-z0-9-]{{3,30}})(?-u:\b)"),
             check: has_digit,
         },
         Rule {
@@ -428,12 +429,28 @@ fn rules() -> Vec<Rule> {
             pattern: r"(?-u:\b)(?:0?[1-9]|1[0-2])[/-](?:19|20)\d{2}(?-u:\b)".into(),
             check: not_in_a_longer_number,
         },
-        // Month and day without a cue: less sure ("1/2 tablet" is a dose, checked after).
+        // Month and day, or month and two-digit year ("CABG 1/78"), without a cue: less sure
+        // ("1/2 tablet" is a dose, checked after).
         Rule {
             phi_type: Date,
             score: 0.6,
-            pattern: r"(?-u:\b)(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])(?-u:\b)".into(),
+            pattern: r"(?-u:\b)(?:0?[1-9]|1[0-2])/(?:0?[1-9]|\d{2})(?-u:\b)".into(),
             check: bare_month_day,
+        },
+        // Dates in words written in lower case, as notes do: "may 16, 2015", "nov. 2016". Only
+        // with a year, since "may" and "march" are everyday words.
+        Rule {
+            phi_type: Date,
+            score: 0.85,
+            pattern: r"(?i-u:\b(?:jan|january|feb|february|mar|march|apr|april|may|june?|july?|aug|august|sept?|september|oct|october|nov|november|dec|december))\.?(?:\s+\d{1,2}(?:st|nd|rd|th)?)?,?\s+(?:19|20)\d{2}(?-u:\b)".into(),
+            check: any,
+        },
+        // A day by its ordinal: "it's the 11th.", "drawn on the 11th".
+        Rule {
+            phi_type: Date,
+            score: 0.7,
+            pattern: r"(?i-u:\bthe)\s+(?P<v>(?:[1-9]|[12]\d|3[01])(?:st|nd|rd|th))(?-u:\b)".into(),
+            check: ordinal_day,
         },
         // Dates in words: "the third of March", "March twenty-first", "on the 3rd".
         Rule {
@@ -543,21 +560,21 @@ fn rules() -> Vec<Rule> {
         Rule {
             phi_type: Location,
             score: 0.85,
-            pattern: r"(?-u:\b)(?:(?:St|Mt)\.?\s+)?(?:[A-Z][A-Za-z'’&.-]*\s+){1,4}(?:(?i-u:hospital|medical center|medical centre|med\.? ctr|med\.? center|health center|health centre|health system|clinic|infirmary|hospice|nursing home|rehabilitation center|rehab center|care center|surgical center|surgery center|medical group|physicians group|family practice|urgent care)|General|Health|Med)(?-u:\b)".into(),
+            pattern: r"(?-u:\b)(?:(?:St|Mt)\.?\s+)?(?:[A-Z][A-Za-z'’&.-]*\s+){1,4}(?:(?i-u:hospital|hosp|memorial|regional|medical center|medical centre|med\.? ctr|med\.? center|health center|health centre|health system|clinic|infirmary|hospice|nursing home|rehabilitation center|rehab center|care center|surgical center|surgery center|medical group|physicians group|family practice|urgent care)|General|Health|Med)(?-u:\b)".into(),
             check: facility,
         },
         // The same in capitals, as note headers write them: "SILVER RIDGE EMERGENCY DEPT".
         Rule {
             phi_type: Location,
             score: 0.8,
-            pattern: r"(?-u:\b)(?:[A-Z][A-Z'&.-]+ +){1,4}(?:HOSPITAL|MEDICAL CENTER|MEDICAL CENTRE|MED CTR|HEALTH CENTER|CLINIC|INFIRMARY|EMERGENCY DEPT|EMERGENCY DEPARTMENT|EMERGENCY ROOM)(?-u:\b)".into(),
+            pattern: r"(?-u:\b)(?:[A-Z][A-Z'&.-]+ +){1,4}(?:HOSPITAL|HOSP|MEMORIAL|REGIONAL|MEDICAL CENTER|MEDICAL CENTRE|MED CTR|HEALTH CENTER|CLINIC|INFIRMARY|EMERGENCY DEPT|EMERGENCY DEPARTMENT|EMERGENCY ROOM)(?-u:\b)".into(),
             check: facility_in_capitals,
         },
         // An institution known by its initials: "seen at UCSF", "admitted to UPMC".
         Rule {
             phi_type: Location,
             score: 0.75,
-            pattern: r"(?-u:\b)(?:at|(?:admitted|transferred|referred) to)\s+(?P<v>[A-Z]{3,6})(?-u:\b)".into(),
+            pattern: r"(?-u:\b)(?:at|(?i-u:(?:admitted|admit|adm|transferred|transfered|tranfered|transferring|transfer|trans|tx|sent|referred|arrived|came|brought|returned|went|presented|flighted|medflight|discharged|dc'd|d/c'd|screened by|followed at)(?: in)?(?: to)?(?: the)?))\s+(?P<v>[A-Z]{2,6})(?-u:\b)".into(),
             check: institution_initials,
         },
         // Organizations by their legal form: employers and the like.
@@ -1240,6 +1257,13 @@ fn institution_initials(text: &str, (s, e): (usize, usize)) -> bool {
         "SNF", "ALF", "LTC", "REHAB", "HOME", "BID", "TID", "QID", "PRN", "QHS", "NPO", "CT", "MRI", "EKG", "ECG",
         "EEG", "EMG", "PFT", "CXR", "TEE", "TTE", "UTC", "EST", "PST", "CST", "MST", "EDT", "PDT", "NOON", "MDT",
         "DNR", "DNI", "HIV", "COPD", "CHF", "CKD", "ESRD", "AKI", "DKA", "ACS", "CVA", "TIA", "MVA", "ADHD", "PTSD",
+        // wards, rooms, services and times that notes send patients to
+        "EW", "IR", "OSH", "CSRU", "CRU", "TSICU", "CVU", "CMU", "HD", "MD", "RN", "NP", "PA", "PT", "OT", "GI", "EP",
+        "US", "XR", "CATH", "LAB", "FLOOR", "AM", "PM", "HS", "MN", "NOC", "IV", "PO", "SQ", "IM", "PR", "SL", "RX",
+        "CPR", "ETT", "NGT", "OGT", "BP", "HR", "RR", "DR", "VNA", "ICN", "ACU", "SDU", "PCU", "CDU", "ECU", "CCU",
+        "NSICU", "NICU", "BMT", "OB", "LD", "PEDS", "NURSERY", "MED", "SURG", "TELE", "STEP", "WARD", "ROOM", "HOSP",
+        "ADM", "REHAB", "TCU", "LTACH", "NH", "ECF", "ACF", "HH", "THE", "A", "AN", "OR", "IN", "ON", "TO", "HIS",
+        "HER", "BED", "CHAIR", "BSC", "OOB", "IP", "ID", "PIN", "URL", "PH", "VA", "UK", "US", "USA", "EU",
     ];
     !NOT_PLACES.contains(&&text[s..e])
 }
@@ -1247,8 +1271,38 @@ fn institution_initials(text: &str, (s, e): (usize, usize)) -> bool {
 /// Capitalised words before a credential, not a phrase like "The MD" or "Call MD".
 fn credentialed(text: &str, (s, e): (usize, usize)) -> bool {
     let first = text[s..e].split(' ').next().unwrap_or_default();
+    // Notes in capitals put words of a sentence before a credential: "REVIEWED WITH RN AND MD".
+    const NOT_IN_A_NAME: &[&str] = &[
+        "with",
+        "and",
+        "or",
+        "to",
+        "per",
+        "by",
+        "the",
+        "of",
+        "for",
+        "from",
+        "at",
+        "in",
+        "on",
+        "aware",
+        "notified",
+        "called",
+        "paged",
+        "reviewed",
+        "discussed",
+        "spoke",
+        "told",
+        "informed",
+        "updated",
+        "seen",
+        "see",
+        "by",
+    ];
     !["The", "A", "An", "Your", "Our", "Call", "See", "Per", "Ask", "Page", "Notify", "Contact", "Attending"]
         .contains(&first)
+        && !text[s..e].split([' ', ',']).any(|w| super::tokens::one_of(w, NOT_IN_A_NAME))
 }
 
 /// "3/80" is March 1980 when nothing but punctuation follows: "3/10 patients" is a ratio.
@@ -1268,10 +1322,18 @@ fn not_in_a_longer_number(text: &str, (s, e): (usize, usize)) -> bool {
 /// a ratio ("4/5 strength", "2/3 of", "3/10 pain").
 fn bare_month_day(text: &str, (s, e): (usize, usize)) -> bool {
     let before = text[..s].trim_end().rsplit([' ', '\n', '(']).next().unwrap_or_default();
-    let rated = ["pain", "score", "rated", "grade", "strength", "bp", "power", "motor", "reflexes", "apgar", "apgars"]
-        .iter()
-        .any(|w| before.eq_ignore_ascii_case(w));
-    if rated {
+    let rated = [
+        "pain", "score", "rated", "grade", "strength", "bp", "power", "motor", "reflexes", "apgar", "apgars", "peep",
+        "ps", "psv", "cpap", "bipap", "ipap", "epap", "vent", "simv", "imv", "settings", "ie", "i:e", "sbp", "abp",
+        "nbp", "cuff", "map", "pap", "paps", "pas", "pa", "art", "ratio", "tv",
+    ]
+    .iter()
+    .any(|w| before.eq_ignore_ascii_case(w));
+    // Halves, thirds, quarters and eighths are amounts ("D5 1/2 NS", "3/4 of the tray").
+    let fraction = text[s..e].split_once('/').is_some_and(|(n, d)| {
+        n.parse::<u8>().ok().zip(d.parse::<u8>().ok()).is_some_and(|(n, d)| [2, 3, 4, 8].contains(&d) && n < d)
+    });
+    if rated || fraction {
         return false;
     }
     let rest = text[e..].trim_start();
@@ -1282,8 +1344,24 @@ fn bare_month_day(text: &str, (s, e): (usize, usize)) -> bool {
         "at", "and", "or", "to", "through", "thru", "until", "till", "when", "was", "were", "is", "he", "she", "they",
         "we", "i", "the", "in", "for", "with", "by", "am", "pm",
     ];
-    let ratio_word = !next.is_empty() && !after_dates.contains(&next.as_str());
+    // Counts follow as "of" or a measure ("2/3 of", "5/5 strength", "3/10 pain") or a plural
+    // ("3/10 patients"); any other word is the start of what happened on the day ("7/22 FOUND BY
+    // HUSBAND", "10/13 CARDIAC CATH").
+    let counted = [
+        "of", "out", "strength", "power", "motor", "pain", "scale", "score", "ratio", "split", "dilution", "times",
+        "x", "tab", "tablet", "cap", "capsule", "dose", "pill", "cup", "teaspoon", "tsp", "tbsp", "inch", "mile",
+        "day", "week", "hour", "minute", "point", "pt", "person", "patient", "time",
+    ];
+    let plural = next.len() > 3 && next.ends_with('s') && !next.ends_with("ss");
+    let ratio_word =
+        !next.is_empty() && !after_dates.contains(&next.as_str()) && (counted.contains(&next.as_str()) || plural);
     not_in_a_longer_number(text, (s, e)) && !followed_by_unit(text, e) && !ratio_word && !text[e..].starts_with('%')
+}
+
+/// "the 11th" is a day when no noun follows ("the 11th rib", "the 5th percentile").
+fn ordinal_day(text: &str, (_, e): (usize, usize)) -> bool {
+    let rest = text[e..].trim_start_matches(' ');
+    !rest.starts_with(|c: char| c.is_alphanumeric()) || rest.starts_with("of ")
 }
 
 /// A long number that identifies rather than measures: not followed by a unit, not money, not
@@ -1394,6 +1472,31 @@ mod tests {
         assert_eq!(found("driver's license D1234-5678"), vec![(PhiType::License, "D1234-5678")]);
         assert_eq!(found("fingerprint template FP-88213 on file"), vec![(PhiType::Biometric, "FP-88213")]);
         assert_eq!(found("retinal scan on file"), vec![(PhiType::Biometric, "retinal scan")]);
+    }
+
+    #[test]
+    fn nursing_note_dates_and_hospitals() {
+        use PhiType::{Date, Location};
+        assert_eq!(found("HPI: 7/22 FOUND BY HUSBAND ON FLOOR"), vec![(Date, "7/22")]);
+        assert_eq!(found("MI, CABG 1/78 c/b sternal wound infection"), vec![(Date, "1/78")]);
+        assert_eq!(found("pt's birthday is tomorrow, may 16, 2015. plan:"), vec![(Date, "may 16, 2015")]);
+        assert_eq!(found("drawn from A-line on the 11th. One set"), vec![(Date, "11th")]);
+        assert_eq!(found("REFERRED TO GH. ARRIVED 2130"), vec![(Location, "GH")]);
+        assert_eq!(found("was tranfered to GH for further care"), vec![(Location, "GH")]);
+        assert_eq!(found("will go to Sacred Heart Memorial tomorrow"), vec![(Location, "Sacred Heart Memorial")]);
+        for text in [
+            "MAE, 5/5 strength in all extremities",
+            "weaned to PS 10/5 overnight",
+            "D5 1/2 NS at 75cc/hr",
+            "3/10 patients responded",
+            "transferred to CCU. Sent to OR at 0800",
+            "fracture of the 11th rib",
+            "no further episodes; referred him to the clinic",
+            "Remote monitor at IP 10.0.0.1",
+        ] {
+            assert!(found(text).iter().all(|(t, _)| !matches!(t, Date | Location)), "{text:?} -> {:?}", found(text));
+        }
+        assert!(found("CARE PLAN REVIEWED WITH RN AND MD").is_empty());
     }
 
     #[test]
