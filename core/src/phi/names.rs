@@ -630,9 +630,11 @@ pub fn scan_words(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<
         } else if known(k(0)) && !w.initial && !w.all_caps {
             // A lone capitalised name; in capitals it is more likely an acronym ("ARDS").
             Some((1, if k(0) == Kind::First { 0.8 } else { 0.75 }))
-        } else if k(0) == Kind::First && w.all_caps && w.end - w.start >= 4 {
+        } else if k(0) == Kind::First && w.all_caps && w.end - w.start >= 4 && in_a_sentence_in_capitals(text, words, i)
+        {
             // A first name in a note written in capitals ("DAVID IS SPEAKING TO HIS WIFE"): no
-            // acronym of four letters or more is also a first name and no everyday word.
+            // acronym of four letters or more is also a first name and no everyday word. Only
+            // inside such a sentence: a ticker on its own ("symbol": "LUNA") is no name.
             Some((1, 0.7))
         } else {
             None
@@ -715,6 +717,13 @@ fn lower_case_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Ve
     cued_lower_case_names(text, words, taken, out);
     titled_names(text, words, taken, out);
     initialled_names(text, words, taken, out);
+}
+
+/// Word `i` has a word in capitals right before or after it, one space away: it sits in a
+/// sentence written in capitals, not alone or in a list of codes ("MSFT, LUNA").
+fn in_a_sentence_in_capitals(text: &str, words: &[Word], i: usize) -> bool {
+    let joined = |a: &Word, b: &Word| a.all_caps && b.all_caps && &text[a.end..b.start] == " ";
+    (i > 0 && joined(&words[i - 1], &words[i])) || words.get(i + 1).is_some_and(|n| joined(&words[i], n))
 }
 
 /// Titles and roles written right before a clinician's name in notes: "dr green", "DR TYRO",
@@ -1074,6 +1083,7 @@ mod tests {
         assert_eq!(names("EXTENSIVE DISCUSSION WITH DTR PHILOMENA AND HER HUSBAND"), vec!["PHILOMENA"]);
         assert_eq!(names("LAB: INR THIS AM 6.0. E. WELSH AWARE."), vec!["E. WELSH"]);
         assert_eq!(names("DAVID IS SPEAKING TO HIS WIFE"), vec!["DAVID"]);
+        assert!(names("LUNA").is_empty(), "a ticker on its own");
         assert_eq!(names("md will call son don reid regarding drainage"), vec!["don reid"]);
         for text in [
             "MD aware. Son will call back. Wife at bedside.",

@@ -570,12 +570,42 @@ fn rules() -> Vec<Rule> {
             pattern: r"(?-u:\b)(?:[A-Z][A-Z'&.-]+ +){1,4}(?:HOSPITAL|HOSP|MEMORIAL|REGIONAL|MEDICAL CENTER|MEDICAL CENTRE|MED CTR|HEALTH CENTER|CLINIC|INFIRMARY|EMERGENCY DEPT|EMERGENCY DEPARTMENT|EMERGENCY ROOM)(?-u:\b)".into(),
             check: facility_in_capitals,
         },
+        // A ward or building named after someone, with its floor, after a transfer.
+        // Before the initials rule: a match it refuses ("TRANSFER TO" with "TO" for initials)
+        // would hide this one, which starts at the same word.
+        Rule {
+            phi_type: Location,
+            score: 0.75,
+            pattern: r"(?i-u:\b(?:transfer|transferred|transfered|tranfered|trans|tx|sent|admitted|back|go|went|return|returned)(?:\s+back)?\s+to)\s+(?P<v>[A-Z][A-Za-z]{3,})\s*\d{1,2}(?-u:\b)".into(),
+            check: named_ward,
+        },
         // An institution known by its initials: "seen at UCSF", "admitted to UPMC".
         Rule {
             phi_type: Location,
             score: 0.75,
-            pattern: r"(?-u:\b)(?:at|(?i-u:(?:admitted|admit|adm|transferred|transfered|tranfered|transferring|transfer|trans|tx|sent|referred|arrived|came|brought|returned|went|presented|flighted|medflight|discharged|dc'd|d/c'd|screened by|followed at)(?: in)?(?: to)?(?: the)?))\s+(?P<v>[A-Z]{2,6})(?-u:\b)".into(),
+            pattern: r"(?-u:\b)(?:(?i-u:at)|(?i-u:(?:admitted|admit|adm|transferred|transfered|tranfered|transferring|transfer|trans|tx|sent|referred|arrived|came|brought|returned|went|presented|flighted|medflight|discharged|dc'd|d/c'd|screened by|followed at)(?: in)?(?: to)?(?: the)?))\s+(?P<v>[A-Z]{2,6})(?-u:\b)".into(),
             check: institution_initials,
+        },
+        // Hospitals named for a saint or a devotion, as notes write them without "Hospital":
+        // "TO GO TO ST. MARY", "excepted at Holy Cross", "d/c'd to Sacred Heart".
+        Rule {
+            phi_type: Location,
+            score: 0.75,
+            pattern: r"(?i-u:\b(?:to|at|from)\s+)(?P<v>(?:St|ST|Saint|SAINT)\.?\s+[A-Z][A-Za-z'’]+(?:\s+(?i-u:hospital|hosp|medical center|memorial|rehab))?)(?-u:\b)".into(),
+            check: any,
+        },
+        Rule {
+            phi_type: Location,
+            score: 0.75,
+            pattern: r"(?i-u:\b(?:sacred heart|holy cross|holy family|holy name|holy redeemer|good samaritan|good shepherd)(?:\s+(?:memorial|hospital|hosp|rehab|medical center))?\b)".into(),
+            check: any,
+        },
+        // A rehabilitation centre or VA by its town or founder: "BALTIMORE REHAB".
+        Rule {
+            phi_type: Location,
+            score: 0.7,
+            pattern: r"(?-u:\b)(?P<v>[A-Z][A-Za-z]{3,})\s+(?:REHAB|Rehab|rehab|VA)(?-u:\b)".into(),
+            check: named_rehab,
         },
         // Organizations by their legal form: employers and the like.
         Rule {
@@ -1250,22 +1280,49 @@ fn organization(text: &str, (s, e): (usize, usize)) -> bool {
     !["The", "A", "An", "Our", "Your", "This"].contains(&first) || v.split_whitespace().count() > 2
 }
 
-/// Initials after "at" that name a hospital, not a ward, a test or a time ("at ICU", "at CT").
+/// Wards, services, tests, times and words that follow "at" or "transferred to" and are no
+/// institution ("at ICU", "at CT", "TRANSFERRED TO CCU").
+const NOT_PLACES: &[&str] = &[
+    "ICU", "CCU", "MICU", "SICU", "NICU", "PICU", "PACU", "CVICU", "ED", "ER", "OR", "ENT", "EMS", "ICN", "LTAC",
+    "SNF", "ALF", "LTC", "REHAB", "HOME", "BID", "TID", "QID", "PRN", "QHS", "NPO", "CT", "MRI", "EKG", "ECG", "EEG",
+    "EMG", "PFT", "CXR", "TEE", "TTE", "UTC", "EST", "PST", "CST", "MST", "EDT", "PDT", "NOON", "MDT", "DNR", "DNI",
+    "HIV", "COPD", "CHF", "CKD", "ESRD", "AKI", "DKA", "ACS", "CVA", "TIA", "MVA", "ADHD", "PTSD",
+    // wards, rooms, services and times that notes send patients to
+    "EW", "IR", "OSH", "CSRU", "CRU", "TSICU", "CVU", "CMU", "HD", "MD", "RN", "NP", "PA", "PT", "OT", "GI", "EP", "US",
+    "XR", "CATH", "LAB", "FLOOR", "AM", "PM", "HS", "MN", "NOC", "IV", "PO", "SQ", "IM", "PR", "SL", "RX", "CPR",
+    "ETT", "NGT", "OGT", "BP", "HR", "RR", "DR", "VNA", "ICN", "ACU", "SDU", "PCU", "CDU", "ECU", "CCU", "NSICU",
+    "NICU", "BMT", "OB", "LD", "PEDS", "NURSERY", "MED", "SURG", "TELE", "STEP", "WARD", "ROOM", "HOSP", "ADM",
+    "REHAB", "TCU", "LTACH", "NH", "ECF", "ACF", "HH", "THE", "A", "AN", "OR", "IN", "ON", "TO", "HIS", "HER", "BED",
+    "CHAIR", "BSC", "OOB", "IP", "ID", "PIN", "URL", "PH", "VA", "UK", "US", "USA", "EU",
+];
+
+/// Initials after "at" or a transfer that name a hospital: not a ward or a test, and in notes
+/// written in capitals not an everyday word ("AT REST", "AT RISK").
 fn institution_initials(text: &str, (s, e): (usize, usize)) -> bool {
-    const NOT_PLACES: &[&str] = &[
-        "ICU", "CCU", "MICU", "SICU", "NICU", "PICU", "PACU", "CVICU", "ED", "ER", "OR", "ENT", "EMS", "ICN", "LTAC",
-        "SNF", "ALF", "LTC", "REHAB", "HOME", "BID", "TID", "QID", "PRN", "QHS", "NPO", "CT", "MRI", "EKG", "ECG",
-        "EEG", "EMG", "PFT", "CXR", "TEE", "TTE", "UTC", "EST", "PST", "CST", "MST", "EDT", "PDT", "NOON", "MDT",
-        "DNR", "DNI", "HIV", "COPD", "CHF", "CKD", "ESRD", "AKI", "DKA", "ACS", "CVA", "TIA", "MVA", "ADHD", "PTSD",
-        // wards, rooms, services and times that notes send patients to
-        "EW", "IR", "OSH", "CSRU", "CRU", "TSICU", "CVU", "CMU", "HD", "MD", "RN", "NP", "PA", "PT", "OT", "GI", "EP",
-        "US", "XR", "CATH", "LAB", "FLOOR", "AM", "PM", "HS", "MN", "NOC", "IV", "PO", "SQ", "IM", "PR", "SL", "RX",
-        "CPR", "ETT", "NGT", "OGT", "BP", "HR", "RR", "DR", "VNA", "ICN", "ACU", "SDU", "PCU", "CDU", "ECU", "CCU",
-        "NSICU", "NICU", "BMT", "OB", "LD", "PEDS", "NURSERY", "MED", "SURG", "TELE", "STEP", "WARD", "ROOM", "HOSP",
-        "ADM", "REHAB", "TCU", "LTACH", "NH", "ECF", "ACF", "HH", "THE", "A", "AN", "OR", "IN", "ON", "TO", "HIS",
-        "HER", "BED", "CHAIR", "BSC", "OOB", "IP", "ID", "PIN", "URL", "PH", "VA", "UK", "US", "USA", "EU",
-    ];
-    !NOT_PLACES.contains(&&text[s..e])
+    use super::lexicon::{lexicon, Flags};
+    let v = &text[s..e];
+    !NOT_PLACES.contains(&v) && !lexicon().flags(&v.to_ascii_lowercase()).has(Flags::ENGLISH | Flags::AMBIGUOUS)
+}
+
+/// A building or ward named after someone, with its floor: "TRANSFER TO QUARTERMAIN 2", not
+/// "transfer to floor 5" or "to MICU 6".
+fn named_ward(text: &str, (s, e): (usize, usize)) -> bool {
+    use super::lexicon::{lexicon, Flags};
+    let v = &text[s..e];
+    let lower = v.to_lowercase();
+    let everyday = Flags::ENGLISH | Flags::AMBIGUOUS | Flags::CLINICAL | Flags::DRUG | Flags::SAFE;
+    !NOT_PLACES.iter().any(|p| p.eq_ignore_ascii_case(v)) && !lexicon().flags(&lower).has(everyday)
+}
+
+/// A rehabilitation centre or VA by its town or founder: "BALTIMORE REHAB", "KIMBROUGH REHAB",
+/// not "CARDIAC REHAB" or "ACUTE REHAB".
+fn named_rehab(text: &str, (s, e): (usize, usize)) -> bool {
+    use super::lexicon::{lexicon, Flags};
+    let lower = text[s..e].to_lowercase();
+    let f = lexicon().flags(&lower);
+    f.has(Flags::CITY)
+        || (!f.has(Flags::ENGLISH | Flags::AMBIGUOUS | Flags::CLINICAL | Flags::DRUG | Flags::SAFE)
+            && !NOT_PLACES.iter().any(|p| p.eq_ignore_ascii_case(&text[s..e])))
 }
 
 /// Capitalised words before a credential, not a phrase like "The MD" or "Call MD".
@@ -1484,6 +1541,11 @@ mod tests {
         assert_eq!(found("REFERRED TO GH. ARRIVED 2130"), vec![(Location, "GH")]);
         assert_eq!(found("was tranfered to GH for further care"), vec![(Location, "GH")]);
         assert_eq!(found("will go to Sacred Heart Memorial tomorrow"), vec![(Location, "Sacred Heart Memorial")]);
+        assert_eq!(found("PT SENT TO ED AT GH. PT WAS SOMEWHAT"), vec![(Location, "GH")]);
+        assert_eq!(found("PLAN: TRANSFER TO QUARTERMAIN 2 IN AM."), vec![(Location, "QUARTERMAIN")]);
+        assert_eq!(found("TO GO TO ST. MARY ON TUESDAY"), vec![(Location, "ST. MARY")]);
+        assert_eq!(found("has been excepted at Holy Cross, awaiting"), vec![(Location, "Holy Cross")]);
+        assert_eq!(found("SCREENED BY BALTIMORE REHAB TODAY"), vec![(Location, "BALTIMORE")]);
         for text in [
             "MAE, 5/5 strength in all extremities",
             "weaned to PS 10/5 overnight",
@@ -1491,6 +1553,9 @@ mod tests {
             "3/10 patients responded",
             "transferred to CCU. Sent to OR at 0800",
             "fracture of the 11th rib",
+            "PT AT REST, AT RISK FOR FALLS",
+            "transfer to floor 5 today; back to MICU 6 if worse",
+            "discharged to CARDIAC REHAB",
             "no further episodes; referred him to the clinic",
             "Remote monitor at IP 10.0.0.1",
         ] {
