@@ -334,6 +334,16 @@ I2B2_TYPES = {
 }
 
 
+def mapped(table: dict, kind_src: str, report: dict) -> str | None:
+    """The type `table` gives a source label: None, counted, when unknown or dropped on purpose."""
+    if kind_src not in table:
+        report.setdefault("problems", Counter())[f"unknown type {kind_src}"] += 1
+        return None
+    if table[kind_src] is None:
+        report.setdefault("dropped_labels", Counter())[kind_src] += 1
+    return table[kind_src]
+
+
 def build_philter(tmp: Path, report: dict) -> list[dict]:
     dl = tmp / "philter"
     subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
@@ -341,7 +351,6 @@ def build_philter(tmp: Path, report: dict) -> list[dict]:
     sdist = next(dl.glob("philter_ucsf-*.tar.gz"))
     report["versions"] = {"philter-ucsf": sdist.name}
     problems = report.setdefault("problems", Counter())
-    dropped = report.setdefault("dropped_labels", Counter())
     docs = []
     with tarfile.open(sdist) as tar:
         members = sorted((m for m in tar.getmembers()
@@ -353,12 +362,8 @@ def build_philter(tmp: Path, report: dict) -> list[dict]:
             spans = []
             for tag in root.find("TAGS"):
                 i2b2 = tag.get("TYPE")
-                if i2b2 not in I2B2_TYPES:
-                    problems[f"unknown i2b2 TYPE {i2b2}"] += 1
-                    continue
-                kind = I2B2_TYPES[i2b2]
+                kind = mapped(I2B2_TYPES, i2b2, report)
                 if kind is None:
-                    dropped[i2b2] += 1
                     continue
                 start, end, surface = int(tag.get("start")), int(tag.get("end")), tag.get("text")
                 if text[start:end] != surface:
@@ -525,17 +530,17 @@ def build_physionet(path: Path, report: dict) -> list[dict]:
             continue
         patient, note, start, end, kind_src, phrase = line.split(" ", 5)
         key, start, end = (int(patient), int(note)), int(start), int(end)
-        if key not in notes or kind_src not in PHYSIONET_TYPES:
-            problems[f"label for an unknown note or type {kind_src}"] += 1
+        if key not in notes:
+            problems[f"label for an unknown note {key}"] += 1
+            continue
+        kind = mapped(PHYSIONET_TYPES, kind_src, report)
+        if kind is None:
             continue
         body, spans = notes[key]
-        if PHYSIONET_TYPES[kind_src] is None:
-            report.setdefault("dropped_labels", Counter())[kind_src] += 1
-            continue
         if body[start:end] != phrase:
             problems[f"{kind_src} {phrase!r}: text differs at its offsets, dropped"] += 1
             continue
-        spans.append((start, end, PHYSIONET_TYPES[kind_src]))
+        spans.append((start, end, kind))
     report["notes"] = len(notes)
     return [{"text": body, "spans": spans, "source": "physionet-deid", "id": f"p{p}n{n}", "group": p}
             for (p, n), (body, spans) in sorted(notes.items())]
@@ -575,7 +580,6 @@ def build_meddocan(path: Path, report: dict) -> list[dict]:
                                 text=True, check=True).stdout.strip()
     report["versions"] = {"meddocan": origin}
     problems = report.setdefault("problems", Counter())
-    dropped = report.setdefault("dropped_labels", Counter())
     docs = []
     for name in sorted(f for f in files if f.endswith(".txt")):
         text, spans = files[name], []
@@ -585,12 +589,8 @@ def build_meddocan(path: Path, report: dict) -> list[dict]:
             _, head, surface = line.split("\t", 2)
             kind_src, start, end = head.split(" ")
             start, end = int(start), int(end)
-            if kind_src not in MEDDOCAN_TYPES:
-                problems[f"unknown type {kind_src}"] += 1
-                continue
-            kind = MEDDOCAN_TYPES[kind_src]
+            kind = mapped(MEDDOCAN_TYPES, kind_src, report)
             if kind is None:
-                dropped[kind_src] += 1
                 continue
             if text[start:end] != surface:
                 problems[f"{kind_src} {surface!r}: text differs at its offsets, dropped"] += 1
