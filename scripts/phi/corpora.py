@@ -409,19 +409,30 @@ STATES_AND_COUNTRIES = {
 }
 
 
+def origin(path: Path) -> str:
+    """Where a corpus was read from: the commit of a clone or a git dir, else the path itself."""
+    if path.is_dir():
+        for flag in ("-C", "--git-dir"):
+            head = subprocess.run(["git", flag, str(path), "rev-parse", "HEAD"], capture_output=True, text=True)
+            if head.returncode == 0:
+                return head.stdout.strip()
+    return str(path)
+
+
+def read_file(path: Path, name: str, encoding: str = "utf-8") -> str:
+    """The text of `name` in a folder (a clone) or a git dir."""
+    if (path / name).is_file():
+        return (path / name).read_text(encoding=encoding)
+    show = subprocess.run(["git", "--git-dir", str(path), "show", f"HEAD:{name}"], capture_output=True)
+    if show.returncode != 0:
+        raise SystemExit(f"{path}: no {name} there (give a folder or a git dir holding it)")
+    return show.stdout.decode(encoding)
+
+
 def read_scq(path: Path) -> tuple[str, str]:
     """Returns (dataset text, where it came from) from a clone, a git dir or the file itself."""
-    if path.is_file():
-        return path.read_text(encoding="utf-8"), str(path)
-    if (path / SCQ_FILE).is_file():
-        commit = subprocess.run(["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True, text=True)
-        return (path / SCQ_FILE).read_text(encoding="utf-8"), commit.stdout.strip() or str(path)
-    show = subprocess.run(["git", "--git-dir", str(path), "show", f"HEAD:{SCQ_FILE}"], capture_output=True)
-    if show.returncode == 0:
-        commit = subprocess.run(["git", "--git-dir", str(path), "rev-parse", "HEAD"], capture_output=True,
-                                text=True, check=True).stdout.strip()
-        return show.stdout.decode("utf-8"), commit
-    raise SystemExit(f"--scq {path}: no {SCQ_FILE} there (give a clone, its git dir, or the file)")
+    text = path.read_text(encoding="utf-8") if path.is_file() else read_file(path, SCQ_FILE)
+    return text, origin(path)
 
 
 def is_boundary(text: str, i: int, j: int) -> bool:
@@ -491,18 +502,6 @@ def build_scq(path: Path, report: dict) -> list[dict]:
     return docs
 
 
-def read_file(path: Path, name: str, encoding: str = "utf-8") -> tuple[str, str]:
-    """Returns (file text, commit or folder) from a folder or a git dir holding `name`."""
-    if (path / name).is_file():
-        return (path / name).read_text(encoding=encoding), str(path)
-    show = subprocess.run(["git", "--git-dir", str(path), "show", f"HEAD:{name}"], capture_output=True)
-    if show.returncode != 0:
-        raise SystemExit(f"{path}: no {name} there (give a folder holding it, or a git dir)")
-    commit = subprocess.run(["git", "--git-dir", str(path), "rev-parse", "HEAD"], capture_output=True,
-                            text=True, check=True).stdout.strip()
-    return show.stdout.decode(encoding), commit
-
-
 # ---------------------------------------------------------------------------------------------
 # physionet-deid
 # ---------------------------------------------------------------------------------------------
@@ -518,9 +517,9 @@ PHYSIONET_TYPES = {
 
 def build_physionet(path: Path, report: dict) -> list[dict]:
     # latin-1 reads any byte; the release is ASCII.
-    text, origin = read_file(path, "id.text", "latin-1")
-    phrases, _ = read_file(path, "id-phi.phrase", "latin-1")
-    report["versions"] = {"physionet-deid": origin}
+    text = read_file(path, "id.text", "latin-1")
+    phrases = read_file(path, "id-phi.phrase", "latin-1")
+    report["versions"] = {"physionet-deid": origin(path)}
     problems = report.setdefault("problems", Counter())
     notes = {}
     for m in re.finditer(r"START_OF_RECORD=(\d+)\|\|\|\|(\d+)\|\|\|\|\n(.*?)\|\|\|\|END_OF_RECORD", text, re.S):
@@ -571,14 +570,11 @@ MEDDOCAN_TYPES = {
 def build_meddocan(path: Path, report: dict) -> list[dict]:
     if (path / "corpus").is_dir():
         files = {str(f.relative_to(path)): f.read_text(encoding="utf-8") for f in sorted((path / "corpus").glob("*/brat/*"))}
-        origin = str(path)
     else:
         listing = subprocess.run(["git", "--git-dir", str(path), "ls-tree", "-r", "--name-only", "HEAD", "corpus"],
                                  capture_output=True, text=True, check=True).stdout.split()
-        files = {f: read_file(path, f)[0] for f in listing if "/brat/" in f}
-        origin = subprocess.run(["git", "--git-dir", str(path), "rev-parse", "HEAD"], capture_output=True,
-                                text=True, check=True).stdout.strip()
-    report["versions"] = {"meddocan": origin}
+        files = {f: read_file(path, f) for f in listing if "/brat/" in f}
+    report["versions"] = {"meddocan": origin(path)}
     problems = report.setdefault("problems", Counter())
     docs = []
     for name in sorted(f for f in files if f.endswith(".txt")):

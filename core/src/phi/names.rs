@@ -327,14 +327,9 @@ fn adjacent(text: &str, a: &Word, b: &Word) -> bool {
 const SIGN_OFFS: &[&str] =
     &["sincerely", "regards", "thanks", "thank", "best", "cheers", "respectfully", "signed", "cordially"];
 
-/// Whether `word` could be what [`person_cue`] looks for before a name: one hash look-up, so the
-/// many lower-case words of a text do not each walk the cue lists.
-fn may_cue(word: &str) -> bool {
-    static CUES: std::sync::OnceLock<rustc_hash::FxHashSet<&'static str>> = std::sync::OnceLock::new();
-    let cues = CUES.get_or_init(|| {
-        let extra = ["by", "i'm", "im", "is", "am"];
-        PERSON_CUES.iter().chain(SIGN_OFFS).chain(extra.iter()).copied().collect()
-    });
+/// Whether `word`, ignoring ASCII case, is in `set` (lower-case entries): one hash look-up
+/// without allocating, for checks made on every word of a text.
+fn in_set(word: &str, set: &rustc_hash::FxHashSet<&'static str>) -> bool {
     let mut buf = [0u8; 16];
     let bytes = word.as_bytes();
     if bytes.len() > buf.len() {
@@ -343,8 +338,24 @@ fn may_cue(word: &str) -> bool {
     for (b, c) in buf.iter_mut().zip(bytes) {
         *b = c.to_ascii_lowercase();
     }
+    std::str::from_utf8(&buf[..bytes.len()]).is_ok_and(|lower| set.contains(lower))
+}
+
+/// Whether `word` could be what [`person_cue`] looks for before a name: one hash look-up, so the
+/// many lower-case words of a text do not each walk the cue lists.
+fn may_cue(word: &str) -> bool {
+    static CUES: std::sync::OnceLock<rustc_hash::FxHashSet<&'static str>> = std::sync::OnceLock::new();
+    let cues = CUES.get_or_init(|| {
+        let extra = ["by", "i'm", "im", "is", "am"];
+        PERSON_CUES.iter().chain(SIGN_OFFS).chain(extra.iter()).copied().collect()
+    });
     // "I’m" has a curly apostrophe: not ASCII, and the only cue that is not.
-    std::str::from_utf8(&buf[..bytes.len()]).is_ok_and(|lower| cues.contains(lower)) || word == "I’m"
+    in_set(word, cues) || word == "I’m"
+}
+
+/// A word no list knows: no flags, three letters or more, letters only.
+fn unknown_word(f: Flags, lower: &str) -> bool {
+    f == Flags::default() && lower.chars().count() >= 3 && lower.chars().all(char::is_alphabetic)
 }
 
 fn person_cue(text: &str, words: &[Word], i: usize) -> bool {
@@ -816,7 +827,6 @@ const AFTER_CUE_NOT_NAMES: &[&str] = &[
     "visiting",
     "updated",
     "present",
-    "in",
     "out",
     "up",
     "also",
@@ -862,6 +872,8 @@ fn after_cue_not_name(word: &str) -> bool {
 /// Everyday words after a title or relation, and names in capitals after one; the main pass
 /// takes neither (an everyday word or a short word in capitals is no name without this cue).
 fn titled_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>) {
+    static CUES: std::sync::OnceLock<rustc_hash::FxHashSet<&'static str>> = std::sync::OnceLock::new();
+    let cues = CUES.get_or_init(|| TITLE_CUES.iter().chain(RELATION_CUES).copied().collect());
     let lex = lexicon();
     let never = Flags::DRUG | Flags::CLINICAL | Flags::NEVER_NAME | Flags::EPONYM;
     let mut lower = String::new();
@@ -869,10 +881,14 @@ fn titled_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Sp
     while i < words.len() {
         let prev = &words[i - 1];
         let cue = word_text(text, prev);
+        if taken[i] || !in_set(cue, cues) {
+            i += 1;
+            continue;
+        }
         let gap = &text[prev.end..words[i].start];
         let title = one_of(cue, TITLE_CUES) && matches!(gap, " " | ". " | "  ");
         let relation = !title && one_of(cue, RELATION_CUES) && matches!(gap, " " | ", " | ",");
-        if taken[i] || !(title || relation) {
+        if !(title || relation) {
             i += 1;
             continue;
         }
@@ -887,7 +903,7 @@ fn titled_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Sp
                 return false;
             }
             let listed = f.has(Flags::FIRST_NAME | Flags::LAST_NAME);
-            let unknown = f == Flags::default() && lower.len() >= 3 && lower.chars().all(char::is_alphabetic);
+            let unknown = unknown_word(f, lower);
             if first && relation {
                 f.has(Flags::FIRST_NAME) || (unknown && w.capitalized)
             } else {
@@ -977,7 +993,7 @@ fn initialled_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Ve
         lower_core(written, &mut lower);
         let f = lex.flags(&lower);
         let listed = f.has(Flags::FIRST_NAME | Flags::LAST_NAME);
-        let unknown = f == Flags::default() && lower.len() >= 3 && lower.chars().all(char::is_alphabetic);
+        let unknown = unknown_word(f, &lower);
         // In lower case a single letter and a word are more often shorthand: the lists decide.
         let capital = a.capitalized && (b.capitalized || b.all_caps);
         if f.has(never) || !(listed || (unknown && capital)) {
@@ -1007,8 +1023,8 @@ fn cued_lower_case_names(text: &str, words: &[Word], taken: &mut [bool], out: &m
     let listed = |w: &Word, strong: bool| {
         let (lower, _) = core(text, w);
         let flags = lex.flags(&lower);
-        let unknown = flags == Flags::default() && lower.chars().count() >= 3 && lower.chars().all(char::is_alphabetic);
-        (flags.has(Flags::FIRST_NAME | Flags::LAST_NAME) || (strong && unknown)) && !flags.has(plain)
+        (flags.has(Flags::FIRST_NAME | Flags::LAST_NAME) || (strong && unknown_word(flags, &lower)))
+            && !flags.has(plain)
     };
     let mut i = 1;
     while i < words.len() {

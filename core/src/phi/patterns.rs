@@ -1290,10 +1290,10 @@ const NOT_PLACES: &[&str] = &[
     // wards, rooms, services and times that notes send patients to
     "EW", "IR", "OSH", "CSRU", "CRU", "TSICU", "CVU", "CMU", "HD", "MD", "RN", "NP", "PA", "PT", "OT", "GI", "EP", "US",
     "XR", "CATH", "LAB", "FLOOR", "AM", "PM", "HS", "MN", "NOC", "IV", "PO", "SQ", "IM", "PR", "SL", "RX", "CPR",
-    "ETT", "NGT", "OGT", "BP", "HR", "RR", "DR", "VNA", "ICN", "ACU", "SDU", "PCU", "CDU", "ECU", "CCU", "NSICU",
-    "NICU", "BMT", "OB", "LD", "PEDS", "NURSERY", "MED", "SURG", "TELE", "STEP", "WARD", "ROOM", "HOSP", "ADM",
-    "REHAB", "TCU", "LTACH", "NH", "ECF", "ACF", "HH", "THE", "A", "AN", "OR", "IN", "ON", "TO", "HIS", "HER", "BED",
-    "CHAIR", "BSC", "OOB", "IP", "ID", "PIN", "URL", "PH", "VA", "UK", "US", "USA", "EU",
+    "ETT", "NGT", "OGT", "BP", "HR", "RR", "DR", "VNA", "ACU", "SDU", "PCU", "CDU", "ECU", "NSICU", "BMT", "OB", "LD",
+    "PEDS", "NURSERY", "MED", "SURG", "TELE", "STEP", "WARD", "ROOM", "HOSP", "ADM", "TCU", "LTACH", "NH", "ECF",
+    "ACF", "HH", "THE", "A", "AN", "IN", "ON", "TO", "HIS", "HER", "BED", "CHAIR", "BSC", "OOB", "IP", "ID", "PIN",
+    "URL", "PH", "VA", "UK", "USA", "EU",
 ];
 
 /// Initials after "at" or a transfer that name a hospital: not a ward or a test, and in notes
@@ -1309,20 +1309,15 @@ fn institution_initials(text: &str, (s, e): (usize, usize)) -> bool {
 fn named_ward(text: &str, (s, e): (usize, usize)) -> bool {
     use super::lexicon::{lexicon, Flags};
     let v = &text[s..e];
-    let lower = v.to_lowercase();
     let everyday = Flags::ENGLISH | Flags::AMBIGUOUS | Flags::CLINICAL | Flags::DRUG | Flags::SAFE;
-    !NOT_PLACES.iter().any(|p| p.eq_ignore_ascii_case(v)) && !lexicon().flags(&lower).has(everyday)
+    !super::tokens::one_of(v, NOT_PLACES) && !lexicon().flags(&v.to_lowercase()).has(everyday)
 }
 
 /// A rehabilitation centre or VA by its town or founder: "BALTIMORE REHAB", "KIMBROUGH REHAB",
-/// not "CARDIAC REHAB" or "ACUTE REHAB".
+/// not "CARDIAC REHAB" or "ACUTE REHAB": a town, or a name as [`named_ward`] takes it.
 fn named_rehab(text: &str, (s, e): (usize, usize)) -> bool {
     use super::lexicon::{lexicon, Flags};
-    let lower = text[s..e].to_lowercase();
-    let f = lexicon().flags(&lower);
-    f.has(Flags::CITY)
-        || (!f.has(Flags::ENGLISH | Flags::AMBIGUOUS | Flags::CLINICAL | Flags::DRUG | Flags::SAFE)
-            && !NOT_PLACES.iter().any(|p| p.eq_ignore_ascii_case(&text[s..e])))
+    lexicon().flags(&text[s..e].to_lowercase()).has(Flags::CITY) || named_ward(text, (s, e))
 }
 
 /// Capitalised words before a credential, not a phrase like "The MD" or "Call MD".
