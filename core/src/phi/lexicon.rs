@@ -27,6 +27,12 @@ impl Flags {
     /// On Philter's allow-list of words that are never PHI (mostly clinical and scientific
     /// vocabulary: "supple", "nontender", "exertional"), and on none of our name or place lists.
     pub const SAFE: Flags = Flags(1 << 9);
+    /// Written often, and never as an identifier, by the people behind third-party labelled
+    /// clinical text: shorthand ("conts", "sxn'd"), recurring misspellings, other languages'
+    /// clinical words (`learned_safe_words.txt`, from `scripts/phi/learn_safe_words.py`).
+    /// Such a word is also [`Flags::SAFE`], and unlike the rest of Philter's list, it is no name
+    /// candidate even where a name could stand.
+    pub const COMMON: Flags = Flags(1 << 10);
 
     pub fn bits(self) -> u16 {
         self.0
@@ -75,7 +81,7 @@ pub const LAST_NAMES: &str = include_str!("../../data/phi/last_names.txt");
 pub fn lexicon() -> &'static Lexicon {
     static LEXICON: OnceLock<Lexicon> = OnceLock::new();
     LEXICON.get_or_init(|| {
-        let lists: [(&'static str, Flags); 9] = [
+        let lists: [(&'static str, Flags); 10] = [
             (FIRST_NAMES, Flags::FIRST_NAME),
             (LAST_NAMES, Flags::LAST_NAME),
             (include_str!("../../data/phi/cities.txt"), Flags::CITY),
@@ -85,6 +91,7 @@ pub fn lexicon() -> &'static Lexicon {
             (include_str!("../../data/phi/ambiguous_words.txt"), Flags::AMBIGUOUS),
             (include_str!("../../data/phi/english_words.txt"), Flags::ENGLISH),
             (include_str!("../../data/phi/safe_words.txt"), Flags::SAFE),
+            (include_str!("../../data/phi/learned_safe_words.txt"), Flags::SAFE | Flags::COMMON),
         ];
         let mut words: FxHashMap<&'static str, Flags> = FxHashMap::default();
         words.reserve(360_000);

@@ -304,7 +304,7 @@ fn kind_flags(lex: &Lexicon, f: Flags, lower: &str, next: Option<&str>) -> Kind 
         } else {
             Kind::Last
         }
-    } else if f.has(Flags::ENGLISH | Flags::AMBIGUOUS) || lower.len() < 2 || clinical_form(lower) {
+    } else if f.has(Flags::ENGLISH | Flags::AMBIGUOUS | Flags::COMMON) || lower.len() < 2 || clinical_form(lower) {
         Kind::Other
     } else {
         Kind::Unknown
@@ -1124,6 +1124,9 @@ mod tests {
             "Take Tylenol and Advil as needed.",
             "O: Well-appearing male. Hx angina; Sx differ. Pericarditis a possibility. HEENT: Normocephalic.",
             "No difficulty with ADLs. Status-post knee replacement.",
+            // Words clinicians were seen to write often and never as a name (learned lists).
+            "Trach is postponed until Monday. Afebrile, on IVABX. Vent as per Carevue.",
+            "Paciente de 64 años. Exploración física sin hallazgos.",
         ] {
             assert!(names(text).is_empty(), "{text:?} -> {:?}", names(text));
         }

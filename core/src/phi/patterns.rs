@@ -1437,11 +1437,62 @@ fn identifying_number(text: &str, (s, e): (usize, usize)) -> bool {
     if parts.len() == 2 && parts.iter().all(|p| p.len() <= 4) {
         return false;
     }
+    // Judged whole: after a refused match the scan looks again inside it ("31/49/88/26" of
+    // "7.31/49/88/26").
+    if measured_readings(&text[run_start(text, s)..e]) {
+        return false;
+    }
     // Codes that name a product, a procedure or a diagnosis, not a person.
     let cue = before.rsplit([' ', '\n', '(', ':', '#']).find(|w| !w.is_empty()).unwrap_or_default();
     !["ndc", "cpt", "hcpcs", "icd", "icd-10", "icd-9", "loinc", "snomed", "rxnorm", "rxcui", "lot", "batch", "upc"]
         .iter()
         .any(|c| cue.eq_ignore_ascii_case(c))
+}
+
+/// Where the run of digits and separators that `at` is inside of begins.
+fn run_start(text: &str, mut at: usize) -> usize {
+    let b = text.as_bytes();
+    while at > 0 {
+        let joined = at >= 2 && matches!(b[at - 1], b'.' | b'/' | b'-') && b[at - 2].is_ascii_digit();
+        if b[at - 1].is_ascii_digit() {
+            at -= 1;
+        } else if joined {
+            at -= 2;
+        } else {
+            break;
+        }
+    }
+    at
+}
+
+/// Readings charted together, as clinical notes write vital signs, blood gases and pressures:
+/// "120-130/70", "110-120/40-50", "7.44/55/57/39/10", "CO/CI/SVR 5.5/2.5/450", "7.38-33-169".
+/// Every part is a number of at most three digits (a decimal, or an ascending range); and a
+/// part shows it is measured: a decimal, a range, or a value of 100 or more, which no day,
+/// month or two-digit year is. Phones, dates and codes have a part of four digits or more
+/// ("201/324/1423", "3/14/1962"), or only small parts ("6/30-7/2", "55-45-51").
+fn measured_readings(v: &str) -> bool {
+    fn value(p: &str) -> Option<f32> {
+        let (int, frac) = p.split_once('.').unwrap_or((p, "0"));
+        let short = |d: &str, max: usize| !d.is_empty() && d.len() <= max && d.bytes().all(|b| b.is_ascii_digit());
+        (short(int, 3) && short(frac, 3)).then(|| p.parse().ok()).flatten()
+    }
+    if !v.contains('/') {
+        // "7.38-33-169": readings joined by dashes, one of them a decimal.
+        let parts: Option<Vec<f32>> = v.split('-').map(value).collect();
+        return parts.is_some_and(|p| p.len() >= 3) && v.split('-').any(|p| p.contains('.'));
+    }
+    let mut measured = false;
+    for part in v.split('/') {
+        // Between slashes, a dash joins a range.
+        let values: Option<Vec<f32>> = part.split('-').map(value).collect();
+        match values.as_deref() {
+            Some(&[x]) => measured |= x >= 100.0 || part.contains('.'),
+            Some(&[lo, hi]) if lo < hi => measured = true,
+            _ => return false,
+        }
+    }
+    measured
 }
 
 /// "March 45" is not a date.
@@ -1511,6 +1562,25 @@ mod tests {
         assert_eq!(found("NPI: 1234567893"), vec![(PhiType::License, "1234567893")]);
         assert_eq!(found("car 1HGCM82633A004352"), vec![(PhiType::Vehicle, "1HGCM82633A004352")]);
         assert_eq!(found("MBI 1EG4-TE5-MK73"), vec![(PhiType::HealthPlan, "1EG4-TE5-MK73")]);
+    }
+
+    #[test]
+    fn readings_charted_together_are_not_identifiers() {
+        for reading in [
+            "bp 95-130/60-70 on neo",
+            "pressures 140-150/60's overnight",
+            "gas 7.31/49/88/26/-1 on the vent",
+            "hemodynamics 6.1/2.8/616 this am",
+            "settings 30/700/10 AC",
+            "PA 54/18-70/21 after blood",
+            "ABG 7.45-47-99-34-7 today",
+        ] {
+            assert_eq!(found(reading), vec![], "{reading}");
+        }
+        // Still numbers to replace: a part of four digits, or only day- and month-sized parts.
+        assert_eq!(found("wife (201/324/1423) called"), vec![(PhiType::Id, "201/324/1423")]);
+        assert_eq!(found("on the vent 6/30-7/2 then"), vec![(PhiType::Id, "6/30-7/2")]);
+        assert_eq!(found("code 55-45-51-7 given"), vec![(PhiType::Id, "55-45-51-7")]);
     }
 
     #[test]
