@@ -62,13 +62,17 @@ def lexicon_form(word: str) -> str:
     return word.replace("'", "").replace("’", "").lower()
 
 
+def labelled_words(row: dict) -> set[str]:
+    """The words inside the labelled spans of one document."""
+    return {lexicon_form(w) for s in row["spans"] for w in WORD.findall(row["text"][s["start"]:s["end"]])}
+
+
 def learn(path: Path, patient_of, phi_words: set[str]) -> dict[str, tuple[int, set[str]]]:
     counts: dict[str, tuple[int, set[str]]] = {}
     for line in path.open(encoding="utf-8"):
         row = json.loads(line)
         text, spans = row["text"], row["spans"]
-        for s in spans:
-            phi_words.update(lexicon_form(w) for w in WORD.findall(text[s["start"]:s["end"]]))
+        phi_words |= labelled_words(row)
         seen = set()
         for m in WORD.finditer(text):
             if not any(m.start() < s["end"] and s["start"] < m.end() for s in spans):
@@ -102,9 +106,7 @@ def main() -> None:
     # Committed dev slices count too: a word labelled anywhere is never learned as safe.
     for path in sorted((LISTS / "thirdparty").glob("*.dev.jsonl")):
         for line in path.open(encoding="utf-8"):
-            row = json.loads(line)
-            for s in row["spans"]:
-                phi_words.update(lexicon_form(w) for w in WORD.findall(row["text"][s["start"]:s["end"]]))
+            phi_words |= labelled_words(json.loads(line))
     words = sorted(w for w in learned - phi_words - ours if len(w) >= 2)
     OUT.write_text("\n".join(words) + "\n", encoding="utf-8")
     print(f"{OUT.relative_to(ROOT)}: {len(words)} words")

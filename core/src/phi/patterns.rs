@@ -1480,7 +1480,7 @@ fn measured_readings(v: &str) -> bool {
     if !v.contains('/') {
         // "7.38-33-169": readings joined by dashes, one of them a decimal.
         let parts: Option<Vec<f32>> = v.split('-').map(value).collect();
-        return parts.is_some_and(|p| p.len() >= 3) && v.split('-').any(|p| p.contains('.'));
+        return parts.is_some_and(|p| p.len() >= 3) && v.contains('.');
     }
     let mut measured = false;
     for part in v.split('/') {
