@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 /// What a (lower-case) word is known to be; a word can be several things at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -51,14 +51,117 @@ impl std::ops::BitOr for Flags {
 }
 
 pub struct Lexicon {
-    words: FxHashMap<&'static str, Flags>,
+    /// Words of up to [`PACKED_BYTES`] bytes, nearly all of them, by [`packed`] key: the table
+    /// holds the key inline, so a look-up follows no pointer and compares no bytes.
+    short: FxHashMap<u128, Flags>,
+    /// The few longer words and phrases.
+    long: FxHashMap<&'static str, Flags>,
     /// Longest city name in words, to bound the look-ahead.
     pub max_city_words: usize,
 }
 
 impl Lexicon {
     pub fn flags(&self, lower: &str) -> Flags {
-        self.words.get(lower).copied().unwrap_or_default()
+        let found = match packed(lower.as_bytes()) {
+            Some(key) => self.short.get(&key),
+            None => self.long.get(lower),
+        };
+        found.copied().unwrap_or_default()
+    }
+
+    fn add(&mut self, word: &'static str, flag: Flags) {
+        let entry = match packed(word.as_bytes()) {
+            Some(key) => self.short.entry(key).or_default(),
+            None => self.long.entry(word).or_default(),
+        };
+        *entry = *entry | flag;
+    }
+}
+
+/// The longest word [`packed`] takes: the sixteenth byte holds the length.
+pub const PACKED_BYTES: usize = 15;
+
+/// `word` and its length as one integer, for words of up to [`PACKED_BYTES`] bytes: the key of
+/// the look-ups made for every word of a text (see [`WordSet`]).
+pub fn packed(word: &[u8]) -> Option<u128> {
+    if word.len() > PACKED_BYTES {
+        return None;
+    }
+    let mut key = [0u8; 16];
+    key[..word.len()].copy_from_slice(word);
+    key[15] = word.len() as u8;
+    Some(u128::from_le_bytes(key))
+}
+
+/// [`packed`] of an ASCII `word` in lower case, `None` if it is longer or not ASCII. The
+/// capitals are lowered eight at a time (SWAR): this runs for every word of a text.
+fn packed_ascii_lower(word: &[u8]) -> Option<u128> {
+    const ONES: u128 = u128::from_le_bytes([1; 16]);
+    if word.len() > PACKED_BYTES {
+        return None;
+    }
+    let mut bytes = [0u8; 16];
+    bytes[..word.len()].copy_from_slice(word);
+    let x = u128::from_le_bytes(bytes);
+    if x & (ONES * 0x80) != 0 {
+        return None;
+    }
+    // A byte's top bit after adding is set where it is at least 'A', and where it is above
+    // 'Z'; no byte carries into the next, as every byte is below 0x80.
+    let from_a = x + ONES * (0x80 - b'A' as u128);
+    let above_z = x + ONES * (0x80 - b'Z' as u128 - 1);
+    let capitals = from_a & !above_z & (ONES * 0x80);
+    Some((x | capitals >> 2) | (word.len() as u128) << 120)
+}
+
+/// A set of words looked up ignoring ASCII case without allocating: for cue lists checked
+/// against every word of a text.
+pub struct WordSet {
+    /// By a word's first letter (its low five bits, either case), the lengths of the short
+    /// words that start with it, as bits: most words of a text are turned away by this alone.
+    lengths: [u16; 32],
+    short: FxHashSet<u128>,
+    /// Words longer than [`PACKED_BYTES`], lower case: rare in cue lists.
+    long: Vec<String>,
+}
+
+impl WordSet {
+    pub fn new<'a>(words: impl IntoIterator<Item = &'a str>) -> WordSet {
+        let mut set = WordSet { lengths: [0; 32], short: FxHashSet::default(), long: Vec::new() };
+        for word in words {
+            let lower = word.to_ascii_lowercase();
+            match packed(lower.as_bytes()) {
+                Some(key) => {
+                    if let Some(&first) = lower.as_bytes().first() {
+                        set.lengths[usize::from(first & 31)] |= 1 << lower.len();
+                    }
+                    set.short.insert(key)
+                }
+                None => {
+                    set.long.push(lower);
+                    true
+                }
+            };
+        }
+        set
+    }
+
+    pub fn contains_ignoring_case(&self, word: &str) -> bool {
+        let bytes = word.as_bytes();
+        if let Some(&first) = bytes.first() {
+            if bytes.len() <= PACKED_BYTES && self.lengths[usize::from(first & 31)] & (1 << bytes.len()) == 0 {
+                return false;
+            }
+        }
+        if let Some(key) = packed_ascii_lower(bytes) {
+            return self.short.contains(&key);
+        }
+        // Longer, or not ASCII: rare, the slow way.
+        let lower = word.to_ascii_lowercase();
+        match packed(lower.as_bytes()) {
+            Some(key) => self.short.contains(&key),
+            None => self.long.contains(&lower),
+        }
     }
 }
 
@@ -93,22 +196,59 @@ pub fn lexicon() -> &'static Lexicon {
             (include_str!("../../data/phi/safe_words.txt"), Flags::SAFE),
             (include_str!("../../data/phi/learned_safe_words.txt"), Flags::SAFE | Flags::COMMON),
         ];
-        let mut words: FxHashMap<&'static str, Flags> = FxHashMap::default();
-        words.reserve(360_000);
-        let mut max_city_words = 1;
+        let mut lexicon = Lexicon { short: FxHashMap::default(), long: FxHashMap::default(), max_city_words: 1 };
+        lexicon.short.reserve(360_000);
         for (text, flag) in lists {
             for word in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
-                let entry = words.entry(word).or_default();
-                *entry = *entry | flag;
+                lexicon.add(word, flag);
                 if flag == Flags::CITY {
-                    max_city_words = max_city_words.max(word.split(' ').count());
+                    lexicon.max_city_words = lexicon.max_city_words.max(word.split(' ').count());
                 }
             }
         }
         for word in NEVER_NAMES.split_whitespace() {
-            let entry = words.entry(word).or_default();
-            *entry = *entry | Flags::NEVER_NAME | Flags::AMBIGUOUS;
+            lexicon.add(word, Flags::NEVER_NAME | Flags::AMBIGUOUS);
         }
-        Lexicon { words, max_city_words }
+        lexicon
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capitals_are_lowered_eight_at_a_time_exactly_as_one_by_one() {
+        let every_ascii: Vec<u8> = (0u8..0x80).collect();
+        for word in
+            every_ascii.chunks(PACKED_BYTES).chain(every_ascii.chunks(7)).chain([b"".as_slice(), b"O'Brien-SMITH"])
+        {
+            assert_eq!(packed_ascii_lower(word), packed(&word.to_ascii_lowercase()), "{word:?}");
+        }
+        assert_eq!(packed_ascii_lower("Zoë".as_bytes()), None, "not ASCII");
+        assert_eq!(packed_ascii_lower(b"abcdefghijklmnop"), None, "too long");
+    }
+
+    #[test]
+    fn a_word_set_ignores_case_at_any_length() {
+        let set = WordSet::new(["dr", "i'm", "granddaughters-in-law"]);
+        for found in ["DR", "Dr", "I'M", "Granddaughters-In-Law"] {
+            assert!(set.contains_ignoring_case(found), "{found}");
+        }
+        for missing in ["d", "drs", "I’m", "granddaughter", "Dr."] {
+            assert!(!set.contains_ignoring_case(missing), "{missing}");
+        }
+    }
+
+    #[test]
+    fn long_words_and_phrases_are_found_like_short_ones() {
+        let lex = lexicon();
+        assert!(lex.flags("maria").has(Flags::FIRST_NAME));
+        assert!(lex.flags("nontender").has(Flags::SAFE));
+        let long_city =
+            include_str!("../../data/phi/cities.txt").lines().map(str::trim).find(|c| c.len() > PACKED_BYTES);
+        let long_city = long_city.expect("some city name is longer than a packed key");
+        assert!(lex.flags(long_city).has(Flags::CITY), "{long_city}");
+        assert_eq!(lex.flags("qqqqqqqqqqqqqqqqqqqq"), Flags::NONE);
+    }
 }

@@ -3,7 +3,9 @@
 //! and clinical vocabulary are never people: "Dr. Lasix" is not a doctor and "Parkinson's
 //! disease" names nobody.
 
-use super::lexicon::{lexicon, Flags, Lexicon};
+use std::sync::OnceLock;
+
+use super::lexicon::{lexicon, Flags, Lexicon, WordSet};
 use super::places::{multiword_city_at, state_follows};
 use super::tokens::{is_title, lower_core, one_of, without_possessive, Word};
 use super::types::{Detector, PhiType, Span};
@@ -259,15 +261,26 @@ pub fn medical(lex: &Lexicon, lower: &str, next: Option<&str>) -> bool {
 fn medical_flags(f: Flags, lower: &str, next: Option<&str>) -> bool {
     f.has(Flags::DRUG | Flags::CLINICAL | Flags::NEVER_NAME)
         || is_title(lower)
-        || (f.has(Flags::EPONYM) && next.is_some_and(|n| one_of(n, EPONYM_HEADS)))
+        || (f.has(Flags::EPONYM) && next.is_some_and(|n| eponym_head(n, false)))
+}
+
+/// Whether `word` (any case) is one of [`EPONYM_HEADS`], or with `studies`, also "study",
+/// "trial", "risk", "grade" or "index". Asked of the word after every capitalised word: one
+/// look-up, not a walk down the list.
+fn eponym_head(word: &str, studies: bool) -> bool {
+    static HEADS: OnceLock<[WordSet; 2]> = OnceLock::new();
+    let [heads, with_studies] = HEADS.get_or_init(|| {
+        let studies = ["study", "trial", "risk", "grade", "index"];
+        [WordSet::new(EPONYM_HEADS.iter().copied()), WordSet::new(EPONYM_HEADS.iter().chain(&studies).copied())]
+    });
+    if studies { with_studies } else { heads }.contains_ignoring_case(word)
 }
 
 /// A medical word, or any word before "score", "sign", "trial"...: "Framingham score",
 /// "Chaddock sign", "Gleason grade" are eponyms in use, whatever the word. `f` are the flags
 /// of `lower`.
 pub fn not_a_person(f: Flags, lower: &str, next: Option<&str>) -> bool {
-    medical_flags(f, lower, next)
-        || next.is_some_and(|n| one_of(n, EPONYM_HEADS) || one_of(n, &["study", "trial", "risk", "grade", "index"]))
+    medical_flags(f, lower, next) || next.is_some_and(|n| eponym_head(n, true))
 }
 
 fn kind(lex: &Lexicon, lower: &str, next: Option<&str>) -> Kind {
@@ -327,30 +340,16 @@ fn adjacent(text: &str, a: &Word, b: &Word) -> bool {
 const SIGN_OFFS: &[&str] =
     &["sincerely", "regards", "thanks", "thank", "best", "cheers", "respectfully", "signed", "cordially"];
 
-/// Whether `word`, ignoring ASCII case, is in `set` (lower-case entries): one hash look-up
-/// without allocating, for checks made on every word of a text.
-fn in_set(word: &str, set: &rustc_hash::FxHashSet<&'static str>) -> bool {
-    let mut buf = [0u8; 16];
-    let bytes = word.as_bytes();
-    if bytes.len() > buf.len() {
-        return false;
-    }
-    for (b, c) in buf.iter_mut().zip(bytes) {
-        *b = c.to_ascii_lowercase();
-    }
-    std::str::from_utf8(&buf[..bytes.len()]).is_ok_and(|lower| set.contains(lower))
-}
-
-/// Whether `word` could be what [`person_cue`] looks for before a name: one hash look-up, so the
+/// Whether `word` could be what [`person_cue`] looks for before a name: one look-up, so the
 /// many lower-case words of a text do not each walk the cue lists.
 fn may_cue(word: &str) -> bool {
-    static CUES: std::sync::OnceLock<rustc_hash::FxHashSet<&'static str>> = std::sync::OnceLock::new();
+    static CUES: OnceLock<WordSet> = OnceLock::new();
     let cues = CUES.get_or_init(|| {
         let extra = ["by", "i'm", "im", "is", "am"];
-        PERSON_CUES.iter().chain(SIGN_OFFS).chain(extra.iter()).copied().collect()
+        WordSet::new(PERSON_CUES.iter().chain(SIGN_OFFS).chain(extra.iter()).copied())
     });
     // "I’m" has a curly apostrophe: not ASCII, and the only cue that is not.
-    in_set(word, cues) || word == "I’m"
+    cues.contains_ignoring_case(word) || word == "I’m"
 }
 
 /// A word no list knows: no flags, three letters or more, letters only.
@@ -382,7 +381,8 @@ fn person_cue(text: &str, words: &[Word], i: usize) -> bool {
     if p.eq_ignore_ascii_case("am") {
         return before(1).is_some_and(|w| w.eq_ignore_ascii_case("i"));
     }
-    one_of(p, PERSON_CUES)
+    static CUES: OnceLock<WordSet> = OnceLock::new();
+    CUES.get_or_init(|| WordSet::new(PERSON_CUES.iter().copied())).contains_ignoring_case(p)
 }
 
 /// Medical word endings: "Pericarditis", "Normocephalic", "hepatomegaly" name no one.
@@ -872,8 +872,8 @@ fn after_cue_not_name(word: &str) -> bool {
 /// Everyday words after a title or relation, and names in capitals after one; the main pass
 /// takes neither (an everyday word or a short word in capitals is no name without this cue).
 fn titled_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>) {
-    static CUES: std::sync::OnceLock<rustc_hash::FxHashSet<&'static str>> = std::sync::OnceLock::new();
-    let cues = CUES.get_or_init(|| TITLE_CUES.iter().chain(RELATION_CUES).copied().collect());
+    static CUES: OnceLock<WordSet> = OnceLock::new();
+    let cues = CUES.get_or_init(|| WordSet::new(TITLE_CUES.iter().chain(RELATION_CUES).copied()));
     let lex = lexicon();
     let never = Flags::DRUG | Flags::CLINICAL | Flags::NEVER_NAME | Flags::EPONYM;
     let mut lower = String::new();
@@ -881,7 +881,7 @@ fn titled_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Sp
     while i < words.len() {
         let prev = &words[i - 1];
         let cue = word_text(text, prev);
-        if taken[i] || !in_set(cue, cues) {
+        if taken[i] || !cues.contains_ignoring_case(cue) {
             i += 1;
             continue;
         }
