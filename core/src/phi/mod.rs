@@ -17,6 +17,8 @@ mod patterns;
 mod places;
 pub mod policy;
 pub mod pseudonym;
+#[cfg(feature = "testing")]
+pub mod sample_notes;
 mod second_pass;
 pub mod service;
 pub mod tagger;
