@@ -514,10 +514,27 @@ pub fn scan_words(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<
     let lex = lexicon();
     // Only capitalised words (and initials) can be names: the rest are never looked up.
     let candidate = |w: &Word| w.capitalized || w.initial;
-    let lowers: Vec<(String, usize)> =
-        words.iter().map(|w| if candidate(w) { core(text, w) } else { (String::new(), w.end) }).collect();
+    // Each candidate's lower-case core, all in one buffer (one allocation, not one a word), and
+    // where its core ends in `text` (without a possessive).
+    let mut lowered = String::with_capacity(text.len() / 4);
+    let mut scratch = String::new();
+    let cores: Vec<(usize, usize, usize)> = words
+        .iter()
+        .map(|w| {
+            let from = lowered.len();
+            if !candidate(w) {
+                return (from, from, w.end);
+            }
+            let written = word_text(text, w);
+            lower_core(written, &mut scratch);
+            lowered.push_str(&scratch);
+            (from, lowered.len(), w.start + without_possessive(written).len())
+        })
+        .collect();
+    let lower = |i: usize| &lowered[cores[i].0..cores[i].1];
+    let core_end = |i: usize| cores[i].2;
     let flags: Vec<Option<Flags>> =
-        words.iter().zip(&lowers).map(|(w, (lower, _))| candidate(w).then(|| lex.flags(lower))).collect();
+        words.iter().enumerate().map(|(i, w)| candidate(w).then(|| lex.flags(lower(i)))).collect();
     let kinds: Vec<Kind> = (0..words.len())
         .map(|i| {
             let Some(f) = flags[i] else { return Kind::Other };
@@ -527,7 +544,7 @@ pub fn scan_words(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<
                 return Kind::Other;
             }
             let next = words.get(i + 1).map(|w| word_text(text, w));
-            kind_flags(lex, f, &lowers[i].0, next)
+            kind_flags(lex, f, lower(i), next)
         })
         .collect();
 
@@ -630,8 +647,7 @@ pub fn scan_words(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<
             // not English, not drugs, not clinical terms, side by side.
             Some((run.len(), 0.7))
         } else if k(0) == Kind::Unknown
-            && (!w.sentence_start
-                || (words.get(i + 1).is_some_and(|n| !n.capitalized) && !english_shaped(&lowers[i].0)))
+            && (!w.sentence_start || (words.get(i + 1).is_some_and(|n| !n.capitalized) && !english_shaped(lower(i))))
             && lone_name(text, w)
             && !(i > 0 && one_of(word_text(text, &words[i - 1]), DRUG_VERBS))
         {
@@ -656,7 +672,7 @@ pub fn scan_words(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<
                 return true;
             }
             let last = run[n - 1];
-            let phrase = text[words[run[0]].start..lowers[last].1].to_lowercase();
+            let phrase = text[words[run[0]].start..core_end(last)].to_lowercase();
             // A city of several words is a city ("Des Moines"); a one-word one needs a cue.
             !(lex.flags(&phrase).has(Flags::CITY)
                 && (*n > 1 || place_cue(text, words, i) || state_follows(text, words, last + 1)))
@@ -670,7 +686,7 @@ pub fn scan_words(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<
                     last -= 1;
                 }
                 let start = words[run[0]].start;
-                let end = lowers[run[last]].1;
+                let end = core_end(run[last]);
                 // Found because a word is on no list of safe words, or because the lists know it.
                 let detector =
                     if (0..n).any(|m| k(m) == Kind::Unknown) { Detector::SafeWords } else { Detector::NameList };
