@@ -97,12 +97,8 @@ pub fn packed(word: &[u8]) -> Option<u128> {
 /// capitals are lowered eight at a time (SWAR): this runs for every word of a text.
 fn packed_ascii_lower(word: &[u8]) -> Option<u128> {
     const ONES: u128 = u128::from_le_bytes([1; 16]);
-    if word.len() > PACKED_BYTES {
-        return None;
-    }
-    let mut bytes = [0u8; 16];
-    bytes[..word.len()].copy_from_slice(word);
-    let x = u128::from_le_bytes(bytes);
+    // The length byte is at most 15: below 'A', so never taken for a capital.
+    let x = packed(word)?;
     if x & (ONES * 0x80) != 0 {
         return None;
     }
@@ -111,7 +107,7 @@ fn packed_ascii_lower(word: &[u8]) -> Option<u128> {
     let from_a = x + ONES * (0x80 - b'A' as u128);
     let above_z = x + ONES * (0x80 - b'Z' as u128 - 1);
     let capitals = from_a & !above_z & (ONES * 0x80);
-    Some((x | capitals >> 2) | (word.len() as u128) << 120)
+    Some(x | capitals >> 2)
 }
 
 /// A set of words looked up ignoring ASCII case without allocating: for cue lists checked
@@ -130,18 +126,14 @@ impl WordSet {
         let mut set = WordSet { lengths: [0; 32], short: FxHashSet::default(), long: Vec::new() };
         for word in words {
             let lower = word.to_ascii_lowercase();
-            match packed(lower.as_bytes()) {
-                Some(key) => {
-                    if let Some(&first) = lower.as_bytes().first() {
-                        set.lengths[usize::from(first & 31)] |= 1 << lower.len();
-                    }
-                    set.short.insert(key)
-                }
-                None => {
-                    set.long.push(lower);
-                    true
-                }
+            let Some(key) = packed(lower.as_bytes()) else {
+                set.long.push(lower);
+                continue;
             };
+            if let Some(&first) = lower.as_bytes().first() {
+                set.lengths[usize::from(first & 31)] |= 1 << lower.len();
+            }
+            set.short.insert(key);
         }
         set
     }
