@@ -92,6 +92,8 @@ pub struct Mistake {
     pub phi_type: PhiType,
     pub text: String,
     pub context: String,
+    /// The recognizer behind a false alarm (none for a miss).
+    pub detector: Option<Detector>,
 }
 
 /// What one recognizer contributes: the identifiers it replaced, and those no other one did.
@@ -174,6 +176,7 @@ pub fn evaluate(scanner: &Scanner, texts: &[LabelledText]) -> Report {
                     phi_type: g.phi_type,
                     text: slice(g.start, g.end),
                     context: context(g.start, g.end),
+                    detector: None,
                 });
             }
             if any {
@@ -207,6 +210,7 @@ pub fn evaluate(scanner: &Scanner, texts: &[LabelledText]) -> Report {
                     phi_type: p.phi_type,
                     text: slice(p.start, p.end),
                     context: context(p.start, p.end),
+                    detector: Some(p.detector),
                 });
             }
         }

@@ -162,7 +162,14 @@ pub fn offline(command: &PhiCommand) -> Option<anyhow::Result<()>> {
             }
             if *errors {
                 for m in &report.mistakes {
-                    println!("{:>11}  {:<11} {:?}\n             …{}…", m.kind, m.phi_type.as_str(), m.text, m.context);
+                    let by = m.detector.map(|d| format!(" ({})", d.as_str())).unwrap_or_default();
+                    println!(
+                        "{:>11}  {:<11} {:?}{by}\n             …{}…",
+                        m.kind,
+                        m.phi_type.as_str(),
+                        m.text,
+                        m.context
+                    );
                 }
             }
             Ok(())
