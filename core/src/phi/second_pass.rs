@@ -60,6 +60,13 @@ pub fn scan(text: &str, replaced: &[(usize, usize)]) -> Vec<Span> {
             continue;
         }
         let word_start = i == 0 || !is_word_byte(bytes[i - 1]);
+        if b.is_ascii_digit() && word_start {
+            if let Some(end) = readings_at(bytes, i) {
+                // Judged whole: the parts of "100-120/40-60" are not looked at again.
+                i = end;
+                continue;
+            }
+        }
         let found = if b.is_ascii_digit() && word_start {
             digits_at(text, i)
         } else if b == b'@' {
@@ -192,6 +199,88 @@ fn digits_at(text: &str, start: usize) -> Option<Span> {
         return span(start, end, PhiType::Id);
     }
     None
+}
+
+/// Where a run of readings charted together starting at `start` ends: vital signs, gases and
+/// pressures ("120-130/70", "100-120/40-60", "7.40/35/64/22", "7.38-33-169"), or a shift
+/// ("1900-0700"). Every reading has at most three digits (and at most three decimals); one of
+/// them shows it was measured, as no day, month or year does: a decimal, an ascending range, or
+/// 100 and over. Phones, dates and codes have a longer part, or only small ones.
+fn readings_at(bytes: &[u8], start: usize) -> Option<usize> {
+    let digits = |from: usize| bytes[from..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let glued = |at: usize| bytes.get(at).is_some_and(|&b| is_word_byte(b));
+    // A shift: two times of day, "1900-0700".
+    let hhmm = |at: usize| {
+        let v = |k: usize| u32::from(bytes[at + k] - b'0');
+        digits(at) == 4 && v(0) * 10 + v(1) <= 24 && v(2) <= 5
+    };
+    if hhmm(start) && bytes.get(start + 4) == Some(&b'-') && hhmm(start + 5) && !glued(start + 9) {
+        return Some(start + 9);
+    }
+    // Readings, each `(value, decimal)`, and what joins each to the next: fixed arrays, as
+    // this runs at every number of a text.
+    const MAX: usize = 12;
+    let mut readings_at = [(0f32, false); MAX];
+    let mut joins_at = [0u8; MAX];
+    let mut n = 0;
+    let mut i = start;
+    loop {
+        let int = digits(i);
+        if int == 0 || int > 3 {
+            return None;
+        }
+        let mut end = i + int;
+        let decimal = bytes.get(end) == Some(&b'.') && bytes.get(end + 1).is_some_and(u8::is_ascii_digit);
+        if decimal {
+            let frac = digits(end + 1);
+            if frac > 3 {
+                return None;
+            }
+            end += 1 + frac;
+        }
+        if n == MAX {
+            return None;
+        }
+        readings_at[n] = (std::str::from_utf8(&bytes[i..end]).ok()?.parse().ok()?, decimal);
+        n += 1;
+        match bytes.get(end) {
+            Some(&j @ (b'-' | b'/')) if bytes.get(end + 1).is_some_and(u8::is_ascii_digit) => {
+                joins_at[n - 1] = j;
+                i = end + 1;
+            }
+            // "73.162.44.219" is an address, not a reading.
+            Some(b'.') if bytes.get(end + 1).is_some_and(u8::is_ascii_digit) => return None,
+            _ if glued(end) => return None,
+            _ => {
+                i = end;
+                break;
+            }
+        }
+    }
+    let (readings, joins) = (&readings_at[..n], &joins_at[..n - 1]);
+    let any_decimal = readings.iter().any(|r| r.1);
+    if !joins.contains(&b'/') {
+        // "7.38-33-169": readings joined by dashes, one of them a decimal.
+        return (readings.len() >= 3 && any_decimal).then_some(i);
+    }
+    // Between slashes, one reading or an ascending range.
+    let mut measured = false;
+    let mut k = 0;
+    while k < readings.len() {
+        let (lo, decimal) = readings[k];
+        if joins.get(k) == Some(&b'-') {
+            let hi = readings[k + 1].0;
+            if lo >= hi || joins.get(k + 1) == Some(&b'-') {
+                return None;
+            }
+            measured = true;
+            k += 2;
+        } else {
+            measured |= lo >= 100.0 || decimal;
+            k += 1;
+        }
+    }
+    measured.then_some(i)
 }
 
 /// "(617) 555-0142": the rest after the area code's parenthesis.
@@ -339,6 +428,24 @@ mod tests {
                     reward -19816.72; NDC 0071-0155-23, CPT: 99213051; BP 120/80, \
                     HR 72, 2.5 mg twice daily in 2026, Hb 13.4 g/dL, WBC 11.2, ratio 1.2.3, Dr. has left.";
         assert_eq!(found(text, &[]), vec![]);
+    }
+
+    #[test]
+    fn readings_charted_together_are_left_alone() {
+        for text in [
+            "bp 100-120/40-60 on neo",
+            "gas 7.40/35/64/22 then 7.34/50/95/28/0",
+            "filling 99/50/7.39/31/3 ok",
+            "hemodynamics 48/7.43/33/6",
+            "ABG 7.38-33-169",
+            "nursing 1900-0700, then 0700-1930",
+        ] {
+            assert_eq!(found(text, &[]), vec![], "{text}");
+        }
+        // A part too long, or only day- and month-sized parts: still numbers to replace.
+        assert_eq!(found("wife 201/324/1423 x", &[]), vec![(PhiType::Phone, "201/324/1423")]);
+        assert_eq!(found("code 55-45-51-7 x", &[]), vec![(PhiType::Id, "55-45-51-7")]);
+        assert_eq!(found("ref 2560-7312 x", &[]), vec![(PhiType::Id, "2560-7312")]);
     }
 
     #[test]
