@@ -18,7 +18,8 @@ impl Flags {
     pub const DRUG: Flags = Flags(1 << 3);
     pub const EPONYM: Flags = Flags(1 << 4);
     pub const CLINICAL: Flags = Flags(1 << 5);
-    /// A name or place that is also an everyday word ("May", "Will", "Mobile", "Brown").
+    /// A name or place that is also an everyday word ("May", "Will", "Mobile", "Brown"), or a
+    /// clinical one (`learned_homographs.txt`: "Foley", "Levo").
     pub const AMBIGUOUS: Flags = Flags(1 << 6);
     /// An everyday English word that is not a name.
     pub const ENGLISH: Flags = Flags(1 << 7);
@@ -67,6 +68,57 @@ impl Lexicon {
             None => self.long.get(lower),
         };
         found.copied().unwrap_or_default()
+    }
+
+    /// Whether a word one edit from `lower` (a letter left out, added, changed, or two swapped)
+    /// has one of `wanted`: "tolerting", "fetanyl" are misspellings, not names. For ASCII words
+    /// in lower case, and a few hundred look-ups a word: only for words already suspected.
+    pub fn one_edit_from(&self, lower: &str, wanted: Flags) -> bool {
+        let word = lower.as_bytes();
+        if word.len() >= PACKED_BYTES || !word.iter().all(u8::is_ascii_lowercase) {
+            return false;
+        }
+        let hit = |candidate: &[u8]| packed(candidate).and_then(|k| self.short.get(&k)).is_some_and(|f| f.has(wanted));
+        let mut buf = [0u8; PACKED_BYTES];
+        let n = word.len();
+        for i in 0..n {
+            // Left out.
+            buf[..i].copy_from_slice(&word[..i]);
+            buf[i..n - 1].copy_from_slice(&word[i + 1..]);
+            if hit(&buf[..n - 1]) {
+                return true;
+            }
+            // Swapped with the next.
+            if i + 1 < n && word[i] != word[i + 1] {
+                buf[..n].copy_from_slice(word);
+                buf.swap(i, i + 1);
+                if hit(&buf[..n]) {
+                    return true;
+                }
+            }
+            // Changed.
+            buf[..n].copy_from_slice(word);
+            for c in b'a'..=b'z' {
+                if c != word[i] {
+                    buf[i] = c;
+                    if hit(&buf[..n]) {
+                        return true;
+                    }
+                }
+            }
+        }
+        // Added.
+        for i in 0..=n {
+            buf[..i].copy_from_slice(&word[..i]);
+            buf[i + 1..=n].copy_from_slice(&word[i..]);
+            for c in b'a'..=b'z' {
+                buf[i] = c;
+                if hit(&buf[..=n]) {
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     fn add(&mut self, word: &'static str, flag: Flags) {
@@ -176,7 +228,7 @@ pub const LAST_NAMES: &str = include_str!("../../data/phi/last_names.txt");
 pub fn lexicon() -> &'static Lexicon {
     static LEXICON: OnceLock<Lexicon> = OnceLock::new();
     LEXICON.get_or_init(|| {
-        let lists: [(&'static str, Flags); 10] = [
+        let lists: [(&'static str, Flags); 11] = [
             (FIRST_NAMES, Flags::FIRST_NAME),
             (LAST_NAMES, Flags::LAST_NAME),
             (include_str!("../../data/phi/cities.txt"), Flags::CITY),
@@ -187,6 +239,8 @@ pub fn lexicon() -> &'static Lexicon {
             (include_str!("../../data/phi/english_words.txt"), Flags::ENGLISH),
             (include_str!("../../data/phi/safe_words.txt"), Flags::SAFE),
             (include_str!("../../data/phi/learned_safe_words.txt"), Flags::SAFE | Flags::COMMON),
+            // Names that clinicians write as words ("Foley", "Levo"): names only in context.
+            (include_str!("../../data/phi/learned_homographs.txt"), Flags::AMBIGUOUS),
         ];
         let mut lexicon = Lexicon { short: FxHashMap::default(), long: FxHashMap::default(), max_city_words: 1 };
         lexicon.short.reserve(360_000);
@@ -208,6 +262,19 @@ pub fn lexicon() -> &'static Lexicon {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn misspellings_are_one_edit_from_a_known_word() {
+        let lex = lexicon();
+        let everyday = Flags::ENGLISH | Flags::SAFE | Flags::CLINICAL | Flags::DRUG;
+        // Left out, swapped, changed, added.
+        for word in ["tolerting", "recieved", "abdomin", "breathinng", "seadation"] {
+            assert!(lex.one_edit_from(word, everyday), "{word}");
+        }
+        for word in ["oluwaseun", "xqzvprt", "Tolerting", "tolérting"] {
+            assert!(!lex.one_edit_from(word, everyday), "{word}");
+        }
+    }
 
     #[test]
     fn capitals_are_lowered_eight_at_a_time_exactly_as_one_by_one() {

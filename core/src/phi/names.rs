@@ -543,6 +543,10 @@ pub fn scan_words(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<
             if written.split('-').skip(1).any(|part| part.starts_with(|c: char| c.is_lowercase())) {
                 return Kind::Other;
             }
+            // Glued to a figure it is a measure or a code: "SaO2", "PaO2", "Apgar9".
+            if text.as_bytes().get(words[i].end).is_some_and(u8::is_ascii_digit) {
+                return Kind::Other;
+            }
             let next = words.get(i + 1).map(|w| word_text(text, w));
             kind_flags(lex, f, lower(i), next)
         })
@@ -610,7 +614,10 @@ pub fn scan_words(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<
         let listed = |n: usize| flags[run[n]].unwrap_or_default().has(Flags::FIRST_NAME | Flags::LAST_NAME);
         let named = |kind: Kind| matches!(kind, Kind::First | Kind::Last | Kind::Ambiguous | Kind::Unknown);
 
-        let accepted: Option<(usize, f32)> = if cue && (0..run.len()).any(|n| !is_initial(n) && named(k(n))) {
+        // In capitals an everyday word after "PT" is the sentence going on ("PT ALERT", "PT
+        // WILL NEED"): the capital proves nothing there.
+        let named_after_cue = |n: usize| named(k(n)) && !(k(n) == Kind::Ambiguous && words[run[n]].all_caps);
+        let accepted: Option<(usize, f32)> = if cue && (0..run.len()).any(|n| !is_initial(n) && named_after_cue(n)) {
             Some((run.len(), 0.95))
         } else if surname_first {
             Some((2, 0.9))
@@ -758,6 +765,10 @@ fn in_a_sentence_in_capitals(text: &str, words: &[Word], i: usize) -> bool {
 /// even an everyday one, and so is a word no list knows.
 const TITLE_CUES: &[&str] = &["dr", "doctor", "mr", "mrs", "ms", "miss", "rabbi", "md", "ho", "np", "pa", "rn", "rrt"];
 
+/// Of [`TITLE_CUES`], the roles written as abbreviations that notes also use for other things
+/// ("PA line" for the pulmonary artery, "MD aware"): after one, an everyday word is no name.
+const ROLE_ABBREVIATIONS: &[&str] = &["md", "ho", "np", "pa", "rn", "rrt", "crt", "lpn"];
+
 /// Relations written right before a relative's first name: "son bill", "DTR PHILOMENA",
 /// "Son, Ed,". After one, a first name is a name even when it is an everyday word.
 const RELATION_CUES: &[&str] = &[
@@ -904,6 +915,7 @@ fn titled_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Sp
         let gap = &text[prev.end..words[i].start];
         let title = one_of(cue, TITLE_CUES) && matches!(gap, " " | ". " | "  ");
         let relation = !title && one_of(cue, RELATION_CUES) && matches!(gap, " " | ", " | ",");
+        let role = title && one_of(cue, ROLE_ABBREVIATIONS);
         if !(title || relation) {
             i += 1;
             continue;
@@ -920,6 +932,10 @@ fn titled_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Sp
             }
             let listed = f.has(Flags::FIRST_NAME | Flags::LAST_NAME);
             let unknown = unknown_word(f, lower);
+            // "NP CAROL" is a name, "PA LINE", "NP CRACKLES" and "HO REGARDING" are not.
+            if role && f.has(Flags::ENGLISH | Flags::AMBIGUOUS) && !f.has(Flags::FIRST_NAME) {
+                return false;
+            }
             if first && relation {
                 f.has(Flags::FIRST_NAME) || (unknown && w.capitalized)
             } else {
@@ -998,8 +1014,11 @@ fn initialled_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Ve
         if taken[i] || taken[i + 1] || a.end - a.start != 1 || &text[a.end..b.start] != ". " {
             continue;
         }
-        // "p. o.", "q. 4h": not after another initial or a letter and a full stop.
-        if text[..a.start].ends_with(". ") && i > 0 && words[i - 1].end - words[i - 1].start == 1 {
+        // "p. o.", "q. 4h": not after another initial or a letter and a full stop; and an
+        // initial stands alone ("50-110s. no ectopy" is a plural).
+        if text[..a.start].ends_with(". ") && i > 0 && words[i - 1].end - words[i - 1].start == 1
+            || text[..a.start].ends_with(|c: char| c.is_alphanumeric())
+        {
             continue;
         }
         let written = word_text(text, b);
@@ -1012,7 +1031,10 @@ fn initialled_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Ve
         let unknown = unknown_word(f, &lower);
         // In lower case a single letter and a word are more often shorthand: the lists decide.
         let capital = a.capitalized && (b.capitalized || b.all_caps);
-        if f.has(never) || !(listed || (unknown && capital)) {
+        // "q. lander rrt": before a credential, an everyday word is still a surname.
+        let credential = words.get(i + 2).is_some_and(|c| one_of(word_text(text, c), ROLE_ABBREVIATIONS));
+        let everyday = !capital && !credential && f.has(Flags::ENGLISH | Flags::AMBIGUOUS);
+        if f.has(never) || everyday || !(listed || (unknown && capital)) {
             continue;
         }
         let (_, end) = core(text, b);
@@ -1117,11 +1139,19 @@ mod tests {
         assert_eq!(names("DAVID IS SPEAKING TO HIS WIFE"), vec!["DAVID"]);
         assert!(names("LUNA").is_empty(), "a ticker on its own");
         assert_eq!(names("md will call son don reid regarding drainage"), vec!["don reid"]);
+        // Names that nurses write as words (learned homographs) are still names in context.
+        assert_eq!(names("Plan discussed with Dr. Foley this morning."), vec!["Foley"]);
+        assert_eq!(names("Report given to Bernard Foley, RN."), vec!["Bernard Foley"]);
+        assert_eq!(names("BP 88/40. NP CAROL MADE AWARE."), vec!["CAROL"]);
+        assert_eq!(names("all is well at this time. q. lander rrt"), vec!["q. lander"]);
         for text in [
             "MD aware. Son will call back. Wife at bedside.",
             "Cultures grew E. coli and S. aureus.",
             "Dr. Lasix is not a person.",
             "ROUTE: p. o. q. 6 hours",
+            "NEURO: PT ALERT AND ORIENTED. PT WILL NEED PEG. PT GIVEN KCL.",
+            "HR 60-90s. no ectopy. SaO2 95% on 2L, PaO2 88.",
+            "R radial a-line and PA line intact; PA pressures stable.",
         ] {
             assert!(names(text).is_empty(), "{text:?} -> {:?}", names(text));
         }
@@ -1143,6 +1173,7 @@ mod tests {
             // Words clinicians were seen to write often and never as a name (learned lists).
             "Trach is postponed until Monday. Afebrile, on IVABX. Vent as per Carevue.",
             "Paciente de 64 años. Exploración física sin hallazgos.",
+            "Foley draining clear urine. Levo weaned off overnight. Endo following.",
         ] {
             assert!(names(text).is_empty(), "{text:?} -> {:?}", names(text));
         }

@@ -192,6 +192,22 @@ impl<'a> Context<'a> {
         Some(self.info(Some(i)))
     }
 
+    /// A word no list holds, in a sentence written without capitals, one edit from an everyday,
+    /// clinical or drug word: nursing notes misspell ("tolerting", "fetanyl") far more often
+    /// than they name someone that way. A capitalised word is left to the tagger even at a
+    /// sentence's start: after "Nombre:" an unknown word is a name ("Leyre", one edit from "lyre").
+    fn misspelt(&mut self, i: usize, info: Info) -> bool {
+        let w = self.words[i];
+        let names = Flags::FIRST_NAME | Flags::LAST_NAME | Flags::CITY;
+        // Five letters or fewer have too many neighbours: "risma" is a name, not "prisma".
+        if w.capitalized || info.letters < 6 || info.flags.has(names) {
+            return false;
+        }
+        let known = Flags::ENGLISH | Flags::SAFE | Flags::CLINICAL | Flags::DRUG;
+        let lex = self.lex;
+        lex.one_edit_from(self.lower(i), known)
+    }
+
     /// The punctuation between two words, as a small class.
     fn gap(&self, from: Option<usize>, to: Option<usize>) -> u64 {
         let (start, end) = match (from, to) {
@@ -311,7 +327,11 @@ impl Tagger {
             let label = match cx.candidate(i) {
                 Some(info) => {
                     cx.features(i, info, &mut fixed);
-                    self.best(&label_features(&fixed, info.shape, prev, prev2))
+                    match self.best(&label_features(&fixed, info.shape, prev, prev2)) {
+                        Label::Other => Label::Other,
+                        _ if cx.misspelt(i, info) => Label::Other,
+                        label => label,
+                    }
                 }
                 None => Label::Other,
             };
@@ -540,5 +560,17 @@ mod tests {
         let names = found(t, "Yesterday Oluwaseun brought the forms back to the front desk.");
         assert!(names.contains(&"NAME:Oluwaseun".to_string()), "{names:?}");
         assert!(found(t, "Take the metformin with food and check your sugar.").is_empty());
+    }
+
+    #[test]
+    fn misspellings_are_no_names_where_capitals_prove_nothing() {
+        let text = "pt tolerting tube feeds. Seadation held overnight. Seen by Tolbert. Nombre: Leyre.";
+        let w = words(text);
+        let mut cx = Context::new(text, &w, &[]);
+        let at = |word: &str| w.iter().position(|x| &text[x.start..x.end] == word).unwrap();
+        for (word, misspelt) in [("tolerting", true), ("Seadation", false), ("Tolbert", false), ("Leyre", false)] {
+            let info = cx.info(Some(at(word)));
+            assert_eq!(cx.misspelt(at(word), info), misspelt, "{word}");
+        }
     }
 }
