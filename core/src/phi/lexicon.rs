@@ -19,7 +19,7 @@ impl Flags {
     pub const EPONYM: Flags = Flags(1 << 4);
     pub const CLINICAL: Flags = Flags(1 << 5);
     /// A name or place that is also an everyday word ("May", "Will", "Mobile", "Brown"), or a
-    /// clinical one (`learned_homographs.txt`: "Foley", "Levo").
+    /// clinical one ([`Flags::HOMOGRAPH`]).
     pub const AMBIGUOUS: Flags = Flags(1 << 6);
     /// An everyday English word that is not a name.
     pub const ENGLISH: Flags = Flags(1 << 7);
@@ -34,6 +34,9 @@ impl Flags {
     /// Such a word is also [`Flags::SAFE`], and unlike the rest of Philter's list, it is no name
     /// candidate even where a name could stand.
     pub const COMMON: Flags = Flags(1 << 10);
+    /// A name or place on our lists that clinicians write as a word (`learned_homographs.txt`:
+    /// "Foley", "OSH"); also [`Flags::AMBIGUOUS`]. A place only with a state after it.
+    pub const HOMOGRAPH: Flags = Flags(1 << 11);
 
     pub fn bits(self) -> u16 {
         self.0
@@ -213,6 +216,8 @@ impl WordSet {
 /// surnames in the census: nationalities, languages, religions, holidays, institutions.
 const NEVER_NAMES: &str = "american english french spanish german italian chinese japanese korean indian african \\
     european asian hispanic latino latina caucasian christian catholic jewish muslim hindu buddhist \\
+    cantonese mandarin portuguese russian vietnamese haitian creole arabic tagalog polish greek \\
+    hebrew farsi persian somali amharic hindi urdu bengali punjabi \\
     christmas easter thanksgiving medicare medicaid tricare covid sars coronavirus hiv aids \\
     god lord jesus hospital university college clinic center centre institute foundation \\
     department street avenue road drive lane court boulevard highway county city state north south \\
@@ -240,7 +245,7 @@ pub fn lexicon() -> &'static Lexicon {
             (include_str!("../../data/phi/safe_words.txt"), Flags::SAFE),
             (include_str!("../../data/phi/learned_safe_words.txt"), Flags::SAFE | Flags::COMMON),
             // Names that clinicians write as words ("Foley", "Levo"): names only in context.
-            (include_str!("../../data/phi/learned_homographs.txt"), Flags::AMBIGUOUS),
+            (include_str!("../../data/phi/learned_homographs.txt"), Flags::AMBIGUOUS | Flags::HOMOGRAPH),
         ];
         let mut lexicon = Lexicon { short: FxHashMap::default(), long: FxHashMap::default(), max_city_words: 1 };
         lexicon.short.reserve(360_000);

@@ -431,6 +431,13 @@ fn english_shaped(lower: &str) -> bool {
     ["s", "ing", "ed", "tion", "ment", "ness", "ly", "ity", "ive", "able"].iter().any(|e| lower.ends_with(e))
 }
 
+/// A word of six letters or more one edit from an everyday, clinical or drug word: at a
+/// sentence's start, where its capital proves nothing, "Contiue" and "Tranfuse" are misspelt.
+fn misspelling(lex: &Lexicon, lower: &str) -> bool {
+    let known = Flags::ENGLISH | Flags::SAFE | Flags::CLINICAL | Flags::DRUG;
+    lower.chars().count() >= 6 && lex.one_edit_from(lower, known)
+}
+
 /// An unknown word that can be a name on its own: four letters or more (shorter ones are
 /// abbreviations: "Hx", "Tn"), and no code.
 fn lone_name(text: &str, w: &Word) -> bool {
@@ -654,7 +661,10 @@ pub fn scan_words(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<
             // not English, not drugs, not clinical terms, side by side.
             Some((run.len(), 0.7))
         } else if k(0) == Kind::Unknown
-            && (!w.sentence_start || (words.get(i + 1).is_some_and(|n| !n.capitalized) && !english_shaped(lower(i))))
+            && (!w.sentence_start
+                || (words.get(i + 1).is_some_and(|n| !n.capitalized)
+                    && !english_shaped(lower(i))
+                    && !misspelling(lex, lower(i))))
             && lone_name(text, w)
             && !(i > 0 && one_of(word_text(text, &words[i - 1]), DRUG_VERBS))
         {
@@ -1174,6 +1184,7 @@ mod tests {
             "Trach is postponed until Monday. Afebrile, on IVABX. Vent as per Carevue.",
             "Paciente de 64 años. Exploración física sin hallazgos.",
             "Foley draining clear urine. Levo weaned off overnight. Endo following.",
+            "Cantonese speaking; interpreter called. Contiue to monitor.",
         ] {
             assert!(names(text).is_empty(), "{text:?} -> {:?}", names(text));
         }

@@ -340,8 +340,15 @@ fn rules() -> Vec<Rule> {
         Rule {
             phi_type: Account,
             score: 0.93,
-            pattern: format!(r"(?i-u:\b(?:account|acct|a/c|bank account|routing|billing account|invoice|claim)){num_sep}(?P<v>[A-Za-z0-9][A-Za-z0-9-]{{3,24}})(?-u:\b)"),
+            pattern: format!(r"(?i-u:\b(?:account|acct|bank account|routing|billing account|invoice|claim)){num_sep}(?P<v>[A-Za-z0-9][A-Za-z0-9-]{{3,24}})(?-u:\b)"),
             check: has_digit,
+        },
+        // "a/c 00123456" is an account; "A/C 600x12" is a ventilator on assist-control.
+        Rule {
+            phi_type: Account,
+            score: 0.9,
+            pattern: format!(r"(?i-u:\ba/c){num_sep}(?P<v>\d[\d-]{{4,24}})(?-u:\b)"),
+            check: any,
         },
         Rule { phi_type: Account, score: 0.95, pattern: r"(?-u:\b)(?:\d[ -]?){12,18}\d(?-u:\b)".into(), check: card },
         Rule {
@@ -592,7 +599,7 @@ fn rules() -> Vec<Rule> {
             phi_type: Location,
             score: 0.75,
             pattern: r"(?i-u:\b(?:to|at|from)\s+)(?P<v>(?:St|ST|Saint|SAINT)\.?\s+[A-Z][A-Za-z'’]+(?:\s+(?i-u:hospital|hosp|medical center|memorial|rehab))?)(?-u:\b)".into(),
-            check: any,
+            check: saint,
         },
         Rule {
             phi_type: Location,
@@ -1275,6 +1282,15 @@ fn facility_in_capitals(text: &str, (s, e): (usize, usize)) -> bool {
     facility(&titled, (0, titled.len()))
 }
 
+/// A saint's name after "St": "TO ST. MARY", not "SR TO ST WITH PVCS" (sinus tachycardia).
+fn saint(text: &str, (s, e): (usize, usize)) -> bool {
+    use super::lexicon::{lexicon, Flags};
+    let Some(name) = text[s..e].split_whitespace().nth(1) else { return false };
+    let f = lexicon().flags(&super::tokens::without_possessive(name).to_lowercase());
+    let everyday = Flags::ENGLISH | Flags::CLINICAL | Flags::DRUG | Flags::COMMON;
+    name.len() >= 3 && (f.has(Flags::FIRST_NAME | Flags::LAST_NAME) || !f.has(everyday))
+}
+
 /// A legal form after capitalised words: "Kavango Resources PLC", not "the Inc." alone.
 fn organization(text: &str, (s, e): (usize, usize)) -> bool {
     let v = &text[s..e];
@@ -1303,7 +1319,9 @@ const NOT_PLACES: &[&str] = &[
 fn institution_initials(text: &str, (s, e): (usize, usize)) -> bool {
     use super::lexicon::{lexicon, Flags};
     let v = &text[s..e];
-    !NOT_PLACES.contains(&v) && !lexicon().flags(&v.to_ascii_lowercase()).has(Flags::ENGLISH | Flags::AMBIGUOUS)
+    // Shorthand clinicians write every day ("AT KVO", "AT BS", "AT MIDNOC") names no institution.
+    !NOT_PLACES.contains(&v)
+        && !lexicon().flags(&v.to_ascii_lowercase()).has(Flags::ENGLISH | Flags::AMBIGUOUS | Flags::COMMON)
 }
 
 /// A building or ward named after someone, with its floor: "TRANSFER TO QUARTERMAIN 2", not
@@ -1374,15 +1392,68 @@ fn not_in_a_longer_number(text: &str, (s, e): (usize, usize)) -> bool {
 
 /// "3/14" alone: a date unless it is part of a longer number, a dose ("1/2 tablet"), a score or
 /// a ratio ("4/5 strength", "2/3 of", "3/10 pain").
+/// Whether a score or a setting is what the figures at `s` give: "5/5 strength", "PS 10/5",
+/// "PEEP/PS 5/10", and a few words on, "PSV down to 5/5", "CPAP .5% 5/5", "bi-pap of 10/5",
+/// "discomfort #4/10".
+fn rated_before(text: &str, s: usize) -> bool {
+    use super::tokens::one_of;
+    const RATED: &[&str] = &[
+        "pain",
+        "score",
+        "rated",
+        "grade",
+        "strength",
+        "bp",
+        "power",
+        "motor",
+        "reflexes",
+        "apgar",
+        "apgars",
+        "peep",
+        "ps",
+        "psv",
+        "cpap",
+        "bipap",
+        "bi-pap",
+        "ipap",
+        "epap",
+        "vent",
+        "simv",
+        "imv",
+        "settings",
+        "ie",
+        "i:e",
+        "sbp",
+        "abp",
+        "nbp",
+        "cuff",
+        "map",
+        "pap",
+        "paps",
+        "pas",
+        "pa",
+        "art",
+        "ratio",
+        "tv",
+        "cp",
+        "discomfort",
+    ];
+    // Words that may stand between the setting and its figures; a figure may too (".5%").
+    // Not "on" or "at": "developed CP on 10/23" is a date.
+    const BETWEEN: &[&str] = &["to", "of", "down", "up", "back", "now", "changed", "weaned", "increased"];
+    for w in text[..s].rsplit([' ', '\n', '(', '/', '#', ',', ':']).filter(|w| !w.is_empty()).take(4) {
+        if one_of(w, RATED) {
+            return true;
+        }
+        if !(one_of(w, BETWEEN) || w.bytes().any(|b| b.is_ascii_digit())) {
+            return false;
+        }
+    }
+    false
+}
+
 fn bare_month_day(text: &str, (s, e): (usize, usize)) -> bool {
-    let before = text[..s].trim_end().rsplit([' ', '\n', '(']).next().unwrap_or_default();
-    let rated = [
-        "pain", "score", "rated", "grade", "strength", "bp", "power", "motor", "reflexes", "apgar", "apgars", "peep",
-        "ps", "psv", "cpap", "bipap", "ipap", "epap", "vent", "simv", "imv", "settings", "ie", "i:e", "sbp", "abp",
-        "nbp", "cuff", "map", "pap", "paps", "pas", "pa", "art", "ratio", "tv",
-    ]
-    .iter()
-    .any(|w| before.eq_ignore_ascii_case(w));
+    let rated = rated_before(text, s);
     // Halves, thirds, quarters and eighths are amounts ("D5 1/2 NS", "3/4 of the tray").
     let fraction = text[s..e].split_once('/').is_some_and(|(n, d)| {
         n.parse::<u8>().ok().zip(d.parse::<u8>().ok()).is_some_and(|(n, d)| [2, 3, 4, 8].contains(&d) && n < d)
@@ -1404,7 +1475,7 @@ fn bare_month_day(text: &str, (s, e): (usize, usize)) -> bool {
     let counted = [
         "of", "out", "strength", "power", "motor", "pain", "scale", "score", "ratio", "split", "dilution", "times",
         "x", "tab", "tablet", "cap", "capsule", "dose", "pill", "cup", "teaspoon", "tsp", "tbsp", "inch", "mile",
-        "day", "week", "hour", "minute", "point", "pt", "person", "patient", "time",
+        "day", "week", "hour", "minute", "point", "pt", "person", "patient", "time", "cp", "str",
     ];
     let plural = next.len() > 3 && next.ends_with('s') && !next.ends_with("ss");
     let ratio_word =
@@ -1514,7 +1585,7 @@ fn month_day(text: &str, (s, e): (usize, usize)) -> bool {
     }
     let mut parts = text[s..e].split('/').filter_map(|p| p.parse::<u32>().ok());
     let (Some(m), Some(d)) = (parts.next(), parts.next()) else { return false };
-    (1..=12).contains(&m) && (1..=31).contains(&d) && !followed_by_unit(text, e)
+    (1..=12).contains(&m) && (1..=31).contains(&d) && !followed_by_unit(text, e) && !rated_before(text, s)
 }
 
 #[cfg(test)]
@@ -1613,7 +1684,16 @@ mod tests {
         assert_eq!(found("TO GO TO ST. MARY ON TUESDAY"), vec![(Location, "ST. MARY")]);
         assert_eq!(found("has been excepted at Holy Cross, awaiting"), vec![(Location, "Holy Cross")]);
         assert_eq!(found("SCREENED BY BALTIMORE REHAB TODAY"), vec![(Location, "BALTIMORE")]);
+        assert_eq!(found("developed chest pain on 10/23, brought in"), vec![(Date, "10/23")]);
+        assert_eq!(found("wire to a/c 00123456 today"), vec![(PhiType::Account, "00123456")]);
         for text in [
+            "vent changed to CPAP .5% 5/5 overnight",
+            "PSV weaned down to 5/5 this am",
+            "c/o back discomfort #4/10, medicated",
+            "SETTINGS 40%, PEEP/PS 5/10, sats ok",
+            "on A/C 600x12 with PEEP 5",
+            "SR TO ST WITH PVCS",
+            "NS AT KVO, DOSE GIVEN AT MIDNOC",
             "MAE, 5/5 strength in all extremities",
             "weaned to PS 10/5 overnight",
             "D5 1/2 NS at 75cc/hr",

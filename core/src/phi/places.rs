@@ -135,9 +135,14 @@ pub fn scan(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Span>)
             if n == 1 && medical(lex, &candidate, next) {
                 continue;
             }
-            let ambiguous =
-                n == 1 && flags.has(Flags::AMBIGUOUS | Flags::ENGLISH | Flags::FIRST_NAME | Flags::LAST_NAME);
-            let cued = i > 0 && one_of(&text[words[i - 1].start..words[i - 1].end], PLACE_CUES);
+            // In capitals, three letters or fewer are as likely an acronym ("L ICA stenosis").
+            let acronym = n == 1 && words[i].all_caps && candidate.len() <= 3;
+            let ambiguous = acronym
+                || n == 1 && flags.has(Flags::AMBIGUOUS | Flags::ENGLISH | Flags::FIRST_NAME | Flags::LAST_NAME);
+            // "urine from FOLEY", "transferred from OSH": a clinical homograph needs its state.
+            let cued = i > 0
+                && one_of(&text[words[i - 1].start..words[i - 1].end], PLACE_CUES)
+                && !(n == 1 && flags.has(Flags::HOMOGRAPH));
             if !ambiguous || cued || state_follows(text, words, i + n) {
                 matched = Some((n, if ambiguous { 0.8 } else { 0.85 }));
                 break;
@@ -232,6 +237,9 @@ mod tests {
         assert_eq!(cities("Transferred from Worcester, MA yesterday."), vec!["Worcester"]);
         assert_eq!(cities("Moved to Mobile last year."), vec!["Mobile"]);
         assert!(cities("Mobile phone on file. Normal exam.").is_empty());
+        // Clinical homographs need their state; short capitals are acronyms.
+        assert!(cities("URINE FROM FOLEY. TRANSFERRED FROM OSH. L ICA STENOSIS.").is_empty());
+        assert_eq!(cities("Moved from Foley, AL in May."), vec!["Foley"]);
         assert_eq!(cities("Envoyez-le au 9, boulevard Brunel 59801 Grondin-sur-Mer."), vec!["Grondin-sur-Mer"]);
         assert_eq!(cities("I'm in Texier-la-Forêt, at the conference"), vec!["Texier-la-Forêt"]);
         assert!(cities("Guillain-Barre syndrome; a Jack-in-the-box; Status-post CABG.").is_empty());
