@@ -178,6 +178,7 @@ struct Door {
     key: String,
     log_path: std::path::PathBuf,
     judged: Captured,
+    judge_url: String,
 }
 
 impl Door {
@@ -221,7 +222,19 @@ impl Door {
             assert!(Instant::now() < deadline, "server did not start");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Door { db, dir, server, base, key, log_path, judged }
+        Door { db, dir, server, base, key, log_path, judged, judge_url }
+    }
+
+    /// Numbers this run wrote of its own accord, which a corpus's ZIP code or record number may
+    /// equal by chance: the processes' ids (the server's names its workers, "host/30746/0", the
+    /// test's names its database) and the ports of the server, the judge and `others`.
+    fn chance_numbers(&self, others: &[&str]) -> Vec<String> {
+        let port =
+            |url: &str| url.rsplit(':').next().unwrap_or_default().chars().take_while(char::is_ascii_digit).collect();
+        let mut out =
+            vec![self.server.id().to_string(), std::process::id().to_string(), port(&self.base), port(&self.judge_url)];
+        out.extend(others.iter().map(|u| port(u)));
+        out
     }
 
     /// Waits until every trace is evaluated.
@@ -386,6 +399,7 @@ async fn a_third_party_corpus_leaks_only_what_the_recognizers_miss(backend: Back
     }
     let sent_out = received.lock().unwrap().join("\n");
     let live = live.lock().unwrap().join("\n");
+    let chance = door.chance_numbers(&[&receiver]);
     let (stored, logs, judged) = door.close().await;
     for (sink, text) in [("webhooks and Slack", &sent_out), ("the live feed", &live)] {
         assert!(text.contains("The answer repeats"), "positive control: the judge's quotes reached {sink}");
@@ -418,7 +432,7 @@ async fn a_third_party_corpus_leaks_only_what_the_recognizers_miss(backend: Back
         for s in &t.spans {
             let value: String = chars[s.start..s.end].iter().collect();
             // Short values ("Al", "12") turn up by chance in other words and numbers.
-            if value.chars().filter(|c| c.is_alphanumeric()).count() >= 5 {
+            if value.chars().filter(|c| c.is_alphanumeric()).count() >= 5 && !chance.contains(&value) {
                 labelled.insert(value);
             }
         }
