@@ -73,6 +73,21 @@ impl Lexicon {
         found.copied().unwrap_or_default()
     }
 
+    /// Whether `lower`, a word no list holds, reads as a misspelling: six letters or more, one
+    /// edit from an everyday, clinical or drug word ("tolerting", "ventelated"), or two such
+    /// words run together ("patientintubated", "startedweaning"). Shorter words have too many
+    /// neighbours: "risma" is a name, not "prisma".
+    pub fn misspelling(&self, lower: &str) -> bool {
+        let known = Flags::ENGLISH | Flags::SAFE | Flags::CLINICAL | Flags::DRUG;
+        let n = lower.len();
+        if n < 6 || !lower.bytes().all(|b| b.is_ascii_lowercase()) {
+            return false;
+        }
+        let run_together =
+            n >= 8 && (3..=n - 3).any(|k| self.flags(&lower[..k]).has(known) && self.flags(&lower[k..]).has(known));
+        run_together || self.one_edit_from(lower, known)
+    }
+
     /// Whether a word one edit from `lower` (a letter left out, added, changed, or two swapped)
     /// has one of `wanted`: "tolerting", "fetanyl" are misspellings, not names. For ASCII words
     /// in lower case, and a few hundred look-ups a word: only for words already suspected.
@@ -278,6 +293,13 @@ mod tests {
         }
         for word in ["oluwaseun", "xqzvprt", "Tolerting", "tolérting"] {
             assert!(!lex.one_edit_from(word, everyday), "{word}");
+        }
+        for word in ["tolerting", "patientintubated", "startedweaning"] {
+            assert!(lex.misspelling(word), "{word}");
+        }
+        // Too short to tell, or no known word near.
+        for word in ["risma", "oluwaseun", "oyelaran"] {
+            assert!(!lex.misspelling(word), "{word}");
         }
     }
 

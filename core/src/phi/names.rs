@@ -431,13 +431,6 @@ fn english_shaped(lower: &str) -> bool {
     ["s", "ing", "ed", "tion", "ment", "ness", "ly", "ity", "ive", "able"].iter().any(|e| lower.ends_with(e))
 }
 
-/// A word of six letters or more one edit from an everyday, clinical or drug word: at a
-/// sentence's start, where its capital proves nothing, "Contiue" and "Tranfuse" are misspelt.
-fn misspelling(lex: &Lexicon, lower: &str) -> bool {
-    let known = Flags::ENGLISH | Flags::SAFE | Flags::CLINICAL | Flags::DRUG;
-    lower.chars().count() >= 6 && lex.one_edit_from(lower, known)
-}
-
 /// An unknown word that can be a name on its own: four letters or more (shorter ones are
 /// abbreviations: "Hx", "Tn"), and no code.
 fn lone_name(text: &str, w: &Word) -> bool {
@@ -664,7 +657,7 @@ pub fn scan_words(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<
             && (!w.sentence_start
                 || (words.get(i + 1).is_some_and(|n| !n.capitalized)
                     && !english_shaped(lower(i))
-                    && !misspelling(lex, lower(i))))
+                    && !lex.misspelling(lower(i))))
             && lone_name(text, w)
             && !(i > 0 && one_of(word_text(text, &words[i - 1]), DRUG_VERBS))
         {

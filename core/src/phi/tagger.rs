@@ -192,20 +192,19 @@ impl<'a> Context<'a> {
         Some(self.info(Some(i)))
     }
 
-    /// A word no list holds, in a sentence written without capitals, one edit from an everyday,
-    /// clinical or drug word: nursing notes misspell ("tolerting", "fetanyl") far more often
-    /// than they name someone that way. A capitalised word is left to the tagger even at a
-    /// sentence's start: after "Nombre:" an unknown word is a name ("Leyre", one edit from "lyre").
+    /// A word no list holds, in a sentence written without capitals, that reads as a
+    /// misspelling ([`Lexicon::misspelling`]): nursing notes misspell ("tolerting",
+    /// "patientintubated") far more often than they name someone so. A capitalised word is left
+    /// to the tagger even first in a sentence: after "Nombre:", "Demetrio" is a name, not
+    /// "demetrius" misspelt.
     fn misspelt(&mut self, i: usize, info: Info) -> bool {
         let w = self.words[i];
         let names = Flags::FIRST_NAME | Flags::LAST_NAME | Flags::CITY;
-        // Five letters or fewer have too many neighbours: "risma" is a name, not "prisma".
-        if w.capitalized || info.letters < 6 || info.flags.has(names) {
+        if w.capitalized || info.flags.has(names) {
             return false;
         }
-        let known = Flags::ENGLISH | Flags::SAFE | Flags::CLINICAL | Flags::DRUG;
         let lex = self.lex;
-        lex.one_edit_from(self.lower(i), known)
+        lex.misspelling(self.lower(i))
     }
 
     /// The punctuation between two words, as a small class.
@@ -564,11 +563,19 @@ mod tests {
 
     #[test]
     fn misspellings_are_no_names_where_capitals_prove_nothing() {
-        let text = "pt tolerting tube feeds. Seadation held overnight. Seen by Tolbert. Nombre: Leyre.";
+        let text =
+            "pt tolerting tube feeds. Seadation held. Seen by Tolbert. Nombre: Demetrio. pt patientintubated in ew.";
         let w = words(text);
         let mut cx = Context::new(text, &w, &[]);
         let at = |word: &str| w.iter().position(|x| &text[x.start..x.end] == word).unwrap();
-        for (word, misspelt) in [("tolerting", true), ("Seadation", false), ("Tolbert", false), ("Leyre", false)] {
+        let cases = [
+            ("tolerting", true),
+            ("patientintubated", true),
+            ("Seadation", false),
+            ("Tolbert", false),
+            ("Demetrio", false),
+        ];
+        for (word, misspelt) in cases {
             let info = cx.info(Some(at(word)));
             assert_eq!(cx.misspelt(at(word), info), misspelt, "{word}");
         }
