@@ -577,13 +577,14 @@ fn rules() -> Vec<Rule> {
             pattern: r"(?-u:\b)(?:[A-Z][A-Z'&.-]+ +){1,4}(?:HOSPITAL|HOSP|MEMORIAL|REGIONAL|MEDICAL CENTER|MEDICAL CENTRE|MED CTR|HEALTH CENTER|CLINIC|INFIRMARY|EMERGENCY DEPT|EMERGENCY DEPARTMENT|EMERGENCY ROOM)(?-u:\b)".into(),
             check: facility_in_capitals,
         },
-        // A ward or building named after someone, with its floor, after a transfer.
+        // A ward or building named after someone, with its floor, where a patient goes or comes
+        // from: "TRANSFER TO QUARTERMAIN 2", "from quartermain 3".
         // Before the initials rule: a match it refuses ("TRANSFER TO" with "TO" for initials)
         // would hide this one, which starts at the same word.
         Rule {
             phi_type: Location,
             score: 0.75,
-            pattern: r"(?i-u:\b(?:transfer|transferred|transfered|tranfered|trans|tx|sent|admitted|back|go|went|return|returned)(?:\s+back)?\s+to)\s+(?P<v>[A-Z][A-Za-z]{3,})\s*\d{1,2}(?-u:\b)".into(),
+            pattern: r"(?i-u:\b(?:(?:transfer|transferred|transfered|tranfered|trans|tx|sent|admitted|back|go|went|return|returned)(?:\s+back)?\s+to|to|from))\s+(?P<v>[A-Za-z][A-Za-z]{3,})\s*\d{1,2}(?-u:\b)".into(),
             check: named_ward,
         },
         // An institution known by its initials: "seen at UCSF", "admitted to UPMC".
@@ -591,6 +592,14 @@ fn rules() -> Vec<Rule> {
             phi_type: Location,
             score: 0.75,
             pattern: r"(?-u:\b)(?:(?i-u:at)|(?i-u:(?:admitted|admit|adm|transferred|transfered|tranfered|transferring|transfer|trans|tx|sent|referred|arrived|came|brought|returned|went|presented|flighted|medflight|discharged|dc'd|d/c'd|screened by|followed at)(?: in)?(?: to)?(?: the)?))\s+(?P<v>[A-Z]{2,6})(?-u:\b)".into(),
+            check: institution_initials,
+        },
+        // The same in lower case, only after a transfer ("was transfered to gh"): after "at",
+        // two lower-case letters are as likely shorthand.
+        Rule {
+            phi_type: Location,
+            score: 0.7,
+            pattern: r"(?-u:\b(?:admitted|transferred|transfered|tranfered|transfer|sent|referred|arrived|came|brought|returned|went|flighted|medflight|discharged)(?: in)?(?: to)?(?: the)?)\s+(?P<v>[a-z]{2,4})(?-u:\b)".into(),
             check: institution_initials,
         },
         // Hospitals named for a saint or a devotion, as notes write them without "Hospital":
@@ -1319,9 +1328,13 @@ const NOT_PLACES: &[&str] = &[
 fn institution_initials(text: &str, (s, e): (usize, usize)) -> bool {
     use super::lexicon::{lexicon, Flags};
     let v = &text[s..e];
-    // Shorthand clinicians write every day ("AT KVO", "AT BS", "AT MIDNOC") names no institution.
-    !NOT_PLACES.contains(&v)
-        && !lexicon().flags(&v.to_ascii_lowercase()).has(Flags::ENGLISH | Flags::AMBIGUOUS | Flags::COMMON)
+    // Shorthand clinicians write every day ("AT KVO", "AT BS", "AT MIDNOC") names no institution;
+    // in lower case ("to gh") no clinical or drug word either ("to ct", "to neo").
+    let everyday = Flags::ENGLISH | Flags::AMBIGUOUS | Flags::COMMON;
+    let lower_case = v.bytes().all(|b| b.is_ascii_lowercase());
+    let clinical = Flags::CLINICAL | Flags::DRUG | Flags::NEVER_NAME;
+    !super::tokens::one_of(v, NOT_PLACES)
+        && !lexicon().flags(&v.to_ascii_lowercase()).has(if lower_case { everyday | clinical } else { everyday })
 }
 
 /// A building or ward named after someone, with its floor: "TRANSFER TO QUARTERMAIN 2", not
@@ -1329,7 +1342,7 @@ fn institution_initials(text: &str, (s, e): (usize, usize)) -> bool {
 fn named_ward(text: &str, (s, e): (usize, usize)) -> bool {
     use super::lexicon::{lexicon, Flags};
     let v = &text[s..e];
-    let everyday = Flags::ENGLISH | Flags::AMBIGUOUS | Flags::CLINICAL | Flags::DRUG | Flags::SAFE;
+    let everyday = Flags::ENGLISH | Flags::AMBIGUOUS | Flags::CLINICAL | Flags::DRUG | Flags::SAFE | Flags::NEVER_NAME;
     !super::tokens::one_of(v, NOT_PLACES) && !lexicon().flags(&v.to_lowercase()).has(everyday)
 }
 
@@ -1681,6 +1694,8 @@ mod tests {
         assert_eq!(found("will go to Sacred Heart Memorial tomorrow"), vec![(Location, "Sacred Heart Memorial")]);
         assert_eq!(found("PT SENT TO ED AT GH. PT WAS SOMEWHAT"), vec![(Location, "GH")]);
         assert_eq!(found("PLAN: TRANSFER TO QUARTERMAIN 2 IN AM."), vec![(Location, "QUARTERMAIN")]);
+        assert_eq!(found("male transferred to ccu from kingsley 3 for a swan"), vec![(Location, "kingsley")]);
+        assert_eq!(found("she was sent to gh for eval"), vec![(Location, "gh")]);
         assert_eq!(found("TO GO TO ST. MARY ON TUESDAY"), vec![(Location, "ST. MARY")]);
         assert_eq!(found("has been excepted at Holy Cross, awaiting"), vec![(Location, "Holy Cross")]);
         assert_eq!(found("SCREENED BY BALTIMORE REHAB TODAY"), vec![(Location, "BALTIMORE")]);
@@ -1702,6 +1717,8 @@ mod tests {
             "fracture of the 11th rib",
             "PT AT REST, AT RISK FOR FALLS",
             "transfer to floor 5 today; back to MICU 6 if worse",
+            "sent to ct for a scan, went to bed at 2200, transferred to micu",
+            "moved from bed 3 to chair; levo from 10 to 5; to neo 2 mcg",
             "discharged to CARDIAC REHAB",
             "no further episodes; referred him to the clinic",
             "Remote monitor at IP 10.0.0.1",
