@@ -47,6 +47,14 @@ impl Flags {
     }
 }
 
+impl std::ops::Sub for Flags {
+    type Output = Flags;
+    /// `self` without `other`'s flags.
+    fn sub(self, other: Flags) -> Flags {
+        Flags(self.0 & !other.0)
+    }
+}
+
 impl std::ops::BitOr for Flags {
     type Output = Flags;
     fn bitor(self, other: Flags) -> Flags {

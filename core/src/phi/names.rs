@@ -726,9 +726,13 @@ fn lower_case_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Ve
         if a.sentence_start {
             lower_case_sentence = !a.capitalized;
         }
-        if !lower_case_sentence || taken[i] || taken[i + 1] || a.capitalized || b.capitalized || !adjacent(text, a, b) {
+        // In any sentence: "HOUSE STAFF mary souza AWARE" is as much a name as "mary souza aware".
+        if taken[i] || taken[i + 1] || a.capitalized || b.capitalized || !adjacent(text, a, b) {
             continue;
         }
+        // Where capitals mean nothing, or everything else is in capitals.
+        let no_capitals =
+            lower_case_sentence || (i > 0 && words[i - 1].all_caps) || words.get(i + 2).is_some_and(|w| w.all_caps);
         // Looked up as written: no allocation for the many lower-case words of a text.
         let as_written = |w: &Word| {
             let s = &text[w.start..w.end];
@@ -741,11 +745,19 @@ fn lower_case_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Ve
             }
         };
         let first = as_written(a);
-        if !first.has(Flags::FIRST_NAME) || first.has(plain) {
+        // A first name that is also a town ("mary", "florence") is a first name before a surname;
+        // "del", "van" are particles ("del pabellón").
+        let particle = one_of(&text[a.start..a.end], PARTICLES);
+        if !first.has(Flags::FIRST_NAME) || first.has(plain - Flags::CITY) || particle {
             continue;
         }
         let second = as_written(b);
-        if second.has(Flags::LAST_NAME) && !second.has(plain) {
+        // "mary hoeller": a surname no list holds is still one after a first name, unless it
+        // reads as a misspelt word.
+        let written = &text[b.start..b.end];
+        let unknown_surname =
+            no_capitals && unknown_word(second, written) && written.len() >= 4 && !lex.misspelling(written);
+        if (second.has(Flags::LAST_NAME) && !second.has(plain)) || unknown_surname {
             out.push(Span::new(a.start, b.end, PhiType::Name, 0.6, Detector::LowerCaseName));
             taken[i] = true;
             taken[i + 1] = true;
@@ -933,8 +945,12 @@ fn titled_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Vec<Sp
             if f.has(never) {
                 return false;
             }
-            let listed = f.has(Flags::FIRST_NAME | Flags::LAST_NAME);
-            let unknown = unknown_word(f, lower);
+            // "dr williams-nuzzo": a double-barrelled name by its parts.
+            let parts = || lower.split('-').filter(|p| !p.is_empty());
+            let double = lower.contains('-');
+            let listed = f.has(Flags::FIRST_NAME | Flags::LAST_NAME)
+                || double && parts().any(|p| lex.flags(p).has(Flags::FIRST_NAME | Flags::LAST_NAME));
+            let unknown = unknown_word(f, lower) || double && parts().all(|p| unknown_word(lex.flags(p), p));
             // "NP CAROL" is a name, "PA LINE", "NP CRACKLES" and "HO REGARDING" are not.
             if role && f.has(Flags::ENGLISH | Flags::AMBIGUOUS) && !f.has(Flags::FIRST_NAME) {
                 return false;
@@ -1147,6 +1163,9 @@ mod tests {
         assert_eq!(names("Report given to Bernard Foley, RN."), vec!["Bernard Foley"]);
         assert_eq!(names("BP 88/40. NP CAROL MADE AWARE."), vec!["CAROL"]);
         assert_eq!(names("all is well at this time. q. lander rrt"), vec!["q. lander"]);
+        assert_eq!(names("HOUSE STAFF mary souza AWARE."), vec!["mary souza"]);
+        assert_eq!(names("will consult with mary hoeller re skin care"), vec!["mary hoeller"]);
+        assert_eq!(names("wean to extubate per dr williams-nuzzo."), vec!["williams-nuzzo"]);
         for text in [
             "MD aware. Son will call back. Wife at bedside.",
             "Cultures grew E. coli and S. aureus.",

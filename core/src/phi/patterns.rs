@@ -1396,11 +1396,22 @@ fn month_and_short_year(text: &str, (_, e): (usize, usize)) -> bool {
     !rest.starts_with(|c: char| c.is_alphanumeric() || c == '/' || c == '%') || rest.is_empty()
 }
 
-/// Not the middle of a longer number ("12/2019" inside "3/12/2019" is the full date's).
+/// Not the middle of a longer number ("12/2019" inside "3/12/2019" is the full date's). A dash
+/// or a slash joins figures only: "9/7-ADMITTED", "3/16->", "LA-10/3" stand alone.
 fn not_in_a_longer_number(text: &str, (s, e): (usize, usize)) -> bool {
-    let before = text[..s].bytes().next_back();
-    let after = text[e..].bytes().next();
-    !matches!(before, Some(b'/' | b'-' | b'.' | b'0'..=b'9')) && !matches!(after, Some(b'/' | b'-' | b'0'..=b'9'))
+    let b = text.as_bytes();
+    let digit = |i: Option<usize>| i.and_then(|i| b.get(i)).is_some_and(u8::is_ascii_digit);
+    let joined_before = match s.checked_sub(1).map(|i| b[i]) {
+        Some(b'0'..=b'9') => true,
+        Some(b'/' | b'-' | b'.') => digit(s.checked_sub(2)),
+        _ => false,
+    };
+    let joined_after = match b.get(e) {
+        Some(b'0'..=b'9') => true,
+        Some(b'/' | b'-') => digit(Some(e + 1)),
+        _ => false,
+    };
+    !joined_before && !joined_after
 }
 
 /// "3/14" alone: a date unless it is part of a longer number, a dose ("1/2 tablet"), a score or
@@ -1696,6 +1707,7 @@ mod tests {
         assert_eq!(found("PLAN: TRANSFER TO QUARTERMAIN 2 IN AM."), vec![(Location, "QUARTERMAIN")]);
         assert_eq!(found("male transferred to ccu from kingsley 3 for a swan"), vec![(Location, "kingsley")]);
         assert_eq!(found("she was sent to gh for eval"), vec![(Location, "gh")]);
+        assert_eq!(found("CHF. 9/7-ADMITTED TO CCU. 3/16-> CABG"), vec![(Date, "9/7"), (Date, "3/16")]);
         assert_eq!(found("TO GO TO ST. MARY ON TUESDAY"), vec![(Location, "ST. MARY")]);
         assert_eq!(found("has been excepted at Holy Cross, awaiting"), vec![(Location, "Holy Cross")]);
         assert_eq!(found("SCREENED BY BALTIMORE REHAB TODAY"), vec![(Location, "BALTIMORE")]);
