@@ -542,11 +542,12 @@ fn rules() -> Vec<Rule> {
             pattern: r"(?-u:\b)(?P<v>\d{1,6}\s+(?:[NSEW]\.?\s+)?(?:[A-Z0-9][A-Za-z0-9'-]*\.?\s+){0,3}[A-Z][A-Za-z]+\.?(?:,?\s+(?:Apt|Apartment|Suite|Ste|Unit|Room|Rm|Flat|#)\.?\s*[A-Za-z0-9-]+|\s+#?\d{1,5}[A-Za-z]?)?)(?:[,\s]+(?P<town>[A-Z][a-z]+(?: [A-Z][a-z]+)?))?(?-u:\b)".into(),
             check: street_line,
         },
-        // A name before a credential: "FILBERT BRIGHT, M.D.", "Ana Ruiz RN".
+        // A name before a credential: "FILBERT BRIGHT, M.D.", "Ana Ruiz RN", "B. CLIFFORD MD",
+        // "JON DEVAUX RRT".
         Rule {
             phi_type: Name,
             score: 0.85,
-            pattern: r"(?-u:\b)(?P<v>[A-Z][A-Za-z'-]+(?: [A-Z]\.?)?(?: [A-Z][A-Za-z'-]+){0,2}),? (?:M\.D\.|D\.O\.|R\.N\.|Ph\.D\.|(?:MD|DO|RN|NP|PA-C|PhD|MBBS|FNP-C|FNP|DNP|PharmD|DPM|DDS|LCSW)(?-u:\b))".into(),
+            pattern: r"(?-u:\b)(?P<v>(?:[A-Z]\. )?[A-Z][A-Za-z'-]+(?: [A-Z]\.?)?(?: [A-Z][A-Za-z'-]+){0,2}),? (?:M\.D\.|D\.O\.|R\.N\.|Ph\.D\.|(?:MD|DO|RN|NP|PA-C|PhD|MBBS|FNP-C|FNP|DNP|PharmD|DPM|DDS|LCSW|RRT|CRT|LPN|CRNA|RPh)(?-u:\b))".into(),
             check: credentialed,
         },
         // Dictation signatures: the author's initials and the typists' user names ("XGT:holmes").
@@ -1800,6 +1801,8 @@ mod tests {
             vec![(PhiType::Location, "PSC 6804, Box 0227"), (PhiType::Location, "APO AE 51245")]
         );
         assert_eq!(found("Dictated by: FILBERT BRIGHT, M.D."), vec![(PhiType::Name, "FILBERT BRIGHT")]);
+        assert_eq!(found("EARLIER -> B. CLIFFORD MD AWARE"), vec![(PhiType::Name, "B. CLIFFORD")]);
+        assert_eq!(found("WHEEZES. JON DEVAUX RRT"), vec![(PhiType::Name, "JON DEVAUX")]);
         assert_eq!(found("XGT:holmes\nDD: 04/07/69"), vec![(PhiType::Id, "XGT:holmes"), (PhiType::Date, "04/07/69")]);
         assert_eq!(found("s/p CABG x 4 in 3/80. Seen"), vec![(PhiType::Date, "3/80")]);
         assert!(found("effective in 3/10 patients").is_empty());
