@@ -726,13 +726,19 @@ fn lower_case_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Ve
         if a.sentence_start {
             lower_case_sentence = !a.capitalized;
         }
-        // In any sentence: "HOUSE STAFF mary souza AWARE" is as much a name as "mary souza aware".
         if taken[i] || taken[i + 1] || a.capitalized || b.capitalized || !adjacent(text, a, b) {
             continue;
         }
-        // Where capitals mean nothing, or everything else is in capitals.
+        // Where capitals mean nothing, or the words on both sides are in capitals ("HOUSE STAFF
+        // mary souza AWARE"). In a sentence with capitals where they belong, a lower-case pair is
+        // left alone: a look-up for each of its many lower-case words would cost a tenth of the
+        // whole scan.
+        // Both sides: one acronym beside a pair ("BP and HR") is common in any note.
         let no_capitals =
-            lower_case_sentence || (i > 0 && words[i - 1].all_caps) || words.get(i + 2).is_some_and(|w| w.all_caps);
+            lower_case_sentence || (i > 0 && words[i - 1].all_caps) && words.get(i + 2).is_some_and(|w| w.all_caps);
+        if !no_capitals {
+            continue;
+        }
         // Looked up as written: no allocation for the many lower-case words of a text.
         let as_written = |w: &Word| {
             let s = &text[w.start..w.end];
@@ -755,8 +761,7 @@ fn lower_case_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Ve
         // "mary hoeller": a surname no list holds is still one after a first name, unless it
         // reads as a misspelt word.
         let written = &text[b.start..b.end];
-        let unknown_surname =
-            no_capitals && unknown_word(second, written) && written.len() >= 4 && !lex.misspelling(written);
+        let unknown_surname = unknown_word(second, written) && written.len() >= 4 && !lex.misspelling(written);
         if (second.has(Flags::LAST_NAME) && !second.has(plain)) || unknown_surname {
             out.push(Span::new(a.start, b.end, PhiType::Name, 0.6, Detector::LowerCaseName));
             taken[i] = true;
