@@ -726,17 +726,13 @@ fn lower_case_names(text: &str, words: &[Word], taken: &mut [bool], out: &mut Ve
         if a.sentence_start {
             lower_case_sentence = !a.capitalized;
         }
-        if taken[i] || taken[i + 1] || a.capitalized || b.capitalized || !adjacent(text, a, b) {
-            continue;
-        }
         // Where capitals mean nothing, or the words on both sides are in capitals ("HOUSE STAFF
-        // mary souza AWARE"). In a sentence with capitals where they belong, a lower-case pair is
-        // left alone: a look-up for each of its many lower-case words would cost a tenth of the
-        // whole scan.
-        // Both sides: one acronym beside a pair ("BP and HR") is common in any note.
+        // mary souza AWARE"; one acronym beside a pair, "BP and HR", is in every note). In a
+        // sentence with capitals where they belong a lower-case pair is left alone, before any
+        // other test: this runs for every word of a text.
         let no_capitals =
             lower_case_sentence || (i > 0 && words[i - 1].all_caps) && words.get(i + 2).is_some_and(|w| w.all_caps);
-        if !no_capitals {
+        if !no_capitals || taken[i] || taken[i + 1] || a.capitalized || b.capitalized || !adjacent(text, a, b) {
             continue;
         }
         // Looked up as written: no allocation for the many lower-case words of a text.
