@@ -24,9 +24,9 @@ this project wrote often and almost never labelled as part of an identifier:
 It also writes core/data/phi/learned_homographs.txt: words on our name and place lists (and on no
 everyday-word list) that the same people wrote just as often, and as (part of) an identifier in
 at most one document of every LABEL_RATIO where they wrote it ("foley" the catheter, "levo"
-for levophed, "fent" for fentanyl, Spanish "cuello", "plata"). Those keep their place on the name lists but are
-treated like the names that are also everyday words ("Grace", "Will"): a name only where its
-context says so ("Mr. Foley", "Foley, Ann"), not on their own.
+for levophed, "fent" for fentanyl, Spanish "cuello", "plata"). Those keep their place on the
+name lists but are treated like the names that are also everyday words ("Grace", "Will"): a
+name only where its context says so ("Mr. Foley", "Foley, Ann"), not on their own.
 
 Only development slices are read (`NAME.dev.jsonl` from `scripts/phi/corpora.py`'s cache
 directory); holdout slices are never read, so that the figures on them stay first sight for

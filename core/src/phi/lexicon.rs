@@ -99,7 +99,7 @@ impl Lexicon {
     /// Whether a word one edit from `lower` (a letter left out, added, changed, or two swapped)
     /// has one of `wanted`: "tolerting", "fetanyl" are misspellings, not names. For ASCII words
     /// in lower case, and a few hundred look-ups a word: only for words already suspected.
-    pub fn one_edit_from(&self, lower: &str, wanted: Flags) -> bool {
+    fn one_edit_from(&self, lower: &str, wanted: Flags) -> bool {
         let word = lower.as_bytes();
         if word.len() >= PACKED_BYTES || !word.iter().all(u8::is_ascii_lowercase) {
             return false;

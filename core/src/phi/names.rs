@@ -781,8 +781,9 @@ fn in_a_sentence_in_capitals(text: &str, words: &[Word], i: usize) -> bool {
 /// even an everyday one, and so is a word no list knows.
 const TITLE_CUES: &[&str] = &["dr", "doctor", "mr", "mrs", "ms", "miss", "rabbi", "md", "ho", "np", "pa", "rn", "rrt"];
 
-/// Of [`TITLE_CUES`], the roles written as abbreviations that notes also use for other things
-/// ("PA line" for the pulmonary artery, "MD aware"): after one, an everyday word is no name.
+/// Roles written as abbreviations, which notes also use for other things ("PA line" for the
+/// pulmonary artery, "MD aware"): after one of [`TITLE_CUES`], an everyday word is no name; and
+/// before one, an initial and an everyday word are still a signature ("q. lander rrt").
 const ROLE_ABBREVIATIONS: &[&str] = &["md", "ho", "np", "pa", "rn", "rrt", "crt", "lpn"];
 
 /// Relations written right before a relative's first name: "son bill", "DTR PHILOMENA",

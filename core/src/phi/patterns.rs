@@ -8,6 +8,8 @@
 use regex_automata::meta::Regex;
 use regex_automata::util::captures::Captures;
 
+use super::lexicon::{lexicon, Flags};
+use super::tokens::{one_of, without_possessive};
 use super::types::{Detector, PhiType, Span};
 
 /// Checks a candidate: `text` is the whole input, `value` the identifier's byte range.
@@ -908,7 +910,7 @@ fn dutch_postcode(text: &str, (s, e): (usize, usize)) -> bool {
         "sc", "po",
     ];
     let value = &text[s..e];
-    if super::tokens::one_of(&value[value.len() - 2..], NOT_POSTCODES) {
+    if one_of(&value[value.len() - 2..], NOT_POSTCODES) {
         return false;
     }
     if !value.contains(' ') {
@@ -1099,10 +1101,10 @@ fn town_after(text: &str, (s, e): (usize, usize)) -> bool {
     if !after_unit {
         return false;
     }
-    let lex = super::lexicon::lexicon();
+    let lex = lexicon();
     text[s..e].split(' ').all(|w| {
         let flags = lex.flags(&w.to_lowercase());
-        flags.has(super::lexicon::Flags::CITY) || !flags.has(super::lexicon::Flags::ENGLISH)
+        flags.has(Flags::CITY) || !flags.has(Flags::ENGLISH)
     })
 }
 
@@ -1294,9 +1296,8 @@ fn facility_in_capitals(text: &str, (s, e): (usize, usize)) -> bool {
 
 /// A saint's name after "St": "TO ST. MARY", not "SR TO ST WITH PVCS" (sinus tachycardia).
 fn saint(text: &str, (s, e): (usize, usize)) -> bool {
-    use super::lexicon::{lexicon, Flags};
     let Some(name) = text[s..e].split_whitespace().nth(1) else { return false };
-    let f = lexicon().flags(&super::tokens::without_possessive(name).to_lowercase());
+    let f = lexicon().flags(&without_possessive(name).to_lowercase());
     let everyday = Flags::ENGLISH | Flags::CLINICAL | Flags::DRUG | Flags::COMMON;
     name.len() >= 3 && (f.has(Flags::FIRST_NAME | Flags::LAST_NAME) || !f.has(everyday))
 }
@@ -1327,30 +1328,27 @@ const NOT_PLACES: &[&str] = &[
 /// Initials after "at" or a transfer that name a hospital: not a ward or a test, and in notes
 /// written in capitals not an everyday word ("AT REST", "AT RISK").
 fn institution_initials(text: &str, (s, e): (usize, usize)) -> bool {
-    use super::lexicon::{lexicon, Flags};
     let v = &text[s..e];
     // Shorthand clinicians write every day ("AT KVO", "AT BS", "AT MIDNOC") names no institution;
     // in lower case ("to gh") no clinical or drug word either ("to ct", "to neo").
     let everyday = Flags::ENGLISH | Flags::AMBIGUOUS | Flags::COMMON;
     let lower_case = v.bytes().all(|b| b.is_ascii_lowercase());
     let clinical = Flags::CLINICAL | Flags::DRUG | Flags::NEVER_NAME;
-    !super::tokens::one_of(v, NOT_PLACES)
+    !one_of(v, NOT_PLACES)
         && !lexicon().flags(&v.to_ascii_lowercase()).has(if lower_case { everyday | clinical } else { everyday })
 }
 
 /// A building or ward named after someone, with its floor: "TRANSFER TO QUARTERMAIN 2", not
 /// "transfer to floor 5" or "to MICU 6".
 fn named_ward(text: &str, (s, e): (usize, usize)) -> bool {
-    use super::lexicon::{lexicon, Flags};
     let v = &text[s..e];
     let everyday = Flags::ENGLISH | Flags::AMBIGUOUS | Flags::CLINICAL | Flags::DRUG | Flags::SAFE | Flags::NEVER_NAME;
-    !super::tokens::one_of(v, NOT_PLACES) && !lexicon().flags(&v.to_lowercase()).has(everyday)
+    !one_of(v, NOT_PLACES) && !lexicon().flags(&v.to_lowercase()).has(everyday)
 }
 
 /// A rehabilitation centre or VA by its town or founder: "BALTIMORE REHAB", "KIMBROUGH REHAB",
 /// not "CARDIAC REHAB" or "ACUTE REHAB": a town, or a name as [`named_ward`] takes it.
 fn named_rehab(text: &str, (s, e): (usize, usize)) -> bool {
-    use super::lexicon::{lexicon, Flags};
     lexicon().flags(&text[s..e].to_lowercase()).has(Flags::CITY) || named_ward(text, (s, e))
 }
 
@@ -1388,7 +1386,7 @@ fn credentialed(text: &str, (s, e): (usize, usize)) -> bool {
     ];
     !["The", "A", "An", "Your", "Our", "Call", "See", "Per", "Ask", "Page", "Notify", "Contact", "Attending"]
         .contains(&first)
-        && !text[s..e].split([' ', ',']).any(|w| super::tokens::one_of(w, NOT_IN_A_NAME))
+        && !text[s..e].split([' ', ',']).any(|w| one_of(w, NOT_IN_A_NAME))
 }
 
 /// "3/80" is March 1980 when nothing but punctuation follows: "3/10 patients" is a ratio.
@@ -1421,7 +1419,6 @@ fn not_in_a_longer_number(text: &str, (s, e): (usize, usize)) -> bool {
 /// "PEEP/PS 5/10", and a few words on, "PSV down to 5/5", "CPAP .5% 5/5", "bi-pap of 10/5",
 /// "discomfort #4/10".
 fn rated_before(text: &str, s: usize) -> bool {
-    use super::tokens::one_of;
     const RATED: &[&str] = &[
         "pain",
         "score",
